@@ -1,0 +1,611 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvm: embed x86-64 virtual machines through the KVM ioctl ABI.
+ *
+ * This is the whole public API of the core library. Every function that can
+ * fail returns 0 or a negative errno value; libvm_strerror() names the code
+ * and libvm_error_message() says what exactly was wrong on this thread.
+ *
+ * Handles (libvm_vm, libvm_vcpu, libvm_region) are opaque. An object handed
+ * out through an `**out` parameter is owned by the caller and released by
+ * its `_destroy` (or `_unmap`) call. Pointers returned by getters are
+ * borrowed and live as long as the object they came from.
+ *
+ * Thread rules, unless a function says otherwise: a VM and its regions and
+ * devices may be used from any thread, but calls that change the VM layout
+ * (region map/unmap, device register/unregister, vCPU create/destroy) must
+ * not race with libvm_vm_destroy(). A given vCPU is driven by one thread at a
+ * time (run, register access); libvm_vcpu_stop() may be called from any
+ * thread at any time.
+ */
+#ifndef LIBVM_LIBVM_H
+#define LIBVM_LIBVM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libvm/version.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(LIBVM_BUILDING) && defined(__GNUC__)
+#define LIBVM_EXPORT __attribute__((visibility("default")))
+#else
+#define LIBVM_EXPORT
+#endif
+
+typedef struct libvm_vm libvm_vm;
+typedef struct libvm_vcpu libvm_vcpu;
+typedef struct libvm_region libvm_region;
+
+/* ------------------------------------------------------------------ */
+/* Version and errors                                                  */
+/* ------------------------------------------------------------------ */
+
+/**
+ * libvm_version() - the library's version string, e.g. "0.1.0".
+ *
+ * Compare with LIBVM_VERSION_STRING to spot a header/library mismatch.
+ * Thread: any. Returns: a static string.
+ */
+LIBVM_EXPORT const char *libvm_version(void);
+
+/**
+ * libvm_version_number() - the run-time version as
+ * LIBVM_VERSION_ENCODE(major, minor, patch). Thread: any.
+ */
+LIBVM_EXPORT uint32_t libvm_version_number(void);
+
+/**
+ * libvm_strerror() - a short description of a libvm return code.
+ * @err: a value returned by a libvm call (0 or a negative errno).
+ *
+ * Thread: any. Returns: a static string; never NULL.
+ */
+LIBVM_EXPORT const char *libvm_strerror(int err);
+
+/**
+ * libvm_error_message() - the detail of the last failure on this thread.
+ *
+ * Says what exactly was wrong ("region 0x1000+0x2000 overlaps region
+ * 'ram'"). Only meaningful right after a call returned an error; use the
+ * return code, never this string, to detect errors.
+ *
+ * Thread: any; the message is thread-local. Returns: a string owned by the
+ * library, valid until the next libvm call on this thread; "" when none.
+ */
+LIBVM_EXPORT const char *libvm_error_message(void);
+
+/* ------------------------------------------------------------------ */
+/* Virtual machines                                                    */
+/* ------------------------------------------------------------------ */
+
+/** Log levels passed to a libvm_log_fn. */
+enum libvm_log_level {
+	LIBVM_LOG_ERROR = 0,
+	LIBVM_LOG_WARN = 1,
+	LIBVM_LOG_INFO = 2,
+	LIBVM_LOG_DEBUG = 3,
+};
+
+/**
+ * libvm_log_fn - receives the library's diagnostics. The library never
+ * prints by itself. Called on the thread that made the call being logged.
+ */
+typedef void (*libvm_log_fn)(int level, const char *message, void *opaque);
+
+/**
+ * struct libvm_vm_options - creation options of a VM.
+ * @size:        sizeof(struct libvm_vm_options); set by LIBVM_VM_OPTIONS_INIT.
+ * @device_path: KVM-compatible device to open. NULL means the environment
+ *               variable LIBVM_DEVICE when set, else "/dev/kvm". Our own
+ *               module lives at "/dev/vmm".
+ * @kick_signal: signal used by libvm_vcpu_stop() to kick a vCPU thread out
+ *               of the kernel. 0 means SIGRTMIN. libvm installs an empty
+ *               handler for it only when its disposition is SIG_DFL or
+ *               SIG_IGN; a handler of the application's is kept (any handler
+ *               interrupts the kernel's run loop).
+ * @log:         diagnostics sink, or NULL for none.
+ * @log_opaque:  passed to @log.
+ *
+ * Fields are only ever appended; the library reads no further than @size.
+ */
+typedef struct libvm_vm_options {
+	size_t size;
+	const char *device_path;
+	int32_t kick_signal;
+	uint32_t reserved0;
+	libvm_log_fn log;
+	void *log_opaque;
+} libvm_vm_options;
+
+#define LIBVM_VM_OPTIONS_INIT { .size = sizeof(libvm_vm_options) }
+
+/**
+ * libvm_vm_create() - open the device and create an empty VM.
+ * @out:  receives the VM; the caller owns it (libvm_vm_destroy()).
+ * @opts: options, or NULL for the defaults.
+ *
+ * Several VMs may exist in one process. Thread: any.
+ * Returns: 0; -EINVAL for bad arguments or an options struct whose size is
+ * unknown; -ENOENT/-EACCES when the device cannot be opened; -ENOTSUP when
+ * the device speaks another KVM API version or lacks a required extension;
+ * -ENOMEM.
+ */
+LIBVM_EXPORT int libvm_vm_create(libvm_vm **out, const libvm_vm_options *opts);
+
+/**
+ * libvm_vm_destroy() - destroy a VM with all its vCPUs, regions and devices.
+ * @vm: the VM, or NULL (no-op).
+ *
+ * No vCPU of the VM may be running. Thread: any, but not concurrently with
+ * any other call on the same VM or its objects.
+ */
+LIBVM_EXPORT void libvm_vm_destroy(libvm_vm *vm);
+
+/** Capabilities that libvm_has() can report. */
+enum libvm_cap {
+	LIBVM_CAP_READONLY_MEM = 1,  /* read-only regions (writes become MMIO) */
+	LIBVM_CAP_IMMEDIATE_EXIT = 2, /* race-free stop via immediate_exit */
+	LIBVM_CAP_IRQCHIP = 3,       /* in-kernel PIC/IOAPIC/LAPIC */
+	LIBVM_CAP_IOEVENTFD = 4,
+	LIBVM_CAP_IRQFD = 5,
+	LIBVM_CAP_SET_CPUID = 6,     /* CPUID can be set per vCPU */
+	LIBVM_CAP_SUPPORTED_CPUID = 7, /* the backend reports supported CPUID */
+	LIBVM_CAP_MSRS = 8,          /* MSR get/set */
+	LIBVM_CAP_SYSTEM_EVENT = 9,  /* system event exits */
+};
+
+/**
+ * libvm_has() - ask the VM's backend at run time whether it has @cap.
+ * Thread: any. Returns: 1 yes, 0 no, -EINVAL for a NULL VM or unknown cap.
+ */
+LIBVM_EXPORT int libvm_has(libvm_vm *vm, enum libvm_cap cap);
+
+/**
+ * libvm_vm_device_path() - the device this VM was created on.
+ * Returns: a borrowed string, valid while the VM lives; NULL for a NULL VM.
+ */
+LIBVM_EXPORT const char *libvm_vm_device_path(const libvm_vm *vm);
+
+/**
+ * libvm_vm_max_vcpus() - the largest number of vCPUs this VM can have.
+ * Returns: the count (at least 1), or -EINVAL for a NULL VM.
+ */
+LIBVM_EXPORT int libvm_vm_max_vcpus(libvm_vm *vm);
+
+/* ------------------------------------------------------------------ */
+/* Memory regions                                                      */
+/* ------------------------------------------------------------------ */
+
+/** Region flags. */
+#define LIBVM_REGION_READONLY (1u << 0) /* guest writes become MMIO exits */
+
+/**
+ * struct libvm_region_options - what to map into guest-physical memory.
+ * @size:      sizeof(struct libvm_region_options); set by the INIT macro.
+ * @gpa:       guest-physical address; page aligned (4 KiB).
+ * @length:    length in bytes; page aligned, non-zero.
+ * @flags:     LIBVM_REGION_* flags.
+ * @host_addr: caller-owned memory to map (page aligned, at least @length
+ *             bytes, must outlive the region), or NULL.
+ * @fd:        file to map (MAP_SHARED) when >= 0 and @host_addr is NULL.
+ *             -1 (the INIT default) for none.
+ * @offset:    offset into @fd; page aligned.
+ * @name:      a name for messages (copied), or NULL.
+ *
+ * With neither @host_addr nor @fd, libvm allocates zeroed anonymous memory
+ * and frees it when the region is unmapped.
+ */
+typedef struct libvm_region_options {
+	size_t size;
+	uint64_t gpa;
+	uint64_t length;
+	uint32_t flags;
+	int32_t fd;
+	uint64_t offset;
+	void *host_addr;
+	const char *name;
+} libvm_region_options;
+
+#define LIBVM_REGION_OPTIONS_INIT { .size = sizeof(libvm_region_options), .fd = -1 }
+
+/**
+ * libvm_region_map() - map memory into the guest-physical address space.
+ * @out:  receives the region handle (may be NULL if not wanted); it is owned
+ *        by the VM and stays valid until libvm_region_unmap() or the VM's
+ *        destruction.
+ * @vm:   the VM.
+ * @opts: what to map.
+ *
+ * Thread: any, but not concurrently with running vCPUs of the VM touching
+ * the same addresses. Returns: 0; -EINVAL for a zero length, misalignment,
+ * a range that wraps or leaves the backend's physical address space, or bad
+ * options; -EEXIST when the range overlaps another region (the message
+ * names it); -ENOSPC when the backend has no free memory slot; -ENOTSUP for
+ * LIBVM_REGION_READONLY on a backend without it; -ENOMEM; or the backend's
+ * error.
+ */
+LIBVM_EXPORT int libvm_region_map(libvm_region **out, libvm_vm *vm,
+				  const libvm_region_options *opts);
+
+/**
+ * libvm_region_map_ram() - shorthand: map @length bytes of fresh zeroed RAM
+ * at @gpa. Same rules and errors as libvm_region_map().
+ */
+LIBVM_EXPORT int libvm_region_map_ram(libvm_region **out, libvm_vm *vm,
+				      uint64_t gpa, uint64_t length);
+
+/**
+ * libvm_region_unmap() - remove a region from the guest and free it.
+ * @region: the region, or NULL (no-op, returns 0).
+ *
+ * Memory libvm allocated is freed; caller memory and files are left alone.
+ * Returns: 0, or the backend's error (the region then stays mapped).
+ */
+LIBVM_EXPORT int libvm_region_unmap(libvm_region *region);
+
+/** libvm_region_gpa() - guest-physical base of a region (0 for NULL). */
+LIBVM_EXPORT uint64_t libvm_region_gpa(const libvm_region *region);
+/** libvm_region_length() - length of a region in bytes (0 for NULL). */
+LIBVM_EXPORT uint64_t libvm_region_length(const libvm_region *region);
+/** libvm_region_name() - the region's name (borrowed; "" when unnamed). */
+LIBVM_EXPORT const char *libvm_region_name(const libvm_region *region);
+
+/**
+ * libvm_region_volatile_ptr() - the host mapping of a region.
+ *
+ * The guest may change this memory underneath the caller at any time while
+ * a vCPU runs: copy what you read before validating it, and prefer
+ * libvm_mem_read()/libvm_mem_write(). Returns: the pointer, or NULL.
+ */
+LIBVM_EXPORT void *libvm_region_volatile_ptr(const libvm_region *region);
+
+/**
+ * libvm_mem_read() - copy guest-physical memory into @buf.
+ * @vm:  the VM.
+ * @gpa: first guest-physical address.
+ * @buf: destination, @len bytes.
+ * @len: byte count; 0 is allowed.
+ *
+ * The range may span adjacent regions. Thread: any.
+ * Returns: 0; -EFAULT when any byte is outside mapped memory (nothing is
+ * copied then); -EINVAL for NULL arguments.
+ */
+LIBVM_EXPORT int libvm_mem_read(libvm_vm *vm, uint64_t gpa, void *buf, size_t len);
+
+/**
+ * libvm_mem_write() - copy @buf into guest-physical memory.
+ *
+ * Like libvm_mem_read(). Host writes to LIBVM_REGION_READONLY regions are
+ * allowed (that is how ROM gets its contents); writes into a region backed
+ * by a read-only file mapping fail with -EACCES. Nothing is written unless
+ * the whole range is mapped.
+ */
+LIBVM_EXPORT int libvm_mem_write(libvm_vm *vm, uint64_t gpa, const void *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Devices: port I/O and MMIO callbacks                                */
+/* ------------------------------------------------------------------ */
+
+/** Address spaces a device can claim. */
+enum libvm_space {
+	LIBVM_SPACE_PIO = 0,  /* x86 I/O ports, 0 .. 0xffff */
+	LIBVM_SPACE_MMIO = 1, /* guest-physical addresses not backed by RAM */
+};
+
+/**
+ * libvm_io_fn - a device's access handler, one shape for PIO and MMIO.
+ * @vcpu:     the vCPU doing the access.
+ * @addr:     the absolute port number or guest-physical address accessed.
+ * @data:     @len bytes, little-endian: the value written, or a buffer the
+ *            handler fills for a read (preset to all-ones).
+ * @len:      1, 2, 4 or 8.
+ * @is_write: true for a guest write.
+ * @opaque:   the pointer given at registration.
+ *
+ * Runs on the vCPU's thread, in the middle of libvm_vcpu_run(). It may call
+ * libvm_mem_read/write, libvm_vcpu_stop and register accessors of @vcpu,
+ * but must not register or unregister devices (that fails with -EDEADLK).
+ * Returns: 0, or a negative errno that ends libvm_vcpu_run() with that
+ * value (the exit struct then describes the access).
+ */
+typedef int (*libvm_io_fn)(libvm_vcpu *vcpu, uint64_t addr, void *data,
+			   uint32_t len, bool is_write, void *opaque);
+
+/**
+ * libvm_io_register() - claim [@base, @base + @length) in @space.
+ * @vm:     the VM.
+ * @space:  LIBVM_SPACE_PIO or LIBVM_SPACE_MMIO.
+ * @base:   first address.
+ * @length: number of addresses, non-zero; PIO ranges end at or below 0x10000.
+ * @name:   name for messages (copied), or NULL.
+ * @fn:     the handler.
+ * @opaque: passed to @fn.
+ *
+ * Lookup is a binary search; dispatch does not allocate. Thread: any; a
+ * registration waits for handlers running at that moment to finish.
+ * Returns: 0; -EEXIST when the range overlaps a registered one (the message
+ * names it); -EINVAL for a bad space, zero length, wrap-around or NULL @fn;
+ * -EDEADLK when called from inside a handler; -ENOMEM.
+ */
+LIBVM_EXPORT int libvm_io_register(libvm_vm *vm, enum libvm_space space,
+				   uint64_t base, uint64_t length, const char *name,
+				   libvm_io_fn fn, void *opaque);
+
+/**
+ * libvm_io_unregister() - release the range that starts exactly at @base.
+ * Thread: as libvm_io_register(); when it returns, @fn is no longer running
+ * and will not be called again. Returns: 0; -ENOENT when no range starts at
+ * @base; -EINVAL; -EDEADLK from inside a handler.
+ */
+LIBVM_EXPORT int libvm_io_unregister(libvm_vm *vm, enum libvm_space space, uint64_t base);
+
+/* ------------------------------------------------------------------ */
+/* vCPUs and their state                                               */
+/* ------------------------------------------------------------------ */
+
+/**
+ * libvm_vcpu_create() - create vCPU number @id.
+ * @out: receives the vCPU; owned by the caller (libvm_vcpu_destroy()), and
+ *       destroyed with the VM at the latest.
+ * @vm:  the VM.
+ * @id:  the vCPU's id (its initial APIC id), below libvm_vm_max_vcpus().
+ *
+ * The vCPU starts in the architectural reset state (real mode at
+ * 0xffff:fff0... as the backend defines it) with the CPUID the backend
+ * supports already set. Thread: any.
+ * Returns: 0; -EINVAL for a bad id; -EEXIST when @id already exists;
+ * -ENOMEM; or the backend's error.
+ */
+LIBVM_EXPORT int libvm_vcpu_create(libvm_vcpu **out, libvm_vm *vm, uint32_t id);
+
+/**
+ * libvm_vcpu_destroy() - destroy a vCPU that is not running. NULL: no-op.
+ */
+LIBVM_EXPORT void libvm_vcpu_destroy(libvm_vcpu *vcpu);
+
+/** libvm_vcpu_id() - the vCPU's id (0 for NULL). */
+LIBVM_EXPORT uint32_t libvm_vcpu_id(const libvm_vcpu *vcpu);
+/** libvm_vcpu_vm() - the VM a vCPU belongs to (borrowed; NULL for NULL). */
+LIBVM_EXPORT libvm_vm *libvm_vcpu_vm(const libvm_vcpu *vcpu);
+
+/** struct libvm_regs - general-purpose registers, RIP and RFLAGS. */
+typedef struct libvm_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, rflags;
+} libvm_regs;
+
+/** struct libvm_segment - a segment register with its hidden part. */
+typedef struct libvm_segment {
+	uint64_t base;
+	uint32_t limit;
+	uint16_t selector;
+	uint8_t type;     /* 4-bit descriptor type */
+	uint8_t present;
+	uint8_t dpl;
+	uint8_t db;       /* default operation size (32-bit) */
+	uint8_t s;        /* code/data (1) or system (0) */
+	uint8_t l;        /* 64-bit code */
+	uint8_t g;        /* limit in 4 KiB units */
+	uint8_t avl;
+	uint8_t unusable;
+	uint8_t padding;
+} libvm_segment;
+
+/** struct libvm_dtable - GDTR or IDTR. */
+typedef struct libvm_dtable {
+	uint64_t base;
+	uint16_t limit;
+	uint16_t padding[3];
+} libvm_dtable;
+
+/** struct libvm_sregs - segments, descriptor tables and control registers. */
+typedef struct libvm_sregs {
+	libvm_segment cs, ds, es, fs, gs, ss, tr, ldt;
+	libvm_dtable gdt, idt;
+	uint64_t cr0, cr2, cr3, cr4, cr8;
+	uint64_t efer;
+	uint64_t apic_base;
+} libvm_sregs;
+
+/** struct libvm_fpu - x87/SSE state (FXSAVE-style contents). */
+typedef struct libvm_fpu {
+	uint8_t fpr[8][16];
+	uint16_t fcw;
+	uint16_t fsw;
+	uint8_t ftwx;     /* abridged tag word */
+	uint8_t padding1;
+	uint16_t last_opcode;
+	uint64_t last_ip;
+	uint64_t last_dp;
+	uint8_t xmm[16][16];
+	uint32_t mxcsr;
+	uint32_t padding2;
+} libvm_fpu;
+
+/** struct libvm_msr - one model-specific register. */
+typedef struct libvm_msr {
+	uint32_t index;
+	uint32_t reserved;
+	uint64_t value;
+} libvm_msr;
+
+/** struct libvm_cpuid_entry - one CPUID leaf/subleaf. */
+typedef struct libvm_cpuid_entry {
+	uint32_t function;
+	uint32_t index;   /* subleaf, when LIBVM_CPUID_FLAG_INDEXED */
+	uint32_t flags;
+	uint32_t eax, ebx, ecx, edx;
+	uint32_t padding;
+} libvm_cpuid_entry;
+
+#define LIBVM_CPUID_FLAG_INDEXED (1u << 0) /* the subleaf in ECX matters */
+
+/*
+ * Register accessors. All take a vCPU that is not running on another thread
+ * (call them from the thread that runs it, or while it is stopped) and
+ * return 0, -EINVAL for NULL arguments, or the backend's error.
+ */
+LIBVM_EXPORT int libvm_vcpu_get_regs(libvm_vcpu *vcpu, libvm_regs *regs);
+LIBVM_EXPORT int libvm_vcpu_set_regs(libvm_vcpu *vcpu, const libvm_regs *regs);
+LIBVM_EXPORT int libvm_vcpu_get_sregs(libvm_vcpu *vcpu, libvm_sregs *sregs);
+LIBVM_EXPORT int libvm_vcpu_set_sregs(libvm_vcpu *vcpu, const libvm_sregs *sregs);
+LIBVM_EXPORT int libvm_vcpu_get_fpu(libvm_vcpu *vcpu, libvm_fpu *fpu);
+LIBVM_EXPORT int libvm_vcpu_set_fpu(libvm_vcpu *vcpu, const libvm_fpu *fpu);
+
+/**
+ * libvm_vcpu_get_msrs() / libvm_vcpu_set_msrs() - read or write @count MSRs.
+ * @msrs:  array; for get, fill in .index and receive .value.
+ * @count: 1 .. 256.
+ *
+ * All or nothing: Returns 0 when every MSR was transferred; -EINVAL for bad
+ * arguments; -EPERM (with the failing index in the message) when the backend
+ * refused one of them; -ENOTSUP when the backend has no MSR access.
+ */
+LIBVM_EXPORT int libvm_vcpu_get_msrs(libvm_vcpu *vcpu, libvm_msr *msrs, uint32_t count);
+LIBVM_EXPORT int libvm_vcpu_set_msrs(libvm_vcpu *vcpu, const libvm_msr *msrs, uint32_t count);
+
+/**
+ * libvm_vm_supported_cpuid() - the CPUID leaves the backend supports.
+ * @vm:      the VM.
+ * @entries: array to fill, or NULL to ask for the count only.
+ * @count:   in: capacity of @entries; out: number of entries available.
+ *
+ * Returns: 0; -E2BIG when @entries is too small (@count then holds the
+ * number needed); -ENOTSUP when the backend cannot report it.
+ */
+LIBVM_EXPORT int libvm_vm_supported_cpuid(libvm_vm *vm, libvm_cpuid_entry *entries,
+					  uint32_t *count);
+
+/**
+ * libvm_vcpu_set_cpuid() - set the CPUID a vCPU's guest sees.
+ * @count: 1 .. 256 entries.
+ * Call before the first run (backends may refuse later changes).
+ * Returns: 0; -EINVAL; -ENOTSUP; or the backend's error.
+ */
+LIBVM_EXPORT int libvm_vcpu_set_cpuid(libvm_vcpu *vcpu, const libvm_cpuid_entry *entries,
+				      uint32_t count);
+
+/* ------------------------------------------------------------------ */
+/* Running                                                             */
+/* ------------------------------------------------------------------ */
+
+/** Why libvm_vcpu_run() returned. */
+enum libvm_exit_reason {
+	LIBVM_EXIT_NONE = 0,
+	LIBVM_EXIT_HLT = 1,            /* guest executed HLT */
+	LIBVM_EXIT_SHUTDOWN = 2,       /* triple fault (or shutdown) */
+	LIBVM_EXIT_IO = 3,             /* port I/O no device handled: .io */
+	LIBVM_EXIT_MMIO = 4,           /* MMIO no device handled: .io */
+	LIBVM_EXIT_STOPPED = 5,        /* libvm_vcpu_stop() was called */
+	LIBVM_EXIT_INTERNAL_ERROR = 6, /* backend could not continue: .internal */
+	LIBVM_EXIT_SYSTEM_EVENT = 7,   /* reset/shutdown request: .system_event */
+	LIBVM_EXIT_FAIL_ENTRY = 8,     /* hardware refused the guest state: .fail_entry */
+	LIBVM_EXIT_UNKNOWN = 9,        /* backend exit libvm does not know: .unknown */
+	LIBVM_EXIT_DEVICE_ERROR = 10,  /* a device handler failed: .io, run returned its error */
+};
+
+/** System event types in libvm_exit.system_event.type. */
+enum libvm_system_event {
+	LIBVM_SYSTEM_EVENT_SHUTDOWN = 1,
+	LIBVM_SYSTEM_EVENT_RESET = 2,
+	LIBVM_SYSTEM_EVENT_CRASH = 3,
+	LIBVM_SYSTEM_EVENT_OTHER = 255,
+};
+
+/**
+ * struct libvm_exit - what happened, filled by libvm_vcpu_run().
+ *
+ * .io (LIBVM_EXIT_IO, LIBVM_EXIT_MMIO, LIBVM_EXIT_DEVICE_ERROR):
+ *   @addr port or guest-physical address, @size 1/2/4/8 bytes per access,
+ *   @count repetitions (string I/O), @is_write, and @data, the first value
+ *   written (little-endian). For an unhandled read the guest receives
+ *   all-ones unless libvm_vcpu_complete_read() sets a value before the next
+ *   run.
+ */
+typedef struct libvm_exit {
+	uint32_t reason; /* enum libvm_exit_reason */
+	uint32_t padding;
+	union {
+		struct {
+			uint64_t addr;
+			uint64_t data;
+			uint32_t size;
+			uint32_t count;
+			uint8_t is_write;
+			uint8_t padding[7];
+		} io;
+		struct {
+			uint32_t suberror; /* backend code (KVM_INTERNAL_ERROR_*) */
+			uint32_t ndata;
+			uint64_t data[16];
+		} internal;
+		struct {
+			uint32_t type; /* enum libvm_system_event */
+			uint32_t backend_type;
+			uint32_t ndata;
+			uint32_t padding;
+			uint64_t data[16];
+		} system_event;
+		struct {
+			uint64_t hardware_reason;
+			uint32_t cpu;
+			uint32_t padding;
+		} fail_entry;
+		struct {
+			uint32_t backend_reason;
+			uint32_t padding;
+		} unknown;
+		uint8_t reserved[256];
+	};
+} libvm_exit;
+
+/**
+ * libvm_vcpu_run() - run the vCPU until something its devices do not handle.
+ * @vcpu: the vCPU.
+ * @exit: receives the reason and details.
+ *
+ * Accesses to registered devices are handled inside; the call returns on
+ * halt, shutdown, an unhandled access, a stop request, or an error. It
+ * never ends the process. Thread: the one thread currently driving @vcpu.
+ *
+ * Returns: 0 with @exit filled; a handler's negative error (@exit->reason is
+ * LIBVM_EXIT_DEVICE_ERROR, with the access in .io); -EINVAL for NULL
+ * arguments; -EBUSY when another thread is already running this vCPU; or
+ * the backend's error.
+ */
+LIBVM_EXPORT int libvm_vcpu_run(libvm_vcpu *vcpu, libvm_exit *exit);
+
+/**
+ * libvm_vcpu_complete_read() - value for the unhandled read just returned.
+ * @vcpu: the vCPU whose last run returned LIBVM_EXIT_IO/MMIO for a read.
+ * @data: @len bytes to hand to the guest (little-endian).
+ * @len:  the access size reported in the exit.
+ *
+ * Returns: 0; -EINVAL when no read is pending or @len does not match.
+ */
+LIBVM_EXPORT int libvm_vcpu_complete_read(libvm_vcpu *vcpu, const void *data, uint32_t len);
+
+/**
+ * libvm_vcpu_stop() - make the vCPU's current or next run return promptly.
+ * @vcpu: the vCPU.
+ *
+ * If the vCPU is in libvm_vcpu_run(), that call returns LIBVM_EXIT_STOPPED
+ * soon (the kernel run loop is interrupted by the kick signal); otherwise
+ * the next run returns LIBVM_EXIT_STOPPED at once. A stop is never lost and
+ * is consumed by exactly one run. Thread: any, device handlers included;
+ * not from a signal handler.
+ * Returns: 0, or -EINVAL for NULL.
+ */
+LIBVM_EXPORT int libvm_vcpu_stop(libvm_vcpu *vcpu);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBVM_LIBVM_H */
