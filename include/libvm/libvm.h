@@ -155,8 +155,6 @@ enum libvm_cap {
 	LIBVM_CAP_IRQFD = 5,
 	LIBVM_CAP_SET_CPUID = 6,     /* CPUID can be set per vCPU */
 	LIBVM_CAP_SUPPORTED_CPUID = 7, /* the backend reports supported CPUID */
-	LIBVM_CAP_MSRS = 8,          /* MSR get/set */
-	LIBVM_CAP_SYSTEM_EVENT = 9,  /* system event exits */
 };
 
 /**
@@ -585,9 +583,10 @@ LIBVM_EXPORT int libvm_vcpu_run(libvm_vcpu *vcpu, libvm_exit *exit);
  * libvm_vcpu_complete_read() - value for the unhandled read just returned.
  * @vcpu: the vCPU whose last run returned LIBVM_EXIT_IO/MMIO for a read.
  * @data: @len bytes to hand to the guest (little-endian).
- * @len:  the access size reported in the exit.
+ * @len:  1 .. size * count of the exit (string reads take several values;
+ *        bytes not given stay all-ones).
  *
- * Returns: 0; -EINVAL when no read is pending or @len does not match.
+ * Returns: 0; -EINVAL when no read is pending or @len is out of range.
  */
 LIBVM_EXPORT int libvm_vcpu_complete_read(libvm_vcpu *vcpu, const void *data, uint32_t len);
 

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Definitions shared by the library's files: the real shape of the opaque
+ * handles and the internal (libvm__) helpers. Never installed.
+ */
+#ifndef LIBVM_INTERNAL_H
+#define LIBVM_INTERNAL_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+
+#include <libvm/libvm.h>
+
+#include "rangemap.h"
+
+struct kvm_run;
+
+/* Highest guest-physical address + 1 that x86-64 can ever address. */
+#define LIBVM__GPA_LIMIT (1ull << 52)
+#define LIBVM__PAGE_SIZE 4096ull
+/* Upper bounds on array arguments, so a bad count cannot exhaust memory. */
+#define LIBVM__MAX_MSRS 256u
+#define LIBVM__MAX_CPUID 256u
+/* Memory slots we track; backends offer more, but no VM here needs more. */
+#define LIBVM__MAX_SLOTS 512u
+
+struct libvm_region {
+	libvm_vm *vm;
+	uint64_t gpa;
+	uint64_t length;
+	void *host;
+	uint32_t slot;
+	uint32_t flags;
+	bool owns_mapping;   /* libvm mmap()ed it: munmap on unmap */
+	bool host_writable;  /* false for a read-only file mapping */
+	char name[32];
+};
+
+/* A registered device range. */
+struct libvm__device {
+	uint64_t base;
+	uint64_t length;
+	libvm_io_fn fn;
+	void *opaque;
+	char name[32];
+};
+
+struct libvm_vm {
+	int sys_fd;              /* the device (/dev/kvm or /dev/vmm) */
+	int vm_fd;
+	size_t run_size;         /* mmap size of a vCPU's kvm_run page */
+	int kick_signal;
+	libvm_log_fn log;
+	void *log_opaque;
+	char *device_path;
+
+	uint32_t max_vcpus;
+	uint32_t nr_slots;
+	bool has_readonly_mem;
+
+	/* Supported CPUID, fetched once; a new vCPU gets it by default. */
+	libvm_cpuid_entry *cpuid;
+	uint32_t cpuid_count;
+
+	/* Guarded by mem_lock: the region map and the slot bitmap. */
+	pthread_rwlock_t mem_lock;
+	struct libvm__rangemap regions;
+	uint64_t slot_used[LIBVM__MAX_SLOTS / 64];
+
+	/* Guarded by io_lock: the device maps, one per address space. */
+	pthread_rwlock_t io_lock;
+	struct libvm__rangemap io[2];
+
+	/* Guarded by vcpu_lock: the vCPU table, indexed by id. */
+	pthread_mutex_t vcpu_lock;
+	libvm_vcpu **vcpus;
+};
+
+struct libvm_vcpu {
+	libvm_vm *vm;
+	uint32_t id;
+	int fd;
+	struct kvm_run *run;
+
+	/* Stop protocol: see run.c. */
+	atomic_bool stop_requested;
+	pthread_mutex_t run_lock; /* guards running/thread */
+	bool running;
+	pthread_t thread;
+
+	/* An unhandled read returned to the caller, completed on next run. */
+	bool read_pending;
+	uint32_t read_len;
+	void *read_data; /* points into the kvm_run page */
+};
+
+/* error.c */
+int libvm__fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void libvm__log(const libvm_vm *vm, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* vm.c */
+int libvm__check_extension(const libvm_vm *vm, long ext);
+
+/* iobus.c */
+void libvm__iobus_init(libvm_vm *vm);
+void libvm__iobus_fini(libvm_vm *vm);
+/* 1 handled, 0 no device there, <0 the handler's error. */
+int libvm__iobus_dispatch(libvm_vm *vm, enum libvm_space space, libvm_vcpu *vcpu,
+			  uint64_t addr, void *data, uint32_t len, bool is_write);
+
+/* region.c */
+void libvm__regions_fini(libvm_vm *vm);
+
+/* vcpu.c */
+void libvm__vcpus_fini(libvm_vm *vm);
+
+/* run.c */
+int libvm__kick_signal_install(int sig);
+
+/* Copy a possibly shorter caller options struct into a full-size one. */
+int libvm__copy_options(void *dst, size_t dst_size, const void *src, const char *what);
+
+#endif

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The run loop and the stop protocol.
+ *
+ * Stop: the stopper sets stop_requested, then run->immediate_exit, then, if
+ * the vCPU is inside libvm_vcpu_run(), sends it the kick signal. The runner
+ * checks stop_requested before every KVM_RUN. Whatever the interleaving, one
+ * of these ends the run: the flag is seen before entering; immediate_exit is
+ * set before KVM_RUN reads it (KVM returns -EINTR at once); or the signal
+ * arrives while the thread is in the kernel (KVM returns -EINTR). Because
+ * the signal is sent after immediate_exit is written, there is no window in
+ * which neither is seen. The kick signal is unblocked for the duration of
+ * the run, whatever the application's mask.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include <linux/kvm.h>
+
+#include "internal.h"
+
+static void kick_handler(int sig)
+{
+	(void)sig; /* Its only job is to interrupt KVM_RUN. */
+}
+
+int libvm__kick_signal_install(int sig)
+{
+	struct sigaction old, sa;
+
+	if (sigaction(sig, NULL, &old) < 0)
+		return libvm__fail(-errno, "cannot query signal %d: %s", sig, strerror(errno));
+	if (!(old.sa_flags & SA_SIGINFO) && (old.sa_handler == SIG_DFL || old.sa_handler == SIG_IGN)) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = kick_handler;
+		/* SA_RESTART keeps the kick from failing device handlers' own
+		 * system calls; KVM_RUN is never restarted (it returns -EINTR). */
+		sa.sa_flags = SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(sig, &sa, NULL) < 0)
+			return libvm__fail(-errno, "cannot install handler for signal %d: %s", sig,
+					   strerror(errno));
+	}
+	return 0;
+}
+
+LIBVM_EXPORT int libvm_vcpu_stop(libvm_vcpu *vcpu)
+{
+	if (!vcpu)
+		return libvm__fail(-EINVAL, "libvm_vcpu_stop: vcpu is NULL");
+	atomic_store(&vcpu->stop_requested, true);
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&vcpu->run_lock);
+	/* Under run_lock the thread cannot leave run and exit meanwhile. */
+	if (vcpu->running && !pthread_equal(vcpu->thread, pthread_self()))
+		pthread_kill(vcpu->thread, vcpu->vm->kick_signal);
+	pthread_mutex_unlock(&vcpu->run_lock);
+	return 0;
+}
+
+/* True when a stop was pending; consumes it. */
+static bool take_stop(libvm_vcpu *vcpu)
+{
+	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	return atomic_exchange(&vcpu->stop_requested, false);
+}
+
+static void fill_io_exit(libvm_exit *exit, uint32_t reason, uint64_t addr, const void *data,
+			 uint32_t size, uint32_t count, bool is_write)
+{
+	exit->reason = reason;
+	exit->io.addr = addr;
+	exit->io.size = size;
+	exit->io.count = count;
+	exit->io.is_write = is_write;
+	exit->io.data = 0;
+	memcpy(&exit->io.data, data, size > 8 ? 8 : size);
+}
+
+/* Leave an unhandled read for libvm_vcpu_complete_read(); default all-ones. */
+static void pend_read(libvm_vcpu *vcpu, void *data, uint32_t len)
+{
+	memset(data, 0xff, len);
+	vcpu->read_pending = true;
+	vcpu->read_data = data;
+	vcpu->read_len = len;
+}
+
+/* 1: handled, keep running; 0: return to the caller; <0: handler error. */
+static int handle_pio(libvm_vcpu *vcpu, libvm_exit *exit)
+{
+	struct kvm_run *run = vcpu->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
+	uint32_t size = run->io.size;
+
+	for (uint32_t i = 0; i < run->io.count; i++) {
+		int r = libvm__iobus_dispatch(vcpu->vm, LIBVM_SPACE_PIO, vcpu, run->io.port,
+					      data + i * size, size, is_write);
+
+		if (r == 1)
+			continue;
+		fill_io_exit(exit, r < 0 ? LIBVM_EXIT_DEVICE_ERROR : LIBVM_EXIT_IO, run->io.port,
+			     data + i * size, size, run->io.count, is_write);
+		if (r < 0)
+			return libvm__fail(r, "handler for port 0x%x failed: %s", run->io.port,
+					   strerror(-r));
+		/* No device: reads of unclaimed ports see all-ones, like a bus
+		 * with nothing on it, unless the caller completes them. */
+		if (!is_write)
+			pend_read(vcpu, data + i * size, size * (run->io.count - i));
+		return 0;
+	}
+	return 1;
+}
+
+static int handle_mmio(libvm_vcpu *vcpu, libvm_exit *exit)
+{
+	struct kvm_run *run = vcpu->run;
+	uint32_t len = run->mmio.len > 8 ? 8 : run->mmio.len;
+	int r = libvm__iobus_dispatch(vcpu->vm, LIBVM_SPACE_MMIO, vcpu, run->mmio.phys_addr,
+				      run->mmio.data, len, run->mmio.is_write);
+
+	if (r == 1)
+		return 1;
+	fill_io_exit(exit, r < 0 ? LIBVM_EXIT_DEVICE_ERROR : LIBVM_EXIT_MMIO, run->mmio.phys_addr,
+		     run->mmio.data, len, 1, run->mmio.is_write);
+	if (r < 0)
+		return libvm__fail(r, "handler for MMIO 0x%llx failed: %s",
+				   (unsigned long long)run->mmio.phys_addr, strerror(-r));
+	if (!run->mmio.is_write)
+		pend_read(vcpu, run->mmio.data, len);
+	return 0;
+}
+
+static enum libvm_system_event system_event_type(uint32_t type)
+{
+	switch (type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		return LIBVM_SYSTEM_EVENT_SHUTDOWN;
+	case KVM_SYSTEM_EVENT_RESET:
+		return LIBVM_SYSTEM_EVENT_RESET;
+	case KVM_SYSTEM_EVENT_CRASH:
+		return LIBVM_SYSTEM_EVENT_CRASH;
+	default:
+		return LIBVM_SYSTEM_EVENT_OTHER;
+	}
+}
+
+/* Translate one KVM exit. 1: keep running; 0: return; <0: error. */
+static int handle_exit(libvm_vcpu *vcpu, libvm_exit *exit)
+{
+	struct kvm_run *run = vcpu->run;
+	uint32_t n;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		return handle_pio(vcpu, exit);
+	case KVM_EXIT_MMIO:
+		return handle_mmio(vcpu, exit);
+	case KVM_EXIT_HLT:
+		exit->reason = LIBVM_EXIT_HLT;
+		return 0;
+	case KVM_EXIT_SHUTDOWN:
+		exit->reason = LIBVM_EXIT_SHUTDOWN;
+		return 0;
+	case KVM_EXIT_INTR:
+		return 1; /* a signal; the loop checks for a stop */
+	case KVM_EXIT_INTERNAL_ERROR:
+		exit->reason = LIBVM_EXIT_INTERNAL_ERROR;
+		exit->internal.suberror = run->internal.suberror;
+		n = run->internal.ndata;
+		if (n > 16)
+			n = 16;
+		exit->internal.ndata = n;
+		memcpy(exit->internal.data, run->internal.data, n * sizeof(uint64_t));
+		return 0;
+	case KVM_EXIT_SYSTEM_EVENT:
+		exit->reason = LIBVM_EXIT_SYSTEM_EVENT;
+		exit->system_event.backend_type = run->system_event.type;
+		exit->system_event.type = system_event_type(run->system_event.type);
+		n = run->system_event.ndata;
+		if (n > 16)
+			n = 16;
+		exit->system_event.ndata = n;
+		memcpy(exit->system_event.data, run->system_event.data, n * sizeof(uint64_t));
+		return 0;
+	case KVM_EXIT_FAIL_ENTRY:
+		exit->reason = LIBVM_EXIT_FAIL_ENTRY;
+		exit->fail_entry.hardware_reason = run->fail_entry.hardware_entry_failure_reason;
+		exit->fail_entry.cpu = run->fail_entry.cpu;
+		return 0;
+	default:
+		exit->reason = LIBVM_EXIT_UNKNOWN;
+		exit->unknown.backend_reason = run->exit_reason;
+		return 0;
+	}
+}
+
+static int run_loop(libvm_vcpu *vcpu, libvm_exit *exit)
+{
+	for (;;) {
+		int r;
+
+		if (atomic_load(&vcpu->stop_requested) && take_stop(vcpu)) {
+			exit->reason = LIBVM_EXIT_STOPPED;
+			return 0;
+		}
+		r = ioctl(vcpu->fd, KVM_RUN, 0);
+		/* The read, if any, is consumed by this KVM_RUN. */
+		vcpu->read_pending = false;
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				/* A stop (checked at the top), a foreign signal, or
+				 * an immediate_exit left by a stop that an earlier
+				 * run already consumed: clear it, or we would spin.
+				 * A stop racing with this store has set its flag
+				 * first, so the check at the top still sees it. */
+				__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+				continue;
+			}
+			r = -errno;
+			return libvm__fail(r, "vCPU %u: KVM_RUN failed: %s", vcpu->id,
+					   strerror(errno));
+		}
+		r = handle_exit(vcpu, exit);
+		if (r <= 0)
+			return r;
+	}
+}
+
+LIBVM_EXPORT int libvm_vcpu_run(libvm_vcpu *vcpu, libvm_exit *exit)
+{
+	sigset_t kick, old;
+	bool unblocked = false;
+	int r;
+
+	if (!vcpu || !exit)
+		return libvm__fail(-EINVAL, "libvm_vcpu_run: %s is NULL", vcpu ? "exit" : "vcpu");
+	memset(exit, 0, sizeof(*exit));
+
+	pthread_mutex_lock(&vcpu->run_lock);
+	if (vcpu->running) {
+		pthread_mutex_unlock(&vcpu->run_lock);
+		return libvm__fail(-EBUSY, "vCPU %u is already running on another thread",
+				   vcpu->id);
+	}
+	vcpu->running = true;
+	vcpu->thread = pthread_self();
+	pthread_mutex_unlock(&vcpu->run_lock);
+
+	sigemptyset(&kick);
+	sigaddset(&kick, vcpu->vm->kick_signal);
+	if (pthread_sigmask(SIG_UNBLOCK, &kick, &old) == 0)
+		unblocked = sigismember(&old, vcpu->vm->kick_signal) == 1;
+
+	r = run_loop(vcpu, exit);
+
+	if (unblocked)
+		pthread_sigmask(SIG_BLOCK, &kick, NULL);
+	pthread_mutex_lock(&vcpu->run_lock);
+	vcpu->running = false;
+	pthread_mutex_unlock(&vcpu->run_lock);
+	return r;
+}
+
+LIBVM_EXPORT int libvm_vcpu_complete_read(libvm_vcpu *vcpu, const void *data, uint32_t len)
+{
+	if (!vcpu || !data)
+		return libvm__fail(-EINVAL, "libvm_vcpu_complete_read: %s is NULL",
+				   vcpu ? "data" : "vcpu");
+	if (!vcpu->read_pending)
+		return libvm__fail(-EINVAL, "vCPU %u has no unhandled read to complete", vcpu->id);
+	if (len == 0 || len > vcpu->read_len)
+		return libvm__fail(-EINVAL, "read of %u bytes pending, %u given", vcpu->read_len,
+				   len);
+	memcpy(vcpu->read_data, data, len);
+	return 0;
+}

@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vCPU lifetime and state: creation with the supported CPUID, and the
+ * register accessors that translate between libvm's public structs and the
+ * backend's <linux/kvm.h> ones (the public ABI never exposes the latter).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
+
+#include "internal.h"
+
+static int vcpu_ioctl(libvm_vcpu *vcpu, unsigned long req, void *arg, const char *what)
+{
+	if (ioctl(vcpu->fd, req, arg) < 0) {
+		int err = -errno;
+
+		return libvm__fail(err == -ENOTTY ? -ENOTSUP : err, "vCPU %u: %s failed: %s",
+				   vcpu->id, what, strerror(-err));
+	}
+	return 0;
+}
+
+LIBVM_EXPORT int libvm_vcpu_create(libvm_vcpu **out, libvm_vm *vm, uint32_t id)
+{
+	libvm_vcpu *vcpu;
+	int err;
+
+	if (!out)
+		return libvm__fail(-EINVAL, "libvm_vcpu_create: out is NULL");
+	*out = NULL;
+	if (!vm)
+		return libvm__fail(-EINVAL, "libvm_vcpu_create: vm is NULL");
+	if (id >= vm->max_vcpus)
+		return libvm__fail(-EINVAL, "vCPU id %u is out of range (this VM allows %u)", id,
+				   vm->max_vcpus);
+
+	vcpu = calloc(1, sizeof(*vcpu));
+	if (!vcpu)
+		return libvm__fail(-ENOMEM, "libvm_vcpu_create: out of memory");
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->run = MAP_FAILED;
+	atomic_init(&vcpu->stop_requested, false);
+	pthread_mutex_init(&vcpu->run_lock, NULL);
+
+	pthread_mutex_lock(&vm->vcpu_lock);
+	if (vm->vcpus[id]) {
+		pthread_mutex_unlock(&vm->vcpu_lock);
+		err = libvm__fail(-EEXIST, "vCPU %u already exists", id);
+		goto free;
+	}
+	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (vcpu->fd < 0) {
+		err = -errno;
+		pthread_mutex_unlock(&vm->vcpu_lock);
+		libvm__fail(err, "KVM_CREATE_VCPU %u failed: %s", id, strerror(-err));
+		goto free;
+	}
+	vm->vcpus[id] = vcpu;
+	pthread_mutex_unlock(&vm->vcpu_lock);
+
+	vcpu->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		err = libvm__fail(-errno, "vCPU %u: mmap of the run page failed: %s", id,
+				  strerror(errno));
+		goto destroy;
+	}
+	if (vm->cpuid_count) {
+		err = libvm_vcpu_set_cpuid(vcpu, vm->cpuid, vm->cpuid_count);
+		if (err)
+			goto destroy;
+	}
+	*out = vcpu;
+	return 0;
+
+destroy:
+	libvm_vcpu_destroy(vcpu);
+	return err;
+free:
+	pthread_mutex_destroy(&vcpu->run_lock);
+	free(vcpu);
+	return err;
+}
+
+LIBVM_EXPORT void libvm_vcpu_destroy(libvm_vcpu *vcpu)
+{
+	libvm_vm *vm;
+
+	if (!vcpu)
+		return;
+	vm = vcpu->vm;
+	pthread_mutex_lock(&vm->vcpu_lock);
+	vm->vcpus[vcpu->id] = NULL;
+	pthread_mutex_unlock(&vm->vcpu_lock);
+	if (vcpu->run != MAP_FAILED)
+		munmap(vcpu->run, vm->run_size);
+	close(vcpu->fd);
+	pthread_mutex_destroy(&vcpu->run_lock);
+	free(vcpu);
+}
+
+void libvm__vcpus_fini(libvm_vm *vm)
+{
+	if (!vm->vcpus)
+		return;
+	for (uint32_t i = 0; i < vm->max_vcpus; i++)
+		libvm_vcpu_destroy(vm->vcpus[i]);
+}
+
+LIBVM_EXPORT uint32_t libvm_vcpu_id(const libvm_vcpu *vcpu)
+{
+	return vcpu ? vcpu->id : 0;
+}
+
+LIBVM_EXPORT libvm_vm *libvm_vcpu_vm(const libvm_vcpu *vcpu)
+{
+	return vcpu ? vcpu->vm : NULL;
+}
+
+#define CHECK_ARGS(vcpu, p, fn)                                                      \
+	do {                                                                         \
+		if (!(vcpu) || !(p))                                                 \
+			return libvm__fail(-EINVAL, "%s: %s is NULL", fn,            \
+					   (vcpu) ? #p : "vcpu");                    \
+	} while (0)
+
+LIBVM_EXPORT int libvm_vcpu_get_regs(libvm_vcpu *vcpu, libvm_regs *regs)
+{
+	struct kvm_regs k;
+	int err;
+
+	CHECK_ARGS(vcpu, regs, "libvm_vcpu_get_regs");
+	err = vcpu_ioctl(vcpu, KVM_GET_REGS, &k, "KVM_GET_REGS");
+	if (err)
+		return err;
+	*regs = (libvm_regs){
+		.rax = k.rax, .rbx = k.rbx, .rcx = k.rcx, .rdx = k.rdx,
+		.rsi = k.rsi, .rdi = k.rdi, .rsp = k.rsp, .rbp = k.rbp,
+		.r8 = k.r8, .r9 = k.r9, .r10 = k.r10, .r11 = k.r11,
+		.r12 = k.r12, .r13 = k.r13, .r14 = k.r14, .r15 = k.r15,
+		.rip = k.rip, .rflags = k.rflags,
+	};
+	return 0;
+}
+
+LIBVM_EXPORT int libvm_vcpu_set_regs(libvm_vcpu *vcpu, const libvm_regs *regs)
+{
+	struct kvm_regs k;
+
+	CHECK_ARGS(vcpu, regs, "libvm_vcpu_set_regs");
+	k = (struct kvm_regs){
+		.rax = regs->rax, .rbx = regs->rbx, .rcx = regs->rcx, .rdx = regs->rdx,
+		.rsi = regs->rsi, .rdi = regs->rdi, .rsp = regs->rsp, .rbp = regs->rbp,
+		.r8 = regs->r8, .r9 = regs->r9, .r10 = regs->r10, .r11 = regs->r11,
+		.r12 = regs->r12, .r13 = regs->r13, .r14 = regs->r14, .r15 = regs->r15,
+		.rip = regs->rip, .rflags = regs->rflags,
+	};
+	return vcpu_ioctl(vcpu, KVM_SET_REGS, &k, "KVM_SET_REGS");
+}
+
+static void seg_from_kvm(libvm_segment *s, const struct kvm_segment *k)
+{
+	*s = (libvm_segment){
+		.base = k->base, .limit = k->limit, .selector = k->selector,
+		.type = k->type, .present = k->present, .dpl = k->dpl, .db = k->db,
+		.s = k->s, .l = k->l, .g = k->g, .avl = k->avl, .unusable = k->unusable,
+	};
+}
+
+static void seg_to_kvm(struct kvm_segment *k, const libvm_segment *s)
+{
+	*k = (struct kvm_segment){
+		.base = s->base, .limit = s->limit, .selector = s->selector,
+		.type = s->type, .present = s->present, .dpl = s->dpl, .db = s->db,
+		.s = s->s, .l = s->l, .g = s->g, .avl = s->avl, .unusable = s->unusable,
+	};
+}
+
+LIBVM_EXPORT int libvm_vcpu_get_sregs(libvm_vcpu *vcpu, libvm_sregs *sregs)
+{
+	struct kvm_sregs k;
+	int err;
+
+	CHECK_ARGS(vcpu, sregs, "libvm_vcpu_get_sregs");
+	err = vcpu_ioctl(vcpu, KVM_GET_SREGS, &k, "KVM_GET_SREGS");
+	if (err)
+		return err;
+	memset(sregs, 0, sizeof(*sregs));
+	seg_from_kvm(&sregs->cs, &k.cs);
+	seg_from_kvm(&sregs->ds, &k.ds);
+	seg_from_kvm(&sregs->es, &k.es);
+	seg_from_kvm(&sregs->fs, &k.fs);
+	seg_from_kvm(&sregs->gs, &k.gs);
+	seg_from_kvm(&sregs->ss, &k.ss);
+	seg_from_kvm(&sregs->tr, &k.tr);
+	seg_from_kvm(&sregs->ldt, &k.ldt);
+	sregs->gdt = (libvm_dtable){ .base = k.gdt.base, .limit = k.gdt.limit };
+	sregs->idt = (libvm_dtable){ .base = k.idt.base, .limit = k.idt.limit };
+	sregs->cr0 = k.cr0;
+	sregs->cr2 = k.cr2;
+	sregs->cr3 = k.cr3;
+	sregs->cr4 = k.cr4;
+	sregs->cr8 = k.cr8;
+	sregs->efer = k.efer;
+	sregs->apic_base = k.apic_base;
+	return 0;
+}
+
+LIBVM_EXPORT int libvm_vcpu_set_sregs(libvm_vcpu *vcpu, const libvm_sregs *sregs)
+{
+	struct kvm_sregs k;
+	int err;
+
+	CHECK_ARGS(vcpu, sregs, "libvm_vcpu_set_sregs");
+	/* Read first so that state libvm does not model (the pending
+	 * interrupt bitmap) is written back unchanged. */
+	err = vcpu_ioctl(vcpu, KVM_GET_SREGS, &k, "KVM_GET_SREGS");
+	if (err)
+		return err;
+	seg_to_kvm(&k.cs, &sregs->cs);
+	seg_to_kvm(&k.ds, &sregs->ds);
+	seg_to_kvm(&k.es, &sregs->es);
+	seg_to_kvm(&k.fs, &sregs->fs);
+	seg_to_kvm(&k.gs, &sregs->gs);
+	seg_to_kvm(&k.ss, &sregs->ss);
+	seg_to_kvm(&k.tr, &sregs->tr);
+	seg_to_kvm(&k.ldt, &sregs->ldt);
+	k.gdt = (struct kvm_dtable){ .base = sregs->gdt.base, .limit = sregs->gdt.limit };
+	k.idt = (struct kvm_dtable){ .base = sregs->idt.base, .limit = sregs->idt.limit };
+	k.cr0 = sregs->cr0;
+	k.cr2 = sregs->cr2;
+	k.cr3 = sregs->cr3;
+	k.cr4 = sregs->cr4;
+	k.cr8 = sregs->cr8;
+	k.efer = sregs->efer;
+	k.apic_base = sregs->apic_base;
+	return vcpu_ioctl(vcpu, KVM_SET_SREGS, &k, "KVM_SET_SREGS");
+}
+
+LIBVM_EXPORT int libvm_vcpu_get_fpu(libvm_vcpu *vcpu, libvm_fpu *fpu)
+{
+	struct kvm_fpu k;
+	int err;
+
+	CHECK_ARGS(vcpu, fpu, "libvm_vcpu_get_fpu");
+	err = vcpu_ioctl(vcpu, KVM_GET_FPU, &k, "KVM_GET_FPU");
+	if (err)
+		return err;
+	memset(fpu, 0, sizeof(*fpu));
+	memcpy(fpu->fpr, k.fpr, sizeof(fpu->fpr));
+	fpu->fcw = k.fcw;
+	fpu->fsw = k.fsw;
+	fpu->ftwx = k.ftwx;
+	fpu->last_opcode = k.last_opcode;
+	fpu->last_ip = k.last_ip;
+	fpu->last_dp = k.last_dp;
+	memcpy(fpu->xmm, k.xmm, sizeof(fpu->xmm));
+	fpu->mxcsr = k.mxcsr;
+	return 0;
+}
+
+LIBVM_EXPORT int libvm_vcpu_set_fpu(libvm_vcpu *vcpu, const libvm_fpu *fpu)
+{
+	struct kvm_fpu k;
+
+	CHECK_ARGS(vcpu, fpu, "libvm_vcpu_set_fpu");
+	memset(&k, 0, sizeof(k));
+	memcpy(k.fpr, fpu->fpr, sizeof(k.fpr));
+	k.fcw = fpu->fcw;
+	k.fsw = fpu->fsw;
+	k.ftwx = fpu->ftwx;
+	k.last_opcode = fpu->last_opcode;
+	k.last_ip = fpu->last_ip;
+	k.last_dp = fpu->last_dp;
+	memcpy(k.xmm, fpu->xmm, sizeof(k.xmm));
+	k.mxcsr = fpu->mxcsr;
+	return vcpu_ioctl(vcpu, KVM_SET_FPU, &k, "KVM_SET_FPU");
+}
+
+static int msr_transfer(libvm_vcpu *vcpu, libvm_msr *msrs, uint32_t count, bool set)
+{
+	const char *fn = set ? "libvm_vcpu_set_msrs" : "libvm_vcpu_get_msrs";
+	struct kvm_msrs *k;
+	int n;
+
+	if (!vcpu || !msrs)
+		return libvm__fail(-EINVAL, "%s: %s is NULL", fn, vcpu ? "msrs" : "vcpu");
+	if (count == 0 || count > LIBVM__MAX_MSRS)
+		return libvm__fail(-EINVAL, "%s: count %u is not in 1..%u", fn, count,
+				   LIBVM__MAX_MSRS);
+	k = calloc(1, sizeof(*k) + count * sizeof(k->entries[0]));
+	if (!k)
+		return libvm__fail(-ENOMEM, "%s: out of memory", fn);
+	k->nmsrs = count;
+	for (uint32_t i = 0; i < count; i++) {
+		k->entries[i].index = msrs[i].index;
+		k->entries[i].data = msrs[i].value;
+	}
+	n = ioctl(vcpu->fd, set ? KVM_SET_MSRS : KVM_GET_MSRS, k);
+	if (n < 0) {
+		int err = -errno;
+
+		free(k);
+		return libvm__fail(err == -ENOTTY ? -ENOTSUP : err, "%s: %s", fn, strerror(-err));
+	}
+	if ((uint32_t)n < count) {
+		uint32_t bad = k->entries[n].index;
+
+		free(k);
+		return libvm__fail(-EPERM, "%s: the backend refused MSR 0x%x (%d of %u done)", fn,
+				   bad, n, count);
+	}
+	if (!set)
+		for (uint32_t i = 0; i < count; i++)
+			msrs[i].value = k->entries[i].data;
+	free(k);
+	return 0;
+}
+
+LIBVM_EXPORT int libvm_vcpu_get_msrs(libvm_vcpu *vcpu, libvm_msr *msrs, uint32_t count)
+{
+	return msr_transfer(vcpu, msrs, count, false);
+}
+
+LIBVM_EXPORT int libvm_vcpu_set_msrs(libvm_vcpu *vcpu, const libvm_msr *msrs, uint32_t count)
+{
+	/* msr_transfer only writes back for get. */
+	return msr_transfer(vcpu, (libvm_msr *)msrs, count, true);
+}
+
+LIBVM_EXPORT int libvm_vm_supported_cpuid(libvm_vm *vm, libvm_cpuid_entry *entries,
+					  uint32_t *count)
+{
+	if (!vm || !count)
+		return libvm__fail(-EINVAL, "libvm_vm_supported_cpuid: %s is NULL",
+				   vm ? "count" : "vm");
+	if (!vm->cpuid_count)
+		return libvm__fail(-ENOTSUP, "%s does not report its supported CPUID",
+				   vm->device_path);
+	if (!entries || *count < vm->cpuid_count) {
+		*count = vm->cpuid_count;
+		if (!entries)
+			return 0;
+		return libvm__fail(-E2BIG, "libvm_vm_supported_cpuid: %u entries needed",
+				   vm->cpuid_count);
+	}
+	memcpy(entries, vm->cpuid, vm->cpuid_count * sizeof(*entries));
+	*count = vm->cpuid_count;
+	return 0;
+}
+
+LIBVM_EXPORT int libvm_vcpu_set_cpuid(libvm_vcpu *vcpu, const libvm_cpuid_entry *entries,
+				      uint32_t count)
+{
+	struct kvm_cpuid2 *k;
+	int err;
+
+	if (!vcpu || !entries)
+		return libvm__fail(-EINVAL, "libvm_vcpu_set_cpuid: %s is NULL",
+				   vcpu ? "entries" : "vcpu");
+	if (count == 0 || count > LIBVM__MAX_CPUID)
+		return libvm__fail(-EINVAL, "libvm_vcpu_set_cpuid: count %u is not in 1..%u", count,
+				   LIBVM__MAX_CPUID);
+	k = calloc(1, sizeof(*k) + count * sizeof(k->entries[0]));
+	if (!k)
+		return libvm__fail(-ENOMEM, "libvm_vcpu_set_cpuid: out of memory");
+	k->nent = count;
+	for (uint32_t i = 0; i < count; i++) {
+		const libvm_cpuid_entry *e = &entries[i];
+
+		k->entries[i] = (struct kvm_cpuid_entry2){
+			.function = e->function,
+			.index = e->index,
+			.flags = (e->flags & LIBVM_CPUID_FLAG_INDEXED) ?
+					 KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0,
+			.eax = e->eax, .ebx = e->ebx, .ecx = e->ecx, .edx = e->edx,
+		};
+		/* Each vCPU reports its own APIC id in leaf 1 EBX[31:24]. */
+		if (e->function == 1)
+			k->entries[i].ebx = (e->ebx & 0x00ffffffu) | (vcpu->id << 24);
+	}
+	err = vcpu_ioctl(vcpu, KVM_SET_CPUID2, k, "KVM_SET_CPUID2");
+	free(k);
+	return err;
+}

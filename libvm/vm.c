@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VM lifetime: open the KVM-compatible device, check its API, create the
+ * VM, and tear everything down in order (vCPUs, regions, devices, fds).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
+
+#include "internal.h"
+
+#define DEFAULT_DEVICE "/dev/kvm"
+/* Where KVM on Intel hosts keeps the real-mode TSS: 3 pages below 4 GiB,
+ * inside the range real firmware leaves unused. */
+#define TSS_ADDR 0xfffbd000ul
+
+int libvm__check_extension(const libvm_vm *vm, long ext)
+{
+	int r = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, ext);
+
+	/* Some backends only answer on the system fd. */
+	if (r < 0)
+		r = ioctl(vm->sys_fd, KVM_CHECK_EXTENSION, ext);
+	return r < 0 ? 0 : r;
+}
+
+static int fetch_supported_cpuid(libvm_vm *vm)
+{
+	uint32_t nent = 64;
+
+	if (!libvm__check_extension(vm, KVM_CAP_EXT_CPUID))
+		return 0;
+	for (;;) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
+		int r;
+
+		if (!c)
+			return -ENOMEM;
+		c->nent = nent;
+		r = ioctl(vm->sys_fd, KVM_GET_SUPPORTED_CPUID, c);
+		if (r < 0 && errno == E2BIG && nent < LIBVM__MAX_CPUID) {
+			free(c);
+			nent *= 2;
+			continue;
+		}
+		if (r < 0) {
+			/* Not fatal: the vCPUs keep the backend's default. */
+			libvm__log(vm, LIBVM_LOG_WARN, "KVM_GET_SUPPORTED_CPUID failed: %s",
+				   strerror(errno));
+			free(c);
+			return 0;
+		}
+		vm->cpuid = calloc(c->nent ? c->nent : 1, sizeof(*vm->cpuid));
+		if (!vm->cpuid) {
+			free(c);
+			return -ENOMEM;
+		}
+		for (uint32_t i = 0; i < c->nent; i++) {
+			const struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+			vm->cpuid[i] = (libvm_cpuid_entry){
+				.function = e->function,
+				.index = e->index,
+				.flags = (e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ?
+						 LIBVM_CPUID_FLAG_INDEXED : 0,
+				.eax = e->eax, .ebx = e->ebx, .ecx = e->ecx, .edx = e->edx,
+			};
+		}
+		vm->cpuid_count = c->nent;
+		free(c);
+		return 0;
+	}
+}
+
+static int open_device(libvm_vm *vm, const char *path)
+{
+	int version;
+
+	vm->sys_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (vm->sys_fd < 0) {
+		int err = -errno;
+
+		return libvm__fail(err, "cannot open %s: %s", path, strerror(errno));
+	}
+	version = ioctl(vm->sys_fd, KVM_GET_API_VERSION, 0);
+	if (version != KVM_API_VERSION)
+		return libvm__fail(-ENOTSUP, "%s speaks KVM API version %d, libvm needs %d",
+				   path, version, KVM_API_VERSION);
+	vm->run_size = 0;
+	{
+		int sz = ioctl(vm->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+
+		if (sz < (int)sizeof(struct kvm_run))
+			return libvm__fail(-ENOTSUP, "%s reports a vCPU mmap size of %d", path, sz);
+		vm->run_size = (size_t)sz;
+	}
+	vm->vm_fd = ioctl(vm->sys_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		int err = -errno;
+
+		return libvm__fail(err, "KVM_CREATE_VM on %s failed: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+static int query_limits(libvm_vm *vm)
+{
+	int n;
+
+	n = libvm__check_extension(vm, KVM_CAP_MAX_VCPUS);
+	if (n <= 0)
+		n = libvm__check_extension(vm, KVM_CAP_NR_VCPUS);
+	vm->max_vcpus = n > 0 ? (uint32_t)n : 1;
+
+	n = libvm__check_extension(vm, KVM_CAP_NR_MEMSLOTS);
+	/* KVM before 2.6.x answered 0 here and had 32 slots. */
+	vm->nr_slots = n > 0 ? (uint32_t)n : 32;
+	if (vm->nr_slots > LIBVM__MAX_SLOTS)
+		vm->nr_slots = LIBVM__MAX_SLOTS;
+
+	vm->has_readonly_mem = libvm__check_extension(vm, KVM_CAP_READONLY_MEM) > 0;
+
+	if (libvm__check_extension(vm, KVM_CAP_SET_TSS_ADDR) > 0 &&
+	    ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, TSS_ADDR) < 0)
+		libvm__log(vm, LIBVM_LOG_WARN, "KVM_SET_TSS_ADDR failed: %s", strerror(errno));
+	return 0;
+}
+
+LIBVM_EXPORT int libvm_vm_create(libvm_vm **out, const libvm_vm_options *opts)
+{
+	libvm_vm_options o = LIBVM_VM_OPTIONS_INIT;
+	const char *path;
+	libvm_vm *vm;
+	int r;
+
+	if (!out)
+		return libvm__fail(-EINVAL, "libvm_vm_create: out is NULL");
+	*out = NULL;
+	if (opts) {
+		r = libvm__copy_options(&o, sizeof(o), opts, "libvm_vm_options");
+		if (r)
+			return r;
+	}
+	if (o.kick_signal == 0)
+		o.kick_signal = SIGRTMIN;
+	if (o.kick_signal < 1 || o.kick_signal > SIGRTMAX || o.kick_signal == SIGKILL ||
+	    o.kick_signal == SIGSTOP)
+		return libvm__fail(-EINVAL, "kick_signal %d cannot be caught", o.kick_signal);
+
+	path = o.device_path;
+	if (!path)
+		path = getenv("LIBVM_DEVICE");
+	if (!path || !*path)
+		path = DEFAULT_DEVICE;
+
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return libvm__fail(-ENOMEM, "libvm_vm_create: out of memory");
+	vm->sys_fd = vm->vm_fd = -1;
+	vm->kick_signal = o.kick_signal;
+	vm->log = o.log;
+	vm->log_opaque = o.log_opaque;
+	pthread_rwlock_init(&vm->mem_lock, NULL);
+	pthread_mutex_init(&vm->vcpu_lock, NULL);
+	libvm__iobus_init(vm);
+
+	vm->device_path = strdup(path);
+	if (!vm->device_path) {
+		r = libvm__fail(-ENOMEM, "libvm_vm_create: out of memory");
+		goto fail;
+	}
+	r = open_device(vm, path);
+	if (r)
+		goto fail;
+	r = query_limits(vm);
+	if (r)
+		goto fail;
+	vm->vcpus = calloc(vm->max_vcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		r = libvm__fail(-ENOMEM, "libvm_vm_create: out of memory");
+		goto fail;
+	}
+	r = fetch_supported_cpuid(vm);
+	if (r) {
+		libvm__fail(r, "libvm_vm_create: out of memory");
+		goto fail;
+	}
+	r = libvm__kick_signal_install(vm->kick_signal);
+	if (r)
+		goto fail;
+	libvm__log(vm, LIBVM_LOG_DEBUG, "created VM on %s (max %u vCPUs, %u slots)", path,
+		   vm->max_vcpus, vm->nr_slots);
+	*out = vm;
+	return 0;
+fail:
+	libvm_vm_destroy(vm);
+	return r;
+}
+
+LIBVM_EXPORT void libvm_vm_destroy(libvm_vm *vm)
+{
+	if (!vm)
+		return;
+	libvm__vcpus_fini(vm);
+	libvm__regions_fini(vm);
+	libvm__iobus_fini(vm);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->sys_fd >= 0)
+		close(vm->sys_fd);
+	pthread_rwlock_destroy(&vm->mem_lock);
+	pthread_mutex_destroy(&vm->vcpu_lock);
+	free(vm->vcpus);
+	free(vm->cpuid);
+	free(vm->device_path);
+	free(vm);
+}
+
+LIBVM_EXPORT int libvm_has(libvm_vm *vm, enum libvm_cap cap)
+{
+	if (!vm)
+		return libvm__fail(-EINVAL, "libvm_has: vm is NULL");
+	switch (cap) {
+	case LIBVM_CAP_READONLY_MEM:
+		return vm->has_readonly_mem;
+	case LIBVM_CAP_IMMEDIATE_EXIT:
+		return libvm__check_extension(vm, KVM_CAP_IMMEDIATE_EXIT) > 0;
+	case LIBVM_CAP_IRQCHIP:
+		return libvm__check_extension(vm, KVM_CAP_IRQCHIP) > 0;
+	case LIBVM_CAP_IOEVENTFD:
+		return libvm__check_extension(vm, KVM_CAP_IOEVENTFD) > 0;
+	case LIBVM_CAP_IRQFD:
+		return libvm__check_extension(vm, KVM_CAP_IRQFD) > 0;
+	case LIBVM_CAP_SET_CPUID:
+		return libvm__check_extension(vm, KVM_CAP_EXT_CPUID) > 0;
+	case LIBVM_CAP_SUPPORTED_CPUID:
+		return vm->cpuid_count > 0;
+	}
+	return libvm__fail(-EINVAL, "libvm_has: unknown capability %d", (int)cap);
+}
+
+LIBVM_EXPORT const char *libvm_vm_device_path(const libvm_vm *vm)
+{
+	return vm ? vm->device_path : NULL;
+}
+
+LIBVM_EXPORT int libvm_vm_max_vcpus(libvm_vm *vm)
+{
+	if (!vm)
+		return libvm__fail(-EINVAL, "libvm_vm_max_vcpus: vm is NULL");
+	return (int)vm->max_vcpus;
+}
