@@ -59,6 +59,8 @@ struct libvm_vm {
 	uint32_t max_vcpus;
 	uint32_t nr_slots;
 	bool has_readonly_mem;
+	bool has_irqchip;        /* libvm_irqchip_create() succeeded */
+	uint32_t nr_vcpus;       /* vCPUs created so far (guarded by vcpu_lock) */
 
 	/* Supported CPUID, fetched once; a new vCPU gets it by default. */
 	libvm_cpuid_entry *cpuid;
@@ -94,6 +96,10 @@ struct libvm_vcpu {
 	bool read_pending;
 	uint32_t read_len;
 	void *read_data; /* points into the kvm_run page */
+
+	/* Set by libvm_vcpu_end_run(): the exit to return instead of resuming. */
+	uint32_t end_reason;
+	uint64_t end_code;
 };
 
 /* error.c */

@@ -198,10 +198,25 @@ static int handle_exit(libvm_vcpu *vcpu, libvm_exit *exit)
 	}
 }
 
+/* A handler asked to end the run: report that instead of resuming. */
+static bool take_end(libvm_vcpu *vcpu, libvm_exit *exit)
+{
+	if (!vcpu->end_reason)
+		return false;
+	memset(exit, 0, sizeof(*exit));
+	exit->reason = vcpu->end_reason;
+	exit->end.code = vcpu->end_code;
+	vcpu->end_reason = 0;
+	return true;
+}
+
 static int run_loop(libvm_vcpu *vcpu, libvm_exit *exit)
 {
 	for (;;) {
 		int r;
+
+		if (take_end(vcpu, exit))
+			return 0;
 
 		if (atomic_load(&vcpu->stop_requested) && take_stop(vcpu)) {
 			exit->reason = LIBVM_EXIT_STOPPED;
@@ -227,6 +242,9 @@ static int run_loop(libvm_vcpu *vcpu, libvm_exit *exit)
 		r = handle_exit(vcpu, exit);
 		if (r <= 0)
 			return r;
+		/* KVM completes the access on the next KVM_RUN; an ended run
+		 * leaves that to whoever runs the vCPU again (a reset
+		 * rewrites the state anyway). */
 	}
 }
 
@@ -276,5 +294,18 @@ LIBVM_EXPORT int libvm_vcpu_complete_read(libvm_vcpu *vcpu, const void *data, ui
 		return libvm__fail(-EINVAL, "read of %u bytes pending, %u given", vcpu->read_len,
 				   len);
 	memcpy(vcpu->read_data, data, len);
+	return 0;
+}
+
+LIBVM_EXPORT int libvm_vcpu_end_run(libvm_vcpu *vcpu, uint32_t reason, uint64_t code)
+{
+	if (!vcpu)
+		return libvm__fail(-EINVAL, "libvm_vcpu_end_run: vcpu is NULL");
+	if (reason != LIBVM_EXIT_GUEST_EXIT && reason != LIBVM_EXIT_RESET &&
+	    reason != LIBVM_EXIT_POWEROFF)
+		return libvm__fail(-EINVAL, "libvm_vcpu_end_run: reason %u is not an ending",
+				   reason);
+	vcpu->end_reason = reason;
+	vcpu->end_code = code;
 	return 0;
 }

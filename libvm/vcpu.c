@@ -63,6 +63,7 @@ LIBVM_EXPORT int libvm_vcpu_create(libvm_vcpu **out, libvm_vm *vm, uint32_t id)
 		goto free;
 	}
 	vm->vcpus[id] = vcpu;
+	vm->nr_vcpus++;
 	pthread_mutex_unlock(&vm->vcpu_lock);
 
 	vcpu->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);

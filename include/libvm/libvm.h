@@ -506,6 +506,9 @@ enum libvm_exit_reason {
 	LIBVM_EXIT_FAIL_ENTRY = 8,     /* hardware refused the guest state: .fail_entry */
 	LIBVM_EXIT_UNKNOWN = 9,        /* backend exit libvm does not know: .unknown */
 	LIBVM_EXIT_DEVICE_ERROR = 10,  /* a device handler failed: .io, run returned its error */
+	LIBVM_EXIT_GUEST_EXIT = 11,    /* a device ended the VM with a status: .end.code */
+	LIBVM_EXIT_RESET = 12,         /* a device requested a reset: .end.code */
+	LIBVM_EXIT_POWEROFF = 13,      /* a device requested power-off: .end.code */
 };
 
 /** System event types in libvm_exit.system_event.type. */
@@ -559,6 +562,9 @@ typedef struct libvm_exit {
 			uint32_t backend_reason;
 			uint32_t padding;
 		} unknown;
+		struct {
+			uint64_t code; /* e.g. the exit device's status */
+		} end;
 		uint8_t reserved[256];
 	};
 } libvm_exit;
@@ -602,6 +608,71 @@ LIBVM_EXPORT int libvm_vcpu_complete_read(libvm_vcpu *vcpu, const void *data, ui
  * Returns: 0, or -EINVAL for NULL.
  */
 LIBVM_EXPORT int libvm_vcpu_stop(libvm_vcpu *vcpu);
+
+/**
+ * libvm_vcpu_end_run() - from a device handler, end the current run.
+ * @vcpu:   the vCPU whose handler is running.
+ * @reason: LIBVM_EXIT_GUEST_EXIT, LIBVM_EXIT_RESET or LIBVM_EXIT_POWEROFF.
+ * @code:   reported in exit->end.code (the exit status for GUEST_EXIT).
+ *
+ * The access completes, then libvm_vcpu_run() returns 0 with this exit
+ * instead of resuming the guest. Thread: the vCPU's own (inside a handler);
+ * outside a handler it applies to the next run. Returns: 0 or -EINVAL.
+ */
+LIBVM_EXPORT int libvm_vcpu_end_run(libvm_vcpu *vcpu, uint32_t reason, uint64_t code);
+
+/* ------------------------------------------------------------------ */
+/* Interrupts                                                          */
+/* ------------------------------------------------------------------ */
+
+#define LIBVM_IRQCHIP_PIT (1u << 0) /* also create the in-kernel i8254 PIT */
+
+/**
+ * libvm_irqchip_create() - create the in-kernel interrupt controllers:
+ * the two i8259 PICs, the IOAPIC and a LAPIC per vCPU (and the PIT with
+ * LIBVM_IRQCHIP_PIT). GSIs 0-15 reach the PICs and IOAPIC, 16-23 the IOAPIC.
+ * Call before creating any vCPU. With it, HLT no longer exits (the LAPIC
+ * waits for an interrupt in the kernel).
+ * Returns: 0; -ENOTSUP when the backend has none; -EBUSY when vCPUs exist or
+ * it was already created; -EINVAL for unknown flags or NULL.
+ */
+LIBVM_EXPORT int libvm_irqchip_create(libvm_vm *vm, uint32_t flags);
+
+/**
+ * libvm_irq_set() - drive interrupt line @gsi to @level (true: asserted).
+ * Edge-triggered sources pulse it (set, then clear). Thread: any.
+ * Returns: 0; -ENOTSUP without an irqchip; -EINVAL for a bad GSI.
+ */
+LIBVM_EXPORT int libvm_irq_set(libvm_vm *vm, uint32_t gsi, bool level);
+
+/**
+ * libvm_msi_send() - deliver a message-signalled interrupt.
+ * @addr: the MSI address (0xfeexxxxx); @data: the MSI data.
+ * Returns: 0; -ENOTSUP without an irqchip or MSI support; the backend's error.
+ */
+LIBVM_EXPORT int libvm_msi_send(libvm_vm *vm, uint64_t addr, uint32_t data);
+
+/**
+ * libvm_irqfd_add() / libvm_irqfd_remove() - let a write to eventfd @fd
+ * raise @gsi inside the kernel, without a trip through this process.
+ * Returns: 0; -ENOTSUP without irqfd; -EINVAL; the backend's error.
+ */
+LIBVM_EXPORT int libvm_irqfd_add(libvm_vm *vm, int fd, uint32_t gsi);
+LIBVM_EXPORT int libvm_irqfd_remove(libvm_vm *vm, int fd, uint32_t gsi);
+
+#define LIBVM_IOEVENTFD_DATAMATCH (1u << 0) /* only writes of @data signal */
+
+/**
+ * libvm_ioeventfd_add() / libvm_ioeventfd_remove() - turn guest writes of
+ * @len bytes (1, 2, 4, 8; 0 for any width on MMIO) to @addr in @space into
+ * a signal on eventfd @fd, handled in the kernel without an exit.
+ * Remove takes the same arguments as add. Returns: 0; -ENOTSUP; -EINVAL;
+ * the backend's error (e.g. -EEXIST for a duplicate).
+ */
+LIBVM_EXPORT int libvm_ioeventfd_add(libvm_vm *vm, enum libvm_space space, uint64_t addr,
+				     uint32_t len, int fd, uint32_t flags, uint64_t data);
+LIBVM_EXPORT int libvm_ioeventfd_remove(libvm_vm *vm, enum libvm_space space, uint64_t addr,
+					uint32_t len, int fd, uint32_t flags, uint64_t data);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Interrupt plumbing over the backend: the in-kernel irqchip and PIT, GSI
+ * lines, MSIs, irqfd and ioeventfd. Each call checks the backend's
+ * capability first so that a backend without it gets a clear -ENOTSUP.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include <linux/kvm.h>
+
+#include "internal.h"
+
+/* The in-kernel IOAPIC has 24 pins; KVM's default routing maps GSI n to
+ * pin n (and 0-15 to the PICs too). */
+#define IOAPIC_PINS 24
+
+static int vm_ioctl(libvm_vm *vm, unsigned long req, void *arg, const char *what)
+{
+	if (ioctl(vm->vm_fd, req, arg) < 0) {
+		int err = -errno;
+
+		return libvm__fail(err == -ENOTTY ? -ENOTSUP : err, "%s failed: %s", what,
+				   strerror(-err));
+	}
+	return 0;
+}
+
+LIBVM_EXPORT int libvm_irqchip_create(libvm_vm *vm, uint32_t flags)
+{
+	int err;
+
+	if (!vm)
+		return libvm__fail(-EINVAL, "libvm_irqchip_create: vm is NULL");
+	if (flags & ~LIBVM_IRQCHIP_PIT)
+		return libvm__fail(-EINVAL, "libvm_irqchip_create: unknown flags 0x%x",
+				   flags & ~LIBVM_IRQCHIP_PIT);
+	if (libvm__check_extension(vm, KVM_CAP_IRQCHIP) <= 0)
+		return libvm__fail(-ENOTSUP, "%s has no in-kernel irqchip", vm->device_path);
+	if ((flags & LIBVM_IRQCHIP_PIT) && libvm__check_extension(vm, KVM_CAP_PIT2) <= 0)
+		return libvm__fail(-ENOTSUP, "%s has no in-kernel PIT", vm->device_path);
+
+	pthread_mutex_lock(&vm->vcpu_lock);
+	if (vm->has_irqchip || vm->nr_vcpus) {
+		pthread_mutex_unlock(&vm->vcpu_lock);
+		return libvm__fail(-EBUSY, "the irqchip must be created once, before any vCPU");
+	}
+	err = vm_ioctl(vm, KVM_CREATE_IRQCHIP, NULL, "KVM_CREATE_IRQCHIP");
+	if (!err && (flags & LIBVM_IRQCHIP_PIT)) {
+		struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+
+		err = vm_ioctl(vm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
+	}
+	if (!err)
+		vm->has_irqchip = true;
+	pthread_mutex_unlock(&vm->vcpu_lock);
+	return err;
+}
+
+LIBVM_EXPORT int libvm_irq_set(libvm_vm *vm, uint32_t gsi, bool level)
+{
+	struct kvm_irq_level line = { .irq = gsi, .level = level };
+
+	if (!vm)
+		return libvm__fail(-EINVAL, "libvm_irq_set: vm is NULL");
+	if (!vm->has_irqchip)
+		return libvm__fail(-ENOTSUP, "libvm_irq_set: the VM has no irqchip");
+	if (gsi >= IOAPIC_PINS)
+		return libvm__fail(-EINVAL, "libvm_irq_set: GSI %u is not in 0..%d", gsi,
+				   IOAPIC_PINS - 1);
+	return vm_ioctl(vm, KVM_IRQ_LINE, &line, "KVM_IRQ_LINE");
+}
+
+LIBVM_EXPORT int libvm_msi_send(libvm_vm *vm, uint64_t addr, uint32_t data)
+{
+	struct kvm_msi msi = {
+		.address_lo = (uint32_t)addr,
+		.address_hi = (uint32_t)(addr >> 32),
+		.data = data,
+	};
+	int r;
+
+	if (!vm)
+		return libvm__fail(-EINVAL, "libvm_msi_send: vm is NULL");
+	if (!vm->has_irqchip || libvm__check_extension(vm, KVM_CAP_SIGNAL_MSI) <= 0)
+		return libvm__fail(-ENOTSUP, "libvm_msi_send: no in-kernel MSI delivery");
+	r = ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi);
+	if (r < 0) {
+		int err = -errno;
+
+		return libvm__fail(err, "KVM_SIGNAL_MSI failed: %s", strerror(-err));
+	}
+	/* 0 means the interrupt was blocked (e.g. masked), which is not an
+	 * error of the caller's. */
+	return 0;
+}
+
+static int irqfd(libvm_vm *vm, int fd, uint32_t gsi, bool remove)
+{
+	struct kvm_irqfd req = {
+		.fd = (uint32_t)fd,
+		.gsi = gsi,
+		.flags = remove ? KVM_IRQFD_FLAG_DEASSIGN : 0,
+	};
+	const char *fn = remove ? "libvm_irqfd_remove" : "libvm_irqfd_add";
+
+	if (!vm || fd < 0)
+		return libvm__fail(-EINVAL, "%s: %s", fn, vm ? "bad fd" : "vm is NULL");
+	if (!vm->has_irqchip || libvm__check_extension(vm, KVM_CAP_IRQFD) <= 0)
+		return libvm__fail(-ENOTSUP, "%s: no irqfd (an irqchip is needed)", fn);
+	return vm_ioctl(vm, KVM_IRQFD, &req, "KVM_IRQFD");
+}
+
+LIBVM_EXPORT int libvm_irqfd_add(libvm_vm *vm, int fd, uint32_t gsi)
+{
+	return irqfd(vm, fd, gsi, false);
+}
+
+LIBVM_EXPORT int libvm_irqfd_remove(libvm_vm *vm, int fd, uint32_t gsi)
+{
+	return irqfd(vm, fd, gsi, true);
+}
+
+static int ioeventfd(libvm_vm *vm, enum libvm_space space, uint64_t addr, uint32_t len, int fd,
+		     uint32_t flags, uint64_t data, bool remove)
+{
+	const char *fn = remove ? "libvm_ioeventfd_remove" : "libvm_ioeventfd_add";
+	struct kvm_ioeventfd req = {
+		.datamatch = data,
+		.addr = addr,
+		.len = len,
+		.fd = fd,
+	};
+
+	if (!vm || fd < 0)
+		return libvm__fail(-EINVAL, "%s: %s", fn, vm ? "bad fd" : "vm is NULL");
+	if (space != LIBVM_SPACE_PIO && space != LIBVM_SPACE_MMIO)
+		return libvm__fail(-EINVAL, "%s: unknown address space %d", fn, (int)space);
+	if (flags & ~LIBVM_IOEVENTFD_DATAMATCH)
+		return libvm__fail(-EINVAL, "%s: unknown flags 0x%x", fn, flags);
+	if (!(len == 1 || len == 2 || len == 4 || len == 8 || (len == 0 && space == LIBVM_SPACE_MMIO)))
+		return libvm__fail(-EINVAL, "%s: length %u is not 1, 2, 4 or 8", fn, len);
+	if (space == LIBVM_SPACE_PIO && addr > 0xffff)
+		return libvm__fail(-EINVAL, "%s: port 0x%llx is above 0xffff", fn,
+				   (unsigned long long)addr);
+	if (libvm__check_extension(vm, KVM_CAP_IOEVENTFD) <= 0)
+		return libvm__fail(-ENOTSUP, "%s: %s has no ioeventfd", fn, vm->device_path);
+	if (space == LIBVM_SPACE_PIO)
+		req.flags |= KVM_IOEVENTFD_FLAG_PIO;
+	if (flags & LIBVM_IOEVENTFD_DATAMATCH)
+		req.flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
+	if (remove)
+		req.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
+	return vm_ioctl(vm, KVM_IOEVENTFD, &req, "KVM_IOEVENTFD");
+}
+
+LIBVM_EXPORT int libvm_ioeventfd_add(libvm_vm *vm, enum libvm_space space, uint64_t addr,
+				     uint32_t len, int fd, uint32_t flags, uint64_t data)
+{
+	return ioeventfd(vm, space, addr, len, fd, flags, data, false);
+}
+
+LIBVM_EXPORT int libvm_ioeventfd_remove(libvm_vm *vm, enum libvm_space space, uint64_t addr,
+					uint32_t len, int fd, uint32_t flags, uint64_t data)
+{
+	return ioeventfd(vm, space, addr, len, fd, flags, data, true);
+}
