@@ -340,3 +340,28 @@ LIBVM_EXPORT int libvm_mem_write(libvm_vm *vm, uint64_t gpa, const void *buf, si
 {
 	return mem_access(vm, gpa, (void *)buf, len, true);
 }
+
+LIBVM_EXPORT int libvm_vm_memory_map(libvm_vm *vm, libvm_mem_range *ranges, uint32_t *count)
+{
+	uint32_t n;
+	int err = 0;
+
+	if (!vm || !count)
+		return libvm__fail(-EINVAL, "libvm_vm_memory_map: %s is NULL", vm ? "count" : "vm");
+	pthread_rwlock_rdlock(&vm->mem_lock);
+	n = (uint32_t)vm->regions.n;
+	if (ranges && *count < n) {
+		err = libvm__fail(-E2BIG, "libvm_vm_memory_map: %u entries needed", n);
+	} else if (ranges) {
+		for (uint32_t i = 0; i < n; i++) {
+			const libvm_region *r = vm->regions.v[i].item;
+
+			ranges[i] = (libvm_mem_range){
+				.gpa = r->gpa, .length = r->length, .flags = r->flags,
+			};
+		}
+	}
+	*count = n;
+	pthread_rwlock_unlock(&vm->mem_lock);
+	return err;
+}

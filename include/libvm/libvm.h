@@ -262,6 +262,26 @@ LIBVM_EXPORT const char *libvm_region_name(const libvm_region *region);
  */
 LIBVM_EXPORT void *libvm_region_volatile_ptr(const libvm_region *region);
 
+/** struct libvm_mem_range - one mapped region, as libvm_vm_memory_map() lists it. */
+typedef struct libvm_mem_range {
+	uint64_t gpa;
+	uint64_t length;
+	uint32_t flags;    /* LIBVM_REGION_* */
+	uint32_t padding;
+} libvm_mem_range;
+
+/**
+ * libvm_vm_memory_map() - the VM's regions in ascending address order.
+ * @vm:     the VM.
+ * @ranges: array to fill, or NULL to ask for the count.
+ * @count:  in: capacity of @ranges; out: number of regions.
+ *
+ * Loaders use it to build e820 and multiboot memory maps. Thread: any.
+ * Returns: 0; -E2BIG when @ranges is too small (@count holds the number
+ * needed); -EINVAL for NULL @vm or @count.
+ */
+LIBVM_EXPORT int libvm_vm_memory_map(libvm_vm *vm, libvm_mem_range *ranges, uint32_t *count);
+
 /**
  * libvm_mem_read() - copy guest-physical memory into @buf.
  * @vm:  the VM.
