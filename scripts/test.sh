@@ -1,0 +1,24 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The whole test suite, from a fresh Debian machine: install what is
+# missing, then build and test twice, once plainly (warnings are errors)
+# and once under AddressSanitizer + UndefinedBehaviorSanitizer.
+set -eu
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+echo "== build (werror) =="
+[ -f build-ci/build.ninja ] || meson setup build-ci -Dwerror=true
+ninja -C build-ci
+meson test -C build-ci --print-errorlogs
+
+echo "== build under ASan + UBSan =="
+[ -f build-san/build.ninja ] || meson setup build-san -Dwerror=true \
+	-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+ninja -C build-san
+# An ASan-built libvm.so cannot be loaded by the uninstrumented consumer of
+# the install test, so that one suite runs in the plain build only.
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C build-san --print-errorlogs --no-suite install
+echo "== all tests passed =="
