@@ -1,0 +1,55 @@
+/*
+ * Two vCPUs in one VM, each driven by its own host thread and running its
+ * own function here. They hand a token back and forth through shared RAM,
+ * which only completes if both run at the same time; each also tags the
+ * test port so the host can check which vCPU (and thread) did the access.
+ */
+#include "guest.h"
+#include "testdata.h"
+
+/* About a second of emulated spinning: long enough, yet a hang still fails. */
+#define SPIN_LIMIT 300000
+
+static volatile uint32_t ping, pong;
+
+static bool wait_for(volatile uint32_t *flag, uint32_t value)
+{
+	for (uint32_t i = 0; i < SPIN_LIMIT; i++) {
+		if (*flag == value)
+			return true;
+		cpu_relax();
+	}
+	return false;
+}
+
+static int cpu0_main(void)
+{
+	outb(TESTDEV_PORT + 0, SMP_CPU_TAG(0));
+	ping = 1;
+	report(wait_for(&pong, 1), "cpu0 got cpu1's answer");
+	ping = 2;
+	return 0;
+}
+
+static int cpu1_main(void)
+{
+	outb(TESTDEV_PORT + 1, SMP_CPU_TAG(1));
+	report(wait_for(&ping, 1), "cpu1 saw cpu0's ping");
+	pong = 1;
+	report(wait_for(&ping, 2), "cpu1 saw cpu0 finish");
+	return 0;
+}
+
+int guest_main(unsigned int cpu, uint32_t param)
+{
+	report(smp_id() == cpu, "running on the stack of vCPU %u", cpu);
+	switch (cpu) {
+	case 0:
+		return cpu0_main();
+	case 1:
+		return cpu1_main();
+	default:
+		report(false, "unexpected vCPU %u", cpu);
+		return 1;
+	}
+}
