@@ -60,6 +60,7 @@ struct libvm_vm {
 	uint32_t nr_slots;
 	bool has_readonly_mem;
 	bool has_irqchip;        /* libvm_irqchip_create() succeeded */
+	atomic_bool stop_requested; /* libvm_vm_stop() before or during libvm_vm_run() */
 	uint32_t nr_vcpus;       /* vCPUs created so far (guarded by vcpu_lock) */
 
 	/* Supported CPUID, fetched once; a new vCPU gets it by default. */
@@ -125,6 +126,8 @@ void libvm__vcpus_fini(libvm_vm *vm);
 
 /* run.c */
 int libvm__kick_signal_install(int sig);
+/* Drop a pending stop (and immediate_exit) of a vCPU that is not running. */
+void libvm__vcpu_clear_stop(libvm_vcpu *vcpu);
 
 /* Copy a possibly shorter caller options struct into a full-size one. */
 int libvm__copy_options(void *dst, size_t dst_size, const void *src, const char *what);

@@ -59,6 +59,12 @@ LIBVM_EXPORT int libvm_vcpu_stop(libvm_vcpu *vcpu)
 	return 0;
 }
 
+void libvm__vcpu_clear_stop(libvm_vcpu *vcpu)
+{
+	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	atomic_store(&vcpu->stop_requested, false);
+}
+
 /* True when a stop was pending; consumes it. */
 static bool take_stop(libvm_vcpu *vcpu)
 {

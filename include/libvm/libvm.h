@@ -642,6 +642,57 @@ LIBVM_EXPORT int libvm_vcpu_stop(libvm_vcpu *vcpu);
 LIBVM_EXPORT int libvm_vcpu_end_run(libvm_vcpu *vcpu, uint32_t reason, uint64_t code);
 
 /* ------------------------------------------------------------------ */
+/* Running a whole VM                                                  */
+/* ------------------------------------------------------------------ */
+
+/** Flags of struct libvm_vm_run_options. */
+#define LIBVM_RUN_STOP_ON_UNHANDLED (1u << 0) /* unclaimed I/O ends the run */
+
+/**
+ * struct libvm_vm_run_options - how libvm_vm_run() treats its vCPUs.
+ * @size:  sizeof(struct libvm_vm_run_options); set by the INIT macro.
+ * @flags: LIBVM_RUN_* flags. By default an access no device claims is
+ *         dropped (writes) or answered with all-ones (reads) and the guest
+ *         goes on, as on a PC bus with nothing behind the address.
+ */
+typedef struct libvm_vm_run_options {
+	size_t size;
+	uint32_t flags;
+	uint32_t reserved0;
+} libvm_vm_run_options;
+
+#define LIBVM_VM_RUN_OPTIONS_INIT { .size = sizeof(libvm_vm_run_options) }
+
+/**
+ * libvm_vm_run() - run every vCPU of the VM, each on a thread of its own,
+ * until the VM stops.
+ * @vm:      the VM, with its vCPUs created (and, for SMP guests that start
+ *           their application processors with INIT/SIPI, an irqchip).
+ * @opts:    options, or NULL for the defaults.
+ * @exit:    receives the exit that stopped the VM.
+ * @vcpu_id: receives the id of the vCPU it came from (may be NULL).
+ *
+ * The VM stops at the first vCPU exit that ends it: a device's ending
+ * (guest exit status, reset, power-off), shutdown (triple fault), HLT
+ * without an irqchip, an internal or entry error, a system event, an
+ * unknown exit, a device error (returned as the error), an unclaimed access
+ * with LIBVM_RUN_STOP_ON_UNHANDLED, or libvm_vm_stop(). The other vCPUs are
+ * then stopped and joined before the call returns, and no stop is left
+ * pending on them. Thread: any one thread; no vCPU of the VM may be run
+ * elsewhere meanwhile.
+ * Returns: 0; a device handler's error; -EINVAL; -ENOENT when the VM has no
+ * vCPU; -EAGAIN/-ENOMEM when threads cannot be created.
+ */
+LIBVM_EXPORT int libvm_vm_run(libvm_vm *vm, const libvm_vm_run_options *opts,
+			      libvm_exit *exit, uint32_t *vcpu_id);
+
+/**
+ * libvm_vm_stop() - make a running (or the next) libvm_vm_run() return
+ * LIBVM_EXIT_STOPPED promptly. Thread: any. Returns: 0 or -EINVAL.
+ */
+LIBVM_EXPORT int libvm_vm_stop(libvm_vm *vm);
+
+/* ------------------------------------------------------------------ */
 /* Interrupts                                                          */
 /* ------------------------------------------------------------------ */
 

@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvm guest loaders and firmware tables.
+ *
+ * A loader copies a kernel image (flat binary, ELF32/ELF64 with an optional
+ * PVH note, multiboot v1) into guest RAM together with the boot data its
+ * format defines, and describes the entry state in a libvm_boot struct;
+ * libvm_boot_apply() then puts a vCPU into that state. The firmware builders
+ * write ACPI tables (RSDP, RSDT, XSDT, FADT, FACS, DSDT, MADT) and an Intel
+ * MP table so that a guest finds its CPUs and the IOAPIC.
+ *
+ * Every header field, offset and size of an image is treated as hostile:
+ * it is checked against the file and against guest RAM before anything is
+ * written, so a rejected image leaves guest memory untouched. Errors:
+ * -ENOEXEC not this format; -EINVAL malformed; -EFAULT a part would land
+ * outside guest RAM; -EEXIST a part overlaps the boot data areas below;
+ * -E2BIG the boot data does not fit its area; -ENOTSUP a feature the image
+ * requires that libvm does not offer. libvm_error_message() names the field.
+ *
+ * Guest-physical layout used by the loaders and tables (RAM from 0):
+ *
+ *   0x00000-0x004ff  untouched (real-mode IVT, BDA)
+ *   0x00500-0x0053f  GDT written for protected/long-mode entry
+ *   0x07000-0x08fff  boot information: multiboot info struct or PVH
+ *                    start_info, memory map, module list, command lines
+ *   0x09000-0x0efff  identity page tables (4 GiB, 2 MiB pages) for 64-bit
+ *                    entry only
+ *   0xe0000-0xeffff  ACPI tables (RSDP first, found by scanning)
+ *   0xf0000-0xf0fff  MP table (floating pointer first)
+ *   >= kernel end    modules, each page aligned, right after the kernel
+ *
+ * Loaders refuse kernels that overlap the areas they use (GDT, boot info,
+ * page tables when 64-bit) or the firmware area 0xe0000-0xfffff. The rest
+ * of low memory (0x0 - 0x6fff, 0xf000 - 0x9ffff) is free for the guest,
+ * e.g. for an SMP trampoline.
+ *
+ * Thread rules: the loaders and builders take the VM's memory map once and
+ * write through libvm_mem_write(); do not change the VM's regions while
+ * they run. libvm_boot_apply() follows the vCPU register accessor rules.
+ */
+#ifndef LIBVM_LOAD_H
+#define LIBVM_LOAD_H
+
+#include <libvm/libvm.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The fixed layout above, for launchers and guests that need it. */
+#define LIBVM_BOOT_GDT_GPA        0x500ull
+#define LIBVM_BOOT_GDT_SIZE       0x40ull
+#define LIBVM_BOOT_INFO_GPA       0x7000ull
+#define LIBVM_BOOT_INFO_SIZE      0x2000ull
+#define LIBVM_BOOT_PAGETABLE_GPA  0x9000ull
+#define LIBVM_BOOT_PAGETABLE_SIZE 0x6000ull
+#define LIBVM_FW_AREA_GPA         0xe0000ull
+#define LIBVM_FW_AREA_SIZE        0x20000ull
+#define LIBVM_ACPI_DEFAULT_GPA    0xe0000ull
+#define LIBVM_ACPI_MAX_SIZE       0x10000ull
+#define LIBVM_MPTABLE_DEFAULT_GPA 0xf0000ull
+#define LIBVM_MPTABLE_MAX_SIZE    0x10000ull
+
+/* Value of EAX at a multiboot v1 entry (Multiboot 0.6.96, 3.2). */
+#define LIBVM_MULTIBOOT_BOOTLOADER_MAGIC 0x2BADB002u
+/* Magic of the PVH start_info struct that EBX points to at a PVH entry. */
+#define LIBVM_PVH_START_INFO_MAGIC 0x336ec578u
+
+/** Image formats libvm_load_detect() recognizes. */
+enum libvm_image_format {
+	LIBVM_FORMAT_UNKNOWN = 0,   /* no known header: maybe a flat binary */
+	LIBVM_FORMAT_ELF32 = 1,
+	LIBVM_FORMAT_ELF64 = 2,
+	LIBVM_FORMAT_MULTIBOOT = 3, /* multiboot v1 header in the first 8 KiB */
+	LIBVM_FORMAT_BZIMAGE = 4,   /* Linux boot protocol ("HdrS"); no loader yet */
+};
+
+/** CPU modes a boot state can start in. */
+enum libvm_boot_mode {
+	LIBVM_BOOT_REAL16 = 1,  /* real mode; CS = code_selector, IP = entry */
+	LIBVM_BOOT_PROT32 = 2,  /* flat 32-bit protected mode, paging off */
+	LIBVM_BOOT_LONG64 = 3,  /* 64-bit mode, CR3 = cr3 (identity map) */
+};
+
+/**
+ * struct libvm_boot - the entry state a loader computed.
+ * @mode:          enum libvm_boot_mode.
+ * @format:        enum libvm_image_format of the image that produced it
+ *                 (LIBVM_FORMAT_UNKNOWN for a flat binary).
+ * @entry:         RIP. Real mode: the offset inside CS.
+ * @code_selector: CS. Real mode: the segment (base = selector << 4).
+ *                 Protected/long mode: a GDT selector whose descriptor the
+ *                 loader wrote at @gdt_base, matching the hidden state
+ *                 libvm_boot_apply() loads.
+ * @data_selector: DS, ES, FS, GS and SS, same rules.
+ * @gdt_base, @gdt_limit: GDTR (0/0 in real mode).
+ * @cr3:           page-table root for LIBVM_BOOT_LONG64, else 0.
+ * @rax .. @rsp:   initial general registers (e.g. EAX = 0x2BADB002 and EBX
+ *                 = the info struct for multiboot). Others start at 0.
+ * @kernel_start, @kernel_end: guest-physical span the kernel occupies
+ *                 (file contents and zeroed bss).
+ * @info_gpa:      the boot information struct (multiboot info, PVH
+ *                 start_info), or 0.
+ * @modules_end:   end of the last module placed, or 0 without modules.
+ *
+ * A plain struct: a launcher may adjust it (say, another RSP) before
+ * calling libvm_boot_apply(), and a later loader fills the same fields.
+ */
+typedef struct libvm_boot {
+	uint32_t mode;
+	uint32_t format;
+	uint64_t entry;
+	uint16_t code_selector;
+	uint16_t data_selector;
+	uint16_t gdt_limit;
+	uint16_t reserved0;
+	uint64_t gdt_base;
+	uint64_t cr3;
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+	uint64_t kernel_start;
+	uint64_t kernel_end;
+	uint64_t info_gpa;
+	uint64_t modules_end;
+	uint64_t reserved[8];
+} libvm_boot;
+
+/**
+ * struct libvm_load_module - one boot module.
+ * @data:   the module's bytes (copied into the guest).
+ * @size:   byte count; 0 is allowed (an empty module).
+ * @string: the module's string (multiboot "mod string"), or NULL for "".
+ */
+typedef struct libvm_load_module {
+	const void *data;
+	uint64_t size;
+	const char *string;
+} libvm_load_module;
+
+/* libvm_load_options.flags */
+#define LIBVM_LOAD_NO_PVH (1u << 0) /* ELF: ignore a PVH note, use e_entry */
+
+/**
+ * struct libvm_load_options - what a loader passes to the kernel.
+ * @size:        sizeof(libvm_load_options); set by LIBVM_LOAD_OPTIONS_INIT.
+ * @kernel_name: multiboot: the first word of the command line (argv[0] of
+ *               test kernels); NULL means "kernel". Not used for ELF.
+ * @cmdline:     the arguments (multiboot: after the name; PVH: the whole
+ *               command line), or NULL for none.
+ * @modules:     @nr_modules modules, placed after the kernel in this order.
+ * @nr_modules:  0 .. 64.
+ * @flags:       LIBVM_LOAD_* flags.
+ * @rsdp_gpa:    PVH: the RSDP address for start_info (libvm_acpi_build()'s
+ *               result), or 0.
+ *
+ * Fields are only ever appended; the library reads no further than @size.
+ */
+typedef struct libvm_load_options {
+	size_t size;
+	const char *kernel_name;
+	const char *cmdline;
+	const libvm_load_module *modules;
+	uint32_t nr_modules;
+	uint32_t flags;
+	uint64_t rsdp_gpa;
+} libvm_load_options;
+
+#define LIBVM_LOAD_OPTIONS_INIT { .size = sizeof(libvm_load_options) }
+
+/**
+ * libvm_load_detect() - guess the format of @image (@size bytes).
+ *
+ * A multiboot header wins over the ELF header that usually carries it.
+ * Thread: any. Returns: an enum libvm_image_format (LIBVM_FORMAT_UNKNOWN
+ * when nothing matched), or -EINVAL for a NULL image.
+ */
+LIBVM_EXPORT int libvm_load_detect(const void *image, size_t size);
+
+/**
+ * libvm_load_flat() - copy a flat binary to @gpa.
+ * @boot:  receives the entry state: real mode at CS:IP = (gpa >> 4):(gpa &
+ *         0xf) when the image ends at or below 1 MiB, else flat 32-bit
+ *         protected mode at @gpa (with the GDT at LIBVM_BOOT_GDT_GPA).
+ * @vm:    the VM.
+ * @image: the bytes; @size: their count (non-zero).
+ * @gpa:   where the first byte goes.
+ *
+ * Returns: 0; -EINVAL; -EFAULT when [gpa, gpa + size) is not all RAM.
+ */
+LIBVM_EXPORT int libvm_load_flat(libvm_boot *boot, libvm_vm *vm, const void *image,
+				 size_t size, uint64_t gpa);
+
+/**
+ * libvm_load_elf() - load an ELF32 (i386) or ELF64 (x86-64) executable.
+ * @boot:  receives the entry state.
+ * @vm:    the VM.
+ * @image: the file; @size: its length.
+ * @opts:  options (cmdline, modules, rsdp_gpa for PVH), or NULL.
+ *
+ * PT_LOAD segments go to their physical addresses (p_paddr), bss zeroed.
+ * With a PVH note (Xen ELF note XEN_ELFNOTE_PHYS32_ENTRY) and without
+ * LIBVM_LOAD_NO_PVH, the kernel is entered at that address in flat 32-bit
+ * mode with EBX = a PVH start_info (version 1: command line, modules, memory
+ * map, RSDP). Otherwise an ELF32 is entered at e_entry in flat 32-bit mode
+ * and an ELF64 at e_entry in 64-bit mode with the low 4 GiB identity-mapped
+ * (page tables at LIBVM_BOOT_PAGETABLE_GPA, CS = 0x18, DS = 0x10); e_entry
+ * is translated from p_vaddr to p_paddr through the segment containing it
+ * and must be below 4 GiB. Returns: see the top of this file.
+ */
+LIBVM_EXPORT int libvm_load_elf(libvm_boot *boot, libvm_vm *vm, const void *image,
+				size_t size, const libvm_load_options *opts);
+
+/**
+ * libvm_load_multiboot() - load a multiboot v1 kernel (Multiboot 0.6.96).
+ * @boot:  receives the entry state: flat 32-bit protected mode, paging
+ *         off, CS = 0x08, DS..SS = 0x10, EAX = 0x2BADB002, EBX = the info
+ *         struct at LIBVM_BOOT_INFO_GPA.
+ * @vm:    the VM.
+ * @image: the file; @size: its length.
+ * @opts:  kernel name, arguments and modules, or NULL.
+ *
+ * The header is searched in the first 8 KiB; with flag 16 its a.out-kludge
+ * addresses say where the file goes, else the image must be ELF. The info
+ * struct carries mem_lower/mem_upper, a memory map, the command line
+ * "kernel_name cmdline", the boot loader name "libvm" and the modules.
+ * Returns: see the top of this file; -ENOTSUP for header flags 3-15.
+ */
+LIBVM_EXPORT int libvm_load_multiboot(libvm_boot *boot, libvm_vm *vm, const void *image,
+				      size_t size, const libvm_load_options *opts);
+
+/**
+ * libvm_boot_apply() - put @vcpu into the entry state @boot describes.
+ *
+ * Sets the general registers (RFLAGS = 0x2: interrupts off) and the
+ * segment and control registers. Protected and long mode: CS is a flat
+ * execute/read code segment (type 0xb; 32-bit, or 64-bit with L=1), the
+ * data segments flat read/write (type 0x3), limit 4 GiB; CR0.PE on and, in
+ * long mode, CR0.PG, CR4.PAE, EFER.LME/LMA and CR3. Real mode: base =
+ * selector << 4, limit 0xffff. TR is a busy 32-bit TSS as the CPU needs.
+ * The vCPU must not be running. Returns: 0; -EINVAL for NULL arguments or
+ * an unknown mode; or the backend's error.
+ */
+LIBVM_EXPORT int libvm_boot_apply(libvm_vcpu *vcpu, const libvm_boot *boot);
+
+/* ------------------------------------------------------------------ */
+/* Firmware tables                                                     */
+/* ------------------------------------------------------------------ */
+
+/* libvm_acpi_options.flags */
+#define LIBVM_ACPI_PM_TIMER_32BIT (1u << 0) /* the PM timer counts 32 bits, not 24 */
+
+/**
+ * struct libvm_acpi_options - what the ACPI tables describe.
+ * @size:          sizeof(libvm_acpi_options); set by LIBVM_ACPI_OPTIONS_INIT.
+ * @nr_cpus:       CPUs; one enabled LAPIC per CPU with APIC id = ACPI
+ *                 processor UID = vCPU id 0 .. nr_cpus - 1. 1 .. 1024.
+ * @flags:         LIBVM_ACPI_* flags.
+ * @gpa:           where the tables go (16-byte aligned); 0 means
+ *                 LIBVM_ACPI_DEFAULT_GPA, where a guest's RSDP scan of
+ *                 0xe0000-0xfffff finds it.
+ * @pm1a_evt_port: PM1a event block (4 ports); 0 means 0x600.
+ * @pm1a_cnt_port: PM1a control block (2 ports); 0 means 0x604.
+ * @pm_timer_port: PM timer (4 ports); 0 means 0x608.
+ * @sci_irq:       ISA IRQ of the SCI (level, active high); 0 means 9.
+ * @ioapic_id:     the IOAPIC's id (0, as the in-kernel IOAPIC resets to).
+ * @ioapic_addr:   the IOAPIC's base; 0 means 0xfec00000. Its GSI base is 0.
+ *
+ * Fields are only ever appended; the library reads no further than @size.
+ */
+typedef struct libvm_acpi_options {
+	size_t size;
+	uint32_t nr_cpus;
+	uint32_t flags;
+	uint64_t gpa;
+	uint16_t pm1a_evt_port;
+	uint16_t pm1a_cnt_port;
+	uint16_t pm_timer_port;
+	uint8_t sci_irq;
+	uint8_t ioapic_id;
+	uint32_t ioapic_addr;
+	uint32_t reserved0;
+} libvm_acpi_options;
+
+#define LIBVM_ACPI_OPTIONS_INIT { .size = sizeof(libvm_acpi_options), .nr_cpus = 1 }
+
+/**
+ * libvm_acpi_build() - write ACPI 6.0 tables into guest memory.
+ * @rsdp_gpa: receives the RSDP's address (may be NULL).
+ * @vm:       the VM.
+ * @opts:     what to describe, or NULL for one CPU and the defaults.
+ *
+ * Tables: RSDP (revision 2) -> RSDT and XSDT -> FADT (revision 6: PM1a
+ * blocks, PM timer, SCI, FACS, DSDT; SMI_CMD 0 so the system is always in
+ * ACPI mode), MADT (all LAPICs, x2APIC entries for ids >= 255, the IOAPIC,
+ * overrides IRQ0 -> GSI2 and SCI level/active-high, LINT1 NMI), an empty
+ * DSDT and a FACS. All checksums valid. They occupy at most
+ * LIBVM_ACPI_MAX_SIZE bytes and must lie in guest memory (RAM or ROM).
+ * Returns: 0; -EINVAL for bad options; -EFAULT when the tables would leave
+ * guest memory.
+ */
+LIBVM_EXPORT int libvm_acpi_build(uint64_t *rsdp_gpa, libvm_vm *vm,
+				  const libvm_acpi_options *opts);
+
+/**
+ * struct libvm_mptable_options - what the MP table describes.
+ * @size:        sizeof(libvm_mptable_options); set by the INIT macro.
+ * @nr_cpus:     CPUs, APIC ids 0 .. nr_cpus - 1 (1 .. 254); CPU 0 is the BSP.
+ * @gpa:         where the floating pointer goes (16-byte aligned), the
+ *               configuration table right after it; 0 means
+ *               LIBVM_MPTABLE_DEFAULT_GPA.
+ * @ioapic_id:   the IOAPIC's id; 0 means nr_cpus (MP 1.4 wants ids unique).
+ * @ioapic_addr: 0 means 0xfec00000.
+ */
+typedef struct libvm_mptable_options {
+	size_t size;
+	uint32_t nr_cpus;
+	uint32_t ioapic_id;
+	uint64_t gpa;
+	uint32_t ioapic_addr;
+	uint32_t reserved0;
+} libvm_mptable_options;
+
+#define LIBVM_MPTABLE_OPTIONS_INIT { .size = sizeof(libvm_mptable_options), .nr_cpus = 1 }
+
+/**
+ * libvm_mptable_build() - write an Intel MP 1.4 table: floating pointer,
+ * configuration table with one processor entry per CPU, an ISA bus, the
+ * IOAPIC, ISA IRQ 0-15 assignments (IRQ0 on pin 2, ExtINT on pin 0) and
+ * LINT0 ExtINT / LINT1 NMI.
+ * @table_gpa: receives the floating pointer's address (may be NULL).
+ * Returns: 0; -EINVAL for bad options; -EFAULT outside guest memory.
+ */
+LIBVM_EXPORT int libvm_mptable_build(uint64_t *table_gpa, libvm_vm *vm,
+				     const libvm_mptable_options *opts);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBVM_LOAD_H */

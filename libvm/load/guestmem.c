@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The loaders' view of guest memory: range checks against the memory map,
+ * writes through a callback, the adapter over a real VM, and the pieces
+ * every loader shares (options, module placement, the memory map handed
+ * to the guest, the boot information area).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../internal.h"
+#include "load_internal.h"
+
+static int vm_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+	return libvm_mem_write(ctx, gpa, buf, len);
+}
+
+int libvm__gm_from_vm(struct libvm__guest_mem *gm, libvm_vm *vm)
+{
+	libvm_mem_range *r = NULL;
+	uint32_t n = 0;
+	int err;
+
+	memset(gm, 0, sizeof(*gm));
+	if (!vm)
+		return libvm__fail(-EINVAL, "vm is NULL");
+	/* Regions may come and go between the two calls: retry on -E2BIG. */
+	for (int tries = 0; tries < 8; tries++) {
+		err = libvm_vm_memory_map(vm, NULL, &n);
+		if (err)
+			return err;
+		free(r);
+		r = calloc(n ? n : 1, sizeof(*r));
+		if (!r)
+			return libvm__fail(-ENOMEM, "out of memory for the memory map");
+		err = libvm_vm_memory_map(vm, r, &n);
+		if (err != -E2BIG)
+			break;
+	}
+	if (err) {
+		free(r);
+		return err;
+	}
+	gm->write = vm_write;
+	gm->ctx = vm;
+	gm->ranges = r;
+	gm->nranges = n;
+	return 0;
+}
+
+void libvm__gm_fini(struct libvm__guest_mem *gm)
+{
+	free((void *)gm->ranges);
+	gm->ranges = NULL;
+	gm->nranges = 0;
+}
+
+bool libvm__gm_inside(const struct libvm__guest_mem *gm, uint64_t gpa, uint64_t len,
+		      bool ram_only)
+{
+	uint64_t end;
+
+	if (!libvm__add_ok(gpa, len, &end))
+		return false;
+	/* Walk the sorted ranges; adjacent ones form one stretch. */
+	for (uint32_t i = 0; i < gm->nranges; i++) {
+		const libvm_mem_range *r = &gm->ranges[i];
+		uint64_t rend = r->gpa + r->length;
+
+		if (ram_only && (r->flags & LIBVM_REGION_READONLY))
+			continue;
+		if (gpa < r->gpa || gpa > rend || (gpa == rend && len))
+			continue;
+		if (end <= rend)
+			return true;
+		/* Continue into the ranges that follow without a gap. */
+		gpa = rend;
+	}
+	return false;
+}
+
+int libvm__gm_check(const struct libvm__guest_mem *gm, uint64_t gpa, uint64_t len,
+		    bool ram_only, const char *what)
+{
+	if (libvm__gm_inside(gm, gpa, len, ram_only))
+		return 0;
+	return libvm__fail(-EFAULT, "%s 0x%llx+0x%llx is outside guest %s", what,
+			   (unsigned long long)gpa, (unsigned long long)len,
+			   ram_only ? "RAM" : "memory");
+}
+
+int libvm__gm_write(const struct libvm__guest_mem *gm, uint64_t gpa, const void *buf,
+		    uint64_t len)
+{
+	const uint8_t *p = buf;
+
+	/* size_t may be narrower than the length on 32-bit hosts. */
+	while (len) {
+		size_t chunk = len > (1u << 30) ? (1u << 30) : (size_t)len;
+		int err = gm->write(gm->ctx, gpa, p, chunk);
+
+		if (err)
+			return err;
+		gpa += chunk;
+		p += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+int libvm__gm_zero(const struct libvm__guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	static const uint8_t zeroes[4096];
+
+	while (len) {
+		size_t chunk = len > sizeof(zeroes) ? sizeof(zeroes) : (size_t)len;
+		int err = gm->write(gm->ctx, gpa, zeroes, chunk);
+
+		if (err)
+			return err;
+		gpa += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+int libvm__load_options(libvm_load_options *o, const libvm_load_options *opts)
+{
+	int err;
+
+	if (!opts) {
+		*o = (libvm_load_options)LIBVM_LOAD_OPTIONS_INIT;
+		return 0;
+	}
+	err = libvm__copy_options(o, sizeof(*o), opts, "libvm_load_options");
+	if (err)
+		return err;
+	if (o->nr_modules > LIBVM__MAX_MODULES)
+		return libvm__fail(-E2BIG, "%u modules given; at most %u", o->nr_modules,
+				   LIBVM__MAX_MODULES);
+	if (o->nr_modules && !o->modules)
+		return libvm__fail(-EINVAL, "nr_modules is %u but modules is NULL", o->nr_modules);
+	for (uint32_t i = 0; i < o->nr_modules; i++)
+		if (o->modules[i].size && !o->modules[i].data)
+			return libvm__fail(-EINVAL, "module %u: data is NULL", i);
+	if (o->flags & ~LIBVM_LOAD_NO_PVH)
+		return libvm__fail(-EINVAL, "unknown load flags 0x%x", o->flags & ~LIBVM_LOAD_NO_PVH);
+	return 0;
+}
+
+/* The areas the loaders write besides the kernel (see load.h). */
+struct reserved_area {
+	uint64_t gpa, len;
+	const char *name;
+};
+
+static const struct reserved_area reserved_areas[] = {
+	{ LIBVM_BOOT_GDT_GPA, LIBVM_BOOT_GDT_SIZE, "the boot GDT" },
+	{ LIBVM_BOOT_INFO_GPA, LIBVM_BOOT_INFO_SIZE, "the boot information area" },
+	{ LIBVM_FW_AREA_GPA, LIBVM_FW_AREA_SIZE, "the firmware table area" },
+	{ LIBVM_BOOT_PAGETABLE_GPA, LIBVM_BOOT_PAGETABLE_SIZE, "the boot page tables" },
+};
+
+static int check_reserved(uint64_t gpa, uint64_t len, bool long64, const char *what,
+			  uint32_t idx)
+{
+	size_t n = sizeof(reserved_areas) / sizeof(reserved_areas[0]);
+
+	if (!long64)
+		n--; /* the page tables are last: only 64-bit entry writes them */
+	for (size_t i = 0; i < n; i++) {
+		const struct reserved_area *a = &reserved_areas[i];
+
+		if (libvm__overlaps(gpa, len, a->gpa, a->len))
+			return libvm__fail(-EEXIST,
+					   "%s %u at 0x%llx+0x%llx overlaps %s 0x%llx+0x%llx",
+					   what, idx, (unsigned long long)gpa,
+					   (unsigned long long)len, a->name,
+					   (unsigned long long)a->gpa, (unsigned long long)a->len);
+	}
+	return 0;
+}
+
+int libvm__segs_check(const struct libvm__guest_mem *gm, const struct libvm__load_seg *segs,
+		      uint32_t n, bool long64, uint64_t *start, uint64_t *end)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	int err;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct libvm__load_seg *s = &segs[i];
+		uint64_t e;
+
+		if (s->filesz > s->memsz)
+			return libvm__fail(-EINVAL, "segment %u: file size 0x%llx exceeds memory size 0x%llx",
+					   i, (unsigned long long)s->filesz,
+					   (unsigned long long)s->memsz);
+		if (!libvm__add_ok(s->gpa, s->memsz, &e))
+			return libvm__fail(-EFAULT, "segment %u: 0x%llx+0x%llx wraps around",
+					   i, (unsigned long long)s->gpa,
+					   (unsigned long long)s->memsz);
+		if (!libvm__gm_inside(gm, s->gpa, s->memsz, true))
+			return libvm__fail(-EFAULT, "segment %u: 0x%llx+0x%llx is outside guest RAM",
+					   i, (unsigned long long)s->gpa,
+					   (unsigned long long)s->memsz);
+		err = check_reserved(s->gpa, s->memsz, long64, "segment", i);
+		if (err)
+			return err;
+		for (uint32_t j = 0; j < i; j++)
+			if (libvm__overlaps(s->gpa, s->memsz, segs[j].gpa, segs[j].memsz))
+				return libvm__fail(-EINVAL,
+						   "segment %u at 0x%llx+0x%llx overlaps segment %u at 0x%llx+0x%llx",
+						   i, (unsigned long long)s->gpa,
+						   (unsigned long long)s->memsz, j,
+						   (unsigned long long)segs[j].gpa,
+						   (unsigned long long)segs[j].memsz);
+		if (s->memsz && s->gpa < lo)
+			lo = s->gpa;
+		if (s->memsz && e > hi)
+			hi = e;
+	}
+	if (hi == 0)
+		return libvm__fail(-EINVAL, "the image has nothing to load");
+	*start = lo;
+	*end = hi;
+	return 0;
+}
+
+int libvm__segs_write(const struct libvm__guest_mem *gm, const struct libvm__load_seg *segs,
+		      uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		int err = libvm__gm_write(gm, segs[i].gpa, segs[i].src, segs[i].filesz);
+
+		if (!err)
+			err = libvm__gm_zero(gm, segs[i].gpa + segs[i].filesz,
+					     segs[i].memsz - segs[i].filesz);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int libvm__modules_place(const struct libvm__guest_mem *gm, const libvm_load_options *o,
+			 uint64_t kernel_end, bool long64, uint64_t *gpas, uint64_t *end)
+{
+	uint64_t next = kernel_end, last = 0;
+	int err;
+
+	for (uint32_t i = 0; i < o->nr_modules; i++) {
+		uint64_t size = o->modules[i].size, e;
+
+		/* Multiboot 0.6.96 3.1.2 flag 0: modules on 4 KiB boundaries. */
+		if (!libvm__add_ok(next, LIBVM__PAGE_SIZE - 1, &next))
+			return libvm__fail(-EFAULT, "module %u: no room after the kernel", i);
+		next &= ~(LIBVM__PAGE_SIZE - 1);
+		if (!libvm__add_ok(next, size, &e) || e > 0xffffffffull)
+			return libvm__fail(-EFAULT, "module %u (0x%llx bytes) does not fit below 4 GiB",
+					   i, (unsigned long long)size);
+		if (!libvm__gm_inside(gm, next, size, true))
+			return libvm__fail(-EFAULT,
+					   "module %u at 0x%llx+0x%llx is outside guest RAM",
+					   i, (unsigned long long)next, (unsigned long long)size);
+		err = check_reserved(next, size, long64, "module", i);
+		if (err)
+			return err;
+		gpas[i] = next;
+		last = e;
+		next = e;
+	}
+	*end = last;
+	return 0;
+}
+
+int libvm__modules_write(const struct libvm__guest_mem *gm, const libvm_load_options *o,
+			 const uint64_t *gpas)
+{
+	for (uint32_t i = 0; i < o->nr_modules; i++) {
+		int err = libvm__gm_write(gm, gpas[i], o->modules[i].data, o->modules[i].size);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int mmap_add(struct libvm__mmap_entry *out, uint32_t *n, uint32_t max, uint64_t addr,
+		    uint64_t len, uint32_t type)
+{
+	if (!len)
+		return 0;
+	/* Merge with the previous entry when it is adjacent and alike. */
+	if (*n && out[*n - 1].type == type && out[*n - 1].addr + out[*n - 1].len == addr) {
+		out[*n - 1].len += len;
+		return 0;
+	}
+	if (*n == max)
+		return libvm__fail(-E2BIG, "the memory map needs more than %u entries", max);
+	out[(*n)++] = (struct libvm__mmap_entry){ .addr = addr, .len = len, .type = type };
+	return 0;
+}
+
+/* PC layout below 1 MiB: conventional memory ends at the EBDA. */
+#define EBDA_START 0x9fc00ull
+#define HIGH_MEMORY 0x100000ull
+
+int libvm__memory_map(const struct libvm__guest_mem *gm, struct libvm__mmap_entry *out,
+		      uint32_t max)
+{
+	uint32_t n = 0;
+	int err = 0;
+
+	for (uint32_t i = 0; i < gm->nranges && !err; i++) {
+		uint64_t a = gm->ranges[i].gpa, e = a + gm->ranges[i].length;
+
+		if (gm->ranges[i].flags & LIBVM_REGION_READONLY) {
+			err = mmap_add(out, &n, max, a, e - a, 2);
+			continue;
+		}
+		/* Split at the EBDA and at 1 MiB: the legacy hole and the BIOS
+		 * area (where the firmware tables live) are reserved. */
+		if (a < EBDA_START) {
+			uint64_t m = e < EBDA_START ? e : EBDA_START;
+
+			err = mmap_add(out, &n, max, a, m - a, 1);
+			a = m;
+		}
+		if (!err && a < HIGH_MEMORY && a < e) {
+			uint64_t m = e < HIGH_MEMORY ? e : HIGH_MEMORY;
+
+			err = mmap_add(out, &n, max, a, m - a, 2);
+			a = m;
+		}
+		if (!err && a < e)
+			err = mmap_add(out, &n, max, a, e - a, 1);
+	}
+	return err ? err : (int)n;
+}
+
+uint64_t libvm__info_alloc(struct libvm__info_area *ia, uint64_t len, uint64_t align)
+{
+	uint64_t at = (ia->used + align - 1) & ~(align - 1);
+
+	if (at > sizeof(ia->buf) || len > sizeof(ia->buf) - at)
+		return 0;
+	ia->used = at + len;
+	return LIBVM_BOOT_INFO_GPA + at;
+}
+
+void *libvm__info_ptr(struct libvm__info_area *ia, uint64_t gpa)
+{
+	return ia->buf + (gpa - LIBVM_BOOT_INFO_GPA);
+}
