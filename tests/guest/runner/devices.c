@@ -1,7 +1,8 @@
 /*
  * The two devices every tiny guest uses: the console (bytes written to
  * CONSOLE_PORT become "[vm cpuN] ..." lines) and the exit port (a write
- * ends the vCPU's run by stopping it, with isa-debug-exit's status).
+ * of v ends the vCPU's run with LIBVM_EXIT_GUEST_EXIT and isa-debug-exit's
+ * status (v << 1) | 1).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -89,8 +90,11 @@ static int exit_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len,
 	memcpy(&value, data, len < sizeof(value) ? len : sizeof(value));
 	c->exit_value = value;
 	c->exited = true;
-	/* The stop makes this very run return LIBVM_EXIT_STOPPED. */
-	return libvm_vcpu_stop(vcpu);
+	/*
+	 * Ending the run (not libvm_vcpu_stop) keeps "the guest is done" apart
+	 * from "someone asked the vCPU to stop", which the stop scenario checks.
+	 */
+	return libvm_vcpu_end_run(vcpu, LIBVM_EXIT_GUEST_EXIT, ((uint64_t)value << 1) | 1);
 }
 
 int guest_devices_register(struct guest_vm *g)

@@ -101,7 +101,7 @@ static void stop_and_release(struct guest_vm *g, struct stop_run *s)
 	check(s->rc == 0 && s->exit.reason == LIBVM_EXIT_STOPPED,
 	      "the spinning run returned STOPPED (rc %d: %s)", s->rc, what);
 	check(ms_between(&asked, &s->returned) < STOP_LATENCY_MAX_MS,
-	      "it returned %.1f ms after the stop (limit %d ms)", ms_between(&asked, &s->returned),
+	      "it returned %.3f ms after the stop (limit %d ms)", ms_between(&asked, &s->returned),
 	      STOP_LATENCY_MAX_MS);
 	check(!c->exited, "the guest had not finished when stopped");
 

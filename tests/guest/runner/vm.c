@@ -157,9 +157,11 @@ bool guest_cpu_run_to_exit(struct guest_cpu *c)
 	char what[256];
 	int rc = guest_cpu_run(c, &exit);
 
-	if (rc == 0 && exit.reason == LIBVM_EXIT_STOPPED && c->exited)
-		return true;
 	describe_exit(what, sizeof(what), &exit);
+	if (rc == 0 && exit.reason == LIBVM_EXIT_GUEST_EXIT && c->exited)
+		return check(exit.end.code == (((uint64_t)c->exit_value << 1) | 1),
+			     "%s cpu%u: the run ended with the exit port's status: %s", c->vm->name,
+			     c->index, what);
 	if (rc)
 		check(false, "%s cpu%u: run failed: %s (%s); exit: %s", c->vm->name, c->index,
 		      libvm_strerror(rc), libvm_error_message(), what);
@@ -216,6 +218,9 @@ const char *exit_reason_name(uint32_t reason)
 		[LIBVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
 		[LIBVM_EXIT_UNKNOWN] = "UNKNOWN",
 		[LIBVM_EXIT_DEVICE_ERROR] = "DEVICE_ERROR",
+		[LIBVM_EXIT_GUEST_EXIT] = "GUEST_EXIT",
+		[LIBVM_EXIT_RESET] = "RESET",
+		[LIBVM_EXIT_POWEROFF] = "POWEROFF",
 	};
 
 	if (reason < sizeof(names) / sizeof(names[0]) && names[reason])
@@ -248,6 +253,11 @@ void describe_exit(char *buf, size_t size, const libvm_exit *exit)
 	case LIBVM_EXIT_FAIL_ENTRY:
 		snprintf(buf, size, "%s hardware reason 0x%llx", name,
 			 (unsigned long long)exit->fail_entry.hardware_reason);
+		break;
+	case LIBVM_EXIT_GUEST_EXIT:
+	case LIBVM_EXIT_RESET:
+	case LIBVM_EXIT_POWEROFF:
+		snprintf(buf, size, "%s code %llu", name, (unsigned long long)exit->end.code);
 		break;
 	case LIBVM_EXIT_UNKNOWN:
 		snprintf(buf, size, "%s backend reason %u", name, exit->unknown.backend_reason);
