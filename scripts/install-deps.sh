@@ -3,7 +3,7 @@
 # Install the Debian packages the build and the tests need, when missing.
 # Usage: scripts/install-deps.sh [extra-package ...]
 set -eu
-pkgs="gcc binutils meson ninja-build pkg-config libcmocka-dev $*"
+pkgs="gcc binutils meson ninja-build pkg-config libcmocka-dev python3 $*"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

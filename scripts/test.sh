@@ -17,8 +17,8 @@ echo "== build under ASan + UBSan =="
 	-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 ninja -C build-san
 # An ASan-built libvm.so cannot be loaded by the uninstrumented consumer of
-# the install test, so that one suite runs in the plain build only.
+# the install test, nor into python, so those suites run in the plain build only.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	meson test -C build-san --print-errorlogs --no-suite install
+	meson test -C build-san --print-errorlogs --no-suite install --no-suite binding
 echo "== all tests passed =="
