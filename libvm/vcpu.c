@@ -26,6 +26,33 @@ static int vcpu_ioctl(libvm_vcpu *vcpu, unsigned long req, void *arg, const char
 	return 0;
 }
 
+/* CPUID.1:ECX bit 24: the LAPIC timer has TSC-deadline mode. */
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+
+/*
+ * What the backend supports, plus the TSC-deadline bit when an in-kernel
+ * LAPIC emulates it: KVM reports that through a capability instead of its
+ * supported-CPUID list, and guests (Linux, test kernels) look for the bit.
+ */
+static int set_default_cpuid(libvm_vcpu *vcpu)
+{
+	libvm_vm *vm = vcpu->vm;
+	libvm_cpuid_entry *c = malloc(vm->cpuid_count * sizeof(*c));
+	bool deadline = vm->has_irqchip &&
+			libvm__check_extension(vm, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+	int err;
+
+	if (!c)
+		return libvm__fail(-ENOMEM, "libvm_vcpu_create: out of memory");
+	memcpy(c, vm->cpuid, vm->cpuid_count * sizeof(*c));
+	for (uint32_t i = 0; i < vm->cpuid_count && deadline; i++)
+		if (c[i].function == 1)
+			c[i].ecx |= CPUID_1_ECX_TSC_DEADLINE;
+	err = libvm_vcpu_set_cpuid(vcpu, c, vm->cpuid_count);
+	free(c);
+	return err;
+}
+
 LIBVM_EXPORT int libvm_vcpu_create(libvm_vcpu **out, libvm_vm *vm, uint32_t id)
 {
 	libvm_vcpu *vcpu;
@@ -73,7 +100,7 @@ LIBVM_EXPORT int libvm_vcpu_create(libvm_vcpu **out, libvm_vm *vm, uint32_t id)
 		goto destroy;
 	}
 	if (vm->cpuid_count) {
-		err = libvm_vcpu_set_cpuid(vcpu, vm->cpuid, vm->cpuid_count);
+		err = set_default_cpuid(vcpu);
 		if (err)
 			goto destroy;
 	}

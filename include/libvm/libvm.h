@@ -374,8 +374,10 @@ LIBVM_EXPORT int libvm_io_unregister(libvm_vm *vm, enum libvm_space space, uint6
  * @id:  the vCPU's id (its initial APIC id), below libvm_vm_max_vcpus().
  *
  * The vCPU starts in the architectural reset state (real mode at
- * 0xffff:fff0... as the backend defines it) with the CPUID the backend
- * supports already set. Thread: any.
+ * 0xf000:fff0, CS base 0xffff0000) with the CPUID the backend supports
+ * already set (plus the TSC-deadline bit when the VM's in-kernel LAPIC
+ * offers it). With an irqchip, vCPUs other than 0 wait for INIT/SIPI from
+ * the guest. Thread: any.
  * Returns: 0; -EINVAL for a bad id; -EEXIST when @id already exists;
  * -ENOMEM; or the backend's error.
  */

@@ -138,6 +138,9 @@ int libvm__acpi_build(uint64_t *rsdp_gpa, const struct libvm__guest_mem *gm,
 int libvm__mptable_build(uint64_t *table_gpa, const struct libvm__guest_mem *gm,
 			 const libvm_mptable_options *opts);
 
+/* Offset of a valid multiboot v1 header (magic + checksum), or -ENOEXEC. */
+int libvm__multiboot_find(const uint8_t *image, size_t size, size_t *offset);
+
 /*
  * ELF parsing shared by the ELF and multiboot loaders: the PT_LOAD pieces
  * (allocated; free *segs), the entry translated to physical, and the PVH
