@@ -7,19 +7,26 @@
 #include "guest.h"
 #include "testdata.h"
 
-/* About a second of emulated spinning: long enough, yet a hang still fails. */
-#define SPIN_LIMIT 300000
+/*
+ * How long a vCPU waits for the other: 2^33 TSC ticks, 3 to 9 s at the
+ * usual 1 to 3 GHz, so a lost hand-off fails here, before the host's
+ * watchdog, while a slow start of the other thread (a PIO exit costs about
+ * 100 us under TCG) is no failure.
+ */
+#define SPIN_TSC_LIMIT (1ull << 33)
 
 static volatile uint32_t ping, pong;
 
 static bool wait_for(volatile uint32_t *flag, uint32_t value)
 {
-	for (uint32_t i = 0; i < SPIN_LIMIT; i++) {
+	uint64_t start = rdtsc();
+
+	while (rdtsc() - start < SPIN_TSC_LIMIT) {
 		if (*flag == value)
 			return true;
 		cpu_relax();
 	}
-	return false;
+	return *flag == value;
 }
 
 static int cpu0_main(void)

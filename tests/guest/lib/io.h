@@ -140,6 +140,19 @@ static inline uint16_t read_cs(void)
 	return v;
 }
 
+/*
+ * The time-stamp counter: the one clock every backend gives a guest without
+ * devices. Spin limits use it because an instruction count means seconds on
+ * an emulated vCPU and microseconds under TCG or hardware.
+ */
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
 /* A spin-loop hint; also keeps the compiler from hoisting loads out of loops. */
 static inline void cpu_relax(void)
 {
