@@ -16,6 +16,14 @@
 #define PIO_INB_OFF		1
 #define PIO_INW_OFF		6
 #define PIO_INL_OFF		4
+/* Then string I/O: rep outsb of these bytes, rep insw of PIO_INSW_COUNT words. */
+#define PIO_OUTSB_OFF		0
+#define PIO_OUTSB_0		0x11
+#define PIO_OUTSB_1		0x22
+#define PIO_OUTSB_2		0x33
+#define PIO_OUTSB_BYTES		{ PIO_OUTSB_0, PIO_OUTSB_1, PIO_OUTSB_2 }
+#define PIO_INSW_OFF		6
+#define PIO_INSW_COUNT		2
 
 /* mmio: one write and one read of each width at TESTDEV_MMIO_BASE + offset. */
 #define MMIO_W8_OFF		0x010

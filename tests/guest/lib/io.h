@@ -47,6 +47,17 @@ static inline uint32_t inl(uint16_t port)
 	return v;
 }
 
+/* String I/O: one instruction, @n transfers (the backend may batch them). */
+static inline void outsb(uint16_t port, const void *buf, uint64_t n)
+{
+	asm volatile("rep outsb" : "+S"(buf), "+c"(n) : "d"(port) : "memory");
+}
+
+static inline void insw(uint16_t port, void *buf, uint64_t n)
+{
+	asm volatile("rep insw" : "+D"(buf), "+c"(n) : "d"(port) : "memory");
+}
+
 /* MMIO: plain movs through a volatile pointer, with the width in the name. */
 static inline void mmio_write8(uint64_t addr, uint8_t v)
 {

@@ -1,6 +1,7 @@
 /*
  * pio: the guest writes and reads 1, 2 and 4 bytes at the recording test
- * device; here we check every access's port, width, direction and data.
+ * device, then does string I/O; here we check every access's port, width,
+ * direction and data (a string instruction is one access per element).
  */
 #include "check.h"
 #include "scenarios.h"
@@ -16,6 +17,11 @@ int scenario_pio(const char *image)
 		{ .addr = TESTDEV_PORT + PIO_INB_OFF, .len = 1 },
 		{ .addr = TESTDEV_PORT + PIO_INW_OFF, .len = 2 },
 		{ .addr = TESTDEV_PORT + PIO_INL_OFF, .len = 4 },
+		{ .addr = TESTDEV_PORT + PIO_OUTSB_OFF, .len = 1, .is_write = true, .data = PIO_OUTSB_0 },
+		{ .addr = TESTDEV_PORT + PIO_OUTSB_OFF, .len = 1, .is_write = true, .data = PIO_OUTSB_1 },
+		{ .addr = TESTDEV_PORT + PIO_OUTSB_OFF, .len = 1, .is_write = true, .data = PIO_OUTSB_2 },
+		{ .addr = TESTDEV_PORT + PIO_INSW_OFF, .len = 2 },
+		{ .addr = TESTDEV_PORT + PIO_INSW_OFF, .len = 2 },
 	};
 	struct testdev dev = { 0 };
 	struct guest_vm g;
