@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The PC-like machine vmrun builds from libvm's pieces: RAM, the in-kernel
+ * irqchip, the built-in devices, ACPI and MP tables, the kernel, vCPUs.
+ */
+#ifndef VMRUN_MACHINE_H
+#define VMRUN_MACHINE_H
+
+#include <libvm/devices.h>
+#include <libvm/libvm.h>
+#include <libvm/load.h>
+
+#include "options.h"
+
+struct machine {
+	libvm_vm *vm;
+	libvm_vcpu *vcpus[256];
+	uint32_t nr_vcpus;
+	bool irqchip;
+	int serial_fd;    /* -1, stdout, or an opened file */
+	bool serial_owned;
+
+	libvm_uart *uart;
+	libvm_debugexit *debugexit;
+	libvm_fwcfg *fwcfg;
+	libvm_i8042 *i8042;
+	libvm_rtc *rtc;
+	libvm_port80 *port80;
+	libvm_testdev *testdev;
+	libvm_pmtimer *pmtimer;
+	libvm_boot boot;
+};
+
+/* Build everything; on failure prints why and returns a negative errno. */
+int machine_build(struct machine *m, const struct vmrun_options *o);
+/* Print a vCPU's registers to stderr (after an emulation failure). */
+void machine_dump_vcpu(struct machine *m, uint32_t id);
+void machine_destroy(struct machine *m);
+
+#endif

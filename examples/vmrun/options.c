@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Command-line parsing for vmrun. The option names follow what test
+ * harnesses pass to QEMU (-smp, -m, -append, -initrd) where that is
+ * unambiguous, so that a wrapper can translate one-to-one.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvm/libvm.h>
+
+#include "options.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vmrun [options] KERNEL\n"
+		"Boot KERNEL (multiboot, ELF32/ELF64 with optional PVH note, or a flat binary)\n"
+		"in a libvm virtual machine with a PC-like platform.\n\n"
+		"  -m, --mem SIZE          guest RAM, e.g. 128M, 1G (default 128M)\n"
+		"  -s, --smp N             number of vCPUs (default 1)\n"
+		"  -c, --cmdline TEXT      kernel command line (alias: --append)\n"
+		"  -i, --initrd FILE       boot module (multiboot); repeatable\n"
+		"      --module FILE[=STR] boot module with its own string; repeatable\n"
+		"  -S, --serial WHERE      COM1 goes to stdio (default), none, or a file\n"
+		"  -d, --device PATH       KVM device (default $LIBVM_DEVICE or /dev/kvm)\n"
+		"  -t, --timeout SECONDS   stop the guest after this long (status 124)\n"
+		"  -f, --format FMT        auto (default), multiboot, elf or flat\n"
+		"      --load-addr ADDR    where a flat binary goes (default 0x100000)\n"
+		"  -q, --quiet             no messages from vmrun itself\n"
+		"  -h, --help              this text\n"
+		"  -V, --version           libvm's version\n\n"
+		"Exit status: the guest's exit-device status ((v << 1) | 1, port 0xf4);\n"
+		"0 power-off, 2 reset request, 4 triple fault, 6 CPU/emulation error,\n"
+		"8 halted for good, 124 timeout, 126 vmrun error, 130 quit with Ctrl-A x.\n"
+		"On a terminal, Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A.\n");
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	uint64_t v, mul = 1;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': mul = 1ull << 10; end++; break;
+	case 'm': case 'M': mul = 1ull << 20; end++; break;
+	case 'g': case 'G': mul = 1ull << 30; end++; break;
+	case '\0': mul = 1ull << 20; break; /* plain numbers are MiB, as in QEMU's -m */
+	default: return -1;
+	}
+	if ((*end == 'i' || *end == 'B') && end[1] == '\0')
+		end++;
+	if (*end || v > UINT64_MAX / mul)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
+{
+	enum { OPT_MODULE = 256, OPT_LOAD_ADDR };
+	static const struct option longopts[] = {
+		{ "mem", required_argument, NULL, 'm' },
+		{ "smp", required_argument, NULL, 's' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "append", required_argument, NULL, 'c' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "module", required_argument, NULL, OPT_MODULE },
+		{ "serial", required_argument, NULL, 'S' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "load-addr", required_argument, NULL, OPT_LOAD_ADDR },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	int c;
+
+	*o = (struct vmrun_options){
+		.mem = 128ull << 20, .smp = 1, .serial = "stdio", .load_addr = 0x100000,
+	};
+	while ((c = getopt_long(argc, argv, "m:s:c:i:S:d:t:f:qhV", longopts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'm':
+			if (parse_size(optarg, &o->mem) || o->mem < (1ull << 20)) {
+				fprintf(stderr, "vmrun: --mem %s: want a size of at least 1M\n", optarg);
+				return VMRUN_STATUS_ERROR;
+			}
+			break;
+		case 's': {
+			unsigned long n = strtoul(optarg, &end, 0);
+
+			if (*end || n < 1 || n > 255) {
+				fprintf(stderr, "vmrun: --smp %s: want 1 to 255\n", optarg);
+				return VMRUN_STATUS_ERROR;
+			}
+			o->smp = (uint32_t)n;
+			break;
+		}
+		case 'c':
+			o->cmdline = optarg;
+			break;
+		case 'i':
+		case OPT_MODULE: {
+			struct vmrun_module *m = &o->modules[o->nr_modules];
+			char *eq = c == OPT_MODULE ? strchr(optarg, '=') : NULL;
+
+			if (o->nr_modules == VMRUN_MAX_MODULES) {
+				fprintf(stderr, "vmrun: at most %d modules\n", VMRUN_MAX_MODULES);
+				return VMRUN_STATUS_ERROR;
+			}
+			if (eq)
+				*eq = '\0';
+			m->path = optarg;
+			m->string = eq ? eq + 1 : optarg;
+			o->nr_modules++;
+			break;
+		}
+		case 'S':
+			o->serial = optarg;
+			break;
+		case 'd':
+			o->device = optarg;
+			break;
+		case 't':
+			o->timeout = strtod(optarg, &end);
+			if (*end || o->timeout < 0 || o->timeout > 1e7) {
+				fprintf(stderr, "vmrun: --timeout %s: want seconds\n", optarg);
+				return VMRUN_STATUS_ERROR;
+			}
+			break;
+		case 'f':
+			if (!strcmp(optarg, "auto"))
+				o->format = VMRUN_FORMAT_AUTO;
+			else if (!strcmp(optarg, "multiboot"))
+				o->format = VMRUN_FORMAT_MULTIBOOT;
+			else if (!strcmp(optarg, "elf"))
+				o->format = VMRUN_FORMAT_ELF;
+			else if (!strcmp(optarg, "flat"))
+				o->format = VMRUN_FORMAT_FLAT;
+			else {
+				fprintf(stderr, "vmrun: --format %s: want auto, multiboot, elf or flat\n",
+					optarg);
+				return VMRUN_STATUS_ERROR;
+			}
+			break;
+		case OPT_LOAD_ADDR:
+			o->load_addr = strtoull(optarg, &end, 0);
+			if (*end) {
+				fprintf(stderr, "vmrun: --load-addr %s: want an address\n", optarg);
+				return VMRUN_STATUS_ERROR;
+			}
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("vmrun (libvm %s)\n", libvm_version());
+			return 0;
+		default:
+			usage(stderr);
+			return VMRUN_STATUS_ERROR;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "vmrun: %s\n", optind >= argc ? "no KERNEL given" : "one KERNEL only");
+		usage(stderr);
+		return VMRUN_STATUS_ERROR;
+	}
+	o->kernel = argv[optind];
+	return -1;
+}

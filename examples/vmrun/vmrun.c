@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmrun: the reference launcher. Builds a PC-like machine (machine.c) for a
+ * kernel, runs all its vCPUs until the VM ends, and turns the ending into an
+ * exit status a test harness can read like QEMU's isa-debug-exit status.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "console.h"
+#include "machine.h"
+#include "options.h"
+
+/* --timeout: a thread that stops the VM unless woken first. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+	bool fired;
+	double seconds;
+	libvm_vm *vm;
+} watchdog = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER };
+
+static void *watchdog_main(void *arg)
+{
+	struct timespec deadline;
+	int rc = 0;
+
+	(void)arg;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += (time_t)watchdog.seconds;
+	deadline.tv_nsec += (long)((watchdog.seconds - (double)(time_t)watchdog.seconds) * 1e9);
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&watchdog.lock);
+	while (!watchdog.done && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&watchdog.cond, &watchdog.lock, &deadline);
+	if (!watchdog.done) {
+		watchdog.fired = true;
+		libvm_vm_stop(watchdog.vm);
+	}
+	pthread_mutex_unlock(&watchdog.lock);
+	return NULL;
+}
+
+static int status_of(struct machine *m, int err, const libvm_exit *ex, uint32_t id, bool quiet)
+{
+	if (err) {
+		fprintf(stderr, "vmrun: vCPU %u: %s (%s)\n", id, libvm_strerror(err),
+			libvm_error_message());
+		return VMRUN_STATUS_ERROR;
+	}
+	switch (ex->reason) {
+	case LIBVM_EXIT_GUEST_EXIT:
+		return (int)(ex->end.code & 0xff);
+	case LIBVM_EXIT_POWEROFF:
+		if (!quiet)
+			fprintf(stderr, "vmrun: the guest powered off\n");
+		return VMRUN_STATUS_POWEROFF;
+	case LIBVM_EXIT_RESET:
+		if (!quiet)
+			fprintf(stderr, "vmrun: the guest requested a reset\n");
+		return VMRUN_STATUS_RESET;
+	case LIBVM_EXIT_SYSTEM_EVENT:
+		if (ex->system_event.type == LIBVM_SYSTEM_EVENT_RESET)
+			return VMRUN_STATUS_RESET;
+		if (ex->system_event.type == LIBVM_SYSTEM_EVENT_SHUTDOWN)
+			return VMRUN_STATUS_POWEROFF;
+		fprintf(stderr, "vmrun: vCPU %u: system event %u\n", id, ex->system_event.backend_type);
+		return VMRUN_STATUS_CPU_ERROR;
+	case LIBVM_EXIT_SHUTDOWN:
+		fprintf(stderr, "vmrun: vCPU %u: triple fault (shutdown)\n", id);
+		machine_dump_vcpu(m, id);
+		return VMRUN_STATUS_TRIPLE_FAULT;
+	case LIBVM_EXIT_HLT:
+		fprintf(stderr, "vmrun: vCPU %u halted with no interrupt controller to wake it\n", id);
+		return VMRUN_STATUS_HALTED;
+	case LIBVM_EXIT_STOPPED:
+		if (watchdog.fired) {
+			fprintf(stderr, "vmrun: timeout after %g s\n", watchdog.seconds);
+			return VMRUN_STATUS_TIMEOUT;
+		}
+		if (console_quit_requested()) {
+			fprintf(stderr, "\r\nvmrun: quit\n");
+			return VMRUN_STATUS_QUIT;
+		}
+		return VMRUN_STATUS_ERROR;
+	case LIBVM_EXIT_INTERNAL_ERROR:
+		/* The backend could not emulate an instruction: end at once
+		 * with the state, rather than hang like a VM that spins. */
+		fprintf(stderr, "vmrun: vCPU %u: emulation failure (KVM internal error %u", id,
+			ex->internal.suberror);
+		for (uint32_t i = 0; i < ex->internal.ndata; i++)
+			fprintf(stderr, "%s%llx", i ? " " : ", data ",
+				(unsigned long long)ex->internal.data[i]);
+		fprintf(stderr, ")\n");
+		machine_dump_vcpu(m, id);
+		return VMRUN_STATUS_CPU_ERROR;
+	case LIBVM_EXIT_FAIL_ENTRY:
+		fprintf(stderr, "vmrun: vCPU %u: entry failed (hardware reason 0x%llx)\n", id,
+			(unsigned long long)ex->fail_entry.hardware_reason);
+		machine_dump_vcpu(m, id);
+		return VMRUN_STATUS_CPU_ERROR;
+	default:
+		fprintf(stderr, "vmrun: vCPU %u: unexpected exit %u\n", id, ex->reason);
+		machine_dump_vcpu(m, id);
+		return VMRUN_STATUS_CPU_ERROR;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct vmrun_options o;
+	struct machine m;
+	pthread_t wd;
+	bool wd_started = false;
+	libvm_exit ex;
+	uint32_t id = 0;
+	int status, err;
+
+	status = vmrun_parse_options(&o, argc, argv);
+	if (status >= 0)
+		return status;
+	err = machine_build(&m, &o);
+	if (err) {
+		machine_destroy(&m);
+		return VMRUN_STATUS_ERROR;
+	}
+	if (!strcmp(o.serial, "stdio") && console_start(m.uart, m.vm) < 0)
+		fprintf(stderr, "vmrun: no console input: %s\n", strerror(errno));
+	if (o.timeout > 0) {
+		watchdog.seconds = o.timeout;
+		watchdog.vm = m.vm;
+		wd_started = pthread_create(&wd, NULL, watchdog_main, NULL) == 0;
+	}
+
+	err = libvm_vm_run(m.vm, NULL, &ex, &id);
+
+	if (wd_started) {
+		pthread_mutex_lock(&watchdog.lock);
+		watchdog.done = true;
+		pthread_cond_broadcast(&watchdog.cond);
+		pthread_mutex_unlock(&watchdog.lock);
+		pthread_join(wd, NULL);
+	}
+	console_stop();
+	status = status_of(&m, err, &ex, id, o.quiet);
+	machine_destroy(&m);
+	return status;
+}
