@@ -99,7 +99,7 @@ int libvm__elf_parse(struct libvm__elf_info *info, const uint8_t *image, size_t 
 {
 	uint64_t entry, phoff, phentsize, phnum, phend;
 	uint16_t type, machine;
-	int elf_class;
+	int elf_class, err;
 	bool entry_found = false;
 
 	memset(info, 0, sizeof(*info));
@@ -154,7 +154,6 @@ int libvm__elf_parse(struct libvm__elf_info *info, const uint8_t *image, size_t 
 	for (uint64_t i = 0; i < phnum; i++) {
 		struct phdr ph;
 		uint64_t fend, vend;
-		int err;
 
 		read_phdr(&ph, image + phoff + i * phentsize, elf_class);
 		if (ph.type != PT_LOAD && ph.type != PT_NOTE)
@@ -197,15 +196,13 @@ int libvm__elf_parse(struct libvm__elf_info *info, const uint8_t *image, size_t 
 		};
 	}
 	if (info->nsegs == 0) {
-		libvm__fail(-EINVAL, "ELF has no PT_LOAD segment with contents");
-		goto fail_noerr;
+		err = libvm__fail(-EINVAL, "ELF has no PT_LOAD segment with contents");
+		goto fail;
 	}
 	if (!entry_found) {
-		libvm__fail(-EFAULT, "ELF entry point 0x%llx is not inside any PT_LOAD segment",
-			    (unsigned long long)entry);
-		free(info->segs);
-		info->segs = NULL;
-		return -EFAULT;
+		err = libvm__fail(-EFAULT, "ELF entry point 0x%llx is not inside any PT_LOAD segment",
+				  (unsigned long long)entry);
+		goto fail;
 	}
 	if (info->pvh_entry != UINT64_MAX) {
 		bool inside = false;
@@ -215,34 +212,17 @@ int libvm__elf_parse(struct libvm__elf_info *info, const uint8_t *image, size_t 
 			    info->pvh_entry - info->segs[i].gpa < info->segs[i].memsz)
 				inside = true;
 		if (!inside) {
-			libvm__fail(-EFAULT, "ELF PVH entry 0x%llx is not inside any PT_LOAD segment",
-				    (unsigned long long)info->pvh_entry);
-			free(info->segs);
-			info->segs = NULL;
-			return -EFAULT;
+			err = libvm__fail(-EFAULT, "ELF PVH entry 0x%llx is not inside any PT_LOAD segment",
+					  (unsigned long long)info->pvh_entry);
+			goto fail;
 		}
 	}
 	return 0;
 
-fail_noerr:
-	free(info->segs);
-	info->segs = NULL;
-	return -EINVAL;
 fail:
 	free(info->segs);
 	info->segs = NULL;
 	return err;
-}
-
-/* Place a NUL-terminated string in the info area; 0 when it is full. */
-static uint64_t info_str(struct libvm__info_area *ia, const char *s)
-{
-	size_t len = strlen(s) + 1;
-	uint64_t gpa = libvm__info_alloc(ia, len, 1);
-
-	if (gpa)
-		memcpy(libvm__info_ptr(ia, gpa), s, len);
-	return gpa;
 }
 
 /*
@@ -266,7 +246,7 @@ static int build_start_info(struct libvm__info_area *ia, const struct libvm__gue
 		modlist = libvm__info_alloc(ia, 32ull * o->nr_modules, 8);
 	if (!si || !memmap || (o->nr_modules && !modlist))
 		goto full;
-	if (o->cmdline && !(cmdline = info_str(ia, o->cmdline)))
+	if (o->cmdline && !(cmdline = libvm__info_str(ia, o->cmdline)))
 		goto full;
 	for (int i = 0; i < n; i++) {
 		p = libvm__info_ptr(ia, memmap + 24ull * (uint64_t)i);
@@ -277,7 +257,7 @@ static int build_start_info(struct libvm__info_area *ia, const struct libvm__gue
 	for (uint32_t i = 0; i < o->nr_modules; i++) {
 		uint64_t str = 0;
 
-		if (o->modules[i].string && !(str = info_str(ia, o->modules[i].string)))
+		if (o->modules[i].string && !(str = libvm__info_str(ia, o->modules[i].string)))
 			goto full;
 		p = libvm__info_ptr(ia, modlist + 32ull * i);
 		libvm__put64(p, mod_gpas[i]);

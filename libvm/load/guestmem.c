@@ -353,3 +353,13 @@ void *libvm__info_ptr(struct libvm__info_area *ia, uint64_t gpa)
 {
 	return ia->buf + (gpa - LIBVM_BOOT_INFO_GPA);
 }
+
+uint64_t libvm__info_str(struct libvm__info_area *ia, const char *s)
+{
+	size_t len = strlen(s) + 1;
+	uint64_t gpa = libvm__info_alloc(ia, len, 1);
+
+	if (gpa)
+		memcpy(libvm__info_ptr(ia, gpa), s, len);
+	return gpa;
+}

@@ -83,7 +83,7 @@ int libvm__boot_state(const libvm_boot *boot, libvm_regs *regs, libvm_sregs *sre
 /*
  * Check the kernel pieces: each inside RAM, no two overlapping, none on
  * the boot data areas (@long64 adds the page tables). On success
- * *start/*end span all of them.
+ * *start and *end span all of them.
  */
 int libvm__segs_check(const struct libvm__guest_mem *gm, const struct libvm__load_seg *segs,
 		      uint32_t n, bool long64, uint64_t *start, uint64_t *end);
@@ -101,6 +101,8 @@ struct libvm__info_area {
 /* Reserve @len bytes aligned to @align; returns the gpa or 0 when full. */
 uint64_t libvm__info_alloc(struct libvm__info_area *ia, uint64_t len, uint64_t align);
 void *libvm__info_ptr(struct libvm__info_area *ia, uint64_t gpa);
+/* Copy a NUL-terminated string into the area; its gpa, or 0 when full. */
+uint64_t libvm__info_str(struct libvm__info_area *ia, const char *s);
 
 /* Module placement after the kernel: page-aligned, checked against RAM. */
 int libvm__modules_place(const struct libvm__guest_mem *gm, const libvm_load_options *o,
