@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvm built-in device models: the legacy PC platform pieces that guests
+ * written for QEMU's "pc" machine expect. Each device is opt-in: attach the
+ * ones you want, in any combination, or none and register your own handlers
+ * with libvm_io_register().
+ *
+ * Common rules for every device below:
+ *
+ * - libvm_<dev>_attach(&dev, vm, opts) claims the device's port/MMIO ranges
+ *   on @vm with libvm_io_register() and hands out a handle the caller owns.
+ *   @opts may be NULL for the defaults; otherwise start from the device's
+ *   LIBVM_<DEV>_OPTIONS_INIT (it sets .size and the default ports). Fields
+ *   are only ever appended; the library reads no further than .size.
+ *   Returns 0; -EINVAL for a NULL @out/@vm, a bad .size or bad options;
+ *   -EEXIST when a range is already claimed (the message names the owner);
+ *   -EDEADLK from inside a device handler; -ENOMEM. On failure nothing stays
+ *   registered and *@out is untouched.
+ * - libvm_<dev>_detach(dev) unregisters the ranges and frees the handle.
+ *   NULL is a no-op. When it returns the device's handlers are no longer
+ *   running. Detach every device before libvm_vm_destroy() of its VM, and
+ *   never from inside a device handler (the ranges cannot be released there;
+ *   the handle is then deliberately leaked rather than freed under a
+ *   running handler).
+ * - Thread rules: the guest side (handlers on vCPU threads) and the other
+ *   calls of a device may run concurrently on any threads; each device
+ *   serializes them with its own lock. Attach/detach follow the rules of
+ *   libvm_io_register()/libvm_io_unregister().
+ * - Interrupts go through libvm_irq_set() on the device's VM. Without an
+ *   in-kernel irqchip the line changes are dropped silently, so polling
+ *   guests keep working.
+ *
+ * Unclaimed ports: libvm_vcpu_run() returns LIBVM_EXIT_IO for a port no
+ * device claims; the guest's read then already sees all-ones and a write
+ * has no effect, so a launcher that wants the PC behaviour ("nothing on the
+ * bus") simply runs the vCPU again on LIBVM_EXIT_IO (see docs/devices.md).
+ */
+#ifndef LIBVM_DEVICES_H
+#define LIBVM_DEVICES_H
+
+#include <libvm/libvm.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* 16550A UART                                                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct libvm_uart libvm_uart;
+
+/**
+ * libvm_uart_output_fn - receives the bytes the guest transmits.
+ * @data:   the bytes (borrowed for the duration of the call).
+ * @len:    their number (currently always 1).
+ * @opaque: the options' @output_opaque.
+ *
+ * Called on the vCPU thread with the UART's lock held: it must not call
+ * back into the same UART. It should not block for long (the vCPU waits).
+ */
+typedef void (*libvm_uart_output_fn)(const uint8_t *data, size_t len, void *opaque);
+
+/**
+ * struct libvm_uart_options - a 16550A serial port.
+ * @size:          sizeof(struct libvm_uart_options); set by the INIT macro.
+ * @port:          first of its 8 I/O ports (default 0x3f8, COM1).
+ * @irq:           ISA IRQ / GSI it raises (default 4), or -1 for none.
+ * @output_fd:     file descriptor that receives transmitted bytes, or -1.
+ *                 Not owned (never closed). A pipe or socket whose reader
+ *                 went away does not raise SIGPIPE; output stops instead.
+ * @input_fd:      file descriptor whose bytes the guest receives, or -1.
+ *                 Not owned. Read without blocking whenever the guest looks
+ *                 at the receiver and by libvm_uart_poll_input(); end of
+ *                 file stops the reading.
+ * @output:        callback for transmitted bytes, or NULL. At most one of
+ *                 @output and @output_fd may be given; with neither, output
+ *                 is discarded.
+ * @output_opaque: passed to @output.
+ */
+typedef struct libvm_uart_options {
+	size_t size;
+	uint16_t port;
+	uint16_t reserved0;
+	int32_t irq;
+	int32_t output_fd;
+	int32_t input_fd;
+	libvm_uart_output_fn output;
+	void *output_opaque;
+} libvm_uart_options;
+
+#define LIBVM_UART_OPTIONS_INIT                                                     \
+	{ .size = sizeof(libvm_uart_options), .port = 0x3f8, .irq = 4, .output_fd = -1, \
+	  .input_fd = -1 }
+
+/**
+ * libvm_uart_attach() - add a 16550A UART to @vm.
+ * @out:  receives the UART; the caller owns it (libvm_uart_detach()).
+ * @vm:   the VM.
+ * @opts: options, or NULL for COM1 (0x3f8, IRQ 4) with output discarded.
+ *
+ * Returns: as the common rules say; -EINVAL also for a port range past
+ * 0xffff, an IRQ outside -1..23, or both @output and @output_fd given.
+ */
+LIBVM_EXPORT int libvm_uart_attach(libvm_uart **out, libvm_vm *vm,
+				   const libvm_uart_options *opts);
+
+/** libvm_uart_detach() - remove and free the UART (see the common rules). */
+LIBVM_EXPORT void libvm_uart_detach(libvm_uart *uart);
+
+/**
+ * libvm_uart_input() - hand bytes to the guest's receiver.
+ * @uart: the UART.
+ * @data: the bytes.
+ * @len:  their number.
+ *
+ * Takes as many as the receive FIFO has room for (16, or 1 with the FIFO
+ * disabled) and raises the receive interrupt if the guest enabled it;
+ * nothing is ever dropped silently: offer the rest again later.
+ * Thread: any. Returns: the number of bytes taken (0 .. 16), or -EINVAL.
+ */
+LIBVM_EXPORT int libvm_uart_input(libvm_uart *uart, const void *data, size_t len);
+
+/**
+ * libvm_uart_poll_input() - move bytes waiting on @input_fd into the FIFO.
+ *
+ * For interrupt-driven guests: call it from your event loop when @input_fd
+ * is readable, so the receive interrupt arrives without the guest looking.
+ * Never blocks. Thread: any.
+ * Returns: the number of bytes taken; 0 when nothing is waiting, the FIFO is
+ * full, there is no input fd or it reached end of file; -EINVAL for NULL;
+ * a negative errno when reading failed.
+ */
+LIBVM_EXPORT int libvm_uart_poll_input(libvm_uart *uart);
+
+/* ------------------------------------------------------------------ */
+/* Test exit device (QEMU isa-debug-exit)                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct libvm_debugexit libvm_debugexit;
+
+/**
+ * struct libvm_debugexit_options - the test exit device.
+ * @size:  sizeof(struct libvm_debugexit_options); set by the INIT macro.
+ * @port:  first port (default 0xf4).
+ * @width: number of ports it claims, 1, 2 or 4 (default 4).
+ *
+ * A guest write of value v (the bytes written, little-endian) to any of its
+ * ports ends the run: libvm_vcpu_run() returns 0 with reason
+ * LIBVM_EXIT_GUEST_EXIT and exit->end.code = (v << 1) | 1, so a status is
+ * always odd and never 0. Reads return 0.
+ */
+typedef struct libvm_debugexit_options {
+	size_t size;
+	uint16_t port;
+	uint16_t width;
+	uint32_t reserved0;
+} libvm_debugexit_options;
+
+#define LIBVM_DEBUGEXIT_OPTIONS_INIT \
+	{ .size = sizeof(libvm_debugexit_options), .port = 0xf4, .width = 4 }
+
+/**
+ * libvm_debugexit_attach() - add the test exit device to @vm.
+ * Returns: as the common rules say; -EINVAL also for a width other than 1,
+ * 2 or 4 or a range past port 0xffff.
+ */
+LIBVM_EXPORT int libvm_debugexit_attach(libvm_debugexit **out, libvm_vm *vm,
+					const libvm_debugexit_options *opts);
+
+/** libvm_debugexit_detach() - remove and free the device. */
+LIBVM_EXPORT void libvm_debugexit_detach(libvm_debugexit *dev);
+
+/* ------------------------------------------------------------------ */
+/* fw_cfg (QEMU firmware configuration, traditional I/O interface)     */
+/* ------------------------------------------------------------------ */
+
+typedef struct libvm_fwcfg libvm_fwcfg;
+
+/**
+ * struct libvm_fwcfg_options - the fw_cfg device.
+ * @size:     sizeof(struct libvm_fwcfg_options); set by the INIT macro.
+ * @port:     selector port (16-bit); the data port is @port + 1
+ *            (default 0x510/0x511).
+ * @nb_cpus:  FW_CFG_NB_CPUS. Required (1 or more): pass the number of vCPUs
+ *            the launcher creates and starts. Test kernels wait for exactly
+ *            this many processors to come up, so it must be the real count.
+ * @max_cpus: FW_CFG_MAX_CPUS; 0 means @nb_cpus. Must not be below @nb_cpus.
+ * @ram_size: FW_CFG_RAM_SIZE in bytes (all guest RAM, below and above 4 GiB).
+ * @cmdline:  kernel command line for FW_CFG_CMDLINE_SIZE/_DATA (copied), or
+ *            NULL for none (size 0).
+ *
+ * Signature "QEMU" and ID 1 (traditional interface; no DMA interface).
+ */
+typedef struct libvm_fwcfg_options {
+	size_t size;
+	uint16_t port;
+	uint16_t nb_cpus;
+	uint16_t max_cpus;
+	uint16_t reserved0;
+	uint64_t ram_size;
+	const char *cmdline;
+} libvm_fwcfg_options;
+
+#define LIBVM_FWCFG_OPTIONS_INIT { .size = sizeof(libvm_fwcfg_options), .port = 0x510 }
+
+/**
+ * libvm_fwcfg_attach() - add fw_cfg to @vm.
+ * @opts: options; required, since @nb_cpus has no default.
+ * Returns: as the common rules say; -EINVAL also for NULL @opts, @nb_cpus 0,
+ * @max_cpus below @nb_cpus, or a command line longer than 1 MiB.
+ */
+LIBVM_EXPORT int libvm_fwcfg_attach(libvm_fwcfg **out, libvm_vm *vm,
+				    const libvm_fwcfg_options *opts);
+
+/** libvm_fwcfg_detach() - remove and free the device and its files. */
+LIBVM_EXPORT void libvm_fwcfg_detach(libvm_fwcfg *fwcfg);
+
+/**
+ * libvm_fwcfg_add_file() - publish a named blob in the file directory.
+ * @fwcfg: the device.
+ * @name:  the file name, e.g. "etc/test-config"; 1 to 55 bytes (copied).
+ * @data:  the contents (copied); may be NULL when @len is 0.
+ * @len:   their size, below 4 GiB.
+ *
+ * The file gets the next free selector from 0x0020 on, in the order files
+ * are added; the directory (selector 0x0019) lists them sorted by name.
+ * Best called before the guest starts. Thread: any.
+ * Returns: 0; -EINVAL for bad arguments; -EEXIST when @name exists;
+ * -ENOSPC when all selectors are taken; -ENOMEM.
+ */
+LIBVM_EXPORT int libvm_fwcfg_add_file(libvm_fwcfg *fwcfg, const char *name, const void *data,
+				      size_t len);
+
+/* ------------------------------------------------------------------ */
+/* i8042 keyboard controller                                           */
+/* ------------------------------------------------------------------ */
+
+typedef struct libvm_i8042 libvm_i8042;
+
+/**
+ * struct libvm_i8042_options - the PS/2 controller at ports 0x60/0x64.
+ * @size: sizeof(struct libvm_i8042_options); set by the INIT macro.
+ * @irq:  keyboard IRQ (default 1), or -1 for none.
+ *
+ * Command 0xFE (and the other output-port pulses that drive the reset line,
+ * or 0xD1 with bit 0 clear) ends the run with LIBVM_EXIT_RESET; the reset
+ * itself is the caller's business. A keyboard without keys answers its
+ * commands; there is no AUX (mouse) port.
+ */
+typedef struct libvm_i8042_options {
+	size_t size;
+	int32_t irq;
+	uint32_t reserved0;
+} libvm_i8042_options;
+
+#define LIBVM_I8042_OPTIONS_INIT { .size = sizeof(libvm_i8042_options), .irq = 1 }
+
+/**
+ * libvm_i8042_attach() - add the i8042 to @vm (ports 0x60 and 0x64).
+ * Returns: as the common rules say; -EINVAL also for an IRQ outside -1..23.
+ */
+LIBVM_EXPORT int libvm_i8042_attach(libvm_i8042 **out, libvm_vm *vm,
+				    const libvm_i8042_options *opts);
+
+/** libvm_i8042_detach() - remove and free the controller. */
+LIBVM_EXPORT void libvm_i8042_detach(libvm_i8042 *dev);
+
+/* ------------------------------------------------------------------ */
+/* CMOS RTC (MC146818) and NVRAM                                       */
+/* ------------------------------------------------------------------ */
+
+typedef struct libvm_rtc libvm_rtc;
+
+/**
+ * struct libvm_rtc_options - the CMOS clock at ports 0x70 (index) and 0x71.
+ * @size:           sizeof(struct libvm_rtc_options); set by the INIT macro.
+ * @ram_size:       guest RAM in bytes, for the memory-size bytes.
+ * @ram_below_4g:   how much of @ram_size sits below 4 GiB (the rest is
+ *                  counted above 4 GiB); 0 means min(@ram_size, 3 GiB).
+ * @offset_seconds: added to the host's UTC time (e.g. the local time zone's
+ *                  offset for guests that keep the RTC in local time).
+ *
+ * The clock starts as the host's time plus @offset_seconds, in BCD and
+ * 24-hour mode; a guest that sets it moves only its own offset.
+ */
+typedef struct libvm_rtc_options {
+	size_t size;
+	uint64_t ram_size;
+	uint64_t ram_below_4g;
+	int64_t offset_seconds;
+} libvm_rtc_options;
+
+#define LIBVM_RTC_OPTIONS_INIT { .size = sizeof(libvm_rtc_options) }
+
+/**
+ * libvm_rtc_attach() - add the RTC to @vm.
+ * Returns: as the common rules say; -EINVAL also for @ram_below_4g above
+ * 4 GiB or above @ram_size.
+ */
+LIBVM_EXPORT int libvm_rtc_attach(libvm_rtc **out, libvm_vm *vm, const libvm_rtc_options *opts);
+
+/** libvm_rtc_detach() - remove and free the RTC. */
+LIBVM_EXPORT void libvm_rtc_detach(libvm_rtc *rtc);
+
+/* ------------------------------------------------------------------ */
+/* Port 0x80 (POST code sink)                                          */
+/* ------------------------------------------------------------------ */
+
+typedef struct libvm_port80 libvm_port80;
+
+/**
+ * struct libvm_port80_options - the POST-code port.
+ * @size: sizeof(struct libvm_port80_options); set by the INIT macro.
+ * @port: the port (default 0x80).
+ *
+ * Writes are swallowed (Linux uses the port as an I/O delay) and the last
+ * byte is kept; reads return 0xff, as on a bus where nothing answers.
+ */
+typedef struct libvm_port80_options {
+	size_t size;
+	uint16_t port;
+	uint16_t reserved0;
+	uint32_t reserved1;
+} libvm_port80_options;
+
+#define LIBVM_PORT80_OPTIONS_INIT { .size = sizeof(libvm_port80_options), .port = 0x80 }
+
+/** libvm_port80_attach() - add the sink to @vm. Returns: as the common rules say. */
+LIBVM_EXPORT int libvm_port80_attach(libvm_port80 **out, libvm_vm *vm,
+				     const libvm_port80_options *opts);
+
+/** libvm_port80_detach() - remove and free the sink. */
+LIBVM_EXPORT void libvm_port80_detach(libvm_port80 *dev);
+
+/**
+ * libvm_port80_last() - the last byte the guest wrote (its last POST code).
+ * Thread: any. Returns: 0 .. 255; -ENOENT when nothing was written yet;
+ * -EINVAL for NULL.
+ */
+LIBVM_EXPORT int libvm_port80_last(libvm_port80 *dev);
+
+/* ------------------------------------------------------------------ */
+/* pc-testdev (QEMU's x86 test device)                                 */
+/* ------------------------------------------------------------------ */
+
+typedef struct libvm_testdev libvm_testdev;
+
+/**
+ * struct libvm_testdev_options - the test device kvm-unit-tests style
+ * kernels use.
+ * @size:      sizeof(struct libvm_testdev_options); set by the INIT macro.
+ * @port:      4-byte scratch register (default 0xe0); the 4-byte write sink
+ *             follows at @port + 4.
+ * @irq_port:  first of 24 one-byte ports: a write of v to @irq_port + n sets
+ *             the level of ISA IRQ / GSI n to (v != 0) (default 0x2000).
+ * @mmio_base: RAM-like MMIO window (default 0xff000000), served through
+ *             exits; accesses of any width read back what was written.
+ * @mmio_size: its size in bytes (default 64 KiB, at most 16 MiB); 0 leaves
+ *             the window out.
+ */
+typedef struct libvm_testdev_options {
+	size_t size;
+	uint16_t port;
+	uint16_t irq_port;
+	uint32_t mmio_size;
+	uint64_t mmio_base;
+} libvm_testdev_options;
+
+#define LIBVM_TESTDEV_OPTIONS_INIT                                                    \
+	{ .size = sizeof(libvm_testdev_options), .port = 0xe0, .irq_port = 0x2000,     \
+	  .mmio_size = 0x10000, .mmio_base = 0xff000000ull }
+
+/**
+ * libvm_testdev_attach() - add the pc-testdev to @vm.
+ * Returns: as the common rules say; -EINVAL also for ranges past port
+ * 0xffff or a window that is too large or wraps.
+ */
+LIBVM_EXPORT int libvm_testdev_attach(libvm_testdev **out, libvm_vm *vm,
+				      const libvm_testdev_options *opts);
+
+/** libvm_testdev_detach() - remove and free the device and its window. */
+LIBVM_EXPORT void libvm_testdev_detach(libvm_testdev *dev);
+
+/* ------------------------------------------------------------------ */
+/* ACPI PM timer                                                       */
+/* ------------------------------------------------------------------ */
+
+typedef struct libvm_pmtimer libvm_pmtimer;
+
+/**
+ * struct libvm_pmtimer_options - the ACPI power-management timer.
+ * @size: sizeof(struct libvm_pmtimer_options); set by the INIT macro.
+ * @port: its 4-byte I/O block (default 0x608, QEMU q35's PM_TMR_BLK).
+ * @bits: counter width, 24 (default) or 32; must match the FADT's
+ *        TMR_VAL_EXT flag (set for 32).
+ *
+ * Counts at 3.579545 MHz from 0 at attach time, from the host's monotonic
+ * clock, and wraps at 2^@bits. Writes are ignored.
+ */
+typedef struct libvm_pmtimer_options {
+	size_t size;
+	uint16_t port;
+	uint8_t bits;
+	uint8_t reserved0;
+	uint32_t reserved1;
+} libvm_pmtimer_options;
+
+#define LIBVM_PMTIMER_OPTIONS_INIT { .size = sizeof(libvm_pmtimer_options), .port = 0x608, .bits = 24 }
+
+/**
+ * libvm_pmtimer_attach() - add the PM timer to @vm.
+ * Returns: as the common rules say; -EINVAL also for @bits other than 24
+ * or 32, or a block past port 0xffff.
+ */
+LIBVM_EXPORT int libvm_pmtimer_attach(libvm_pmtimer **out, libvm_vm *vm,
+				      const libvm_pmtimer_options *opts);
+
+/** libvm_pmtimer_detach() - remove and free the timer. */
+LIBVM_EXPORT void libvm_pmtimer_detach(libvm_pmtimer *dev);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBVM_DEVICES_H */

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ACPI PM timer (TMR_VAL in the PM1 timer block): a free-running counter
+ * at 3.579545 MHz, 24 bits wide unless the FADT sets TMR_VAL_EXT. It is
+ * derived from the host's monotonic clock on every read, so it needs no
+ * thread and no state updates, and reads from any vCPU agree. The overflow
+ * interrupt (TMR_STS/TMR_EN in PM1 status/enable) is not modelled.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common.h"
+#include "pmtimer.h"
+
+uint32_t libvm__pmtimer_value(const struct libvm__pmtimer *t)
+{
+	int64_t ns = t->now_ns(t->opaque) - t->start_ns;
+	uint64_t sec, frac, ticks;
+
+	if (ns < 0)
+		ns = 0;
+	/* Split seconds from nanoseconds so the product cannot overflow. */
+	sec = (uint64_t)ns / 1000000000u;
+	frac = (uint64_t)ns % 1000000000u;
+	ticks = sec * LIBVM__PMTIMER_HZ + frac * LIBVM__PMTIMER_HZ / 1000000000u;
+	return (uint32_t)ticks & t->mask;
+}
+
+int libvm__pmtimer_access(struct libvm__pmtimer *t, uint32_t offset, void *data, uint32_t len,
+			  bool is_write)
+{
+	uint8_t bytes[4];
+	uint32_t v;
+
+	if (is_write)
+		return 0;
+	v = libvm__pmtimer_value(t);
+	for (int i = 0; i < 4; i++)
+		bytes[i] = (uint8_t)(v >> (8 * i));
+	for (uint32_t i = 0; i < len && offset + i < 4; i++)
+		((uint8_t *)data)[i] = bytes[offset + i];
+	return 0;
+}
+
+struct libvm_pmtimer {
+	libvm_vm *vm;
+	struct libvm__devrange range;
+	struct libvm__pmtimer st; /* read-only after attach: no lock */
+};
+
+static int64_t monotonic_ns(void *opaque)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int pmtimer_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, bool is_write,
+		      void *opaque)
+{
+	libvm_pmtimer *t = opaque;
+
+	return libvm__pmtimer_access(&t->st, (uint32_t)(addr - t->range.base), data, len, is_write);
+}
+
+LIBVM_EXPORT int libvm_pmtimer_attach(libvm_pmtimer **out, libvm_vm *vm,
+				      const libvm_pmtimer_options *opts)
+{
+	libvm_pmtimer_options o = LIBVM_PMTIMER_OPTIONS_INIT;
+	libvm_pmtimer *t;
+	int err;
+
+	if (!out || !vm)
+		return libvm__fail(-EINVAL, "libvm_pmtimer_attach: %s is NULL", out ? "vm" : "out");
+	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_pmtimer_attach");
+	if (err)
+		return err;
+	if (o.bits != 24 && o.bits != 32)
+		return libvm__fail(-EINVAL, "pm-timer: %u bits; it is 24 or 32", o.bits);
+	if (!libvm__dev_ports_ok(o.port, 4))
+		return libvm__fail(-EINVAL, "pm-timer: ports 0x%x+4 go past 0xffff", o.port);
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return libvm__fail(-ENOMEM, "pm-timer: out of memory");
+	t->vm = vm;
+	t->st.mask = o.bits == 32 ? 0xffffffffu : 0xffffffu;
+	t->st.now_ns = monotonic_ns;
+	t->st.start_ns = monotonic_ns(NULL);
+	t->range = (struct libvm__devrange){ LIBVM_SPACE_PIO, o.port, 4, "pm-timer", pmtimer_io };
+	err = libvm__dev_register(vm, &t->range, 1, t);
+	if (err) {
+		free(t);
+		return err;
+	}
+	*out = t;
+	return 0;
+}
+
+LIBVM_EXPORT void libvm_pmtimer_detach(libvm_pmtimer *dev)
+{
+	if (!dev || !libvm__dev_unregister(dev->vm, &dev->range, 1))
+		return;
+	free(dev);
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Port 0x80: firmware writes POST codes here and Linux uses it as a short
+ * I/O delay (outb_p), so it must be cheap and harmless. It only remembers
+ * the last byte, for a launcher that wants to show where a guest stopped.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "port80.h"
+
+int libvm__port80_access(struct libvm__port80 *p, uint32_t offset, void *data, uint32_t len,
+			 bool is_write)
+{
+	if (is_write) {
+		p->last = *(const uint8_t *)data;
+		p->written = true;
+	} else {
+		memset(data, 0xff, len); /* nothing drives the bus */
+	}
+	return 0;
+}
+
+struct libvm_port80 {
+	libvm_vm *vm;
+	pthread_mutex_t lock;
+	struct libvm__devrange range;
+	struct libvm__port80 st;
+};
+
+static int port80_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, bool is_write,
+		     void *opaque)
+{
+	libvm_port80 *p = opaque;
+
+	pthread_mutex_lock(&p->lock);
+	libvm__port80_access(&p->st, 0, data, len, is_write);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+LIBVM_EXPORT int libvm_port80_attach(libvm_port80 **out, libvm_vm *vm,
+				     const libvm_port80_options *opts)
+{
+	libvm_port80_options o = LIBVM_PORT80_OPTIONS_INIT;
+	libvm_port80 *p;
+	int err;
+
+	if (!out || !vm)
+		return libvm__fail(-EINVAL, "libvm_port80_attach: %s is NULL", out ? "vm" : "out");
+	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_port80_attach");
+	if (err)
+		return err;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return libvm__fail(-ENOMEM, "port80: out of memory");
+	p->vm = vm;
+	pthread_mutex_init(&p->lock, NULL);
+	p->range = (struct libvm__devrange){ LIBVM_SPACE_PIO, o.port, 1, "post", port80_io };
+	err = libvm__dev_register(vm, &p->range, 1, p);
+	if (err) {
+		pthread_mutex_destroy(&p->lock);
+		free(p);
+		return err;
+	}
+	*out = p;
+	return 0;
+}
+
+LIBVM_EXPORT void libvm_port80_detach(libvm_port80 *dev)
+{
+	if (!dev || !libvm__dev_unregister(dev->vm, &dev->range, 1))
+		return;
+	pthread_mutex_destroy(&dev->lock);
+	free(dev);
+}
+
+LIBVM_EXPORT int libvm_port80_last(libvm_port80 *dev)
+{
+	int r;
+
+	if (!dev)
+		return libvm__fail(-EINVAL, "libvm_port80_last: dev is NULL");
+	pthread_mutex_lock(&dev->lock);
+	r = dev->st.written ? dev->st.last : -ENOENT;
+	pthread_mutex_unlock(&dev->lock);
+	if (r < 0)
+		return libvm__fail(r, "port80: nothing written yet");
+	return r;
+}
