@@ -45,8 +45,8 @@ static void write_exit(struct guest_vm *g, struct guest_cpu *c)
 		return;
 	check(exit.io.addr == GUEST_ROM_BASE + ROM_WRITE_OFF && exit.io.size == 4 &&
 	      exit.io.is_write && exit.io.data == ROM_WRITE_VAL,
-	      "the exit is the guest's write32 of 0x%x at 0x%x", ROM_WRITE_VAL,
-	      GUEST_ROM_BASE + ROM_WRITE_OFF);
+	      "the exit is the guest's write32 of 0x%x at 0x%x (got %s)", ROM_WRITE_VAL,
+	      GUEST_ROM_BASE + ROM_WRITE_OFF, what);
 	rc = libvm_mem_read(g->vm, GUEST_ROM_BASE + ROM_WRITE_OFF, &word, sizeof(word));
 	check(rc == 0 && word == ROM_WORD2, "the region still holds 0x%x (read 0x%x)", ROM_WORD2,
 	      word);
