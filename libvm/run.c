@@ -154,11 +154,19 @@ static enum libvm_system_event system_event_type(uint32_t type)
 	}
 }
 
+/* Copy a backend's data words, trusting its count only up to our 16. */
+static uint32_t copy_data(uint64_t dst[16], const uint64_t *src, uint32_t n)
+{
+	if (n > 16)
+		n = 16;
+	memcpy(dst, src, n * sizeof(uint64_t));
+	return n;
+}
+
 /* Translate one KVM exit. 1: keep running; 0: return; <0: error. */
 static int handle_exit(libvm_vcpu *vcpu, libvm_exit *exit)
 {
 	struct kvm_run *run = vcpu->run;
-	uint32_t n;
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
@@ -176,21 +184,15 @@ static int handle_exit(libvm_vcpu *vcpu, libvm_exit *exit)
 	case KVM_EXIT_INTERNAL_ERROR:
 		exit->reason = LIBVM_EXIT_INTERNAL_ERROR;
 		exit->internal.suberror = run->internal.suberror;
-		n = run->internal.ndata;
-		if (n > 16)
-			n = 16;
-		exit->internal.ndata = n;
-		memcpy(exit->internal.data, run->internal.data, n * sizeof(uint64_t));
+		exit->internal.ndata = copy_data(exit->internal.data, run->internal.data,
+						 run->internal.ndata);
 		return 0;
 	case KVM_EXIT_SYSTEM_EVENT:
 		exit->reason = LIBVM_EXIT_SYSTEM_EVENT;
 		exit->system_event.backend_type = run->system_event.type;
 		exit->system_event.type = system_event_type(run->system_event.type);
-		n = run->system_event.ndata;
-		if (n > 16)
-			n = 16;
-		exit->system_event.ndata = n;
-		memcpy(exit->system_event.data, run->system_event.data, n * sizeof(uint64_t));
+		exit->system_event.ndata = copy_data(exit->system_event.data,
+						     run->system_event.data, run->system_event.ndata);
 		return 0;
 	case KVM_EXIT_FAIL_ENTRY:
 		exit->reason = LIBVM_EXIT_FAIL_ENTRY;
