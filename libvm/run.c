@@ -155,7 +155,7 @@ static enum libvm_system_event system_event_type(uint32_t type)
 }
 
 /* Copy a backend's data words, trusting its count only up to our 16. */
-static uint32_t copy_data(uint64_t dst[16], const uint64_t *src, uint32_t n)
+static uint32_t copy_data(uint64_t dst[16], const void *src, uint32_t n)
 {
 	if (n > 16)
 		n = 16;
