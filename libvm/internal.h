@@ -63,9 +63,11 @@ struct libvm_vm {
 	atomic_bool stop_requested; /* libvm_vm_stop() before or during libvm_vm_run() */
 	uint32_t nr_vcpus;       /* vCPUs created so far (guarded by vcpu_lock) */
 
-	/* Supported CPUID, fetched once; a new vCPU gets it by default. */
+	/* Supported CPUID; a new vCPU gets it by default. Borrowed from the
+	 * process-wide cache in vm.c unless cpuid_owned. */
 	libvm_cpuid_entry *cpuid;
 	uint32_t cpuid_count;
+	bool cpuid_owned;
 
 	/* Guarded by mem_lock: the region map and the slot bitmap. */
 	pthread_rwlock_t mem_lock;

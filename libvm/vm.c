@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/kvm.h>
@@ -29,12 +30,12 @@ int libvm__check_extension(const libvm_vm *vm, long ext)
 	return r < 0 ? 0 : r;
 }
 
-static int fetch_supported_cpuid(libvm_vm *vm)
+/* Ask the device for the CPUID it supports; *out is malloc'ed. */
+static int query_supported_cpuid(const libvm_vm *vm, libvm_cpuid_entry **out, uint32_t *count)
 {
-	uint32_t nent = 64;
+	/* 128 entries fit every host seen so far, so one call usually does. */
+	uint32_t nent = 128;
 
-	if (!libvm__check_extension(vm, KVM_CAP_EXT_CPUID))
-		return 0;
 	for (;;) {
 		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
 		int r;
@@ -53,17 +54,18 @@ static int fetch_supported_cpuid(libvm_vm *vm)
 			libvm__log(vm, LIBVM_LOG_WARN, "KVM_GET_SUPPORTED_CPUID failed: %s",
 				   strerror(errno));
 			free(c);
+			*count = 0;
 			return 0;
 		}
-		vm->cpuid = calloc(c->nent ? c->nent : 1, sizeof(*vm->cpuid));
-		if (!vm->cpuid) {
+		*out = calloc(c->nent ? c->nent : 1, sizeof(**out));
+		if (!*out) {
 			free(c);
 			return -ENOMEM;
 		}
 		for (uint32_t i = 0; i < c->nent; i++) {
 			const struct kvm_cpuid_entry2 *e = &c->entries[i];
 
-			vm->cpuid[i] = (libvm_cpuid_entry){
+			(*out)[i] = (libvm_cpuid_entry){
 				.function = e->function,
 				.index = e->index,
 				.flags = (e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ?
@@ -71,10 +73,61 @@ static int fetch_supported_cpuid(libvm_vm *vm)
 				.eax = e->eax, .ebx = e->ebx, .ecx = e->ecx, .edx = e->edx,
 			};
 		}
-		vm->cpuid_count = c->nent;
+		*count = c->nent;
 		free(c);
 		return 0;
 	}
+}
+
+/*
+ * KVM_GET_SUPPORTED_CPUID is the slowest step of creating a VM (about
+ * 0.4 ms per call on our nested host, more than the VM itself) and its
+ * answer is a property of the loaded module, so it is asked once per device
+ * (by device number) and kept for the life of the process. A process that
+ * reloads the module with other features must restart to see them.
+ */
+#define CPUID_CACHE_SLOTS 4
+static struct {
+	dev_t rdev;
+	libvm_cpuid_entry *entries;
+	uint32_t count;
+} cpuid_cache[CPUID_CACHE_SLOTS];
+static uint32_t cpuid_cache_used;
+static pthread_mutex_t cpuid_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int fetch_supported_cpuid(libvm_vm *vm)
+{
+	struct stat st;
+	int err = 0;
+
+	if (!libvm__check_extension(vm, KVM_CAP_EXT_CPUID))
+		return 0;
+	if (fstat(vm->sys_fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
+		vm->cpuid_owned = true;
+		return query_supported_cpuid(vm, &vm->cpuid, &vm->cpuid_count);
+	}
+	pthread_mutex_lock(&cpuid_cache_lock);
+	for (uint32_t i = 0; i < cpuid_cache_used; i++) {
+		if (cpuid_cache[i].rdev == st.st_rdev) {
+			vm->cpuid = cpuid_cache[i].entries;
+			vm->cpuid_count = cpuid_cache[i].count;
+			goto out;
+		}
+	}
+	err = query_supported_cpuid(vm, &vm->cpuid, &vm->cpuid_count);
+	if (err || !vm->cpuid_count)
+		goto out;
+	if (cpuid_cache_used < CPUID_CACHE_SLOTS) {
+		cpuid_cache[cpuid_cache_used].rdev = st.st_rdev;
+		cpuid_cache[cpuid_cache_used].entries = vm->cpuid;
+		cpuid_cache[cpuid_cache_used].count = vm->cpuid_count;
+		cpuid_cache_used++;
+	} else {
+		vm->cpuid_owned = true;
+	}
+out:
+	pthread_mutex_unlock(&cpuid_cache_lock);
+	return err;
 }
 
 static int open_device(libvm_vm *vm, const char *path)
@@ -216,7 +269,8 @@ LIBVM_EXPORT void libvm_vm_destroy(libvm_vm *vm)
 	pthread_rwlock_destroy(&vm->mem_lock);
 	pthread_mutex_destroy(&vm->vcpu_lock);
 	free(vm->vcpus);
-	free(vm->cpuid);
+	if (vm->cpuid_owned)
+		free(vm->cpuid);
 	free(vm->device_path);
 	free(vm);
 }
