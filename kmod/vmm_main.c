@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmm core: the /dev/vmm misc device, backend registration and VM file
+ * descriptors.  The ioctl numbers and structures are KVM's, so userspace
+ * written for /dev/kvm drives this device unchanged (a documented subset).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/uaccess.h>
+
+#include "vmm.h"
+
+static DEFINE_MUTEX(vmm_backend_lock);
+static const struct vmm_arch_ops *vmm_backend;
+
+/* VMs, vCPUs and slots alive; must be zero when the module goes away. */
+atomic64_t vmm_live_objects = ATOMIC64_INIT(0);
+
+u64 vmm_nr_live_objects(void)
+{
+	return atomic64_read(&vmm_live_objects);
+}
+EXPORT_SYMBOL_GPL(vmm_nr_live_objects);
+
+int vmm_register_backend(const struct vmm_arch_ops *ops)
+{
+	int ret = 0;
+
+	mutex_lock(&vmm_backend_lock);
+	if (vmm_backend)
+		ret = -EBUSY;
+	else
+		vmm_backend = ops;
+	mutex_unlock(&vmm_backend_lock);
+	if (!ret)
+		pr_info("backend %s registered\n", ops->name);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vmm_register_backend);
+
+void vmm_unregister_backend(const struct vmm_arch_ops *ops)
+{
+	mutex_lock(&vmm_backend_lock);
+	if (vmm_backend == ops)
+		vmm_backend = NULL;
+	mutex_unlock(&vmm_backend_lock);
+}
+EXPORT_SYMBOL_GPL(vmm_unregister_backend);
+
+static void vmm_kick_noop(void *info)
+{
+}
+
+/*
+ * Force every vCPU out of guest mode: any interrupt ends VMRUN (the INTR
+ * intercept is always set), and one that arrives while the vCPU is about to
+ * enter stays pending until the guest runs, so it exits at once.
+ */
+void vmm_kick_all(struct vmm_vm *vm)
+{
+	on_each_cpu(vmm_kick_noop, NULL, 1);
+}
+EXPORT_SYMBOL_GPL(vmm_kick_all);
+
+static long vmm_check_extension(long ext)
+{
+	switch (ext) {
+	case KVM_CAP_USER_MEMORY:
+	case KVM_CAP_EXT_CPUID:
+	case KVM_CAP_IMMEDIATE_EXIT:
+	case KVM_CAP_READONLY_MEM:
+	case KVM_CAP_CHECK_EXTENSION_VM:
+		return 1;
+	case KVM_CAP_NR_VCPUS:
+	case KVM_CAP_MAX_VCPUS:
+	case KVM_CAP_MAX_VCPU_ID:
+		return VMM_MAX_VCPUS;
+	case KVM_CAP_NR_MEMSLOTS:
+		return VMM_MAX_SLOTS;
+	default:
+		return 0;
+	}
+}
+
+static void vmm_vm_free(struct kref *kref)
+{
+	struct vmm_vm *vm = container_of(kref, struct vmm_vm, kref);
+	const struct vmm_arch_ops *ops = vm->ops;
+	int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++)
+		vmm_vcpu_destroy(vm->vcpus[i]);
+	vmm_mem_free_all(vm);
+	ops->vm_destroy(vm);
+	cleanup_srcu_struct(&vm->srcu);
+	mmdrop(vm->mm);
+	kfree(vm);
+	atomic64_dec(&vmm_live_objects);
+	module_put(ops->owner);
+}
+
+void vmm_vm_put(struct vmm_vm *vm)
+{
+	kref_put(&vm->kref, vmm_vm_free);
+}
+
+static int vmm_vm_release(struct inode *inode, struct file *filp)
+{
+	vmm_vm_put(filp->private_data);
+	return 0;
+}
+
+static long vmm_vm_ioctl(struct file *filp, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct vmm_vm *vm = filp->private_data;
+	void __user *argp = (void __user *)arg;
+	struct kvm_userspace_memory_region region;
+
+	if (vm->mm != current->mm)
+		return -EIO;
+
+	switch (cmd) {
+	case KVM_CREATE_VCPU:
+		return vmm_vcpu_create(vm, arg);
+	case KVM_SET_USER_MEMORY_REGION:
+		if (copy_from_user(&region, argp, sizeof(region)))
+			return -EFAULT;
+		return vmm_mem_set_region(vm, &region);
+	case KVM_CHECK_EXTENSION:
+		return vmm_check_extension(arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations vmm_vm_fops = {
+	.owner = THIS_MODULE,
+	.release = vmm_vm_release,
+	.unlocked_ioctl = vmm_vm_ioctl,
+	.llseek = noop_llseek,
+};
+
+static int vmm_create_vm(unsigned long type)
+{
+	const struct vmm_arch_ops *ops;
+	struct vmm_vm *vm;
+	struct vmm_slots *slots;
+	int ret;
+
+	if (type)
+		return -EINVAL;
+
+	mutex_lock(&vmm_backend_lock);
+	ops = vmm_backend;
+	if (ops && !try_module_get(ops->owner))
+		ops = NULL;
+	mutex_unlock(&vmm_backend_lock);
+	if (!ops)
+		return -ENODEV;
+
+	ret = -ENOMEM;
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm)
+		goto err_module;
+	slots = kzalloc(sizeof(*slots), GFP_KERNEL_ACCOUNT);
+	if (!slots)
+		goto err_vm;
+	RCU_INIT_POINTER(vm->slots, slots);
+
+	kref_init(&vm->kref);
+	mutex_init(&vm->lock);
+	vm->ops = ops;
+	vm->mm = current->mm;
+	mmgrab(vm->mm);
+	ret = init_srcu_struct(&vm->srcu);
+	if (ret)
+		goto err_slots;
+	ret = ops->vm_init(vm);
+	if (ret)
+		goto err_srcu;
+
+	atomic64_inc(&vmm_live_objects);
+	ret = anon_inode_getfd("vmm-vm", &vmm_vm_fops, vm, O_RDWR | O_CLOEXEC);
+	if (ret < 0)
+		vmm_vm_put(vm);	/* frees everything, drops the module */
+	return ret;
+
+err_srcu:
+	cleanup_srcu_struct(&vm->srcu);
+err_slots:
+	mmdrop(vm->mm);
+	kfree(slots);
+err_vm:
+	kfree(vm);
+err_module:
+	module_put(ops->owner);
+	return ret;
+}
+
+static long vmm_get_msr_index_list(void __user *argp)
+{
+	struct kvm_msr_list __user *ulist = argp;
+	const struct vmm_arch_ops *ops;
+	struct kvm_msr_list list;
+	long ret = 0;
+
+	if (copy_from_user(&list, ulist, sizeof(list)))
+		return -EFAULT;
+	mutex_lock(&vmm_backend_lock);
+	ops = vmm_backend;
+	if (!ops) {
+		ret = -ENODEV;
+		goto out;
+	}
+	if (list.nmsrs < ops->nr_msrs)
+		ret = -E2BIG;
+	list.nmsrs = ops->nr_msrs;
+	if (copy_to_user(ulist, &list, sizeof(list)))
+		ret = -EFAULT;
+	else if (!ret && copy_to_user(ulist->indices, ops->msr_list,
+				      ops->nr_msrs * sizeof(u32)))
+		ret = -EFAULT;
+out:
+	mutex_unlock(&vmm_backend_lock);
+	return ret;
+}
+
+static long vmm_dev_ioctl(struct file *filp, unsigned int cmd,
+			  unsigned long arg)
+{
+	switch (cmd) {
+	case KVM_GET_API_VERSION:
+		return arg ? -EINVAL : KVM_API_VERSION;
+	case KVM_CREATE_VM:
+		return vmm_create_vm(arg);
+	case KVM_CHECK_EXTENSION:
+		return vmm_check_extension(arg);
+	case KVM_GET_VCPU_MMAP_SIZE:
+		return arg ? -EINVAL : VMM_VCPU_MMAP_PAGES * PAGE_SIZE;
+	case KVM_GET_MSR_INDEX_LIST:
+		return vmm_get_msr_index_list((void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations vmm_dev_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = vmm_dev_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice vmm_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "vmm",
+	.fops = &vmm_dev_fops,
+	.mode = 0600,
+};
+
+static int __init vmm_init(void)
+{
+	int ret;
+
+	ret = misc_register(&vmm_misc);
+	if (ret) {
+		pr_err("cannot register /dev/vmm: %d\n", ret);
+		return ret;
+	}
+	pr_info("/dev/vmm ready (KVM API %d subset)\n", KVM_API_VERSION);
+	return 0;
+}
+
+static void __exit vmm_exit(void)
+{
+	u64 live = vmm_nr_live_objects();
+
+	misc_deregister(&vmm_misc);
+	/* Cannot happen while files hold the module; say so if it does. */
+	if (live)
+		pr_err("leak: %llu objects still alive at unload\n", live);
+	else
+		pr_info("unloaded, no objects left\n");
+}
+
+module_init(vmm_init);
+module_exit(vmm_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("libvm hypervisor core (KVM-compatible /dev/vmm)");
+MODULE_AUTHOR("libvm developers");

@@ -1,0 +1,97 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the nested test VM.  Runs the kmod suite on /dev/kvm (mainline
+# kvm-amd, the reference) and on /dev/vmm (our modules), then checks that
+# the modules unload and the kernel log is clean.  Every check prints one
+# "PASS: name" / "FAIL: name: why" / "SKIP: name: why" line on the serial
+# console; the host turns them into test results.  The last line is
+# NESTED-DONE; without it the host reports a crash or a hang.
+
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /tmp && mount -t tmpfs tmp /tmp
+echo "NESTED-BOOTED $(cut -d' ' -f1 /proc/uptime)"
+
+check() {	# check NAME CMD...: PASS/FAIL from the exit status
+	name=$1; shift
+	if out=$("$@" 2>&1); then
+		echo "PASS: $name"
+	else
+		echo "FAIL: $name: $(echo "$out" | tail -3 | tr '\n' ' ')"
+	fi
+}
+
+# Run a program that prints its own PASS/FAIL lines; a crash is a FAIL.
+run_suite() {	# run_suite NAME CMD...
+	name=$1; shift
+	"$@" 2>/tmp/stderr
+	rc=$?
+	if [ $rc -ge 128 ]; then
+		echo "FAIL: $name: killed by signal $((rc - 128))"
+	fi
+	tail -5 /tmp/stderr
+}
+
+. /etc/nested.conf
+
+M=/lib/modules/extra
+if [ "$NESTED_ONLY" != vmm ]; then
+check load-kvm sh -c "insmod $M/irqbypass.ko && insmod $M/kvm.ko && insmod $M/kvm-amd.ko"
+if [ -c /dev/kvm ]; then
+	run_suite vmmtest-kvm /bin/vmmtest /dev/kvm
+	[ -x /bin/guest-suite.sh ] && run_suite guests-kvm /bin/guest-suite.sh /dev/kvm kvm
+fi
+
+# Our module must refuse while kvm-amd owns SVM (a VM is open).
+if [ -c /dev/kvm ]; then
+	/bin/vmmtest --hold /dev/kvm 3 &
+	sleep 1
+	if insmod $M/vmm.ko && ! insmod $M/vmm-amd.ko 2>/tmp/err; then
+		if dmesg | grep -q "SVM is already in use"; then
+			echo "PASS: vmm-amd-refuses-busy-svm"
+		else
+			echo "FAIL: vmm-amd-refuses-busy-svm: no message"
+		fi
+	else
+		echo "FAIL: vmm-amd-refuses-busy-svm: loaded while kvm-amd active"
+		rmmod vmm_amd 2>/dev/null
+	fi
+	wait
+	rmmod vmm 2>/dev/null
+fi
+
+check unload-kvm sh -c "rmmod kvm_amd && rmmod kvm"
+fi
+check load-vmm sh -c "insmod $M/vmm.ko && insmod $M/vmm-amd.ko $VMM_AMD_ARGS"
+if [ -c /dev/vmm ]; then
+	run_suite vmmtest-vmm /bin/vmmtest /dev/vmm $VMMTEST_FILTER
+	[ -x /bin/guest-suite.sh ] && run_suite guests-vmm /bin/guest-suite.sh /dev/vmm vmm
+	[ -x /bin/hostile ] && run_suite hostile /bin/hostile /dev/vmm
+	if [ -x /bin/kmodbench ] && [ "$NESTED_BENCH" = 1 ]; then
+		# kvm-amd and vmm-amd cannot share SVM: bench each in turn.
+		/bin/kmodbench /dev/vmm > /tmp/bench-vmm.txt
+	fi
+fi
+check unload-vmm sh -c "rmmod vmm_amd && rmmod vmm"
+if [ -x /bin/kmodbench ] && [ "$NESTED_BENCH" = 1 ]; then
+	insmod $M/irqbypass.ko 2>/dev/null
+	insmod $M/kvm.ko && insmod $M/kvm-amd.ko &&
+		/bin/kmodbench /dev/kvm > /tmp/bench-kvm.txt
+	rmmod kvm_amd; rmmod kvm
+	/bin/kmodbench --compare /tmp/bench-vmm.txt /tmp/bench-kvm.txt
+fi
+
+dmesg > /tmp/dmesg.txt
+if grep -E "WARNING|BUG|Oops|general protection|leak|Call Trace|refcount_t" /tmp/dmesg.txt > /tmp/bad.txt; then
+	echo "FAIL: kernel-log-clean: $(head -3 /tmp/bad.txt | tr '\n' ' ')"
+	cat /tmp/dmesg.txt | grep -v "^$" | tail -60
+else
+	echo "PASS: kernel-log-clean"
+fi
+[ "$NESTED_DMESG" = 1 ] && grep -E "vmm|kvm" /tmp/dmesg.txt
+echo "NESTED-DONE"
+poweroff -f

@@ -1,0 +1,176 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Nested kmod test tier.  Builds vmm.ko/vmm-amd.ko against Debian's cloud
+# kernel headers, packs them with kvm-amd, the raw-ioctl tests, the
+# hostile-userspace test, the benchmark and (when given) the libvm guest
+# suite into an initramfs, boots it under QEMU TCG with -cpu max (AMD SVM
+# with nested paging), and turns the PASS/FAIL lines of the serial console
+# into TAP.  Exit status: 0 all passed, 1 a failure, 77 cannot run here.
+#
+# usage: run.sh [--install] [--bench] [--build DIR] [--libvm-build DIR]
+#   --install         apt-get install what is missing (qemu, kernel, ...)
+#   --bench           also run bench/kmod inside the VM
+#   --build DIR       work directory (default: <repo>/build-kmod-nested)
+#   --libvm-build DIR meson build dir of libvm: run tests/guest inside too
+#   --keep            keep the initramfs and the serial log
+set -u
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=$SRC/build-kmod-nested
+INSTALL=0
+BENCH=0
+LIBVM_BUILD=
+TIMEOUT=${NESTED_TIMEOUT:-280}
+PKGS="qemu-system-x86 linux-image-cloud-amd64 linux-headers-cloud-amd64 busybox-static cpio gcc make libc6-dev"
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--install) INSTALL=1 ;;
+	--bench) BENCH=1 ;;
+	--build) BUILD=$2; shift ;;
+	--libvm-build) LIBVM_BUILD=$2; shift ;;
+	--keep) ;;
+	*) echo "unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+skip() {
+	echo "1..0 # SKIP $*"
+	echo "nested: skipped: $*" >&2
+	exit 77
+}
+diag() { echo "# $*"; }
+
+find_kernel() {
+	KVER=
+	for v in /boot/vmlinuz-*-cloud-amd64; do
+		[ -e "$v" ] || continue
+		k=${v#/boot/vmlinuz-}
+		if [ -d /usr/src/linux-headers-$k ] &&
+		   [ -e /lib/modules/$k/kernel/arch/x86/kvm/kvm-amd.ko ]; then
+			KVER=$k
+		fi
+	done
+}
+
+need_install() {
+	command -v qemu-system-x86_64 >/dev/null || return 0
+	[ -x /bin/busybox ] || return 0
+	command -v cpio >/dev/null || return 0
+	find_kernel
+	[ -n "$KVER" ] || return 0
+	return 1
+}
+
+if need_install; then
+	if [ $INSTALL = 1 ]; then
+		export DEBIAN_FRONTEND=noninteractive
+		diag "installing $PKGS"
+		(apt-get update -q && apt-get install -y -q $PKGS) >&2 ||
+			skip "apt-get install failed"
+	fi
+	need_install && skip "needs $PKGS (run with --install)"
+fi
+[ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q dynamic &&
+	skip "/bin/busybox is not static (install busybox-static)"
+
+KDIR=/usr/src/linux-headers-$KVER
+# The modules must be built by the compiler the kernel was built with.
+want=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(gcc-[0-9]*\|gcc\).*/\1/p' $KDIR/.config)
+CC=gcc
+command -v "$want" >/dev/null && CC=$want
+diag "kernel $KVER, headers $KDIR, compiler $CC"
+
+rm -rf "$BUILD"
+mkdir -p "$BUILD/kmod" "$BUILD/root"
+cd "$BUILD" || exit 1
+
+# --- modules: W=1 and not a single warning ---
+cp "$SRC"/kmod/Kbuild "$SRC"/kmod/Makefile "$SRC"/kmod/*.[chS] kmod/
+if ! make -C "$KDIR" M="$BUILD/kmod" CC="$CC" W=1 modules > kbuild.log 2>&1; then
+	cat kbuild.log
+	echo "not ok 1 - kmod-build"
+	echo "1..1"
+	exit 1
+fi
+if grep -E "warning:|error:" kbuild.log; then
+	BUILD_WARN=1
+else
+	BUILD_WARN=0
+fi
+
+# --- static test programs ---
+R=$BUILD/root
+mkdir -p $R/bin $R/etc $R/lib/modules/extra $R/proc $R/sys $R/dev $R/tmp
+cp /bin/busybox $R/bin/busybox
+ln -sf busybox $R/bin/sh
+CFLAGS="-static -O2 -Wall -Wextra -Werror -I$SRC/kmod"
+gcc $CFLAGS -o $R/bin/vmmtest "$SRC/tests/nested/vmmtest.c" -lpthread || exit 1
+if [ -f "$SRC/tests/nested/hostile.c" ]; then
+	gcc $CFLAGS -o $R/bin/hostile "$SRC/tests/nested/hostile.c" -lpthread || exit 1
+fi
+if [ -f "$SRC/bench/kmod/kmodbench.c" ]; then
+	gcc $CFLAGS -o $R/bin/kmodbench "$SRC/bench/kmod/kmodbench.c" -lpthread -lm || exit 1
+fi
+if [ -n "$LIBVM_BUILD" ]; then
+	"$SRC/tests/nested/pack-guests.sh" "$SRC" "$LIBVM_BUILD" "$R" || exit 1
+fi
+
+M=/lib/modules/$KVER/kernel
+cp $M/virt/lib/irqbypass.ko $M/arch/x86/kvm/kvm.ko $M/arch/x86/kvm/kvm-amd.ko \
+	kmod/vmm.ko kmod/vmm-amd.ko $R/lib/modules/extra/
+cp "$SRC/tests/nested/init.sh" $R/init
+chmod +x $R/init
+{
+	echo "NESTED_BENCH=$BENCH"
+	echo "NESTED_DMESG=${NESTED_DMESG:-0}"
+	echo "NESTED_ONLY=${NESTED_ONLY:-}"
+	echo "VMM_AMD_ARGS='${VMM_AMD_ARGS:-}'"
+	echo "VMMTEST_FILTER=${VMMTEST_FILTER:-}"
+} > $R/etc/nested.conf
+(cd $R && find . | cpio -o -H newc --quiet | gzip -1) > initramfs.gz
+
+# --- boot ---
+start=$(date +%s)
+timeout $TIMEOUT qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 \
+	-nographic -no-reboot -kernel /boot/vmlinuz-$KVER -initrd initramfs.gz \
+	-append "console=ttyS0 panic=-1 quiet loglevel=4" > serial.log 2>&1
+qrc=$?
+end=$(date +%s)
+tr -d '\r' < serial.log > serial.txt
+
+# --- results as TAP ---
+n=0
+fail=0
+emit() {	# emit ok|not-ok name
+	n=$((n + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		fail=$((fail + 1))
+	fi
+}
+if [ $BUILD_WARN = 0 ]; then emit ok kmod-build-w1-clean; else emit not-ok kmod-build-w1-clean; fi
+while IFS= read -r line; do
+	case $line in
+	PASS:*) emit ok "${line#PASS: }" ;;
+	FAIL:*) emit not-ok "${line#FAIL: }" ;;
+	SKIP:*) n=$((n + 1)); echo "ok $n - ${line#SKIP: } # SKIP" ;;
+	BENCH:*) diag "$line" ;;
+	esac
+done < serial.txt
+if grep -q '^NESTED-DONE' serial.txt; then
+	emit ok "vm-completed (qemu rc $qrc, $((end - start)) s)"
+else
+	emit not-ok "vm-completed: no NESTED-DONE (qemu rc $qrc, crash or timeout)"
+	tail -40 serial.txt | sed 's/^/# /'
+fi
+boot=$(sed -n 's/.*NESTED-BOOTED //p' serial.txt)
+diag "boot to init: ${boot:-?} s; total $((end - start)) s"
+grep -E '^(BENCH|  )' serial.txt | sed 's/^/# /'
+echo "1..$n"
+echo "$((n - fail)) passed, $fail failed"
+[ $fail = 0 ]

@@ -1,0 +1,712 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Raw-ioctl conformance tests for a KVM-compatible device.  Runs inside the
+ * nested test VM against /dev/kvm (kvm-amd, the reference) and /dev/vmm
+ * (our modules) and prints one "PASS: dev/name" or "FAIL: dev/name: why"
+ * line per test.  Exit status: number of failures.
+ *
+ * usage: vmmtest /dev/vmm [test-name-substring]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Guest code, assembled into this binary. */
+#define GUEST(name, mode, body)                                             \
+	extern const unsigned char name[], name##_end[];                    \
+	asm(".pushsection .rodata\n.globl " #name ", " #name "_end\n"       \
+	    #name ":\n" mode "\n" body "\n" #name "_end:\n.code64\n"       \
+	    ".popsection\n")
+
+GUEST(g_rm_out, ".code16",
+      "mov $0x3f8, %dx\n mov $0x41, %al\n out %al, %dx\n hlt\n");
+GUEST(g_rm_in, ".code16",
+      "mov $0x60, %dx\n in %dx, %al\n mov %al, %bl\n in $0x61, %ax\n"
+      "mov $0x70, %dx\n out %al, %dx\n mov %bl, %al\n out %al, $0x71\n"
+      "in $0x62, %eax\n out %eax, $0x72\n hlt\n");
+GUEST(g_rm_mmio, ".code16",
+      "mov $0x1000, %ax\n mov %ax, %ds\n movb $0x42, (0)\n"
+      "mov (4), %cl\n mov %cl, %al\n out %al, $0x10\n"
+      "movw $0x1234, (8)\n movw (8), %ax\n out %ax, $0x11\n hlt\n");
+GUEST(g_rm_loop, ".code16", "1: jmp 1b\n");
+GUEST(g_rm_cpuid, ".code16",
+      "xor %eax, %eax\n cpuid\n mov %ebx, %eax\n out %eax, $0x20\n hlt\n");
+GUEST(g_pm_ud, ".code32", "ud2\n");
+GUEST(g_lm_mmio, ".code64",
+      "mov $0xd0000000, %rbx\n mov $0x1122334455667788, %rax\n"
+      "mov %rax, (%rbx)\n movl $0xcafef00d, 16(%rbx)\n"
+      "movzbl 8(%rbx), %ecx\n mov %ecx, %eax\n out %eax, $0x30\n"
+      "movsbq 9(%rbx), %rdx\n mov %rdx, %rax\n shr $32, %rax\n"
+      "out %eax, $0x31\n mov 24(%rbx), %r9\n mov %r9, %rax\n"
+      "out %eax, $0x32\n hlt\n");
+GUEST(g_lm_ro, ".code64",
+      "mov $0x200000, %rbx\n mov (%rbx), %eax\n out %eax, $0x40\n"
+      "movl $0x5a5a5a5a, (%rbx)\n mov (%rbx), %eax\n out %eax, $0x41\n"
+      "hlt\n");
+GUEST(g_pm_io, ".code32",
+      "mov $0x12345678, %eax\n out %eax, $0x50\n hlt\n");
+
+static const char *dev;
+static int failures;
+
+static void result(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!fmt) {
+		printf("PASS: %s/%s\n", dev, name);
+	} else {
+		printf("FAIL: %s/%s: ", dev, name);
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+		printf("\n");
+		failures++;
+	}
+	fflush(stdout);
+}
+
+struct vm {
+	int sys, fd, vcpu;
+	struct kvm_run *run;
+	unsigned char *mem;
+	size_t memsz;
+};
+
+static int vm_create(struct vm *vm, size_t memsz)
+{
+	struct kvm_userspace_memory_region r;
+	int sz;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->sys = open(dev, O_RDWR | O_CLOEXEC);
+	if (vm->sys < 0)
+		return -errno;
+	vm->fd = ioctl(vm->sys, KVM_CREATE_VM, 0);
+	if (vm->fd < 0)
+		return -errno;
+	vm->memsz = memsz;
+	vm->mem = mmap(NULL, memsz, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (vm->mem == MAP_FAILED)
+		return -errno;
+	r = (struct kvm_userspace_memory_region){
+		.slot = 0, .guest_phys_addr = 0, .memory_size = memsz,
+		.userspace_addr = (uintptr_t)vm->mem,
+	};
+	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r))
+		return -errno;
+	vm->vcpu = ioctl(vm->fd, KVM_CREATE_VCPU, 0);
+	if (vm->vcpu < 0)
+		return -errno;
+	sz = ioctl(vm->sys, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (sz < 4096)
+		return -EINVAL;
+	vm->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       vm->vcpu, 0);
+	if (vm->run == MAP_FAILED)
+		return -errno;
+	return 0;
+}
+
+static void vm_destroy(struct vm *vm)
+{
+	if (vm->run && vm->run != MAP_FAILED)
+		munmap(vm->run, 4096);
+	if (vm->mem && vm->mem != MAP_FAILED)
+		munmap(vm->mem, vm->memsz);
+	close(vm->vcpu);
+	close(vm->fd);
+	close(vm->sys);
+}
+
+/* Real mode at 0:0x1000 with code copied there. */
+static int setup_real(struct vm *vm, const unsigned char *code, size_t len)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	memcpy(vm->mem + 0x1000, code, len);
+	if (ioctl(vm->vcpu, KVM_GET_SREGS, &sregs))
+		return -errno;
+	sregs.cs.base = 0;
+	sregs.cs.selector = 0;
+	if (ioctl(vm->vcpu, KVM_SET_SREGS, &sregs))
+		return -errno;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = 0x1000;
+	regs.rflags = 2;
+	regs.rsp = 0x8000;
+	if (ioctl(vm->vcpu, KVM_SET_REGS, &regs))
+		return -errno;
+	return 0;
+}
+
+static void flat_seg(struct kvm_segment *s, int code, int l)
+{
+	memset(s, 0, sizeof(*s));
+	s->limit = 0xffffffff;
+	s->selector = code ? 0x8 : 0x10;
+	s->type = code ? 0xb : 0x3;
+	s->present = 1;
+	s->s = 1;
+	s->g = 1;
+	s->l = l;
+	s->db = !l;
+}
+
+/* 32-bit flat protected mode, no IDT. */
+static int setup_prot(struct vm *vm, const unsigned char *code, size_t len)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	memcpy(vm->mem + 0x1000, code, len);
+	if (ioctl(vm->vcpu, KVM_GET_SREGS, &sregs))
+		return -errno;
+	flat_seg(&sregs.cs, 1, 0);
+	flat_seg(&sregs.ds, 0, 0);
+	sregs.es = sregs.ss = sregs.fs = sregs.gs = sregs.ds;
+	sregs.idt.base = 0;
+	sregs.idt.limit = 0;
+	sregs.cr0 = 0x11;	/* PE | ET */
+	if (ioctl(vm->vcpu, KVM_SET_SREGS, &sregs))
+		return -errno;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = 0x1000;
+	regs.rflags = 2;
+	if (ioctl(vm->vcpu, KVM_SET_REGS, &regs))
+		return -errno;
+	return 0;
+}
+
+/* 64-bit mode, identity map of the first 1 GiB with 2 MiB pages. */
+static int setup_long(struct vm *vm, const unsigned char *code, size_t len)
+{
+	uint64_t *pml4 = (uint64_t *)(vm->mem + 0x10000);
+	uint64_t *pdpt = (uint64_t *)(vm->mem + 0x11000);
+	uint64_t *pd = (uint64_t *)(vm->mem + 0x12000);
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	int i;
+
+	pml4[0] = 0x11000 | 3;
+	pdpt[0] = 0x12000 | 3;
+	/* 4 GiB: pd covers 1 GiB; add three more PDs for MMIO at 3.25G */
+	for (i = 1; i < 4; i++) {
+		uint64_t *p = (uint64_t *)(vm->mem + 0x12000 + i * 0x1000);
+		int j;
+
+		pdpt[i] = (0x12000 + i * 0x1000) | 3;
+		for (j = 0; j < 512; j++)
+			p[j] = (((uint64_t)i << 30) + ((uint64_t)j << 21)) | 0x83;
+	}
+	for (i = 0; i < 512; i++)
+		pd[i] = ((uint64_t)i << 21) | 0x83;
+	memcpy(vm->mem + 0x1000, code, len);
+
+	if (ioctl(vm->vcpu, KVM_GET_SREGS, &sregs))
+		return -errno;
+	flat_seg(&sregs.cs, 1, 1);
+	flat_seg(&sregs.ds, 0, 0);
+	sregs.es = sregs.ss = sregs.fs = sregs.gs = sregs.ds;
+	sregs.cr3 = 0x10000;
+	sregs.cr4 = 0x20;		/* PAE */
+	sregs.cr0 = 0x80010011;		/* PG | WP | ET | PE */
+	sregs.efer = 0x500;		/* LME | LMA */
+	if (ioctl(vm->vcpu, KVM_SET_SREGS, &sregs))
+		return -errno;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = 0x1000;
+	regs.rflags = 2;
+	regs.rsp = 0x8000;
+	if (ioctl(vm->vcpu, KVM_SET_REGS, &regs))
+		return -errno;
+	return 0;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* Every run is bounded: a hung guest becomes -EINTR, not a hung test. */
+static int run(struct vm *vm)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	int r;
+
+	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART */
+	alarm(10);
+	r = ioctl(vm->vcpu, KVM_RUN, 0) ? -errno : 0;
+	alarm(0);
+	return r;
+}
+
+static uint32_t io_data(struct vm *vm)
+{
+	uint32_t v = 0;
+
+	memcpy(&v, (char *)vm->run + vm->run->io.data_offset, vm->run->io.size);
+	return v;
+}
+
+static void io_set(struct vm *vm, uint32_t v)
+{
+	memcpy((char *)vm->run + vm->run->io.data_offset, &v, vm->run->io.size);
+}
+
+#define CHECK(name, cond, ...)                                              \
+	do {                                                                \
+		if (!(cond)) {                                              \
+			result(name, __VA_ARGS__);                          \
+			goto out;                                           \
+		}                                                           \
+	} while (0)
+
+static void t_api(void)
+{
+	int fd = open(dev, O_RDWR), vm;
+
+	CHECK("api", fd >= 0, "open: %s", strerror(errno));
+	CHECK("api", ioctl(fd, KVM_GET_API_VERSION, 0) == 12, "api version");
+	CHECK("api", ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) == 1,
+	      "no user memory cap");
+	CHECK("api", ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) == 1,
+	      "no immediate exit cap");
+	CHECK("api", ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 0) >= 4096, "mmap size");
+	CHECK("api", ioctl(fd, KVM_CREATE_VM, 77) < 0 && errno == EINVAL,
+	      "bad VM type accepted");
+	CHECK("api", ioctl(fd, _IO(KVMIO, 0xfe), 0) < 0, "unknown ioctl ok");
+	vm = ioctl(fd, KVM_CREATE_VM, 0);
+	CHECK("api", vm >= 0, "create vm: %s", strerror(errno));
+	CHECK("api", ioctl(vm, KVM_CREATE_VCPU, 0) >= 0, "vcpu 0");
+	CHECK("api", ioctl(vm, KVM_CREATE_VCPU, 0) < 0 && errno == EEXIST,
+	      "duplicate vcpu id accepted (%s)", strerror(errno));
+	CHECK("api", ioctl(vm, KVM_CREATE_VCPU, 100000) < 0, "huge vcpu id");
+	close(vm);
+	result("api", NULL);
+out:
+	close(fd);
+}
+
+static void t_real_out_hlt(void)
+{
+	struct vm vm;
+	int r = vm_create(&vm, 1 << 20);
+
+	CHECK("real-out-hlt", !r, "create: %s", strerror(-r));
+	CHECK("real-out-hlt", !setup_real(&vm, g_rm_out, g_rm_out_end - g_rm_out),
+	      "setup");
+	r = run(&vm);
+	CHECK("real-out-hlt", !r && vm.run->exit_reason == KVM_EXIT_IO,
+	      "run %d exit %u", r, vm.run->exit_reason);
+	CHECK("real-out-hlt", vm.run->io.port == 0x3f8 && vm.run->io.size == 1 &&
+	      vm.run->io.direction == KVM_EXIT_IO_OUT && io_data(&vm) == 'A',
+	      "io port %x size %d dir %d data %x", vm.run->io.port,
+	      vm.run->io.size, vm.run->io.direction, io_data(&vm));
+	r = run(&vm);
+	CHECK("real-out-hlt", !r && vm.run->exit_reason == KVM_EXIT_HLT,
+	      "run %d exit %u", r, vm.run->exit_reason);
+	result("real-out-hlt", NULL);
+out:
+	vm_destroy(&vm);
+}
+
+static int expect_io(struct vm *vm, int dir, int port, int size)
+{
+	int r = run(vm);
+
+	if (r || vm->run->exit_reason != KVM_EXIT_IO ||
+	    vm->run->io.direction != dir || vm->run->io.port != port ||
+	    vm->run->io.size != size) {
+		fprintf(stderr, "expect io %d/%x/%d: r %d exit %u dir %d port %x size %d\n",
+			dir, port, size, r, vm->run->exit_reason,
+			vm->run->io.direction, vm->run->io.port,
+			vm->run->io.size);
+		return -1;
+	}
+	return 0;
+}
+
+static void t_real_in(void)
+{
+	struct vm vm;
+	int r = vm_create(&vm, 1 << 20);
+
+	CHECK("real-in", !r, "create");
+	CHECK("real-in", !setup_real(&vm, g_rm_in, g_rm_in_end - g_rm_in), "setup");
+	CHECK("real-in", !expect_io(&vm, KVM_EXIT_IO_IN, 0x60, 1), "in 60");
+	io_set(&vm, 0x5a);
+	CHECK("real-in", !expect_io(&vm, KVM_EXIT_IO_IN, 0x61, 2), "in 61");
+	io_set(&vm, 0xbeef);
+	CHECK("real-in", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x70, 1), "out 70");
+	CHECK("real-in", io_data(&vm) == 0xef, "out 70 data %x", io_data(&vm));
+	CHECK("real-in", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x71, 1), "out 71");
+	CHECK("real-in", io_data(&vm) == 0x5a, "out 71 data %x", io_data(&vm));
+	CHECK("real-in", !expect_io(&vm, KVM_EXIT_IO_IN, 0x62, 4), "in 62");
+	io_set(&vm, 0xdeadbeef);
+	CHECK("real-in", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x72, 4), "out 72");
+	CHECK("real-in", io_data(&vm) == 0xdeadbeef, "out 72 data %x",
+	      io_data(&vm));
+	r = run(&vm);
+	CHECK("real-in", !r && vm.run->exit_reason == KVM_EXIT_HLT, "hlt");
+	result("real-in", NULL);
+out:
+	vm_destroy(&vm);
+}
+
+static int expect_mmio(struct vm *vm, uint64_t addr, int len, int write)
+{
+	int r = run(vm);
+
+	if (r || vm->run->exit_reason != KVM_EXIT_MMIO ||
+	    vm->run->mmio.phys_addr != addr || vm->run->mmio.len != (unsigned int)len ||
+	    vm->run->mmio.is_write != write) {
+		fprintf(stderr, "expect mmio %lx/%d/%d: r %d exit %u addr %llx len %u w %d\n",
+			(unsigned long)addr, len, write, r,
+			vm->run->exit_reason, vm->run->mmio.phys_addr,
+			vm->run->mmio.len, vm->run->mmio.is_write);
+		return -1;
+	}
+	return 0;
+}
+
+static void t_real_mmio(void)
+{
+	struct vm vm;
+	uint64_t v = 0;
+	int r = vm_create(&vm, 64 << 10);
+
+	CHECK("real-mmio", !r, "create");
+	CHECK("real-mmio", !setup_real(&vm, g_rm_mmio, g_rm_mmio_end - g_rm_mmio),
+	      "setup");
+	CHECK("real-mmio", !expect_mmio(&vm, 0x10000, 1, 1), "store");
+	CHECK("real-mmio", vm.run->mmio.data[0] == 0x42, "store data");
+	CHECK("real-mmio", !expect_mmio(&vm, 0x10004, 1, 0), "load");
+	vm.run->mmio.data[0] = 0x77;
+	CHECK("real-mmio", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x10, 1), "out");
+	CHECK("real-mmio", io_data(&vm) == 0x77, "loaded %x", io_data(&vm));
+	CHECK("real-mmio", !expect_mmio(&vm, 0x10008, 2, 1), "store16");
+	memcpy(&v, vm.run->mmio.data, 2);
+	CHECK("real-mmio", v == 0x1234, "store16 data %lx", (unsigned long)v);
+	CHECK("real-mmio", !expect_mmio(&vm, 0x10008, 2, 0), "load16");
+	vm.run->mmio.data[0] = 0x34;
+	vm.run->mmio.data[1] = 0x12;
+	CHECK("real-mmio", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x11, 2), "out16");
+	CHECK("real-mmio", io_data(&vm) == 0x1234, "loaded16 %x", io_data(&vm));
+	r = run(&vm);
+	CHECK("real-mmio", !r && vm.run->exit_reason == KVM_EXIT_HLT, "hlt");
+	result("real-mmio", NULL);
+out:
+	vm_destroy(&vm);
+}
+
+static void t_prot_io(void)
+{
+	struct vm vm;
+	int r = vm_create(&vm, 1 << 20);
+
+	CHECK("prot-io", !r, "create");
+	CHECK("prot-io", !setup_prot(&vm, g_pm_io, g_pm_io_end - g_pm_io),
+	      "setup");
+	CHECK("prot-io", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x50, 4), "out");
+	CHECK("prot-io", io_data(&vm) == 0x12345678, "data %x", io_data(&vm));
+	r = run(&vm);
+	CHECK("prot-io", !r && vm.run->exit_reason == KVM_EXIT_HLT, "hlt");
+	result("prot-io", NULL);
+out:
+	vm_destroy(&vm);
+}
+
+static void t_long_mmio(void)
+{
+	struct vm vm;
+	uint64_t v = 0;
+	int r = vm_create(&vm, 1 << 20);
+
+	CHECK("long-mmio", !r, "create");
+	CHECK("long-mmio", !setup_long(&vm, g_lm_mmio, g_lm_mmio_end - g_lm_mmio),
+	      "setup");
+	CHECK("long-mmio", !expect_mmio(&vm, 0xd0000000, 8, 1), "store64");
+	memcpy(&v, vm.run->mmio.data, 8);
+	CHECK("long-mmio", v == 0x1122334455667788ULL, "data %lx",
+	      (unsigned long)v);
+	CHECK("long-mmio", !expect_mmio(&vm, 0xd0000010, 4, 1), "storeimm");
+	v = 0;
+	memcpy(&v, vm.run->mmio.data, 4);
+	CHECK("long-mmio", v == 0xcafef00d, "imm %lx", (unsigned long)v);
+	CHECK("long-mmio", !expect_mmio(&vm, 0xd0000008, 1, 0), "movzx");
+	vm.run->mmio.data[0] = 0xf0;
+	CHECK("long-mmio", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x30, 4), "out30");
+	CHECK("long-mmio", io_data(&vm) == 0xf0, "movzx %x", io_data(&vm));
+	CHECK("long-mmio", !expect_mmio(&vm, 0xd0000009, 1, 0), "movsx");
+	vm.run->mmio.data[0] = 0x80;
+	CHECK("long-mmio", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x31, 4), "out31");
+	CHECK("long-mmio", io_data(&vm) == 0xffffffff, "movsx %x", io_data(&vm));
+	CHECK("long-mmio", !expect_mmio(&vm, 0xd0000018, 8, 0), "load64");
+	v = 0xabcdef0187654321ULL;
+	memcpy(vm.run->mmio.data, &v, 8);
+	CHECK("long-mmio", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x32, 4), "out32");
+	CHECK("long-mmio", io_data(&vm) == 0x87654321, "r9 %x", io_data(&vm));
+	r = run(&vm);
+	CHECK("long-mmio", !r && vm.run->exit_reason == KVM_EXIT_HLT, "hlt");
+	result("long-mmio", NULL);
+out:
+	vm_destroy(&vm);
+}
+
+static void t_readonly(void)
+{
+	struct kvm_userspace_memory_region r2;
+	unsigned char *rom;
+	struct vm vm;
+	int r = vm_create(&vm, 1 << 20);
+
+	CHECK("readonly", !r, "create");
+	if (ioctl(vm.sys, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) != 1) {
+		printf("SKIP: %s/readonly: no KVM_CAP_READONLY_MEM\n", dev);
+		goto out;
+	}
+	rom = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(rom, 0x11, 0x1000);
+	r2 = (struct kvm_userspace_memory_region){
+		.slot = 1, .flags = KVM_MEM_READONLY,
+		.guest_phys_addr = 0x200000, .memory_size = 0x1000,
+		.userspace_addr = (uintptr_t)rom,
+	};
+	CHECK("readonly", !ioctl(vm.fd, KVM_SET_USER_MEMORY_REGION, &r2),
+	      "ro slot: %s", strerror(errno));
+	CHECK("readonly", !setup_long(&vm, g_lm_ro, g_lm_ro_end - g_lm_ro),
+	      "setup");
+	CHECK("readonly", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x40, 4), "out40");
+	CHECK("readonly", io_data(&vm) == 0x11111111, "read %x", io_data(&vm));
+	CHECK("readonly", !expect_mmio(&vm, 0x200000, 4, 1), "write exit");
+	CHECK("readonly", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x41, 4), "out41");
+	CHECK("readonly", io_data(&vm) == 0x11111111 && rom[0] == 0x11,
+	      "memory changed %x", io_data(&vm));
+	r = run(&vm);
+	CHECK("readonly", !r && vm.run->exit_reason == KVM_EXIT_HLT, "hlt");
+	result("readonly", NULL);
+out:
+	vm_destroy(&vm);
+}
+
+static void t_shutdown(void)
+{
+	struct vm vm;
+	int r = vm_create(&vm, 1 << 20);
+
+	CHECK("triple-fault", !r, "create");
+	CHECK("triple-fault", !setup_prot(&vm, g_pm_ud, g_pm_ud_end - g_pm_ud),
+	      "setup");
+	r = run(&vm);
+	CHECK("triple-fault", !r && vm.run->exit_reason == KVM_EXIT_SHUTDOWN,
+	      "run %d exit %u", r, vm.run->exit_reason);
+	result("triple-fault", NULL);
+out:
+	vm_destroy(&vm);
+}
+
+static void t_cpuid(void)
+{
+	struct {
+		struct kvm_cpuid2 c;
+		struct kvm_cpuid_entry2 e[1];
+	} cpuid;
+	struct vm vm;
+	int r = vm_create(&vm, 1 << 20);
+
+	CHECK("cpuid", !r, "create");
+	memset(&cpuid, 0, sizeof(cpuid));
+	cpuid.c.nent = 1;
+	cpuid.e[0].function = 0;
+	cpuid.e[0].eax = 1;
+	cpuid.e[0].ebx = 0x6c696276;	/* "vbil" */
+	CHECK("cpuid", !ioctl(vm.vcpu, KVM_SET_CPUID2, &cpuid), "set cpuid: %s",
+	      strerror(errno));
+	CHECK("cpuid", !setup_real(&vm, g_rm_cpuid, g_rm_cpuid_end - g_rm_cpuid),
+	      "setup");
+	CHECK("cpuid", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x20, 4), "out");
+	CHECK("cpuid", io_data(&vm) == 0x6c696276, "ebx %x", io_data(&vm));
+	result("cpuid", NULL);
+out:
+	vm_destroy(&vm);
+}
+
+static void t_immediate_exit(void)
+{
+	struct vm vm;
+	int r = vm_create(&vm, 1 << 20);
+
+	CHECK("immediate-exit", !r, "create");
+	CHECK("immediate-exit", !setup_real(&vm, g_rm_loop,
+					    g_rm_loop_end - g_rm_loop), "setup");
+	vm.run->immediate_exit = 1;
+	r = run(&vm);
+	CHECK("immediate-exit", r == -EINTR, "run %d", r);
+	vm.run->immediate_exit = 0;
+	result("immediate-exit", NULL);
+out:
+	vm_destroy(&vm);
+}
+
+static void t_signal(void)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct timespec t0, t1;
+	struct vm vm;
+	long ms;
+	int r = vm_create(&vm, 1 << 20);
+
+	CHECK("signal", !r, "create");
+	CHECK("signal", !setup_real(&vm, g_rm_loop, g_rm_loop_end - g_rm_loop),
+	      "setup");
+	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	alarm(1);
+	r = ioctl(vm.vcpu, KVM_RUN, 0) ? -errno : 0;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	CHECK("signal", r == -EINTR && vm.run->exit_reason == KVM_EXIT_INTR,
+	      "run %d exit %u", r, vm.run->exit_reason);
+	CHECK("signal", ms < 3000, "took %ld ms", ms);
+	result("signal", NULL);
+out:
+	vm_destroy(&vm);
+}
+
+static void t_regs(void)
+{
+	struct kvm_regs regs, back;
+	struct kvm_fpu fpu, fback;
+	struct {
+		struct kvm_msrs m;
+		struct kvm_msr_entry e[2];
+	} msrs;
+	struct vm vm;
+	int r = vm_create(&vm, 1 << 20);
+
+	CHECK("regs", !r, "create");
+	memset(&regs, 0, sizeof(regs));
+	regs.rax = 1; regs.rbx = 2; regs.rcx = 3; regs.rdx = 4;
+	regs.rsi = 5; regs.rdi = 6; regs.rsp = 7; regs.rbp = 8;
+	regs.r8 = 9; regs.r15 = 16; regs.rip = 0x1234; regs.rflags = 0x202;
+	CHECK("regs", !ioctl(vm.vcpu, KVM_SET_REGS, &regs), "set");
+	CHECK("regs", !ioctl(vm.vcpu, KVM_GET_REGS, &back), "get");
+	CHECK("regs", !memcmp(&regs, &back, sizeof(regs)), "mismatch");
+	CHECK("regs", !ioctl(vm.vcpu, KVM_GET_FPU, &fpu), "get fpu");
+	CHECK("regs", fpu.fcw == 0x37f, "reset fpu fcw %x", fpu.fcw);
+	fpu.xmm[3][0] = 0xaa;
+	CHECK("regs", !ioctl(vm.vcpu, KVM_SET_FPU, &fpu), "set fpu");
+	CHECK("regs", !ioctl(vm.vcpu, KVM_GET_FPU, &fback), "get fpu");
+	CHECK("regs", fback.xmm[3][0] == 0xaa, "fpu xmm");
+	memset(&msrs, 0, sizeof(msrs));
+	msrs.m.nmsrs = 2;
+	msrs.e[0].index = 0xc0000081;	/* STAR */
+	msrs.e[0].data = 0x0023001000000000ULL;
+	msrs.e[1].index = 0x174;	/* SYSENTER_CS */
+	msrs.e[1].data = 0x10;
+	CHECK("regs", ioctl(vm.vcpu, KVM_SET_MSRS, &msrs) == 2, "set msrs");
+	msrs.e[0].data = msrs.e[1].data = 0;
+	CHECK("regs", ioctl(vm.vcpu, KVM_GET_MSRS, &msrs) == 2, "get msrs");
+	CHECK("regs", msrs.e[0].data == 0x0023001000000000ULL &&
+	      msrs.e[1].data == 0x10, "msr values");
+	result("regs", NULL);
+out:
+	vm_destroy(&vm);
+}
+
+static void t_slots(void)
+{
+	struct kvm_userspace_memory_region r2;
+	unsigned char *m2;
+	struct vm vm;
+	int r = vm_create(&vm, 1 << 20);
+
+	CHECK("slots", !r, "create");
+	m2 = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	r2 = (struct kvm_userspace_memory_region){
+		.slot = 1, .guest_phys_addr = 0x80000, .memory_size = 0x10000,
+		.userspace_addr = (uintptr_t)m2,
+	};
+	CHECK("slots", ioctl(vm.fd, KVM_SET_USER_MEMORY_REGION, &r2) < 0,
+	      "overlap accepted");
+	r2.guest_phys_addr = 0x100000;
+	r2.userspace_addr += 1;
+	CHECK("slots", ioctl(vm.fd, KVM_SET_USER_MEMORY_REGION, &r2) < 0,
+	      "unaligned accepted");
+	r2.userspace_addr -= 1;
+	CHECK("slots", !ioctl(vm.fd, KVM_SET_USER_MEMORY_REGION, &r2),
+	      "add: %s", strerror(errno));
+	r2.memory_size = 0;
+	CHECK("slots", !ioctl(vm.fd, KVM_SET_USER_MEMORY_REGION, &r2),
+	      "delete: %s", strerror(errno));
+	r2.memory_size = 0x10000;
+	CHECK("slots", !ioctl(vm.fd, KVM_SET_USER_MEMORY_REGION, &r2),
+	      "re-add: %s", strerror(errno));
+	/* after deleting slot 0 the guest's code is gone: MMIO fetch */
+	result("slots", NULL);
+out:
+	vm_destroy(&vm);
+}
+
+struct test {
+	const char *name;
+	void (*fn)(void);
+};
+
+static const struct test tests[] = {
+	{ "api", t_api },
+	{ "real-out-hlt", t_real_out_hlt },
+	{ "real-in", t_real_in },
+	{ "real-mmio", t_real_mmio },
+	{ "prot-io", t_prot_io },
+	{ "long-mmio", t_long_mmio },
+	{ "readonly", t_readonly },
+	{ "triple-fault", t_shutdown },
+	{ "cpuid", t_cpuid },
+	{ "immediate-exit", t_immediate_exit },
+	{ "signal", t_signal },
+	{ "regs", t_regs },
+	{ "slots", t_slots },
+};
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s DEVICE [FILTER]\n", argv[0]);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--hold") && argc == 4) {
+		/* Keep a VM open so the device's hypervisor owns SVM. */
+		int fd = open(argv[2], O_RDWR);
+		int vm = fd < 0 ? -1 : ioctl(fd, KVM_CREATE_VM, 0);
+
+		if (vm < 0 || ioctl(vm, KVM_CREATE_VCPU, 0) < 0)
+			return 1;
+		sleep(atoi(argv[3]));
+		return 0;
+	}
+	dev = argv[1];
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		if (argc < 3 || strstr(tests[i].name, argv[2]))
+			tests[i].fn();
+	return failures;
+}
