@@ -183,10 +183,26 @@ static int check_reserved(uint64_t gpa, uint64_t len, bool long64, const char *w
 	return 0;
 }
 
+struct seg_key {
+	uint64_t gpa, len;
+	uint32_t idx;
+};
+
+static int seg_key_cmp(const void *a, const void *b)
+{
+	const struct seg_key *x = a, *y = b;
+
+	if (x->gpa != y->gpa)
+		return x->gpa < y->gpa ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
 int libvm__segs_check(const struct libvm__guest_mem *gm, const struct libvm__load_seg *segs,
 		      uint32_t n, bool long64, uint64_t *start, uint64_t *end)
 {
+	struct seg_key *keys;
 	uint64_t lo = UINT64_MAX, hi = 0;
+	uint32_t nkeys = 0;
 	int err;
 
 	for (uint32_t i = 0; i < n; i++) {
@@ -208,14 +224,6 @@ int libvm__segs_check(const struct libvm__guest_mem *gm, const struct libvm__loa
 		err = check_reserved(s->gpa, s->memsz, long64, "segment", i);
 		if (err)
 			return err;
-		for (uint32_t j = 0; j < i; j++)
-			if (libvm__overlaps(s->gpa, s->memsz, segs[j].gpa, segs[j].memsz))
-				return libvm__fail(-EINVAL,
-						   "segment %u at 0x%llx+0x%llx overlaps segment %u at 0x%llx+0x%llx",
-						   i, (unsigned long long)s->gpa,
-						   (unsigned long long)s->memsz, j,
-						   (unsigned long long)segs[j].gpa,
-						   (unsigned long long)segs[j].memsz);
 		if (s->memsz && s->gpa < lo)
 			lo = s->gpa;
 		if (s->memsz && e > hi)
@@ -223,6 +231,34 @@ int libvm__segs_check(const struct libvm__guest_mem *gm, const struct libvm__loa
 	}
 	if (hi == 0)
 		return libvm__fail(-EINVAL, "the image has nothing to load");
+	/* Overlaps: sort by address and compare neighbours, so that a hostile
+	 * image with 65535 segments costs n log n, not n^2. */
+	keys = calloc(n, sizeof(*keys));
+	if (!keys)
+		return libvm__fail(-ENOMEM, "out of memory for %u segments", n);
+	for (uint32_t i = 0; i < n; i++)
+		if (segs[i].memsz)
+			keys[nkeys++] = (struct seg_key){ segs[i].gpa, segs[i].memsz, i };
+	qsort(keys, nkeys, sizeof(*keys), seg_key_cmp);
+	err = 0;
+	for (uint32_t i = 1; i < nkeys && !err; i++) {
+		const struct seg_key *a = &keys[i - 1], *b = &keys[i];
+
+		if (libvm__overlaps(a->gpa, a->len, b->gpa, b->len)) {
+			const struct seg_key *first = a->idx < b->idx ? a : b;
+			const struct seg_key *second = a->idx < b->idx ? b : a;
+
+			err = libvm__fail(-EINVAL,
+					  "segment %u at 0x%llx+0x%llx overlaps segment %u at 0x%llx+0x%llx",
+					  second->idx, (unsigned long long)second->gpa,
+					  (unsigned long long)second->len, first->idx,
+					  (unsigned long long)first->gpa,
+					  (unsigned long long)first->len);
+		}
+	}
+	free(keys);
+	if (err)
+		return err;
 	*start = lo;
 	*end = hi;
 	return 0;

@@ -353,6 +353,45 @@ static void test_elf_needs_low_ram_for_tables(void **state)
 	tm_free(t);
 }
 
+/* 65534 program headers (the most e_phnum can say): checked in n log n. */
+static void test_elf_many_segments(void **state)
+{
+	const uint32_t n = 65534;
+	size_t size = 64 + (size_t)n * 56;
+	uint8_t *big = calloc(1, size);
+	struct testmem *t = tm_new(RAM, 0);
+	libvm_boot b;
+
+	memcpy(big, "\177ELF\002\001\001", 7);
+	libvm__put16(big + 16, 2);
+	libvm__put16(big + 18, 62);
+	libvm__put64(big + 24, 0x100000);
+	libvm__put64(big + 32, 64);
+	libvm__put16(big + 54, 56);
+	libvm__put16(big + 56, (uint16_t)n);
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t *ph = big + 64 + (size_t)i * 56;
+
+		libvm__put32(ph, 1);
+		libvm__put64(ph + 16, 0x100000 + 0x10ull * i);
+		libvm__put64(ph + 24, 0x100000 + 0x10ull * i);
+		libvm__put64(ph + 40, 0x10);
+	}
+	/* The last one lands on segment 7. */
+	libvm__put64(big + 64 + (size_t)(n - 1) * 56 + 24, 0x100078);
+	assert_int_equal(libvm__load_elf(&b, &t->gm, big, size, NULL), -EINVAL);
+	assert_non_null(strstr(libvm_error_message(), "segment 65533 at 0x100078+0x10 overlaps segment 7"));
+	assert_true(tm_untouched(t));
+	/* Without the overlap every segment is zeroed in place. */
+	libvm__put64(big + 64 + (size_t)(n - 1) * 56 + 24, 0x100000 + 0x10ull * (n - 1));
+	assert_int_equal(libvm__load_elf(&b, &t->gm, big, size, NULL), 0);
+	assert_int_equal(b.kernel_end, 0x100000 + 0x10ull * n);
+	assert_int_equal(t->buf[0x100000 + 0x10ull * n - 1], 0);
+	assert_int_equal(t->buf[0x100000 + 0x10ull * n], TM_FILL);
+	free(big);
+	tm_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_elf_bad_notes),
 		cmocka_unit_test(test_elf_bad_options),
 		cmocka_unit_test(test_elf_needs_low_ram_for_tables),
+		cmocka_unit_test(test_elf_many_segments),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
