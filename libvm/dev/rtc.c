@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * CMOS real-time clock and NVRAM at ports 0x70/0x71 (MC146818A). The
+ * clock is not ticked: every read derives the registers from the host's
+ * clock plus the guest's offset, in BCD or binary and 12- or 24-hour form
+ * as register B asks, so it needs no timer and never drifts. Setting the
+ * clock (with SET held, as Linux does, or not) only moves the offset.
+ * UIP follows the data sheet's timing relative to the second boundary, so
+ * guests that wait for an update edge find one. No periodic, alarm or
+ * update-ended interrupts (IRQ 8): register C always reads 0.
+ *
+ * The memory-size bytes are the IBM PC/AT CMOS layout as SeaBIOS and QEMU
+ * fill it: 0x15/0x16 base memory in KiB, 0x17/0x18 and 0x30/0x31 memory
+ * above 1 MiB in KiB (capped at 65535), 0x34/0x35 memory above 16 MiB in
+ * 64 KiB units, 0x5b-0x5d memory above 4 GiB in 64 KiB units.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common.h"
+#include "rtc.h"
+
+#define NSEC 1000000000ll
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	return a / b - (a % b < 0);
+}
+
+static int64_t guest_ns(const struct libvm__rtc *r)
+{
+	return r->now_ns(r->opaque) + r->offset_ns;
+}
+
+int64_t libvm__rtc_guest_time(const struct libvm__rtc *r)
+{
+	return r->frozen ? r->frozen_s : floor_div(guest_ns(r), NSEC);
+}
+
+static void put16(uint8_t *p, uint64_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+void libvm__rtc_init(struct libvm__rtc *r, uint64_t ram_size, uint64_t ram_below_4g,
+		     int64_t offset_s)
+{
+	int64_t (*now_ns)(void *) = r->now_ns;
+	void *opaque = r->opaque;
+	uint64_t base, ext, above16, above4g;
+
+	memset(r, 0, sizeof(*r));
+	r->now_ns = now_ns;
+	r->opaque = opaque;
+	r->offset_ns = offset_s * NSEC;
+	r->cmos[LIBVM__RTC_REG_A] = 0x26; /* 32.768 kHz time base, 1024 Hz rate */
+	r->cmos[LIBVM__RTC_REG_B] = LIBVM__RTC_B_24H;
+
+	if (!ram_below_4g)
+		ram_below_4g = ram_size < (3ull << 30) ? ram_size : 3ull << 30;
+	base = (ram_below_4g < 640 * 1024 ? ram_below_4g : 640 * 1024) / 1024;
+	ext = ram_below_4g > (1u << 20) ? (ram_below_4g - (1u << 20)) / 1024 : 0;
+	above16 = ram_below_4g > (16u << 20) ? (ram_below_4g - (16u << 20)) / 65536 : 0;
+	above4g = (ram_size > ram_below_4g ? ram_size - ram_below_4g : 0) / 65536;
+	if (ext > 0xffff)
+		ext = 0xffff;
+	if (above16 > 0xffff)
+		above16 = 0xffff;
+	if (above4g > 0xffffff)
+		above4g = 0xffffff;
+	put16(&r->cmos[0x15], base);
+	put16(&r->cmos[0x17], ext);
+	put16(&r->cmos[0x30], ext);
+	put16(&r->cmos[0x34], above16);
+	r->cmos[0x5b] = (uint8_t)above4g;
+	r->cmos[0x5c] = (uint8_t)(above4g >> 8);
+	r->cmos[0x5d] = (uint8_t)(above4g >> 16);
+}
+
+static bool binary(const struct libvm__rtc *r)
+{
+	return r->cmos[LIBVM__RTC_REG_B] & LIBVM__RTC_B_DM_BINARY;
+}
+
+static uint8_t encode(const struct libvm__rtc *r, int v)
+{
+	return binary(r) ? (uint8_t)v : (uint8_t)((v / 10) << 4 | v % 10);
+}
+
+static int decode(const struct libvm__rtc *r, uint8_t v)
+{
+	return binary(r) ? v : (v >> 4) * 10 + (v & 0x0f);
+}
+
+static bool uip(const struct libvm__rtc *r)
+{
+	int64_t phase;
+
+	/* No updates happen while SET is held or the divider is not running
+	 * the 32.768 kHz time base (DV2-0 = 010). */
+	if (r->frozen || ((r->cmos[LIBVM__RTC_REG_A] >> 4) & 7) != 2)
+		return false;
+	phase = guest_ns(r) - floor_div(guest_ns(r), NSEC) * NSEC;
+	return phase >= NSEC - LIBVM__RTC_UIP_NS;
+}
+
+static uint8_t read_reg(struct libvm__rtc *r, uint8_t reg)
+{
+	time_t t = (time_t)libvm__rtc_guest_time(r);
+	struct tm tm;
+	int h;
+
+	gmtime_r(&t, &tm);
+	switch (reg) {
+	case LIBVM__RTC_SECONDS:
+		return encode(r, tm.tm_sec);
+	case LIBVM__RTC_MINUTES:
+		return encode(r, tm.tm_min);
+	case LIBVM__RTC_HOURS:
+		if (r->cmos[LIBVM__RTC_REG_B] & LIBVM__RTC_B_24H)
+			return encode(r, tm.tm_hour);
+		h = tm.tm_hour % 12 ? tm.tm_hour % 12 : 12;
+		return (uint8_t)(encode(r, h) | (tm.tm_hour >= 12 ? 0x80 : 0));
+	case LIBVM__RTC_WEEKDAY:
+		return encode(r, tm.tm_wday + 1); /* Sunday is 1 */
+	case LIBVM__RTC_DAY:
+		return encode(r, tm.tm_mday);
+	case LIBVM__RTC_MONTH:
+		return encode(r, tm.tm_mon + 1);
+	case LIBVM__RTC_YEAR:
+		return encode(r, (tm.tm_year + 1900) % 100);
+	case LIBVM__RTC_CENTURY:
+		return encode(r, (tm.tm_year + 1900) / 100);
+	case LIBVM__RTC_REG_A:
+		return (uint8_t)((r->cmos[LIBVM__RTC_REG_A] & 0x7f) | (uip(r) ? LIBVM__RTC_A_UIP : 0));
+	case LIBVM__RTC_REG_C:
+		return 0; /* no interrupt flags: none are generated */
+	case LIBVM__RTC_REG_D:
+		return LIBVM__RTC_D_VRT; /* battery good */
+	default:
+		return r->cmos[reg];
+	}
+}
+
+/* Move the clock to @tm (from a guest write), keeping the sub-second
+ * phase so UIP keeps its rhythm. */
+static void set_time(struct libvm__rtc *r, struct tm *tm, int64_t old_s)
+{
+	int64_t new_s = (int64_t)timegm(tm);
+
+	if (r->frozen)
+		r->frozen_s = new_s;
+	else
+		r->offset_ns += (new_s - old_s) * NSEC;
+}
+
+static void write_time(struct libvm__rtc *r, uint8_t reg, uint8_t v)
+{
+	int64_t old_s = libvm__rtc_guest_time(r);
+	time_t t = (time_t)old_s;
+	struct tm tm;
+	int h;
+
+	gmtime_r(&t, &tm);
+	switch (reg) {
+	case LIBVM__RTC_SECONDS:
+		tm.tm_sec = decode(r, v);
+		break;
+	case LIBVM__RTC_MINUTES:
+		tm.tm_min = decode(r, v);
+		break;
+	case LIBVM__RTC_HOURS:
+		if (r->cmos[LIBVM__RTC_REG_B] & LIBVM__RTC_B_24H) {
+			tm.tm_hour = decode(r, v);
+		} else {
+			h = decode(r, v & 0x7f) % 12;
+			tm.tm_hour = h + (v & 0x80 ? 12 : 0);
+		}
+		break;
+	case LIBVM__RTC_DAY:
+		tm.tm_mday = decode(r, v);
+		break;
+	case LIBVM__RTC_MONTH:
+		tm.tm_mon = decode(r, v) - 1;
+		break;
+	case LIBVM__RTC_YEAR:
+		tm.tm_year = (tm.tm_year + 1900) / 100 * 100 + decode(r, v) - 1900;
+		break;
+	case LIBVM__RTC_CENTURY:
+		tm.tm_year = decode(r, v) * 100 + (tm.tm_year + 1900) % 100 - 1900;
+		break;
+	default:
+		return;
+	}
+	tm.tm_isdst = 0;
+	set_time(r, &tm, old_s);
+}
+
+static void write_reg(struct libvm__rtc *r, uint8_t reg, uint8_t v)
+{
+	switch (reg) {
+	case LIBVM__RTC_SECONDS:
+	case LIBVM__RTC_MINUTES:
+	case LIBVM__RTC_HOURS:
+	case LIBVM__RTC_DAY:
+	case LIBVM__RTC_MONTH:
+	case LIBVM__RTC_YEAR:
+	case LIBVM__RTC_CENTURY:
+		write_time(r, reg, v);
+		break;
+	case LIBVM__RTC_WEEKDAY:
+		break; /* derived from the date */
+	case LIBVM__RTC_REG_A:
+		r->cmos[reg] = v & 0x7f; /* UIP is read-only */
+		break;
+	case LIBVM__RTC_REG_B:
+		if ((v & LIBVM__RTC_B_SET) && !r->frozen) {
+			/* SET holds the clock so the guest can write a
+			 * consistent time; it also clears UIE (data sheet). */
+			r->frozen_s = libvm__rtc_guest_time(r);
+			r->frozen = true;
+			v &= (uint8_t)~LIBVM__RTC_B_UIE;
+		} else if (!(v & LIBVM__RTC_B_SET) && r->frozen) {
+			/* Released: the time runs on from what was written,
+			 * a full second to the next tick. */
+			r->offset_ns = r->frozen_s * NSEC - r->now_ns(r->opaque);
+			r->frozen = false;
+		}
+		r->cmos[reg] = v;
+		break;
+	case LIBVM__RTC_REG_C:
+	case LIBVM__RTC_REG_D:
+		break; /* read-only */
+	default:
+		r->cmos[reg] = v;
+		break;
+	}
+}
+
+int libvm__rtc_access(struct libvm__rtc *r, uint32_t offset, void *data, uint32_t len,
+		      bool is_write)
+{
+	uint8_t *b = data;
+
+	for (uint32_t i = 0; i < len && offset + i < 2; i++) {
+		if (offset + i == 0) {
+			if (is_write) {
+				r->index = b[i] & 0x7f;
+				r->nmi_masked = b[i] & 0x80;
+			} else {
+				b[i] = 0xff; /* the index register is write-only */
+			}
+		} else if (is_write) {
+			write_reg(r, r->index, b[i]);
+		} else {
+			b[i] = read_reg(r, r->index);
+		}
+	}
+	return 0;
+}
+
+struct libvm_rtc {
+	libvm_vm *vm;
+	pthread_mutex_t lock;
+	struct libvm__devrange range;
+	struct libvm__rtc st;
+};
+
+static int64_t realtime_ns(void *opaque)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * NSEC + ts.tv_nsec;
+}
+
+static int rtc_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, bool is_write,
+		  void *opaque)
+{
+	libvm_rtc *r = opaque;
+
+	/* The index and the data access are two exits: a guest with several
+	 * vCPUs serializes them itself, as on hardware. */
+	pthread_mutex_lock(&r->lock);
+	libvm__rtc_access(&r->st, (uint32_t)(addr - r->range.base), data, len, is_write);
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
+LIBVM_EXPORT int libvm_rtc_attach(libvm_rtc **out, libvm_vm *vm, const libvm_rtc_options *opts)
+{
+	libvm_rtc_options o = LIBVM_RTC_OPTIONS_INIT;
+	libvm_rtc *r;
+	int err;
+
+	if (!out || !vm)
+		return libvm__fail(-EINVAL, "libvm_rtc_attach: %s is NULL", out ? "vm" : "out");
+	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_rtc_attach");
+	if (err)
+		return err;
+	if (o.ram_below_4g > (4ull << 30) || o.ram_below_4g > o.ram_size)
+		return libvm__fail(-EINVAL, "rtc: ram_below_4g 0x%llx is above 4 GiB or ram_size",
+				   (unsigned long long)o.ram_below_4g);
+	/* Keeps offset * 1e9 inside int64 (about 292 years). */
+	if (o.offset_seconds > 100ll * 365 * 86400 || o.offset_seconds < -100ll * 365 * 86400)
+		return libvm__fail(-EINVAL, "rtc: offset_seconds %lld is over 100 years",
+				   (long long)o.offset_seconds);
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return libvm__fail(-ENOMEM, "rtc: out of memory");
+	r->vm = vm;
+	pthread_mutex_init(&r->lock, NULL);
+	r->st.now_ns = realtime_ns;
+	libvm__rtc_init(&r->st, o.ram_size, o.ram_below_4g, o.offset_seconds);
+	r->range = (struct libvm__devrange){ LIBVM_SPACE_PIO, 0x70, 2, "rtc", rtc_io };
+	err = libvm__dev_register(vm, &r->range, 1, r);
+	if (err) {
+		pthread_mutex_destroy(&r->lock);
+		free(r);
+		return err;
+	}
+	*out = r;
+	return 0;
+}
+
+LIBVM_EXPORT void libvm_rtc_detach(libvm_rtc *rtc)
+{
+	if (!rtc || !libvm__dev_unregister(rtc->vm, &rtc->range, 1))
+		return;
+	pthread_mutex_destroy(&rtc->lock);
+	free(rtc);
+}
