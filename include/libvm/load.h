@@ -263,6 +263,11 @@ LIBVM_EXPORT int libvm_boot_apply(libvm_vcpu *vcpu, const libvm_boot *boot);
  * @sci_irq:       ISA IRQ of the SCI (level, active high); 0 means 9.
  * @ioapic_id:     the IOAPIC's id (0, as the in-kernel IOAPIC resets to).
  * @ioapic_addr:   the IOAPIC's base; 0 means 0xfec00000. Its GSI base is 0.
+ * @dsdt_aml:      AML byte code (a TermList, e.g. Scope(\_SB) { Device(PCI0)
+ *                 ... } as iasl compiles it) that becomes the body of the
+ *                 DSDT, or NULL for an empty DSDT. Copied; not checked.
+ * @dsdt_aml_size: its length; all tables together stay within
+ *                 LIBVM_ACPI_MAX_SIZE.
  *
  * Fields are only ever appended; the library reads no further than @size.
  */
@@ -278,6 +283,8 @@ typedef struct libvm_acpi_options {
 	uint8_t ioapic_id;
 	uint32_t ioapic_addr;
 	uint32_t reserved0;
+	const void *dsdt_aml;
+	uint64_t dsdt_aml_size;
 } libvm_acpi_options;
 
 #define LIBVM_ACPI_OPTIONS_INIT { .size = sizeof(libvm_acpi_options), .nr_cpus = 1 }
@@ -291,8 +298,8 @@ typedef struct libvm_acpi_options {
  * Tables: RSDP (revision 2) -> RSDT and XSDT -> FADT (revision 6: PM1a
  * blocks, PM timer, SCI, FACS, DSDT; SMI_CMD 0 so the system is always in
  * ACPI mode), MADT (all LAPICs, x2APIC entries for ids >= 255, the IOAPIC,
- * overrides IRQ0 -> GSI2 and SCI level/active-high, LINT1 NMI), an empty
- * DSDT and a FACS. All checksums valid. They occupy at most
+ * overrides IRQ0 -> GSI2 and SCI level/active-high, LINT1 NMI), a DSDT
+ * (empty unless @opts gives AML) and a FACS. All checksums valid. They occupy at most
  * LIBVM_ACPI_MAX_SIZE bytes and must lie in guest memory (RAM or ROM).
  * Returns: 0; -EINVAL for bad options; -EFAULT when the tables would leave
  * guest memory.

@@ -2,7 +2,7 @@
 /*
  * ACPI tables for the guest platform (ACPI 6.0 layouts, chapter 5): RSDP
  * (revision 2) -> RSDT and XSDT -> FADT (revision 6) and MADT; the FADT
- * points at a FACS and an empty DSDT. Built in a host buffer, checksummed,
+ * points at a FACS and a DSDT (empty, or the caller's AML). Built in a host buffer, checksummed,
  * and written in one piece once the whole range is known to be in guest
  * memory. Linux finds the RSDP by scanning 0xe0000-0xfffff on 16-byte
  * boundaries (ACPI 5.2.5.1), hence the default place.
@@ -234,11 +234,21 @@ int libvm__acpi_build(uint64_t *rsdp_gpa, const struct libvm__guest_mem *gm,
 	/* Offsets from base; the FACS wants 64-byte alignment (5.2.10). */
 	facs = 64;
 	dsdt = facs + FACS_SIZE;
-	fadt = align_up(dsdt + HDR_SIZE, 16);
+	if (o.dsdt_aml_size && !o.dsdt_aml)
+		return libvm__fail(-EINVAL, "ACPI: dsdt_aml_size is %llu but dsdt_aml is NULL",
+				   (unsigned long long)o.dsdt_aml_size);
+	if (o.dsdt_aml_size > LIBVM_ACPI_MAX_SIZE)
+		return libvm__fail(-E2BIG, "ACPI: 0x%llx bytes of DSDT AML exceed the 0x%llx-byte table area",
+				   (unsigned long long)o.dsdt_aml_size,
+				   (unsigned long long)LIBVM_ACPI_MAX_SIZE);
+	fadt = align_up(dsdt + HDR_SIZE + o.dsdt_aml_size, 16);
 	madt = align_up(fadt + FADT_SIZE, 16);
 	rsdt = align_up(madt + madt_size(o.nr_cpus), 16);
 	xsdt = align_up(rsdt + HDR_SIZE + 2 * 4, 16);
 	total = xsdt + HDR_SIZE + 2 * 8;
+	if (total > LIBVM_ACPI_MAX_SIZE)
+		return libvm__fail(-E2BIG, "ACPI: the tables need 0x%llx bytes, more than 0x%llx",
+				   (unsigned long long)total, (unsigned long long)LIBVM_ACPI_MAX_SIZE);
 	/* The RSDT holds 32-bit pointers. */
 	if (base > 0xffffffffull || total > 0x100000000ull - base)
 		return libvm__fail(-EINVAL, "ACPI: tables at 0x%llx+0x%llx must lie below 4 GiB",
@@ -254,8 +264,10 @@ int libvm__acpi_build(uint64_t *rsdp_gpa, const struct libvm__guest_mem *gm,
 	memcpy(buf + facs, "FACS", 4);
 	libvm__put32(buf + facs + 4, FACS_SIZE);
 	buf[facs + 32] = 2;
-	/* DSDT: a definition block with no AML; revision 2 = 64-bit integers. */
-	header(buf + dsdt, "DSDT", HDR_SIZE, 2);
+	/* DSDT: a definition block, revision 2 = 64-bit AML integers. */
+	header(buf + dsdt, "DSDT", (uint32_t)(HDR_SIZE + o.dsdt_aml_size), 2);
+	if (o.dsdt_aml_size)
+		memcpy(buf + dsdt + HDR_SIZE, o.dsdt_aml, o.dsdt_aml_size);
 	seal(buf + dsdt);
 	build_fadt(buf + fadt, &o, base + facs, base + dsdt);
 	build_madt(buf + madt, &o);

@@ -257,12 +257,47 @@ static void test_acpi_rejects(void **state)
 	tm_free(t);
 }
 
+static void test_acpi_dsdt_aml(void **state)
+{
+	struct testmem *t = tm_new(RAM, 0);
+	libvm_acpi_options o = LIBVM_ACPI_OPTIONS_INIT;
+	/* Scope (\_SB) {}: ScopeOp, PkgLength 5, NameString "\_SB_" */
+	static const uint8_t aml[] = { 0x10, 0x06, 0x5c, '_', 'S', 'B', '_' };
+	static uint8_t huge[LIBVM_ACPI_MAX_SIZE];
+	uint64_t rsdp, fadt, dsdt;
+
+	o.dsdt_aml = aml;
+	o.dsdt_aml_size = sizeof(aml);
+	assert_int_equal(libvm__acpi_build(&rsdp, &t->gm, &o), 0);
+	fadt = tm_le32(t, tm_le32(t, rsdp + 16) + 36);
+	dsdt = tm_le64(t, fadt + 140);
+	assert_int_equal(check_table(t, dsdt, "DSDT"), 36 + sizeof(aml));
+	assert_memory_equal(t->buf + dsdt + 36, aml, sizeof(aml));
+	/* The FADT moved up behind it and is still valid. */
+	check_table(t, fadt, "FACP");
+	assert_true(fadt >= dsdt + 36 + sizeof(aml));
+	tm_free(t);
+
+	t = tm_new(RAM, 0);
+	o.dsdt_aml = huge;
+	o.dsdt_aml_size = sizeof(huge) - 0x100;
+	assert_int_equal(libvm__acpi_build(&rsdp, &t->gm, &o), -E2BIG);
+	o.dsdt_aml_size = sizeof(huge) + 1;
+	assert_int_equal(libvm__acpi_build(&rsdp, &t->gm, &o), -E2BIG);
+	o.dsdt_aml = NULL;
+	o.dsdt_aml_size = 4;
+	assert_int_equal(libvm__acpi_build(&rsdp, &t->gm, &o), -EINVAL);
+	assert_true(tm_untouched(t));
+	tm_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_acpi_default_tables),
 		cmocka_unit_test(test_acpi_options),
 		cmocka_unit_test(test_acpi_rejects),
+		cmocka_unit_test(test_acpi_dsdt_aml),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
