@@ -261,7 +261,7 @@ static void test_acpi_dsdt_aml(void **state)
 {
 	struct testmem *t = tm_new(RAM, 0);
 	libvm_acpi_options o = LIBVM_ACPI_OPTIONS_INIT;
-	/* Scope (\_SB) {}: ScopeOp, PkgLength 5, NameString "\_SB_" */
+	/* Scope (\_SB) {}: ScopeOp, PkgLength 6 (itself + name), NameString "\_SB_" */
 	static const uint8_t aml[] = { 0x10, 0x06, 0x5c, '_', 'S', 'B', '_' };
 	static uint8_t huge[LIBVM_ACPI_MAX_SIZE];
 	uint64_t rsdp, fadt, dsdt;
