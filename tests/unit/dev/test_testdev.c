@@ -108,6 +108,12 @@ static void test_through_bus(void **state)
 	devtest_vm_free(vm);
 }
 
+static int other_device(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len,
+			bool is_write, void *opaque)
+{
+	return 0;
+}
+
 static void test_options(void **state)
 {
 	libvm_vm *vm = devtest_vm();
@@ -124,7 +130,7 @@ static void test_options(void **state)
 	assert_int_equal(libvm_testdev_attach(&t, vm, &o), -EINVAL);
 	/* A clash on the last range leaves nothing registered. */
 	assert_int_equal(libvm_io_register(vm, LIBVM_SPACE_MMIO, 0xff008000, 1, "other",
-					   (libvm_io_fn)1, NULL), 0);
+					   other_device, NULL), 0);
 	assert_int_equal(libvm_testdev_attach(&t, vm, NULL), -EEXIST);
 	assert_null(t);
 	assert_int_equal(libvm_io_unregister(vm, LIBVM_SPACE_PIO, 0xe0), -ENOENT);
