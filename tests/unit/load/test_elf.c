@@ -137,6 +137,27 @@ static void test_elf64_pvh_start_info(void **state)
 	tm_free(t);
 }
 
+static void test_elf32_pvh(void **state)
+{
+	struct testmem *t = tm_new(RAM, 0);
+	struct elf_desc d;
+	libvm_boot b;
+
+	elf_default(&d, 1, 1);
+	elf_write(img, &d);
+	d.ph[2].filesz = d.ph[2].memsz = pvh_notes(img, 0x100040, 4);
+	elf_write(img, &d);
+	pvh_notes(img, 0x100040, 4);
+	assert_int_equal(libvm__load_elf(&b, &t->gm, img, sizeof(img), NULL), 0);
+	assert_int_equal(b.format, LIBVM_FORMAT_ELF32);
+	assert_int_equal(b.mode, LIBVM_BOOT_PROT32);
+	assert_int_equal(b.entry, 0x100040);
+	assert_int_equal(tm_le32(t, b.rbx), LIBVM_PVH_START_INFO_MAGIC);
+	assert_int_equal(tm_le64(t, b.rbx + 24), 0); /* no command line */
+	assert_int_equal(tm_le32(t, b.rbx + 12), 0); /* no modules */
+	tm_free(t);
+}
+
 static void test_elf32_may_use_page_table_area(void **state)
 {
 	struct testmem *t = tm_new(RAM, 0);
@@ -398,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_elf32_segments_and_entry),
 		cmocka_unit_test(test_elf64_long_mode),
 		cmocka_unit_test(test_elf64_pvh_start_info),
+		cmocka_unit_test(test_elf32_pvh),
 		cmocka_unit_test(test_elf32_may_use_page_table_area),
 		cmocka_unit_test(test_elf_crafted_images_rejected),
 		cmocka_unit_test(test_elf_bad_notes),
