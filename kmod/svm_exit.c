@@ -449,6 +449,159 @@ static int svm_exit_cpuid(struct vmm_vcpu *vcpu)
 
 /* ---- Port I/O ---- */
 
+/* Copy to or from guest linear memory, page by page. */
+static int svm_copy_linear(struct vmm_vcpu *vcpu, u64 lin, void *buf,
+			   unsigned int len, bool write)
+{
+	u8 *p = buf;
+
+	while (len) {
+		unsigned int n = min_t(unsigned int, len,
+				       PAGE_SIZE - offset_in_page(lin));
+		u64 gpa;
+		int ret;
+
+		if (svm_gva_to_gpa(vcpu, lin, &gpa))
+			return -EFAULT;
+		ret = write ? vmm_write_guest(vcpu->vm, gpa, p, n) :
+			      vmm_read_guest(vcpu->vm, gpa, p, n);
+		if (ret)
+			return ret;
+		p += n;
+		lin += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static u64 svm_addr_mask(u32 info)
+{
+	if (info & BIT(9))
+		return ~0ULL;
+	return info & BIT(8) ? 0xffffffffULL : 0xffffULL;
+}
+
+/* Replace the low address-size bits of a register (A32 zero-extends). */
+static void svm_set_addr_reg(struct svm_vcpu *svm, unsigned int reg, u32 info,
+			     u64 val)
+{
+	if (info & BIT(9))
+		svm_set_gpr(svm, reg, val);
+	else if (info & BIT(8))
+		svm_set_gpr(svm, reg, val & 0xffffffff);
+	else
+		svm_write_reg(svm, reg, false, 2, val);
+}
+
+static struct vmcb_seg *svm_seg(struct vmcb_save *s, unsigned int seg)
+{
+	static const size_t off[] = {
+		offsetof(struct vmcb_save, es), offsetof(struct vmcb_save, cs),
+		offsetof(struct vmcb_save, ss), offsetof(struct vmcb_save, ds),
+		offsetof(struct vmcb_save, fs), offsetof(struct vmcb_save, gs),
+	};
+
+	return (struct vmcb_seg *)((u8 *)s + off[seg < 6 ? seg : 3]);
+}
+
+/* Linear address of the string operand: DS(or override):rSI / ES:rDI. */
+static u64 svm_string_addr(struct svm_vcpu *svm, u32 info, bool in)
+{
+	struct vmcb_save *s = &svm->vmcb->save;
+	unsigned int seg = in ? VMM_SEG_ES : (info >> SVM_IO_SEG_SHIFT) & 7;
+	u64 off = svm_get_gpr(svm, in ? SVM_RDI : SVM_RSI) & svm_addr_mask(info);
+
+	if (svm_code_mode(s) == 8)
+		return off + (seg >= VMM_SEG_FS ? svm_seg(s, seg)->base : 0);
+	return (u32)(svm_seg(s, seg)->base + off);
+}
+
+/*
+ * Account for @count elements done by INS/OUTS: step rSI/rDI, count rCX
+ * down, and leave RIP on the instruction while a REP has more to do.
+ */
+static void svm_string_done(struct vmm_vcpu *vcpu, u32 info, u32 count,
+			    int size, u64 next_rip)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	unsigned int reg = info & SVM_IO_IN ? SVM_RDI : SVM_RSI;
+	u64 mask = svm_addr_mask(info);
+	u64 step = (u64)((s64)count * size), rcx;
+
+	svm_set_addr_reg(svm, reg, info, svm_get_gpr(svm, reg) + step);
+	if (info & SVM_IO_REP) {
+		rcx = (svm_get_gpr(svm, SVM_RCX) & mask) - count;
+		svm_set_addr_reg(svm, SVM_RCX, info, rcx);
+		if (rcx & mask)
+			return;
+	}
+	svm->vmcb->save.rip = next_rip;
+}
+
+static int svm_exit_string_io(struct vmm_vcpu *vcpu, unsigned int size)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *v = svm->vmcb;
+	struct kvm_run *run = vcpu->run;
+	u32 info = v->control.exit_info1;
+	bool in = info & SVM_IO_IN;
+	struct vmm_insn insn;
+	u32 count = 1;
+	u64 lin;
+
+	/*
+	 * The address size and segment fields of EXITINFO1 are not filled
+	 * by every implementation (QEMU leaves them zero): take both from
+	 * the instruction itself.
+	 */
+	if (svm_decode_current(vcpu, &insn) || insn.map ||
+	    (insn.opcode & 0xfc) != 0x6c)
+		return svm_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION);
+	info &= ~(0x3fU << 7);
+	info |= (insn.addr_size == 8 ? BIT(9) : insn.addr_size == 4 ?
+		 BIT(8) : BIT(7));
+	info |= (insn.seg == VMM_SEG_DEFAULT ? VMM_SEG_DS : insn.seg) <<
+		SVM_IO_SEG_SHIFT;
+	lin = svm_string_addr(svm, info, in);
+
+	/* Backwards strings (DF=1) go one element per exit. */
+	if ((info & SVM_IO_REP) && !(v->save.rflags & X86_EFLAGS_DF)) {
+		u64 rcx = svm_get_gpr(svm, SVM_RCX) & svm_addr_mask(info);
+
+		if (!rcx) {
+			v->save.rip = v->control.exit_info2;
+			return EXIT_CONTINUE;
+		}
+		count = min_t(u64, rcx, PAGE_SIZE / size);
+	}
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.port = info >> 16;
+	run->io.size = size;
+	run->io.count = count;
+	run->io.data_offset = VMM_PIO_PAGE_OFFSET * PAGE_SIZE;
+	if (in) {
+		run->io.direction = KVM_EXIT_IO_IN;
+		memset(page_address(vcpu->pio_page), 0, count * size);
+		vcpu->pending = VMM_PENDING_PIO_INS;
+		vcpu->pending_rip = v->control.exit_info2;
+		vcpu->pending_size = size;
+		vcpu->pending_count = count;
+		vcpu->pending_io_info = info;
+		return EXIT_USER;
+	}
+	run->io.direction = KVM_EXIT_IO_OUT;
+	if (svm_copy_linear(vcpu, lin, page_address(vcpu->pio_page),
+			    count * size, false))
+		return svm_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION);
+	if (v->save.rflags & X86_EFLAGS_DF)
+		svm_string_done(vcpu, info, count, -size,
+				v->control.exit_info2);
+	else
+		svm_string_done(vcpu, info, count, size,
+				v->control.exit_info2);
+	return EXIT_USER;
+}
+
 static int svm_exit_io(struct vmm_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
@@ -458,9 +611,9 @@ static int svm_exit_io(struct vmm_vcpu *vcpu)
 	unsigned int size = (info >> SVM_IO_SIZE_SHIFT) & 7;
 	void *data = page_address(vcpu->pio_page);
 
-	if (info & SVM_IO_STR)		/* INS/OUTS: not implemented */
-		return svm_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION);
 	size = size & 4 ? 4 : size & 2 ? 2 : 1;
+	if (info & SVM_IO_STR)
+		return svm_exit_string_io(vcpu, size);
 
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.port = info >> 16;
@@ -565,6 +718,20 @@ static void svm_complete_pending(struct vmm_vcpu *vcpu)
 		       vcpu->pending_size);
 		svm_write_reg(svm, SVM_RAX, false, vcpu->pending_size, val);
 		break;
+	case VMM_PENDING_PIO_INS: {
+		u32 info = vcpu->pending_io_info;
+		unsigned int bytes = vcpu->pending_count * vcpu->pending_size;
+		bool df = svm->vmcb->save.rflags & X86_EFLAGS_DF;
+
+		vcpu->pending = VMM_PENDING_NONE;
+		/* A vanished destination drops the data, as on a bus error. */
+		svm_copy_linear(vcpu, svm_string_addr(svm, info, true),
+				page_address(vcpu->pio_page), bytes, true);
+		svm_string_done(vcpu, info, vcpu->pending_count,
+				df ? -vcpu->pending_size : vcpu->pending_size,
+				vcpu->pending_rip);
+		return;
+	}
 	case VMM_PENDING_MMIO_READ:
 		memcpy(&val, run->mmio.data, vcpu->pending_len);
 		if (vcpu->pending_sext) {

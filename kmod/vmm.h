@@ -62,6 +62,7 @@ struct vmm_vm {
 enum vmm_pending {
 	VMM_PENDING_NONE,
 	VMM_PENDING_PIO_IN,	/* write run->io data to rAX, skip insn */
+	VMM_PENDING_PIO_INS,	/* store run->io data at ES:rDI, step */
 	VMM_PENDING_PIO_OUT,	/* skip insn */
 	VMM_PENDING_MMIO_READ,	/* write run->mmio.data to a register */
 	VMM_PENDING_MMIO_WRITE,	/* skip insn */
@@ -85,6 +86,8 @@ struct vmm_vcpu {
 	u8 pending_size;	/* destination width in bytes */
 	u8 pending_len;		/* access width in bytes */
 	u8 pending_sext;	/* sign-extend (MOVSX) */
+	u32 pending_count;	/* INS: elements */
+	u32 pending_io_info;	/* INS: IOIO EXITINFO1 */
 
 	int pending_irq;	/* KVM_INTERRUPT vector, -1 if none */
 
@@ -129,6 +132,8 @@ struct vmm_slot *vmm_find_slot(struct vmm_vm *vm, u64 gpa);
 struct page *vmm_gpa_to_page(struct vmm_vm *vm, u64 gpa, bool write,
 			     bool *readonly);
 int vmm_read_guest(struct vmm_vm *vm, u64 gpa, void *buf, unsigned int len);
+int vmm_write_guest(struct vmm_vm *vm, u64 gpa, const void *buf,
+		    unsigned int len);
 
 /* Core helpers for the backend. */
 void vmm_kick_all(struct vmm_vm *vm);

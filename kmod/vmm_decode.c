@@ -56,6 +56,7 @@ static const unsigned short map1[256] = {
 	[0x63] = M,		/* MOVSXD (64-bit mode only, see below) */
 	[0x68] = N | F_IZ | F_D64, [0x69] = M | F_IZ,
 	[0x6a] = N | F_IB | F_D64, [0x6b] = M | F_IB,
+	[0x6c] = N | F_BYTE, [0x6d] = N, [0x6e] = N | F_BYTE, [0x6f] = N,
 	[0x70 ... 0x7f] = N | F_IB,
 	[0x80] = MB | F_IB, [0x81] = M | F_IZ, [0x83] = M | F_IB,
 	[0x84] = MB, [0x85] = M, [0x86] = MB, [0x87] = M,

@@ -84,9 +84,35 @@ int vmm_read_guest(struct vmm_vm *vm, u64 gpa, void *buf, unsigned int len)
 }
 EXPORT_SYMBOL_GPL(vmm_read_guest);
 
+int vmm_write_guest(struct vmm_vm *vm, u64 gpa, const void *buf,
+		    unsigned int len)
+{
+	const u8 *src = buf;
+
+	while (len) {
+		unsigned int off = offset_in_page(gpa);
+		unsigned int n = min_t(unsigned int, len, PAGE_SIZE - off);
+		struct page *page = vmm_gpa_to_page(vm, gpa, true, NULL);
+		void *dst;
+
+		if (!page)
+			return -EFAULT;
+		dst = kmap_local_page(page);
+		memcpy(dst + off, src, n);
+		kunmap_local(dst);
+		src += n;
+		gpa += n;
+		len -= n;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vmm_write_guest);
+
 static void vmm_slot_unpin(struct vmm_vm *vm, struct vmm_slot *s)
 {
-	unpin_user_pages(s->pages, s->npages);
+	/* The guest wrote through nested paging: the pages are dirty. */
+	unpin_user_pages_dirty_lock(s->pages, s->npages,
+				    !(s->flags & KVM_MEM_READONLY));
 	account_locked_vm(vm->mm, s->npages, false);
 	vm->pinned_pages -= s->npages;
 	kvfree(s->pages);
