@@ -85,6 +85,7 @@ typedef struct libvm_uart_options {
 	int32_t irq;
 	int32_t output_fd;
 	int32_t input_fd;
+	uint32_t reserved1;
 	libvm_uart_output_fn output;
 	void *output_opaque;
 } libvm_uart_options;
