@@ -62,7 +62,11 @@ LIBVM_EXPORT const char *libvm_strerror(int err)
 	case -ENOSPC:
 		return "no free slot";
 	case -E2BIG:
-		return "buffer too small";
+		return "too large (or the buffer given is too small)";
+	case -ENOEXEC:
+		return "not an image of this format";
+	case -ERANGE:
+		return "value out of range";
 	case -EPERM:
 		return "refused by the backend";
 	case -EDEADLK:

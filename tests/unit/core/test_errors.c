@@ -20,6 +20,7 @@ static void test_strerror(void **state)
 	assert_string_equal(libvm_strerror(-EEXIST), "already exists or overlaps");
 	assert_string_equal(libvm_strerror(-EFAULT), "address outside guest memory");
 	assert_string_equal(libvm_strerror(-ENOTSUP), "not supported by this backend");
+	assert_string_equal(libvm_strerror(-ENOEXEC), "not an image of this format");
 	/* Never NULL, whatever the input. */
 	assert_non_null(libvm_strerror(-9999));
 	assert_non_null(libvm_strerror(12345));
