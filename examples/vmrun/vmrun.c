@@ -22,7 +22,7 @@ static struct {
 	bool fired;
 	double seconds;
 	libvm_vm *vm;
-} watchdog = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER };
+} watchdog = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
 static void *watchdog_main(void *arg)
 {
