@@ -78,9 +78,18 @@ struct libvm_vm {
 	pthread_rwlock_t io_lock;
 	struct libvm__rangemap io[2];
 
-	/* Guarded by vcpu_lock: the vCPU table, indexed by id. */
+	/* Guarded by vcpu_lock: the vCPU table, indexed by id, and the
+	 * objects (built-in devices) the VM releases when it is destroyed. */
 	pthread_mutex_t vcpu_lock;
 	libvm_vcpu **vcpus;
+	struct libvm__owned *owned;
+};
+
+/* An object a VM releases at destroy time unless it was released before. */
+struct libvm__owned {
+	void *obj;
+	void (*release)(void *obj);
+	struct libvm__owned *next;
 };
 
 struct libvm_vcpu {
@@ -112,6 +121,10 @@ void libvm__log(const libvm_vm *vm, int level, const char *fmt, ...)
 
 /* vm.c */
 int libvm__check_extension(const libvm_vm *vm, long ext);
+/* Make @vm call @release(@obj) when destroyed; -ENOMEM. */
+int libvm__vm_own(libvm_vm *vm, void *obj, void (*release)(void *obj));
+/* Forget @obj (its owner released it); no-op when unknown. */
+void libvm__vm_disown(libvm_vm *vm, void *obj);
 
 /* iobus.c */
 void libvm__iobus_init(libvm_vm *vm);

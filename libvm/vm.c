@@ -255,10 +255,59 @@ fail:
 	return r;
 }
 
+int libvm__vm_own(libvm_vm *vm, void *obj, void (*release)(void *obj))
+{
+	struct libvm__owned *o = malloc(sizeof(*o));
+
+	if (!o)
+		return libvm__fail(-ENOMEM, "out of memory");
+	o->obj = obj;
+	o->release = release;
+	pthread_mutex_lock(&vm->vcpu_lock);
+	o->next = vm->owned;
+	vm->owned = o;
+	pthread_mutex_unlock(&vm->vcpu_lock);
+	return 0;
+}
+
+void libvm__vm_disown(libvm_vm *vm, void *obj)
+{
+	pthread_mutex_lock(&vm->vcpu_lock);
+	for (struct libvm__owned **p = &vm->owned; *p; p = &(*p)->next) {
+		if ((*p)->obj == obj) {
+			struct libvm__owned *o = *p;
+
+			*p = o->next;
+			free(o);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&vm->vcpu_lock);
+}
+
+/* Release what the caller did not: devices still attached, newest first. */
+static void release_owned(libvm_vm *vm)
+{
+	for (;;) {
+		struct libvm__owned *o;
+
+		pthread_mutex_lock(&vm->vcpu_lock);
+		o = vm->owned;
+		if (o)
+			vm->owned = o->next;
+		pthread_mutex_unlock(&vm->vcpu_lock);
+		if (!o)
+			break;
+		o->release(o->obj);
+		free(o);
+	}
+}
+
 LIBVM_EXPORT void libvm_vm_destroy(libvm_vm *vm)
 {
 	if (!vm)
 		return;
+	release_owned(vm);
 	libvm__vcpus_fini(vm);
 	libvm__regions_fini(vm);
 	libvm__iobus_fini(vm);

@@ -18,10 +18,11 @@
  *   registered and *@out is untouched.
  * - libvm_<dev>_detach(dev) unregisters the ranges and frees the handle.
  *   NULL is a no-op. When it returns the device's handlers are no longer
- *   running. Detach every device before libvm_vm_destroy() of its VM, and
- *   never from inside a device handler (the ranges cannot be released there;
- *   the handle is then deliberately leaked rather than freed under a
- *   running handler).
+ *   running. A device still attached when its VM is destroyed is detached
+ *   and freed by libvm_vm_destroy() (its handle is invalid afterwards).
+ *   Never detach from inside a device handler (the ranges cannot be
+ *   released there; the handle is then deliberately leaked rather than
+ *   freed under a running handler).
  * - Thread rules: the guest side (handlers on vCPU threads) and the other
  *   calls of a device may run concurrently on any threads; each device
  *   serializes them with its own lock. Attach/detach follow the rules of

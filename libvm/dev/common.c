@@ -18,9 +18,11 @@ int libvm__dev_options(void *dst, size_t dst_size, const void *src, const char *
 }
 
 int libvm__dev_register(libvm_vm *vm, const struct libvm__devrange *r, unsigned int n,
-			void *opaque)
+			void *opaque, void (*release)(void *opaque))
 {
-	for (unsigned int i = 0; i < n; i++) {
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
 		int err = libvm_io_register(vm, r[i].space, r[i].base, r[i].length, r[i].name,
 					    r[i].fn, opaque);
 
@@ -34,10 +36,17 @@ int libvm__dev_register(libvm_vm *vm, const struct libvm__devrange *r, unsigned 
 			return libvm__fail(err, "%s", msg);
 		}
 	}
+	/* The VM detaches the device itself if the caller never does. */
+	if (libvm__vm_own(vm, opaque, release)) {
+		while (i-- > 0)
+			libvm_io_unregister(vm, r[i].space, r[i].base);
+		return libvm__fail(-ENOMEM, "out of memory");
+	}
 	return 0;
 }
 
-bool libvm__dev_unregister(libvm_vm *vm, const struct libvm__devrange *r, unsigned int n)
+bool libvm__dev_unregister(libvm_vm *vm, const struct libvm__devrange *r, unsigned int n,
+			   void *opaque)
 {
 	bool ok = true;
 
@@ -48,6 +57,8 @@ bool libvm__dev_unregister(libvm_vm *vm, const struct libvm__devrange *r, unsign
 		if (err && err != -ENOENT)
 			ok = false;
 	}
+	if (ok)
+		libvm__vm_disown(vm, opaque);
 	return ok;
 }
 

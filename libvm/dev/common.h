@@ -27,15 +27,20 @@ struct libvm__devrange {
  */
 int libvm__dev_options(void *dst, size_t dst_size, const void *src, const char *what);
 
-/* Register @n ranges with @opaque; all or nothing. */
+/*
+ * Register @n ranges with @opaque; all or nothing. The VM also records
+ * @release(@opaque) (the device's detach) to call at libvm_vm_destroy()
+ * if the caller never detaches.
+ */
 int libvm__dev_register(libvm_vm *vm, const struct libvm__devrange *r, unsigned int n,
-			void *opaque);
+			void *opaque, void (*release)(void *opaque));
 
 /*
  * Unregister @n ranges. False when one could not be released (called from
  * a handler): the caller must then not free what the handlers use.
  */
-bool libvm__dev_unregister(libvm_vm *vm, const struct libvm__devrange *r, unsigned int n);
+bool libvm__dev_unregister(libvm_vm *vm, const struct libvm__devrange *r, unsigned int n,
+			   void *opaque);
 
 /* Drive GSI @irq (<0: none). A VM without an irqchip ignores it. */
 void libvm__dev_irq(libvm_vm *vm, int irq, bool level);

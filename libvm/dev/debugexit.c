@@ -44,6 +44,12 @@ static int debugexit_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t le
 	return 0;
 }
 
+/* What libvm_vm_destroy() calls for a device still attached. */
+static void debugexit_release(void *dev)
+{
+	libvm_debugexit_detach(dev);
+}
+
 LIBVM_EXPORT int libvm_debugexit_attach(libvm_debugexit **out, libvm_vm *vm,
 					const libvm_debugexit_options *opts)
 {
@@ -69,7 +75,7 @@ LIBVM_EXPORT int libvm_debugexit_attach(libvm_debugexit **out, libvm_vm *vm,
 	d->st.width = o.width;
 	d->range = (struct libvm__devrange){ LIBVM_SPACE_PIO, o.port, o.width, "debug-exit",
 					     debugexit_io };
-	err = libvm__dev_register(vm, &d->range, 1, d);
+	err = libvm__dev_register(vm, &d->range, 1, d, debugexit_release);
 	if (err) {
 		free(d);
 		return err;
@@ -80,7 +86,7 @@ LIBVM_EXPORT int libvm_debugexit_attach(libvm_debugexit **out, libvm_vm *vm,
 
 LIBVM_EXPORT void libvm_debugexit_detach(libvm_debugexit *dev)
 {
-	if (!dev || !libvm__dev_unregister(dev->vm, &dev->range, 1))
+	if (!dev || !libvm__dev_unregister(dev->vm, &dev->range, 1, dev))
 		return;
 	free(dev);
 }

@@ -264,6 +264,12 @@ static int fwcfg_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, b
 	return 0;
 }
 
+/* What libvm_vm_destroy() calls for a device still attached. */
+static void fwcfg_release(void *dev)
+{
+	libvm_fwcfg_detach(dev);
+}
+
 LIBVM_EXPORT int libvm_fwcfg_attach(libvm_fwcfg **out, libvm_vm *vm,
 				    const libvm_fwcfg_options *opts)
 {
@@ -297,7 +303,7 @@ LIBVM_EXPORT int libvm_fwcfg_attach(libvm_fwcfg **out, libvm_vm *vm,
 	f->vm = vm;
 	pthread_mutex_init(&f->lock, NULL);
 	f->range = (struct libvm__devrange){ LIBVM_SPACE_PIO, o.port, 2, "fw_cfg", fwcfg_io };
-	err = libvm__dev_register(vm, &f->range, 1, f);
+	err = libvm__dev_register(vm, &f->range, 1, f, fwcfg_release);
 	if (err) {
 		libvm__fwcfg_fini(&f->st);
 		pthread_mutex_destroy(&f->lock);
@@ -310,7 +316,7 @@ LIBVM_EXPORT int libvm_fwcfg_attach(libvm_fwcfg **out, libvm_vm *vm,
 
 LIBVM_EXPORT void libvm_fwcfg_detach(libvm_fwcfg *fwcfg)
 {
-	if (!fwcfg || !libvm__dev_unregister(fwcfg->vm, &fwcfg->range, 1))
+	if (!fwcfg || !libvm__dev_unregister(fwcfg->vm, &fwcfg->range, 1, fwcfg))
 		return;
 	libvm__fwcfg_fini(&fwcfg->st);
 	pthread_mutex_destroy(&fwcfg->lock);

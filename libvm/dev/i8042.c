@@ -260,6 +260,12 @@ static int i8042_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, b
 	return 0;
 }
 
+/* What libvm_vm_destroy() calls for a device still attached. */
+static void i8042_release(void *dev)
+{
+	libvm_i8042_detach(dev);
+}
+
 LIBVM_EXPORT int libvm_i8042_attach(libvm_i8042 **out, libvm_vm *vm,
 				    const libvm_i8042_options *opts)
 {
@@ -287,7 +293,7 @@ LIBVM_EXPORT int libvm_i8042_attach(libvm_i8042 **out, libvm_vm *vm,
 	 * speaker/refresh port). */
 	k->range[R_DATA] = (struct libvm__devrange){ LIBVM_SPACE_PIO, 0x60, 1, "i8042", i8042_io };
 	k->range[R_CMD] = (struct libvm__devrange){ LIBVM_SPACE_PIO, 0x64, 1, "i8042", i8042_io };
-	err = libvm__dev_register(vm, k->range, NR_RANGES, k);
+	err = libvm__dev_register(vm, k->range, NR_RANGES, k, i8042_release);
 	if (err) {
 		pthread_mutex_destroy(&k->lock);
 		free(k);
@@ -299,7 +305,7 @@ LIBVM_EXPORT int libvm_i8042_attach(libvm_i8042 **out, libvm_vm *vm,
 
 LIBVM_EXPORT void libvm_i8042_detach(libvm_i8042 *dev)
 {
-	if (!dev || !libvm__dev_unregister(dev->vm, dev->range, NR_RANGES))
+	if (!dev || !libvm__dev_unregister(dev->vm, dev->range, NR_RANGES, dev))
 		return;
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);

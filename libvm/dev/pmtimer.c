@@ -66,6 +66,12 @@ static int pmtimer_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len,
 	return libvm__pmtimer_access(&t->st, (uint32_t)(addr - t->range.base), data, len, is_write);
 }
 
+/* What libvm_vm_destroy() calls for a device still attached. */
+static void pmtimer_release(void *dev)
+{
+	libvm_pmtimer_detach(dev);
+}
+
 LIBVM_EXPORT int libvm_pmtimer_attach(libvm_pmtimer **out, libvm_vm *vm,
 				      const libvm_pmtimer_options *opts)
 {
@@ -90,7 +96,7 @@ LIBVM_EXPORT int libvm_pmtimer_attach(libvm_pmtimer **out, libvm_vm *vm,
 	t->st.now_ns = monotonic_ns;
 	t->st.start_ns = monotonic_ns(NULL);
 	t->range = (struct libvm__devrange){ LIBVM_SPACE_PIO, o.port, 4, "pm-timer", pmtimer_io };
-	err = libvm__dev_register(vm, &t->range, 1, t);
+	err = libvm__dev_register(vm, &t->range, 1, t, pmtimer_release);
 	if (err) {
 		free(t);
 		return err;
@@ -101,7 +107,7 @@ LIBVM_EXPORT int libvm_pmtimer_attach(libvm_pmtimer **out, libvm_vm *vm,
 
 LIBVM_EXPORT void libvm_pmtimer_detach(libvm_pmtimer *dev)
 {
-	if (!dev || !libvm__dev_unregister(dev->vm, &dev->range, 1))
+	if (!dev || !libvm__dev_unregister(dev->vm, &dev->range, 1, dev))
 		return;
 	free(dev);
 }

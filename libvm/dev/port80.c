@@ -42,6 +42,12 @@ static int port80_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, 
 	return 0;
 }
 
+/* What libvm_vm_destroy() calls for a device still attached. */
+static void port80_release(void *dev)
+{
+	libvm_port80_detach(dev);
+}
+
 LIBVM_EXPORT int libvm_port80_attach(libvm_port80 **out, libvm_vm *vm,
 				     const libvm_port80_options *opts)
 {
@@ -60,7 +66,7 @@ LIBVM_EXPORT int libvm_port80_attach(libvm_port80 **out, libvm_vm *vm,
 	p->vm = vm;
 	pthread_mutex_init(&p->lock, NULL);
 	p->range = (struct libvm__devrange){ LIBVM_SPACE_PIO, o.port, 1, "post", port80_io };
-	err = libvm__dev_register(vm, &p->range, 1, p);
+	err = libvm__dev_register(vm, &p->range, 1, p, port80_release);
 	if (err) {
 		pthread_mutex_destroy(&p->lock);
 		free(p);
@@ -72,7 +78,7 @@ LIBVM_EXPORT int libvm_port80_attach(libvm_port80 **out, libvm_vm *vm,
 
 LIBVM_EXPORT void libvm_port80_detach(libvm_port80 *dev)
 {
-	if (!dev || !libvm__dev_unregister(dev->vm, &dev->range, 1))
+	if (!dev || !libvm__dev_unregister(dev->vm, &dev->range, 1, dev))
 		return;
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);

@@ -291,6 +291,12 @@ static int rtc_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, boo
 	return 0;
 }
 
+/* What libvm_vm_destroy() calls for a device still attached. */
+static void rtc_release(void *dev)
+{
+	libvm_rtc_detach(dev);
+}
+
 LIBVM_EXPORT int libvm_rtc_attach(libvm_rtc **out, libvm_vm *vm, const libvm_rtc_options *opts)
 {
 	libvm_rtc_options o = LIBVM_RTC_OPTIONS_INIT;
@@ -317,7 +323,7 @@ LIBVM_EXPORT int libvm_rtc_attach(libvm_rtc **out, libvm_vm *vm, const libvm_rtc
 	r->st.now_ns = realtime_ns;
 	libvm__rtc_init(&r->st, o.ram_size, o.ram_below_4g, o.offset_seconds);
 	r->range = (struct libvm__devrange){ LIBVM_SPACE_PIO, 0x70, 2, "rtc", rtc_io };
-	err = libvm__dev_register(vm, &r->range, 1, r);
+	err = libvm__dev_register(vm, &r->range, 1, r, rtc_release);
 	if (err) {
 		pthread_mutex_destroy(&r->lock);
 		free(r);
@@ -329,7 +335,7 @@ LIBVM_EXPORT int libvm_rtc_attach(libvm_rtc **out, libvm_vm *vm, const libvm_rtc
 
 LIBVM_EXPORT void libvm_rtc_detach(libvm_rtc *rtc)
 {
-	if (!rtc || !libvm__dev_unregister(rtc->vm, &rtc->range, 1))
+	if (!rtc || !libvm__dev_unregister(rtc->vm, &rtc->range, 1, rtc))
 		return;
 	pthread_mutex_destroy(&rtc->lock);
 	free(rtc);

@@ -110,6 +110,12 @@ TESTDEV_HANDLER(sink_io, R_SINK, libvm__testdev_sink)
 TESTDEV_HANDLER(irq_io, R_IRQ, libvm__testdev_irq)
 TESTDEV_HANDLER(iomem_io, R_IOMEM, libvm__testdev_iomem)
 
+/* What libvm_vm_destroy() calls for a device still attached. */
+static void testdev_release(void *dev)
+{
+	libvm_testdev_detach(dev);
+}
+
 LIBVM_EXPORT int libvm_testdev_attach(libvm_testdev **out, libvm_vm *vm,
 				      const libvm_testdev_options *opts)
 {
@@ -153,7 +159,7 @@ LIBVM_EXPORT int libvm_testdev_attach(libvm_testdev **out, libvm_vm *vm,
 	t->range[R_IOMEM] = (struct libvm__devrange){ LIBVM_SPACE_MMIO, o.mmio_base, o.mmio_size,
 						      "pc-testdev-iomem", iomem_io };
 	t->nr_ranges = o.mmio_size ? NR_RANGES : R_IOMEM;
-	err = libvm__dev_register(vm, t->range, t->nr_ranges, t);
+	err = libvm__dev_register(vm, t->range, t->nr_ranges, t, testdev_release);
 	if (err) {
 		pthread_mutex_destroy(&t->lock);
 		free(t->st.iomem);
@@ -166,7 +172,7 @@ LIBVM_EXPORT int libvm_testdev_attach(libvm_testdev **out, libvm_vm *vm,
 
 LIBVM_EXPORT void libvm_testdev_detach(libvm_testdev *dev)
 {
-	if (!dev || !libvm__dev_unregister(dev->vm, dev->range, dev->nr_ranges))
+	if (!dev || !libvm__dev_unregister(dev->vm, dev->range, dev->nr_ranges, dev))
 		return;
 	pthread_mutex_destroy(&dev->lock);
 	free(dev->st.iomem);

@@ -436,6 +436,12 @@ static int uart_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, bo
 	return 0;
 }
 
+/* What libvm_vm_destroy() calls for a device still attached. */
+static void uart_release(void *dev)
+{
+	libvm_uart_detach(dev);
+}
+
 LIBVM_EXPORT int libvm_uart_attach(libvm_uart **out, libvm_vm *vm, const libvm_uart_options *opts)
 {
 	libvm_uart_options o = LIBVM_UART_OPTIONS_INIT;
@@ -477,7 +483,7 @@ LIBVM_EXPORT int libvm_uart_attach(libvm_uart **out, libvm_vm *vm, const libvm_u
 	libvm__uart_reset(&u->st);
 	u->range = (struct libvm__devrange){ LIBVM_SPACE_PIO, o.port, 8, "uart", uart_io };
 
-	err = libvm__dev_register(vm, &u->range, 1, u);
+	err = libvm__dev_register(vm, &u->range, 1, u, uart_release);
 	if (err) {
 		pthread_mutex_destroy(&u->lock);
 		free(u);
@@ -489,7 +495,7 @@ LIBVM_EXPORT int libvm_uart_attach(libvm_uart **out, libvm_vm *vm, const libvm_u
 
 LIBVM_EXPORT void libvm_uart_detach(libvm_uart *uart)
 {
-	if (!uart || !libvm__dev_unregister(uart->vm, &uart->range, 1))
+	if (!uart || !libvm__dev_unregister(uart->vm, &uart->range, 1, uart))
 		return;
 	pthread_mutex_destroy(&uart->lock);
 	free(uart);

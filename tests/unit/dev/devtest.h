@@ -26,6 +26,14 @@ static inline libvm_vm *devtest_vm(void)
 
 static inline void devtest_vm_free(libvm_vm *vm)
 {
+	/* As libvm_vm_destroy() does: release devices still attached. */
+	while (vm->owned) {
+		struct libvm__owned *o = vm->owned;
+
+		vm->owned = o->next;
+		o->release(o->obj);
+		free(o);
+	}
 	libvm__iobus_fini(vm);
 	free(vm);
 }
