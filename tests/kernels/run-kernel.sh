@@ -1,0 +1,31 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Run one test kernel under vmrun for meson: run-kernel.sh STATUS VMRUN ARGS...
+# The kernel passes when vmrun ends with STATUS (1 for a kernel that wrote
+# 0 to the exit device, as with QEMU's isa-debug-exit). Exit 77 (skip) with
+# the reason when the KVM device cannot be used here.
+expect=$1
+shift
+dev=${LIBVM_DEVICE:-/dev/kvm}
+if [ ! -e "$dev" ]; then
+	echo "SKIP: $dev does not exist (set LIBVM_DEVICE to use another device)"
+	exit 77
+fi
+if [ ! -r "$dev" ] || [ ! -w "$dev" ]; then
+	echo "SKIP: $dev is not readable and writable by $(id -un)"
+	exit 77
+fi
+err=$(mktemp "${TMPDIR:-/tmp}/run-kernel.XXXXXX") || exit 1
+trap 'rm -f "$err"' EXIT
+"$@" 2>"$err"
+status=$?
+cat "$err" >&2
+if [ "$status" -eq 126 ] && grep -q 'create the VM' "$err"; then
+	echo "SKIP: $dev cannot create a VM here: $(grep 'create the VM' "$err")"
+	exit 77
+fi
+if [ "$status" -ne "$expect" ]; then
+	echo "run-kernel: vmrun ended with status $status, expected $expect" >&2
+	exit 1
+fi
+exit 0
