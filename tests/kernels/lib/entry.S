@@ -61,6 +61,8 @@ entry32:
 	mov	%eax, boot_ds
 	mov	%cr0, %eax
 	mov	%eax, boot_cr0
+	/* ESP is undefined at a multiboot entry (spec 3.2): a stack first. */
+	mov	$bsp_stack + BSP_STACK_SIZE, %esp
 	pushf
 	pop	%eax
 	mov	%eax, boot_eflags
@@ -73,7 +75,6 @@ entry32:
 	mov	%eax, %ss
 	mov	%eax, %fs
 	mov	%eax, %gs
-	mov	$bsp_stack + BSP_STACK_SIZE, %esp
 	mov	$kernel_start, %esi
 	jmp	to_long_mode
 
