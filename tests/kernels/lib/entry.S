@@ -19,6 +19,10 @@
 #define MB_FLAGS		(MB_FLAG_PAGE_ALIGN | MB_FLAG_MEMORY | MB_FLAG_AOUT_KLUDGE)
 
 #define CR0_PE		(1 << 0)
+#define CR0_MP		(1 << 1)
+#define CR0_ET		(1 << 4)
+#define CR0_NE		(1 << 5)
+#define CR0_WP		(1 << 16)
 #define CR0_NW		(1 << 29)
 #define CR0_CD		(1 << 30)
 #define CR0_PG		(1 << 31)
@@ -98,20 +102,22 @@ ap_entry32:
 	mov	$ap_start, %esi
 	/* fall through */
 
-/* ESI = the 64-bit C function to call, ESP = its stack. */
+/*
+ * ESI = the 64-bit C function to call, ESP = its stack. CR4, EFER and CR0
+ * get whole known values rather than bits ORed into what was there: the
+ * loader's values are unspecified (multiboot 3.2) and an AP's are INIT's
+ * (CD and NW set). CR0: paging, protection, WP, native FPU errors (NE).
+ */
 to_long_mode:
-	mov	%cr4, %eax
-	or	$CR4_PAE, %eax
+	mov	$CR4_PAE, %eax
 	mov	%eax, %cr4
 	mov	$pml4, %eax
 	mov	%eax, %cr3
 	mov	$MSR_EFER, %ecx
-	rdmsr
-	or	$EFER_LME, %eax
+	mov	$EFER_LME, %eax
+	xor	%edx, %edx
 	wrmsr
-	mov	%cr0, %eax
-	and	$~(CR0_CD | CR0_NW), %eax
-	or	$(CR0_PG | CR0_PE), %eax
+	mov	$(CR0_PG | CR0_WP | CR0_NE | CR0_ET | CR0_MP | CR0_PE), %eax
 	mov	%eax, %cr0
 	ljmp	$SEL_CODE64, $long64
 
