@@ -72,7 +72,7 @@ enum libvm_image_format {
 	LIBVM_FORMAT_ELF32 = 1,
 	LIBVM_FORMAT_ELF64 = 2,
 	LIBVM_FORMAT_MULTIBOOT = 3, /* multiboot v1 header in the first 8 KiB */
-	LIBVM_FORMAT_BZIMAGE = 4,   /* Linux boot protocol ("HdrS"); no loader yet */
+	LIBVM_FORMAT_BZIMAGE = 4,   /* Linux boot protocol ("HdrS"): libvm_load_bzimage() */
 };
 
 /** CPU modes a boot state can start in. */
@@ -226,6 +226,38 @@ LIBVM_EXPORT int libvm_load_elf(libvm_boot *boot, libvm_vm *vm, const void *imag
  */
 LIBVM_EXPORT int libvm_load_multiboot(libvm_boot *boot, libvm_vm *vm, const void *image,
 				      size_t size, const libvm_load_options *opts);
+
+/**
+ * libvm_load_bzimage() - load a Linux bzImage (x86 boot protocol 2.12+).
+ * @boot:  receives the entry state: 64-bit mode at the kernel's startup_64
+ *         (load address + 0x200), the low 4 GiB identity-mapped (page
+ *         tables at LIBVM_BOOT_PAGETABLE_GPA), CS = 0x10 and DS..SS = 0x18
+ *         as the boot protocol names them, RSI = the boot_params.
+ * @vm:    the VM.
+ * @image: the bzImage file; @size: its length.
+ * @opts:  @cmdline (the whole kernel command line, at most the header's
+ *         cmdline_size and 4095 bytes), at most one module (the initrd),
+ *         @rsdp_gpa (given to protocol 2.14+ kernels as acpi_rsdp_addr);
+ *         @kernel_name and @flags are not used. NULL for none.
+ *
+ * The setup header is checked field by field (boot_flag 0xaa55, "HdrS",
+ * version >= 2.12, setup_sects within the file, syssize within the file,
+ * LOADED_HIGH, XLF_KERNEL_64, init_size, kernel_alignment, pref_address).
+ * The protected-mode kernel goes to pref_address (16 MiB when a
+ * relocatable kernel prefers an address outside 1 MiB .. 4 GiB), and
+ * [load, load + init_size) must be RAM clear of the boot areas. The
+ * boot_params "zero page" is at LIBVM_BOOT_INFO_GPA, the command line
+ * right after it (LIBVM_BOOT_INFO_GPA + 0x1000); the e820 map comes from
+ * the VM's memory map (RAM below 0x9fc00 and from 1 MiB usable, the legacy
+ * hole and ROM reserved). The initrd goes page aligned as high as possible
+ * below initrd_addr_max and 4 GiB, above the kernel's init_size area.
+ * The real-mode setup code is not run: the kernel must have a 64-bit entry.
+ * Returns: see the top of this file; -ENOTSUP for protocols before 2.12, a
+ * zImage, or a kernel without 64-bit entry; -E2BIG for a command line
+ * longer than the kernel takes or an initrd that does not fit.
+ */
+LIBVM_EXPORT int libvm_load_bzimage(libvm_boot *boot, libvm_vm *vm, const void *image,
+				    size_t size, const libvm_load_options *opts);
 
 /**
  * libvm_boot_apply() - put @vcpu into the entry state @boot describes.

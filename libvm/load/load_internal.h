@@ -135,6 +135,8 @@ int libvm__load_elf(libvm_boot *boot, const struct libvm__guest_mem *gm, const v
 		    size_t size, const libvm_load_options *opts);
 int libvm__load_multiboot(libvm_boot *boot, const struct libvm__guest_mem *gm,
 			  const void *image, size_t size, const libvm_load_options *opts);
+int libvm__load_bzimage(libvm_boot *boot, const struct libvm__guest_mem *gm, const void *image,
+			size_t size, const libvm_load_options *opts);
 int libvm__acpi_build(uint64_t *rsdp_gpa, const struct libvm__guest_mem *gm,
 		      const libvm_acpi_options *opts);
 int libvm__mptable_build(uint64_t *table_gpa, const struct libvm__guest_mem *gm,
