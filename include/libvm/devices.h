@@ -421,6 +421,49 @@ LIBVM_EXPORT int libvm_pmtimer_attach(libvm_pmtimer **out, libvm_vm *vm,
 /** libvm_pmtimer_detach() - remove and free the timer. */
 LIBVM_EXPORT void libvm_pmtimer_detach(libvm_pmtimer *dev);
 
+/* ------------------------------------------------------------------ */
+/* ACPI PM1a event and control blocks (power off)                      */
+/* ------------------------------------------------------------------ */
+
+typedef struct libvm_acpipm libvm_acpipm;
+
+/**
+ * struct libvm_acpipm_options - the ACPI fixed power-management registers.
+ * @size:     sizeof(struct libvm_acpipm_options); set by the INIT macro.
+ * @evt_port: PM1a event block, 4 ports: PM1_STS, PM1_EN (default 0x600,
+ *            what libvm_acpi_build() puts in the FADT).
+ * @cnt_port: PM1a control block, 2 ports: PM1_CNT (default 0x604).
+ * @s5_typ:   the SLP_TYP value of the soft-off state S5: what the DSDT's
+ *            \_S5 package says (default 5, as libvm_pci_acpi_aml()
+ *            writes it). 0 .. 7.
+ *
+ * A guest write to PM1_CNT with SLP_EN and SLP_TYP = @s5_typ (how an ACPI
+ * OS powers off) ends the run: libvm_vcpu_run() returns 0 with reason
+ * LIBVM_EXIT_POWEROFF and end.code 0. Other sleep types are ignored.
+ * SCI_EN reads 1; PM1_STS bits are write-one-to-clear and never set.
+ */
+typedef struct libvm_acpipm_options {
+	size_t size;
+	uint16_t evt_port;
+	uint16_t cnt_port;
+	uint8_t s5_typ;
+	uint8_t reserved0[3];
+} libvm_acpipm_options;
+
+#define LIBVM_ACPIPM_OPTIONS_INIT \
+	{ .size = sizeof(libvm_acpipm_options), .evt_port = 0x600, .cnt_port = 0x604, .s5_typ = 5 }
+
+/**
+ * libvm_acpipm_attach() - add the PM1a blocks to @vm.
+ * Returns: as the common rules say; -EINVAL also for blocks past port
+ * 0xffff or @s5_typ above 7.
+ */
+LIBVM_EXPORT int libvm_acpipm_attach(libvm_acpipm **out, libvm_vm *vm,
+				     const libvm_acpipm_options *opts);
+
+/** libvm_acpipm_detach() - remove and free the device. */
+LIBVM_EXPORT void libvm_acpipm_detach(libvm_acpipm *pm);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ACPI PM1a blocks: the S5 write an ACPI OS does to power off ends the
+ * run with LIBVM_EXIT_POWEROFF; other sleep types, SLP_TYP without SLP_EN,
+ * status and enable registers do not; SCI_EN always reads 1.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+
+#include "dev/acpipm.h"
+#include "devtest.h"
+
+static void test_model_s5_only_with_slp_en(void **state)
+{
+	struct libvm__acpipm pm = { .s5_typ = 5 };
+	uint16_t v;
+
+	(void)state;
+	/* SCI_EN reads 1 (always ACPI mode). */
+	assert_int_equal(libvm__acpipm_access(&pm, 4, &v, 2, false), LIBVM__ACPIPM_NONE);
+	assert_int_equal(v & 1, 1);
+	/* Linux writes SLP_TYP first, then SLP_TYP | SLP_EN. */
+	v = 5 << 10;
+	assert_int_equal(libvm__acpipm_access(&pm, 4, &v, 2, true), LIBVM__ACPIPM_NONE);
+	v = 5 << 10 | 1 << 13;
+	assert_int_equal(libvm__acpipm_access(&pm, 4, &v, 2, true), LIBVM__ACPIPM_POWEROFF);
+	/* SLP_EN reads back 0. */
+	libvm__acpipm_access(&pm, 4, &v, 2, false);
+	assert_int_equal(v & (1 << 13), 0);
+	/* Another sleep type is ignored. */
+	v = 1 << 10 | 1 << 13;
+	assert_int_equal(libvm__acpipm_access(&pm, 4, &v, 2, true), LIBVM__ACPIPM_NONE);
+	/* Byte writes: the high byte carries SLP_TYP and SLP_EN. */
+	v = (5 << 10 | 1 << 13) >> 8;
+	assert_int_equal(libvm__acpipm_access(&pm, 5, &v, 1, true), LIBVM__ACPIPM_POWEROFF);
+}
+
+static void test_model_status_enable(void **state)
+{
+	struct libvm__acpipm pm = { .s5_typ = 5, .sts = LIBVM__PM1_WAK_STS | 1 };
+	uint32_t v = 0;
+
+	(void)state;
+	libvm__acpipm_access(&pm, 0, &v, 4, false);
+	assert_int_equal(v, LIBVM__PM1_WAK_STS | 1);
+	v = LIBVM__PM1_WAK_STS; /* write one to clear */
+	libvm__acpipm_access(&pm, 0, &v, 2, true);
+	assert_int_equal(pm.sts, 1);
+	v = 0x0120;
+	libvm__acpipm_access(&pm, 2, &v, 2, true);
+	assert_int_equal(pm.en, 0x0120);
+	/* Past the view: all-ones, writes dropped. */
+	v = 0;
+	libvm__acpipm_access(&pm, 6, &v, 2, false);
+	assert_int_equal(v, 0xffff);
+}
+
+static void test_poweroff_through_the_bus(void **state)
+{
+	libvm_vm *vm = devtest_vm();
+	libvm_vcpu *vcpu = devtest_vcpu(vm);
+	libvm_acpipm *pm, *again;
+	libvm_acpipm_options o = LIBVM_ACPIPM_OPTIONS_INIT;
+
+	(void)state;
+	assert_int_equal(libvm_acpipm_attach(&pm, vm, NULL), 0);
+	assert_int_equal(libvm_acpipm_attach(&again, vm, NULL), -EEXIST);
+	assert_int_equal(devtest_in(vcpu, 0x604, 2) & 1, 1);
+	assert_int_equal(devtest_out(vcpu, 0x604, 5 << 10, 2), 1);
+	assert_int_equal(vcpu->end_reason, 0);
+	assert_int_equal(devtest_out(vcpu, 0x604, 5 << 10 | 1 << 13, 2), 1);
+	assert_int_equal(vcpu->end_reason, LIBVM_EXIT_POWEROFF);
+	assert_int_equal(vcpu->end_code, 0);
+	libvm_acpipm_detach(pm);
+	o.s5_typ = 8;
+	assert_int_equal(libvm_acpipm_attach(&pm, vm, &o), -EINVAL);
+	o.s5_typ = 5;
+	o.evt_port = 0xfffe;
+	assert_int_equal(libvm_acpipm_attach(&pm, vm, &o), -EINVAL);
+	/* Left attached: the VM frees it. */
+	assert_int_equal(libvm_acpipm_attach(&pm, vm, NULL), 0);
+	free(vcpu);
+	devtest_vm_free(vm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_model_s5_only_with_slp_en),
+		cmocka_unit_test(test_model_status_enable),
+		cmocka_unit_test(test_poweroff_through_the_bus),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
