@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private state of the PCI bus and its devices (see include/libvm/pci.h),
+ * shared by pci.c (configuration space, BAR dispatch, INTx), msix.c (the
+ * MSI-X table) and aml.c (the DSDT description). Unit tests reach the
+ * structs to replace the interrupt hooks and look at the state.
+ */
+#ifndef LIBVM_PCI_INTERNAL_H
+#define LIBVM_PCI_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libvm/pci.h>
+
+#include "../dev/common.h"
+
+#define LIBVM__PCI_SLOTS 32
+#define LIBVM__PCI_MSIX_MAX 128
+#define LIBVM__PCI_MSIX_PBA 0x800 /* PBA offset in the MSI-X BAR */
+#define LIBVM__PCI_CAP_MAX 8
+
+/* Configuration header offsets (PCI Local Bus 3.0, 6.1). */
+#define PCI_VENDOR_ID 0x00
+#define PCI_COMMAND 0x04
+#define PCI_STATUS 0x06
+#define PCI_REVISION 0x08
+#define PCI_HEADER_TYPE 0x0e
+#define PCI_BAR0 0x10
+#define PCI_SUBSYSTEM_VENDOR 0x2c
+#define PCI_CAP_PTR 0x34
+#define PCI_INTERRUPT_LINE 0x3c
+#define PCI_INTERRUPT_PIN 0x3d
+#define PCI_CMD_MEMORY 0x0002
+#define PCI_CMD_MASTER 0x0004
+#define PCI_CMD_INTX_DISABLE 0x0400
+#define PCI_STATUS_INTX 0x0008
+#define PCI_STATUS_CAP_LIST 0x0010
+#define PCI_CAP_ID_MSIX 0x11
+#define PCI_MSIX_ENABLE 0x8000
+#define PCI_MSIX_MASKALL 0x4000
+
+struct libvm_pci_dev {
+	libvm_pci_bus *bus;
+	uint8_t slot;
+	char name[32];
+	uint8_t cfg[256];
+	uint8_t wmask[256];      /* bits the guest may change */
+	uint32_t bar_size[6];
+	libvm_pci_bar_fn bar_fn;
+	void *opaque;
+	bool intx_level;         /* what the device drives */
+	/* MSI-X (msix.c); all under the bus lock. */
+	uint8_t msix_cap;        /* offset of the capability, 0 for none */
+	uint8_t msix_bar;
+	uint16_t msix_n;
+	uint8_t msix_table[LIBVM__PCI_MSIX_MAX * 16];
+	uint8_t msix_pba[LIBVM__PCI_MSIX_MAX / 8];
+};
+
+struct libvm_pci_bus {
+	libvm_vm *vm;
+	pthread_mutex_t lock;
+	uint32_t config_address;  /* CONFIG_ADDRESS as the guest wrote it */
+	uint8_t irq_base;
+	uint64_t mmio_base, mmio_size, mmio_next;
+	struct libvm__devrange ranges[2];
+	libvm_pci_dev host;       /* 00.0 */
+	libvm_pci_dev *slots[LIBVM__PCI_SLOTS];
+	bool gsi_level[4];        /* per swizzled GSI: wired-OR of the pins */
+	/* Interrupt hooks: libvm_msi_send() and the GSI line; tests swap them. */
+	int (*send_msi)(libvm_vm *vm, uint64_t addr, uint32_t data);
+	void (*set_gsi)(libvm_vm *vm, int gsi, bool level);
+};
+
+/* pci.c: the configuration-space view of one function (no locking). */
+uint32_t libvm__pci_cfg_read(libvm_pci_dev *d, uint32_t reg, uint32_t len);
+void libvm__pci_cfg_write(libvm_pci_dev *d, uint32_t reg, uint32_t val, uint32_t len);
+/* Current address of BAR @i from the header (0 when unassigned). */
+uint64_t libvm__pci_bar_addr(const libvm_pci_dev *d, uint32_t i);
+
+/* msix.c (bus lock held). */
+void libvm__msix_init(libvm_pci_dev *d, uint16_t n, uint8_t bar, uint8_t cap);
+/* True when [off, off+len) of BAR @bar is the table or PBA; then handled. */
+bool libvm__msix_bar_access(libvm_pci_dev *d, uint32_t bar, uint64_t off, void *data,
+			    uint32_t len, bool is_write);
+/* The guest changed the capability's control word: deliver what unmasked. */
+void libvm__msix_control_changed(libvm_pci_dev *d);
+int libvm__msix_notify_locked(libvm_pci_dev *d, uint16_t vector);
+
+#endif

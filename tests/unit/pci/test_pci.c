@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * PCI bus through its ports and window, with no KVM: configuration
+ * mechanism #1 (the address latch, the host bridge Linux's sanity check
+ * looks for, all-ones for empty slots), BAR sizing and placement, memory
+ * decoding, MSI-X masking and pending bits, INTx swizzling with wired-OR
+ * and Interrupt Disable, option checks, and the DSDT AML.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include <errno.h>
+
+#include "../dev/devtest.h"
+#include "pci/pci_internal.h"
+
+static struct {
+	int n;
+	uint64_t addr;
+	uint32_t data;
+} msi;
+static bool gsi[24];
+static int gsi_changes;
+
+static int fake_msi(libvm_vm *vm, uint64_t addr, uint32_t data)
+{
+	(void)vm;
+	msi.n++;
+	msi.addr = addr;
+	msi.data = data;
+	return 0;
+}
+
+static void fake_gsi(libvm_vm *vm, int g, bool level)
+{
+	(void)vm;
+	gsi[g] = level;
+	gsi_changes++;
+}
+
+struct bar_log {
+	int n;
+	uint32_t bar;
+	uint64_t off;
+	uint32_t len;
+	bool is_write;
+	uint32_t value;
+};
+
+static int bar_fn(libvm_pci_dev *dev, uint32_t bar, uint64_t off, void *data, uint32_t len,
+		  bool is_write, void *opaque)
+{
+	struct bar_log *l = opaque;
+
+	(void)dev;
+	l->n++;
+	l->bar = bar;
+	l->off = off;
+	l->len = len;
+	l->is_write = is_write;
+	if (is_write)
+		memcpy(&l->value, data, len < 4 ? len : 4);
+	else
+		memset(data, 0x42, len);
+	return 0;
+}
+
+static libvm_pci_bus *bus_new(libvm_vm *vm)
+{
+	libvm_pci_bus *bus;
+
+	assert_int_equal(libvm_pci_bus_attach(&bus, vm, NULL), 0);
+	bus->send_msi = fake_msi;
+	bus->set_gsi = fake_gsi;
+	memset(&msi, 0, sizeof(msi));
+	memset(gsi, 0, sizeof(gsi));
+	gsi_changes = 0;
+	return bus;
+}
+
+static uint32_t cfg_rd(libvm_vcpu *v, uint32_t slot, uint32_t reg, uint32_t len)
+{
+	devtest_out(v, 0xcf8, 0x80000000u | slot << 11 | (reg & 0xfc), 4);
+	return devtest_in(v, (uint16_t)(0xcfc + (reg & 3)), len);
+}
+
+static void cfg_wr(libvm_vcpu *v, uint32_t slot, uint32_t reg, uint32_t val, uint32_t len)
+{
+	devtest_out(v, 0xcf8, 0x80000000u | slot << 11 | (reg & 0xfc), 4);
+	devtest_out(v, (uint16_t)(0xcfc + (reg & 3)), val, len);
+}
+
+static uint64_t mmio_rd(libvm_vcpu *v, uint64_t addr, uint32_t len)
+{
+	uint64_t x = ~0ull;
+
+	assert_int_equal(devtest_io(v, LIBVM_SPACE_MMIO, addr, &x, len, false), 1);
+	if (len < 8)
+		x &= (1ull << (8 * len)) - 1;
+	return x;
+}
+
+static void mmio_wr(libvm_vcpu *v, uint64_t addr, uint64_t x, uint32_t len)
+{
+	assert_int_equal(devtest_io(v, LIBVM_SPACE_MMIO, addr, &x, len, true), 1);
+}
+
+static void test_config_mechanism_1(void **state)
+{
+	libvm_vm *vm = devtest_vm();
+	libvm_vcpu *v = devtest_vcpu(vm);
+	libvm_pci_bus *bus = bus_new(vm);
+
+	(void)state;
+	(void)bus;
+	/* Linux's pci_check_type1: byte write to 0xcfb ignored, dword latch reads back. */
+	devtest_out(v, 0xcf8, 0x12345678, 4);
+	devtest_out(v, 0xcfb, 0x01, 1);
+	assert_int_equal(devtest_in(v, 0xcf8, 4), 0x12345678 & 0x80fffffc);
+	devtest_out(v, 0xcf8, 0x80000000, 4);
+	assert_int_equal(devtest_in(v, 0xcf8, 4), 0x80000000);
+	/* 00.0 is a host bridge (class 06 00 00). */
+	assert_int_equal(cfg_rd(v, 0, 0x00, 2), 0x1b36);
+	assert_int_equal(cfg_rd(v, 0, 0x0a, 2), 0x0600);
+	assert_int_equal(cfg_rd(v, 0, 0x0e, 1), 0);
+	/* Empty slots, other functions, other buses and the disabled latch: all-ones. */
+	assert_int_equal(cfg_rd(v, 5, 0x00, 4), 0xffffffff);
+	devtest_out(v, 0xcf8, 0x80000100, 4);
+	assert_int_equal(devtest_in(v, 0xcfc, 4), 0xffffffff);
+	devtest_out(v, 0xcf8, 0x80010000, 4);
+	assert_int_equal(devtest_in(v, 0xcfc, 4), 0xffffffff);
+	devtest_out(v, 0xcf8, 0x00000000, 4);
+	assert_int_equal(devtest_in(v, 0xcfc, 4), 0xffffffff);
+	/* The host bridge's ID registers are read-only. */
+	cfg_wr(v, 0, 0, 0, 4);
+	assert_int_equal(cfg_rd(v, 0, 0x00, 2), 0x1b36);
+	free(v);
+	devtest_vm_free(vm);
+}
+
+static libvm_pci_dev *add_dev(libvm_pci_bus *bus, struct bar_log *log, uint8_t slot)
+{
+	static const uint8_t vcap[] = { 0x09, 0xee, 16, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0 };
+	libvm_pci_cap cap = { .data = vcap, .len = sizeof(vcap) };
+	libvm_pci_dev_options o = LIBVM_PCI_DEV_OPTIONS_INIT;
+	libvm_pci_dev *d;
+
+	o.vendor_id = 0x1af4;
+	o.device_id = 0x1042;
+	o.subsystem_vendor_id = 0x1af4;
+	o.subsystem_id = 0x40;
+	o.class_code = 0x018000;
+	o.revision = 1;
+	o.slot = slot;
+	o.interrupt_pin = 1;
+	o.bar_size[0] = 0x4000;
+	o.bar_size[1] = 0x1000;
+	o.msix_vectors = 3;
+	o.msix_bar = 1;
+	o.caps = &cap;
+	o.nr_caps = 1;
+	o.bar_fn = bar_fn;
+	o.opaque = log;
+	o.name = "test";
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), 0);
+	return d;
+}
+
+static void test_header_and_bars(void **state)
+{
+	libvm_vm *vm = devtest_vm();
+	libvm_vcpu *v = devtest_vcpu(vm);
+	libvm_pci_bus *bus = bus_new(vm);
+	struct bar_log log = { 0 };
+	libvm_pci_dev *d = add_dev(bus, &log, 0);
+	uint32_t s = (uint32_t)libvm_pci_dev_slot(d), cap;
+	uint64_t bar0;
+
+	(void)state;
+	assert_int_equal(s, 1);
+	assert_int_equal(cfg_rd(v, s, 0x00, 4), 0x10421af4);
+	assert_int_equal(cfg_rd(v, s, 0x08, 4), 0x01800001);
+	assert_int_equal(cfg_rd(v, s, 0x2c, 4), 0x00401af4);
+	assert_int_equal(cfg_rd(v, s, 0x3d, 1), 1);
+	assert_int_equal(cfg_rd(v, s, 0x06, 2) & 0x10, 0x10);
+	/* Capability list: MSI-X (table size 3 -> 2, BIR 1, PBA at 0x800), then ours. */
+	cap = cfg_rd(v, s, 0x34, 1);
+	assert_int_equal(cfg_rd(v, s, cap, 1), 0x11);
+	assert_int_equal(cfg_rd(v, s, cap + 2, 2), 2);
+	assert_int_equal(cfg_rd(v, s, cap + 4, 4), 1);
+	assert_int_equal(cfg_rd(v, s, cap + 8, 4), 0x801);
+	cap = cfg_rd(v, s, cap + 1, 1);
+	assert_int_equal(cfg_rd(v, s, cap, 1), 0x09);
+	assert_int_equal(cfg_rd(v, s, cap + 1, 1), 0);
+	assert_int_equal(cfg_rd(v, s, cap + 13, 1), 0x10);
+	/* Capabilities are read-only. */
+	cfg_wr(v, s, cap + 12, 0xffffffff, 4);
+	assert_int_equal(cfg_rd(v, s, cap + 13, 1), 0x10);
+	/* BARs: placed in the window, naturally aligned; sizing by all-ones. */
+	bar0 = libvm_pci_dev_bar_addr(d, 0);
+	assert_int_equal(bar0, 0xc0000000);
+	assert_int_equal(libvm_pci_dev_bar_addr(d, 1), 0xc0004000);
+	assert_int_equal(libvm_pci_dev_bar_addr(d, 2), 0);
+	cfg_wr(v, s, 0x10, 0xffffffff, 4);
+	assert_int_equal(cfg_rd(v, s, 0x10, 4), 0xffffc000);
+	cfg_wr(v, s, 0x18, 0xffffffff, 4);
+	assert_int_equal(cfg_rd(v, s, 0x18, 4), 0); /* no BAR 2 */
+	cfg_wr(v, s, 0x10, 0xc0010000, 4);
+	assert_int_equal(libvm_pci_dev_bar_addr(d, 0), 0xc0010000);
+	/* Memory decoding off: the window answers all-ones, the device sees nothing. */
+	assert_int_equal(mmio_rd(v, 0xc0010008, 4), 0xffffffff);
+	assert_int_equal(log.n, 0);
+	cfg_wr(v, s, 0x04, 0x0006, 2);
+	assert_int_equal(cfg_rd(v, s, 0x04, 2), 0x0006);
+	assert_int_equal(mmio_rd(v, 0xc0010008, 4), 0x42424242);
+	assert_int_equal(log.n, 1);
+	assert_int_equal(log.bar, 0);
+	assert_int_equal(log.off, 8);
+	mmio_wr(v, 0xc0013ffc, 0xabcd, 2);
+	assert_int_equal(log.bar, 0);
+	assert_int_equal(log.off, 0x3ffc);
+	assert_true(log.is_write);
+	assert_int_equal(log.value & 0xffff, 0xabcd);
+	/* An access straddling the BAR's end reaches nobody. */
+	log.n = 0;
+	assert_int_equal(mmio_rd(v, 0xc0013ffe, 4), 0xffffffff);
+	assert_int_equal(log.n, 0);
+	/* The old place is empty now. */
+	assert_int_equal(mmio_rd(v, 0xc0000000, 4), 0xffffffff);
+	assert_int_equal(log.n, 0);
+	free(v);
+	devtest_vm_free(vm); /* frees the bus and its device */
+}
+
+static void test_msix(void **state)
+{
+	libvm_vm *vm = devtest_vm();
+	libvm_vcpu *v = devtest_vcpu(vm);
+	libvm_pci_bus *bus = bus_new(vm);
+	struct bar_log log = { 0 };
+	libvm_pci_dev *d = add_dev(bus, &log, 3);
+	uint32_t cap = cfg_rd(v, 3, 0x34, 1);
+	uint64_t t = libvm_pci_dev_bar_addr(d, 1);
+
+	(void)state;
+	cfg_wr(v, 3, 0x04, 0x0006, 2);
+	/* Not enabled: the caller must use INTx. */
+	assert_int_equal(libvm_pci_dev_msix_enabled(d), 0);
+	assert_int_equal(libvm_pci_dev_msix_notify(d, 0), -ENOENT);
+	/* Vectors come out of reset masked. */
+	assert_int_equal(mmio_rd(v, t + 12, 4), 1);
+	cfg_wr(v, 3, cap + 2, 0x8000, 2);
+	assert_int_equal(libvm_pci_dev_msix_enabled(d), 1);
+	/* Program vector 1; while masked it pends. */
+	mmio_wr(v, t + 16, 0xfee00000, 4);
+	mmio_wr(v, t + 20, 0, 4);
+	mmio_wr(v, t + 24, 0x4041, 4);
+	assert_int_equal(libvm_pci_dev_msix_notify(d, 1), 0);
+	assert_int_equal(msi.n, 0);
+	assert_int_equal(mmio_rd(v, t + 0x800, 8), 2);
+	/* The PBA is read-only. */
+	mmio_wr(v, t + 0x800, 0, 8);
+	assert_int_equal(mmio_rd(v, t + 0x800, 8), 2);
+	/* Unmasking delivers the pending message. */
+	mmio_wr(v, t + 28, 0, 4);
+	assert_int_equal(msi.n, 1);
+	assert_int_equal(msi.addr, 0xfee00000);
+	assert_int_equal(msi.data, 0x4041);
+	assert_int_equal(mmio_rd(v, t + 0x800, 8), 0);
+	/* Direct delivery; function mask pends; clearing it delivers. */
+	assert_int_equal(libvm_pci_dev_msix_notify(d, 1), 0);
+	assert_int_equal(msi.n, 2);
+	cfg_wr(v, 3, cap + 2, 0xc000, 2);
+	assert_int_equal(libvm_pci_dev_msix_notify(d, 1), 0);
+	assert_int_equal(msi.n, 2);
+	cfg_wr(v, 3, cap + 2, 0x8000, 2);
+	assert_int_equal(msi.n, 3);
+	/* Out of range vectors; table accesses never reach the device. */
+	assert_int_equal(libvm_pci_dev_msix_notify(d, 3), -EINVAL);
+	assert_int_equal(log.n, 0);
+	/* Past the table and PBA, BAR 1 belongs to the device again. */
+	mmio_rd(v, t + 0x400, 4);
+	assert_int_equal(log.n, 1);
+	assert_int_equal(log.bar, 1);
+	free(v);
+	devtest_vm_free(vm);
+}
+
+static void test_intx(void **state)
+{
+	libvm_vm *vm = devtest_vm();
+	libvm_vcpu *v = devtest_vcpu(vm);
+	libvm_pci_bus *bus = bus_new(vm);
+	struct bar_log log = { 0 };
+	libvm_pci_dev *a = add_dev(bus, &log, 1), *b = add_dev(bus, &log, 5);
+
+	(void)state;
+	/* Slot 1 INTA and slot 5 INTA both land on GSI 16 + (1 mod 4) = 17. */
+	assert_int_equal(libvm_pci_dev_set_irq(a, true), 0);
+	assert_true(gsi[17]);
+	assert_int_equal(cfg_rd(v, 1, 0x06, 2) & 0x08, 0x08);
+	assert_int_equal(libvm_pci_dev_set_irq(b, true), 0);
+	assert_int_equal(libvm_pci_dev_set_irq(a, false), 0);
+	assert_true(gsi[17]); /* wired-OR: b still holds it */
+	assert_int_equal(libvm_pci_dev_set_irq(b, false), 0);
+	assert_false(gsi[17]);
+	/* Interrupt Disable hides the pin and reveals it again. */
+	assert_int_equal(libvm_pci_dev_set_irq(a, true), 0);
+	cfg_wr(v, 1, 0x04, 0x0400, 2);
+	assert_false(gsi[17]);
+	cfg_wr(v, 1, 0x04, 0x0000, 2);
+	assert_true(gsi[17]);
+	libvm_pci_dev_remove(a);
+	assert_false(gsi[17]);
+	assert_int_equal(libvm_pci_dev_set_irq(NULL, true), -EINVAL);
+	free(v);
+	devtest_vm_free(vm);
+}
+
+static void test_bad_options(void **state)
+{
+	libvm_vm *vm = devtest_vm();
+	libvm_pci_bus *bus = bus_new(vm), *other;
+	libvm_pci_bus_options bo = LIBVM_PCI_BUS_OPTIONS_INIT;
+	libvm_pci_dev_options o = LIBVM_PCI_DEV_OPTIONS_INIT;
+	struct bar_log log = { 0 };
+	libvm_pci_dev *d;
+
+	(void)state;
+	assert_int_equal(libvm_pci_bus_attach(&other, vm, NULL), -EEXIST);
+	bo.port = 0x1000;
+	bo.mmio_base = 0xfffff000;
+	bo.mmio_size = 0x2000;
+	assert_int_equal(libvm_pci_bus_attach(&other, vm, &bo), -EINVAL);
+	bo.mmio_size = 0x1000;
+	bo.irq_base = 21;
+	assert_int_equal(libvm_pci_bus_attach(&other, vm, &bo), -EINVAL);
+
+	o.bar_size[0] = 0x3000;
+	o.bar_fn = bar_fn;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), -EINVAL);
+	o.bar_size[0] = 0x1000;
+	o.bar_fn = NULL;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), -EINVAL);
+	o.bar_fn = bar_fn;
+	o.msix_vectors = 4;
+	o.msix_bar = 2;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), -EINVAL);
+	o.msix_bar = 0;
+	o.msix_vectors = 129;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), -EINVAL);
+	o.msix_vectors = 0;
+	o.slot = 32;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), -EINVAL);
+	o.slot = 0;
+	o.interrupt_pin = 5;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), -EINVAL);
+	o.interrupt_pin = 0;
+	/* Window exhaustion: 512 MiB holds two 256 MiB BARs, not three. */
+	o.bar_size[0] = 0x10000000;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), 0);
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), 0);
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), -ENOSPC);
+	/* Slot conflicts; all slots full. */
+	o.bar_size[0] = 0;
+	o.slot = 1;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), -EEXIST);
+	o.slot = 0;
+	for (int i = 3; i < 32; i++)
+		assert_int_equal(libvm_pci_dev_add(&d, bus, &o), 0);
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), -ENOSPC);
+	(void)log;
+	devtest_vm_free(vm);
+}
+
+/* PkgLength at @p: returns the length and the bytes it took. */
+static uint32_t pkglen(const uint8_t *p, int *bytes)
+{
+	int n = p[0] >> 6;
+	uint32_t len = n ? p[0] & 0xf : p[0] & 0x3f;
+
+	for (int i = 0; i < n; i++)
+		len |= (uint32_t)p[1 + i] << (4 + 8 * i);
+	*bytes = n + 1;
+	return len;
+}
+
+static void test_acpi_aml(void **state)
+{
+	libvm_vm *vm = devtest_vm();
+	libvm_pci_bus *bus = bus_new(vm);
+	uint8_t aml[4096], small[8];
+	size_t len = 0, n;
+	uint8_t *scope, *dev;
+	int b;
+
+	(void)state;
+	assert_int_equal(libvm_pci_acpi_aml(bus, NULL, &len), -E2BIG);
+	assert_true(len > 100 && len < sizeof(aml));
+	n = sizeof(small);
+	assert_int_equal(libvm_pci_acpi_aml(bus, small, &n), -E2BIG);
+	assert_int_equal(n, len);
+	n = sizeof(aml);
+	assert_int_equal(libvm_pci_acpi_aml(bus, aml, &n), 0);
+	assert_int_equal(n, len);
+	/* Name (_S5, Package (4) { 5, 5, 0, 0 }) */
+	static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
+				      0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00 };
+	assert_memory_equal(aml, s5, sizeof(s5));
+	/* Then Scope (\_SB) whose PkgLength covers exactly the rest. */
+	scope = aml + sizeof(s5);
+	assert_int_equal(scope[0], 0x10);
+	assert_int_equal(pkglen(scope + 1, &b), len - sizeof(s5) - 1);
+	assert_memory_equal(scope + 1 + b, "\\_SB_", 5);
+	assert_int_equal(scope[1 + b + 5], 0x5b);
+	assert_int_equal(scope[1 + b + 6], 0x82);
+	dev = scope + 1 + b + 7;
+	assert_int_equal(pkglen(dev, &b), (size_t)(aml + len - dev));
+	assert_non_null(memmem(aml, len, "PCI0\x08_HID\x0c\x41\xd0\x0a\x03", 14));
+	assert_non_null(memmem(aml, len, "_PRT", 4));
+	assert_non_null(memmem(aml, len, "_CRS", 4));
+	/* Slot 1 INTA -> GSI 17: { 0x0001ffff, 0, 0, 17 } */
+	static const uint8_t prt0[] = { 0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x01, 0x00,
+					0x00, 0x00, 0x0a, 17 };
+	assert_non_null(memmem(aml, len, prt0, sizeof(prt0)));
+	devtest_vm_free(vm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_mechanism_1),
+		cmocka_unit_test(test_header_and_bars),
+		cmocka_unit_test(test_msix),
+		cmocka_unit_test(test_intx),
+		cmocka_unit_test(test_bad_options),
+		cmocka_unit_test(test_acpi_aml),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
