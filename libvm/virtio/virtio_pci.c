@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio over PCI, modern interface only (virtio 1.x, 4.1): the vendor
+ * capabilities pointing into BAR 0, the common configuration structure
+ * (4.1.4.3), the ISR (4.1.4.5), notifications (4.1.4.4), device status and
+ * feature negotiation (3.1.1), and interrupts: the MSI-X vector the driver
+ * assigned, or INTx with the ISR when MSI-X is off (4.1.5.3, 4.1.5.4).
+ * Queue notifications are processed synchronously on the notifying vCPU's
+ * thread; interrupts go out through KVM_SIGNAL_MSI (or the IOAPIC line).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "virtio_internal.h"
+
+#define VIRTIO_PCI_VENDOR 0x1af4
+#define VIRTIO_PCI_DEVICE_BASE 0x1040 /* + device type (4.1.2.1) */
+#define VIRTIO_PCI_SUBSYS 0x0040
+#define NO_VECTOR 0xffff
+
+/* virtio_pci_cap cfg_type values (4.1.4). */
+#define CAP_COMMON 1
+#define CAP_NOTIFY 2
+#define CAP_ISR 3
+#define CAP_DEVICE 4
+
+static int vm_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	return libvm_mem_read(ctx, gpa, buf, len);
+}
+
+static int vm_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+	return libvm_mem_write(ctx, gpa, buf, len);
+}
+
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+bool libvm__virtio_running(const struct libvm__virtio *v)
+{
+	return (v->status & VIRTIO_STATUS_DRIVER_OK) &&
+	       !(v->status & (VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED));
+}
+
+static void interrupt(struct libvm__virtio *v, uint16_t vector, uint8_t isr_bit)
+{
+	v->isr |= isr_bit;
+	if (libvm_pci_dev_msix_enabled(v->pci) == 1) {
+		if (vector != NO_VECTOR)
+			libvm_pci_dev_msix_notify(v->pci, vector);
+		return;
+	}
+	if (!v->intx) {
+		v->intx = true;
+		libvm_pci_dev_set_irq(v->pci, true);
+	}
+}
+
+void libvm__virtio_used(struct libvm__virtio *v, uint16_t q)
+{
+	struct libvm__vq *vq = &v->vq[q];
+
+	if (libvm__vq_should_notify(vq, &v->mem))
+		interrupt(v, vq->msix_vector, 1);
+}
+
+void libvm__virtio_broken(struct libvm__virtio *v, const char *why, int err)
+{
+	if (v->status & VIRTIO_STATUS_NEEDS_RESET)
+		return;
+	libvm__log(v->vm, LIBVM_LOG_WARN, "%s: %s (%s); device needs reset", v->name, why,
+		   libvm_strerror(err));
+	v->status |= VIRTIO_STATUS_NEEDS_RESET;
+	v->config_generation++;
+	interrupt(v, v->msix_config, 2); /* a configuration change (4.1.4.5) */
+}
+
+static void reset(struct libvm__virtio *v)
+{
+	for (unsigned q = 0; q < v->ops->num_queues; q++)
+		libvm__vq_reset(&v->vq[q]);
+	v->status = 0;
+	v->driver_features = 0;
+	v->dfselect = v->gfselect = 0;
+	v->isr = 0;
+	v->msix_config = NO_VECTOR;
+	v->queue_select = 0;
+	if (v->intx) {
+		v->intx = false;
+		libvm_pci_dev_set_irq(v->pci, false);
+	}
+	if (v->ops->reset)
+		v->ops->reset(v);
+}
+
+static void common_snapshot(struct libvm__virtio *v, uint8_t *c)
+{
+	const struct libvm__vq *vq = v->queue_select < v->ops->num_queues ?
+				     &v->vq[v->queue_select] : NULL;
+
+	memset(c, 0, LIBVM__VIRTIO_COMMON_LEN);
+	put_le(c + 0x00, v->dfselect, 4);
+	put_le(c + 0x04, v->dfselect < 2 ? (uint32_t)(v->offered >> (32 * v->dfselect)) : 0, 4);
+	put_le(c + 0x08, v->gfselect, 4);
+	put_le(c + 0x0c, v->gfselect < 2 ? (uint32_t)(v->driver_features >> (32 * v->gfselect)) : 0,
+	       4);
+	put_le(c + 0x10, v->msix_config, 2);
+	put_le(c + 0x12, v->ops->num_queues, 2);
+	c[0x14] = v->status;
+	c[0x15] = v->config_generation;
+	put_le(c + 0x16, v->queue_select, 2);
+	if (!vq)
+		return; /* queue_size 0: no such queue (4.1.4.3.2) */
+	put_le(c + 0x18, vq->size, 2);
+	put_le(c + 0x1a, vq->msix_vector, 2);
+	put_le(c + 0x1c, vq->enabled, 2);
+	put_le(c + 0x1e, v->queue_select, 2); /* queue_notify_off */
+	put_le(c + 0x20, vq->desc, 8);
+	put_le(c + 0x28, vq->avail, 8);
+	put_le(c + 0x30, vq->used, 8);
+}
+
+static uint16_t valid_vector(const struct libvm__virtio *v, uint16_t vec)
+{
+	/* A vector the function lacks maps to NO_VECTOR, which the driver
+	 * reads back to learn the mapping failed (4.1.5.1.2). */
+	return vec < v->msix_vectors ? vec : NO_VECTOR;
+}
+
+static void enable_queue(struct libvm__virtio *v, struct libvm__vq *vq)
+{
+	if (!vq->size || (vq->size & (vq->size - 1)) || vq->size > vq->max_size) {
+		libvm__virtio_broken(v, "queue size is not a power of two within the maximum",
+				     -EINVAL);
+		return;
+	}
+	/* Alignment of the three parts (2.7, Table "Virtqueue Part Alignment"). */
+	if ((vq->desc & 15) || (vq->avail & 1) || (vq->used & 3)) {
+		libvm__virtio_broken(v, "misaligned queue", -EINVAL);
+		return;
+	}
+	vq->event_idx = libvm__virtio_has(v, VIRTIO_F_EVENT_IDX);
+	vq->indirect = libvm__virtio_has(v, VIRTIO_F_INDIRECT_DESC);
+	vq->enabled = true;
+}
+
+static void set_status(struct libvm__virtio *v, uint8_t s)
+{
+	if (s == 0) {
+		reset(v);
+		return;
+	}
+	if ((s & VIRTIO_STATUS_FEATURES_OK) && !(v->status & VIRTIO_STATUS_FEATURES_OK)) {
+		/* Refuse features we did not offer, and legacy drivers (3.1.1). */
+		if ((v->driver_features & ~v->offered) ||
+		    !libvm__virtio_has(v, VIRTIO_F_VERSION_1))
+			s &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
+	}
+	v->status = (uint8_t)(s | (v->status & VIRTIO_STATUS_NEEDS_RESET));
+}
+
+static void common_write(struct libvm__virtio *v, uint32_t off, uint64_t val, uint32_t len)
+{
+	struct libvm__vq *vq = v->queue_select < v->ops->num_queues ?
+			       &v->vq[v->queue_select] : NULL;
+
+	if (len == 8 && (off == 0x20 || off == 0x28 || off == 0x30)) {
+		common_write(v, off, val & 0xffffffffu, 4);
+		common_write(v, off + 4, val >> 32, 4);
+		return;
+	}
+	switch (off) {
+	case 0x00:
+		if (len == 4)
+			v->dfselect = (uint32_t)val;
+		break;
+	case 0x08:
+		if (len == 4)
+			v->gfselect = (uint32_t)val;
+		break;
+	case 0x0c:
+		/* Features are fixed once FEATURES_OK is set (3.1.1 step 5). */
+		if (len == 4 && v->gfselect < 2 && !(v->status & VIRTIO_STATUS_FEATURES_OK)) {
+			uint64_t mask = 0xffffffffull << (32 * v->gfselect);
+
+			v->driver_features = (v->driver_features & ~mask) |
+					     ((uint64_t)(uint32_t)val << (32 * v->gfselect));
+		}
+		break;
+	case 0x10:
+		if (len == 2)
+			v->msix_config = valid_vector(v, (uint16_t)val);
+		break;
+	case 0x14:
+		if (len == 1)
+			set_status(v, (uint8_t)val);
+		break;
+	case 0x16:
+		if (len == 2)
+			v->queue_select = (uint16_t)val;
+		break;
+	case 0x18:
+		if (len == 2 && vq && !vq->enabled)
+			vq->size = (uint16_t)val;
+		break;
+	case 0x1a:
+		if (len == 2 && vq)
+			vq->msix_vector = valid_vector(v, (uint16_t)val);
+		break;
+	case 0x1c:
+		/* Only 1 may be written; disabling is done by reset (4.1.4.3.2). */
+		if (len == 2 && vq && val == 1 && !vq->enabled)
+			enable_queue(v, vq);
+		break;
+	case 0x20: case 0x24: case 0x28: case 0x2c: case 0x30: case 0x34:
+		if (len == 4 && vq && !vq->enabled) {
+			uint64_t *f = off < 0x28 ? &vq->desc : off < 0x30 ? &vq->avail : &vq->used;
+			int shift = (off & 4) ? 32 : 0;
+
+			*f = (*f & ~(0xffffffffull << shift)) | (val & 0xffffffffull) << shift;
+		}
+		break;
+	default:
+		break; /* read-only fields */
+	}
+}
+
+int libvm__virtio_bar_access(struct libvm__virtio *v, uint64_t off, void *data, uint32_t len,
+			     bool is_write)
+{
+	uint8_t *d = data;
+
+	pthread_mutex_lock(&v->lock);
+	if (off < LIBVM__VIRTIO_COMMON_LEN) {
+		if (off + len > LIBVM__VIRTIO_COMMON_LEN) {
+			/* straddles the end: ignored */
+		} else if (is_write) {
+			common_write(v, (uint32_t)off, get_le(d, (int)len), len);
+		} else {
+			uint8_t c[LIBVM__VIRTIO_COMMON_LEN];
+
+			common_snapshot(v, c);
+			memcpy(d, c + off, len);
+		}
+	} else if (off == LIBVM__VIRTIO_ISR) {
+		/* Reading the ISR clears it and the INTx line (4.1.4.5.1). */
+		if (!is_write) {
+			memset(d, 0, len);
+			d[0] = v->isr;
+			v->isr = 0;
+			if (v->intx) {
+				v->intx = false;
+				libvm_pci_dev_set_irq(v->pci, false);
+			}
+		}
+	} else if (off >= LIBVM__VIRTIO_DEVCFG && off < LIBVM__VIRTIO_DEVCFG + v->ops->config_size) {
+		uint32_t o = (uint32_t)(off - LIBVM__VIRTIO_DEVCFG);
+
+		if (len <= v->ops->config_size - o) {
+			if (!is_write && v->ops->config_read)
+				v->ops->config_read(v, o, d, len);
+			else if (is_write && v->ops->config_write)
+				v->ops->config_write(v, o, d, len);
+		}
+	} else if (off >= LIBVM__VIRTIO_NOTIFY && is_write) {
+		uint64_t q = (off - LIBVM__VIRTIO_NOTIFY) / LIBVM__VIRTIO_NOTIFY_MULT;
+
+		if (q < v->ops->num_queues && v->vq[q].enabled && libvm__virtio_running(v))
+			v->ops->queue_notify(v, (uint16_t)q);
+	}
+	pthread_mutex_unlock(&v->lock);
+	return 0;
+}
+
+static int bar_fn(libvm_pci_dev *dev, uint32_t bar, uint64_t off, void *data, uint32_t len,
+		  bool is_write, void *opaque)
+{
+	(void)dev;
+	if (bar != 0)
+		return 0; /* BAR 1 holds only the MSI-X table and PBA */
+	return libvm__virtio_bar_access(opaque, off, data, len, is_write);
+}
+
+static void vendor_cap(uint8_t *c, uint8_t len, uint8_t type, uint32_t off, uint32_t length)
+{
+	/* struct virtio_pci_cap (4.1.4): vndr, next, len, cfg_type, bar, id, pad, offset, length. */
+	memset(c, 0, len);
+	c[0] = 0x09;
+	c[2] = len;
+	c[3] = type;
+	c[4] = 0;
+	put_le(c + 8, off, 4);
+	put_le(c + 12, length, 4);
+}
+
+int libvm__virtio_init(struct libvm__virtio *v, libvm_pci_bus *bus, uint8_t slot,
+		       const struct libvm__virtio_ops *ops, const char *name)
+{
+	libvm_pci_dev_options o = LIBVM_PCI_DEV_OPTIONS_INIT;
+	uint8_t caps[4][20];
+	libvm_pci_cap cap[4];
+	uint32_t ncaps = 0;
+	int err;
+
+	v->ops = ops;
+	v->name = name;
+	v->vm = libvm_pci_bus_vm(bus);
+	v->mem = (struct libvm__vmem){ vm_read, vm_write, v->vm };
+	v->offered = ops->features | 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_F_EVENT_IDX |
+		     1ull << VIRTIO_F_INDIRECT_DESC;
+	v->msix_vectors = (uint16_t)(ops->num_queues + 1);
+	for (unsigned q = 0; q < ops->num_queues; q++)
+		v->vq[q].max_size = ops->queue_size;
+	pthread_mutex_init(&v->lock, NULL);
+
+	vendor_cap(caps[ncaps], 16, CAP_COMMON, LIBVM__VIRTIO_COMMON, LIBVM__VIRTIO_COMMON_LEN);
+	cap[ncaps] = (libvm_pci_cap){ caps[ncaps], 16, 0 };
+	ncaps++;
+	vendor_cap(caps[ncaps], 20, CAP_NOTIFY, LIBVM__VIRTIO_NOTIFY,
+		   LIBVM__VIRTIO_NOTIFY_MULT * ops->num_queues);
+	put_le(caps[ncaps] + 16, LIBVM__VIRTIO_NOTIFY_MULT, 4); /* notify_off_multiplier */
+	cap[ncaps] = (libvm_pci_cap){ caps[ncaps], 20, 0 };
+	ncaps++;
+	vendor_cap(caps[ncaps], 16, CAP_ISR, LIBVM__VIRTIO_ISR, 1);
+	cap[ncaps] = (libvm_pci_cap){ caps[ncaps], 16, 0 };
+	ncaps++;
+	if (ops->config_size) {
+		vendor_cap(caps[ncaps], 16, CAP_DEVICE, LIBVM__VIRTIO_DEVCFG, ops->config_size);
+		cap[ncaps] = (libvm_pci_cap){ caps[ncaps], 16, 0 };
+		ncaps++;
+	}
+	o.vendor_id = VIRTIO_PCI_VENDOR;
+	o.device_id = (uint16_t)(VIRTIO_PCI_DEVICE_BASE + ops->device_type);
+	o.subsystem_vendor_id = VIRTIO_PCI_VENDOR;
+	o.subsystem_id = VIRTIO_PCI_SUBSYS;
+	o.revision = 1; /* non-transitional (4.1.2.1) */
+	o.class_code = ops->class_code;
+	o.slot = slot;
+	o.interrupt_pin = 1;
+	o.bar_size[0] = LIBVM__VIRTIO_BAR0_SIZE;
+	o.bar_size[1] = 0x1000;
+	o.msix_vectors = v->msix_vectors;
+	o.msix_bar = 1;
+	o.caps = cap;
+	o.nr_caps = ncaps;
+	o.bar_fn = bar_fn;
+	o.opaque = v;
+	o.name = name;
+	err = libvm_pci_dev_add(&v->pci, bus, &o);
+	if (err) {
+		pthread_mutex_destroy(&v->lock);
+		return err;
+	}
+	pthread_mutex_lock(&v->lock);
+	v->status = 1; /* so that reset() runs the device's reset too */
+	reset(v);
+	pthread_mutex_unlock(&v->lock);
+	return 0;
+}
+
+void libvm__virtio_fini(struct libvm__virtio *v)
+{
+	libvm_pci_dev_remove(v->pci);
+	v->pci = NULL;
+	pthread_mutex_destroy(&v->lock);
+}
