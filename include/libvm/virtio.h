@@ -63,6 +63,52 @@ LIBVM_EXPORT int libvm_virtio_rng_attach(libvm_virtio_rng **out, libvm_pci_bus *
 /** libvm_virtio_rng_detach() - remove and free it. */
 LIBVM_EXPORT void libvm_virtio_rng_detach(libvm_virtio_rng *rng);
 
+/* ------------------------------------------------------------------ */
+/* virtio-blk (a file as a disk)                                       */
+/* ------------------------------------------------------------------ */
+
+typedef struct libvm_virtio_blk libvm_virtio_blk;
+
+#define LIBVM_VIRTIO_BLK_READONLY (1u << 0) /* open read-only, offer VIRTIO_BLK_F_RO */
+
+/**
+ * struct libvm_virtio_blk_options - a block device (virtio 1.x, 5.2).
+ * @size:   sizeof(struct libvm_virtio_blk_options); set by the INIT macro.
+ * @path:   the backing file (or block device); its size, rounded down to
+ *          512-byte sectors, is the capacity. Required.
+ * @flags:  LIBVM_VIRTIO_BLK_* flags.
+ * @slot:   PCI slot 1 .. 31, or 0 for the first free one.
+ * @serial: what VIRTIO_BLK_T_GET_ID returns (up to 20 bytes, copied), or
+ *          NULL for the file's base name.
+ *
+ * Offers VIRTIO_BLK_F_SEG_MAX, F_BLK_SIZE (512), F_FLUSH (fdatasync(2)),
+ * F_DISCARD (punching holes; -> VIRTIO_BLK_S_UNSUPP where the file system
+ * cannot) unless read-only, and F_RO when read-only. Requests beyond the
+ * capacity, writes to a read-only disk and failed host I/O complete with
+ * VIRTIO_BLK_S_IOERR; unknown request types with VIRTIO_BLK_S_UNSUPP.
+ */
+typedef struct libvm_virtio_blk_options {
+	size_t size;
+	const char *path;
+	uint32_t flags;
+	uint8_t slot;
+	uint8_t reserved0[3];
+	const char *serial;
+} libvm_virtio_blk_options;
+
+#define LIBVM_VIRTIO_BLK_OPTIONS_INIT { .size = sizeof(libvm_virtio_blk_options) }
+
+/**
+ * libvm_virtio_blk_attach() - add a virtio-blk backed by @opts->path.
+ * Returns: see the common rules; the negative errno of open(2) when the
+ * file cannot be opened (the message names it).
+ */
+LIBVM_EXPORT int libvm_virtio_blk_attach(libvm_virtio_blk **out, libvm_pci_bus *bus,
+					 const libvm_virtio_blk_options *opts);
+
+/** libvm_virtio_blk_detach() - remove it, close the file, free it. */
+LIBVM_EXPORT void libvm_virtio_blk_detach(libvm_virtio_blk *blk);
+
 #ifdef __cplusplus
 }
 #endif
