@@ -109,6 +109,48 @@ LIBVM_EXPORT int libvm_virtio_blk_attach(libvm_virtio_blk **out, libvm_pci_bus *
 /** libvm_virtio_blk_detach() - remove it, close the file, free it. */
 LIBVM_EXPORT void libvm_virtio_blk_detach(libvm_virtio_blk *blk);
 
+/* ------------------------------------------------------------------ */
+/* virtio-net (a tap device)                                           */
+/* ------------------------------------------------------------------ */
+
+typedef struct libvm_virtio_net libvm_virtio_net;
+
+/**
+ * struct libvm_virtio_net_options - a network card (virtio 1.x, 5.1).
+ * @size: sizeof(struct libvm_virtio_net_options); set by the INIT macro.
+ * @tap:  name of the tap interface to attach to (it must exist, or the
+ *        process must be allowed to create it). Required.
+ * @mac:  the card's MAC address; all zeroes for 52:54:00:12:34:5X with X
+ *        the slot.
+ * @slot: PCI slot 1 .. 31, or 0 for the first free one.
+ *
+ * Offers VIRTIO_NET_F_MAC and F_STATUS (link up), no offloads and no
+ * mergeable receive buffers: frames up to 1514 bytes plus the 12-byte
+ * virtio_net_hdr travel each in one chain. A thread per device receives
+ * from the tap.
+ */
+typedef struct libvm_virtio_net_options {
+	size_t size;
+	const char *tap;
+	uint8_t mac[6];
+	uint8_t slot;
+	uint8_t reserved0;
+} libvm_virtio_net_options;
+
+#define LIBVM_VIRTIO_NET_OPTIONS_INIT { .size = sizeof(libvm_virtio_net_options) }
+
+/**
+ * libvm_virtio_net_attach() - add a virtio-net on tap @opts->tap.
+ * Returns: see the common rules; -ENOENT when /dev/net/tun is missing,
+ * -EPERM/-EBUSY when the tap cannot be attached (the message says why);
+ * -EAGAIN when the receive thread cannot start.
+ */
+LIBVM_EXPORT int libvm_virtio_net_attach(libvm_virtio_net **out, libvm_pci_bus *bus,
+					 const libvm_virtio_net_options *opts);
+
+/** libvm_virtio_net_detach() - stop its thread, close the tap, free it. */
+LIBVM_EXPORT void libvm_virtio_net_detach(libvm_virtio_net *net);
+
 #ifdef __cplusplus
 }
 #endif

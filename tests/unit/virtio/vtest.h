@@ -103,13 +103,18 @@ static inline void g_desc(struct gmem *g, uint64_t table, uint16_t i, uint64_t a
 	d[15] = (uint8_t)(next >> 8);
 }
 
-/* Offer chain @head: ring slot, then the index (as a driver would). */
+/* Offer chain @head on the avail ring at @avail: slot, then the index. */
+static inline void g_avail_at(struct gmem *g, uint64_t avail, uint16_t size, uint16_t head)
+{
+	uint16_t idx = g_get16(g, avail + 2);
+
+	g_put16(g, avail + 4 + 2u * (idx % size), head);
+	g_put16(g, avail + 2, (uint16_t)(idx + 1));
+}
+
 static inline void g_avail(struct gmem *g, uint16_t size, uint16_t head)
 {
-	uint16_t idx = g_get16(g, G_AVAIL + 2);
-
-	g_put16(g, G_AVAIL + 4 + 2u * (idx % size), head);
-	g_put16(g, G_AVAIL + 2, (uint16_t)(idx + 1));
+	g_avail_at(g, G_AVAIL, size, head);
 }
 
 static inline uint16_t g_used_idx(struct gmem *g)
@@ -214,7 +219,7 @@ static inline int vdev_init(struct vdev *d, uint64_t features, uint16_t nq, uint
 	if (!(vd_rd(d, 0x14, 1) & 8))
 		return -1;
 	for (uint16_t q = 0; q < nq; q++) {
-		uint64_t off = 0x10000ull * q;
+		uint64_t off = 0x40000ull * q; /* queue q's rings: G_* + off */
 
 		vd_wr(d, 0x16, q, 2);
 		vd_wr(d, 0x18, size, 2);
