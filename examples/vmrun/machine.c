@@ -4,7 +4,10 @@
  * from physical 0 (split at 3 GiB when larger, the rest above 4 GiB, so the
  * IOAPIC, LAPIC and the test device's window stay free), COM1, the exit
  * device, fw_cfg with the real CPU count, i8042, RTC, port 0x80, the
- * pc-testdev and an ACPI PM timer that the FADT describes.
+ * pc-testdev, an ACPI PM timer and PM1a blocks (power off) that the FADT
+ * describes. Linux kernels (bzImage, ELF) and --disk/--net/--rng also get
+ * a PCI host bridge with the virtio devices on it, described to the guest
+ * in the DSDT, since Linux finds PCI buses only there when ACPI is present.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -117,6 +120,37 @@ static int attach_devices(struct machine *m, const struct vmrun_options *o)
 	po.bits = 32;
 	if ((err = libvm_pmtimer_attach(&m->pmtimer, m->vm, &po)))
 		return fail(err, "attach the PM timer");
+	if ((err = libvm_acpipm_attach(&m->acpipm, m->vm, NULL)))
+		return fail(err, "attach the ACPI PM blocks");
+	return 0;
+}
+
+static int attach_pci(struct machine *m, const struct vmrun_options *o)
+{
+	libvm_virtio_blk_options bo = LIBVM_VIRTIO_BLK_OPTIONS_INIT;
+	libvm_virtio_net_options no = LIBVM_VIRTIO_NET_OPTIONS_INIT;
+	bool linux_kernel = m->kernel_format == LIBVM_FORMAT_BZIMAGE ||
+			    m->kernel_format == LIBVM_FORMAT_ELF64 ||
+			    m->kernel_format == LIBVM_FORMAT_ELF32;
+	int err;
+
+	if (!linux_kernel && !o->nr_disks && !o->tap && !o->rng)
+		return 0;
+	if ((err = libvm_pci_bus_attach(&m->pci, m->vm, NULL)))
+		return fail(err, "attach the PCI host bridge");
+	for (uint32_t i = 0; i < o->nr_disks; i++) {
+		bo.path = o->disks[i].path;
+		bo.flags = o->disks[i].readonly ? LIBVM_VIRTIO_BLK_READONLY : 0;
+		if ((err = libvm_virtio_blk_attach(&m->disks[i], m->pci, &bo)))
+			return fail(err, o->disks[i].path);
+	}
+	if (o->tap) {
+		no.tap = o->tap;
+		if ((err = libvm_virtio_net_attach(&m->net, m->pci, &no)))
+			return fail(err, "--net");
+	}
+	if (o->rng && (err = libvm_virtio_rng_attach(&m->rng, m->pci, NULL)))
+		return fail(err, "attach virtio-rng");
 	return 0;
 }
 
@@ -124,12 +158,21 @@ static int build_tables(struct machine *m, const struct vmrun_options *o)
 {
 	libvm_acpi_options ao = LIBVM_ACPI_OPTIONS_INIT;
 	libvm_mptable_options mo = LIBVM_MPTABLE_OPTIONS_INIT;
+	uint8_t aml[4096];
+	size_t aml_len = sizeof(aml);
 	int err;
 
 	ao.nr_cpus = o->smp;
 	ao.pm_timer_port = PM_TIMER_PORT;
 	ao.flags = LIBVM_ACPI_PM_TIMER_32BIT;
-	if ((err = libvm_acpi_build(NULL, m->vm, &ao)))
+	if (m->pci) {
+		/* \_SB.PCI0 with its _PRT, and \_S5 for ACPI power off. */
+		if ((err = libvm_pci_acpi_aml(m->pci, aml, &aml_len)))
+			return fail(err, "describe the PCI bus");
+		ao.dsdt_aml = aml;
+		ao.dsdt_aml_size = aml_len;
+	}
+	if ((err = libvm_acpi_build(&m->rsdp, m->vm, &ao)))
 		return fail(err, "build the ACPI tables");
 	mo.nr_cpus = o->smp;
 	if ((err = libvm_mptable_build(NULL, m->vm, &mo)))
@@ -169,10 +212,8 @@ static int load_kernel(struct machine *m, const struct vmrun_options *o)
 			fmt = VMRUN_FORMAT_ELF;
 			break;
 		case LIBVM_FORMAT_BZIMAGE:
-			fprintf(stderr, "vmrun: %s: a Linux bzImage; this vmrun cannot boot those yet\n",
-				o->kernel);
-			err = -ENOTSUP;
-			goto out;
+			fmt = VMRUN_FORMAT_BZIMAGE;
+			break;
 		default:
 			fmt = VMRUN_FORMAT_FLAT;
 			break;
@@ -180,6 +221,10 @@ static int load_kernel(struct machine *m, const struct vmrun_options *o)
 	}
 	lo.kernel_name = o->kernel;
 	lo.cmdline = o->cmdline;
+	if (!lo.cmdline && (fmt == VMRUN_FORMAT_BZIMAGE ||
+			    m->kernel_format == LIBVM_FORMAT_ELF64))
+		lo.cmdline = VMRUN_LINUX_CMDLINE;
+	lo.rsdp_gpa = m->rsdp;
 	lo.modules = mods;
 	lo.nr_modules = o->nr_modules;
 	switch (fmt) {
@@ -188,6 +233,9 @@ static int load_kernel(struct machine *m, const struct vmrun_options *o)
 		break;
 	case VMRUN_FORMAT_ELF:
 		err = libvm_load_elf(&m->boot, m->vm, image, size, &lo);
+		break;
+	case VMRUN_FORMAT_BZIMAGE:
+		err = libvm_load_bzimage(&m->boot, m->vm, image, size, &lo);
 		break;
 	default:
 		err = libvm_load_flat(&m->boot, m->vm, image, size, o->load_addr);
@@ -201,6 +249,22 @@ out:
 			munmap(mod_data[i], mod_size[i]);
 	munmap(image, size);
 	return err;
+}
+
+/* The kernel's format decides the platform (a PCI bus for Linux). */
+static int detect_kernel(struct machine *m, const struct vmrun_options *o)
+{
+	void *image;
+	size_t size;
+	int err = map_file(o->kernel, &image, &size);
+
+	if (err)
+		return err;
+	m->kernel_format = libvm_load_detect(image, size);
+	munmap(image, size);
+	if (o->format == VMRUN_FORMAT_MULTIBOOT || o->format == VMRUN_FORMAT_FLAT)
+		m->kernel_format = LIBVM_FORMAT_UNKNOWN;
+	return 0;
 }
 
 int machine_build(struct machine *m, const struct vmrun_options *o)
@@ -229,8 +293,10 @@ int machine_build(struct machine *m, const struct vmrun_options *o)
 			o->smp, libvm_vm_device_path(m->vm));
 		return -ENOTSUP;
 	}
-	if ((err = attach_devices(m, o)) || (err = build_tables(m, o)) ||
-	    (err = load_kernel(m, o)))
+	if ((err = detect_kernel(m, o)))
+		return err;
+	if ((err = attach_devices(m, o)) || (err = attach_pci(m, o)) ||
+	    (err = build_tables(m, o)) || (err = load_kernel(m, o)))
 		return err;
 	for (uint32_t i = 0; i < o->smp; i++) {
 		if ((err = libvm_vcpu_create(&m->vcpus[i], m->vm, i)))
@@ -268,6 +334,13 @@ void machine_dump_vcpu(struct machine *m, uint32_t id)
 
 void machine_destroy(struct machine *m)
 {
+	/* Virtio devices before the bus they sit on. */
+	libvm_virtio_rng_detach(m->rng);
+	libvm_virtio_net_detach(m->net);
+	for (uint32_t i = 0; i < VMRUN_MAX_DISKS; i++)
+		libvm_virtio_blk_detach(m->disks[i]);
+	libvm_pci_bus_detach(m->pci);
+	libvm_acpipm_detach(m->acpipm);
 	libvm_pmtimer_detach(m->pmtimer);
 	libvm_testdev_detach(m->testdev);
 	libvm_port80_detach(m->port80);

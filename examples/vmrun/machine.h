@@ -9,6 +9,8 @@
 #include <libvm/devices.h>
 #include <libvm/libvm.h>
 #include <libvm/load.h>
+#include <libvm/pci.h>
+#include <libvm/virtio.h>
 
 #include "options.h"
 
@@ -28,6 +30,13 @@ struct machine {
 	libvm_port80 *port80;
 	libvm_testdev *testdev;
 	libvm_pmtimer *pmtimer;
+	libvm_acpipm *acpipm;
+	libvm_pci_bus *pci;          /* for Linux kernels and virtio devices */
+	libvm_virtio_blk *disks[VMRUN_MAX_DISKS];
+	libvm_virtio_net *net;
+	libvm_virtio_rng *rng;
+	int kernel_format;           /* LIBVM_FORMAT_* of the kernel file */
+	uint64_t rsdp;
 	libvm_boot boot;
 };
 

@@ -19,23 +19,30 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vmrun [options] KERNEL\n"
-		"Boot KERNEL (multiboot, ELF32/ELF64 with optional PVH note, or a flat binary)\n"
-		"in a libvm virtual machine with a PC-like platform.\n\n"
+		"       vmrun [options] --kernel KERNEL\n"
+		"Boot KERNEL (multiboot, ELF32/ELF64 with optional PVH note such as a Linux\n"
+		"vmlinux, a Linux bzImage, or a flat binary) in a libvm virtual machine with\n"
+		"a PC-like platform.\n\n"
+		"  -k, --kernel FILE       the kernel (instead of the KERNEL argument)\n"
 		"  -m, --mem SIZE          guest RAM, e.g. 128M, 1G (default 128M)\n"
 		"  -s, --smp N             number of vCPUs (default 1)\n"
-		"  -c, --cmdline TEXT      kernel command line (alias: --append)\n"
-		"  -i, --initrd FILE       boot module (multiboot); repeatable\n"
+		"  -c, --cmdline TEXT      kernel command line (alias: --append); Linux\n"
+		"                          defaults to \"" VMRUN_LINUX_CMDLINE "\"\n"
+		"  -i, --initrd FILE       Linux: the initrd; multiboot: a boot module (repeatable)\n"
 		"      --module FILE[=STR] boot module with its own string; repeatable\n"
 		"  -S, --serial WHERE      COM1 goes to stdio (default), none, or a file\n"
 		"  -d, --device PATH       KVM device (default $LIBVM_DEVICE or /dev/kvm)\n"
 		"  -t, --timeout SECONDS   stop the guest after this long (status 124)\n"
-		"  -f, --format FMT        auto (default), multiboot, elf or flat\n"
+		"  -f, --format FMT        auto (default), multiboot, elf, bzimage or flat\n"
 		"      --load-addr ADDR    where a flat binary goes (default 0x100000)\n"
+		"      --disk FILE[,ro]    virtio-blk disk backed by FILE; repeatable (up to 8)\n"
+		"      --net tap=NAME      virtio-net on tap interface NAME\n"
+		"      --rng               virtio-rng fed from getrandom()\n"
 		"  -q, --quiet             no messages from vmrun itself\n"
 		"  -h, --help              this text\n"
 		"  -V, --version           libvm's version\n\n"
 		"Exit status: the guest's exit-device status ((v << 1) | 1, port 0xf4);\n"
-		"0 power-off, 2 reset request, 4 triple fault, 6 CPU/emulation error,\n"
+		"0 power-off (ACPI S5), 2 reset request (reboot), 4 triple fault, 6 CPU/emulation error,\n"
 		"8 halted for good, 124 timeout, 126 vmrun error, 130 quit with Ctrl-A x.\n"
 		"On a terminal, Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A.\n");
 }
@@ -66,7 +73,7 @@ static int parse_size(const char *s, uint64_t *out)
 
 int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 {
-	enum { OPT_MODULE = 256, OPT_LOAD_ADDR };
+	enum { OPT_MODULE = 256, OPT_LOAD_ADDR, OPT_DISK, OPT_NET, OPT_RNG };
 	static const struct option longopts[] = {
 		{ "mem", required_argument, NULL, 'm' },
 		{ "smp", required_argument, NULL, 's' },
@@ -79,6 +86,10 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "load-addr", required_argument, NULL, OPT_LOAD_ADDR },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "net", required_argument, NULL, OPT_NET },
+		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -89,7 +100,7 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 	*o = (struct vmrun_options){
 		.mem = 128ull << 20, .smp = 1, .serial = "stdio", .load_addr = 0x100000,
 	};
-	while ((c = getopt_long(argc, argv, "m:s:c:i:S:d:t:f:qhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:s:c:i:S:d:t:f:k:qhV", longopts, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -150,8 +161,10 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 				o->format = VMRUN_FORMAT_ELF;
 			else if (!strcmp(optarg, "flat"))
 				o->format = VMRUN_FORMAT_FLAT;
+			else if (!strcmp(optarg, "bzimage"))
+				o->format = VMRUN_FORMAT_BZIMAGE;
 			else {
-				fprintf(stderr, "vmrun: --format %s: want auto, multiboot, elf or flat\n",
+				fprintf(stderr, "vmrun: --format %s: want auto, multiboot, elf, bzimage or flat\n",
 					optarg);
 				return VMRUN_STATUS_ERROR;
 			}
@@ -162,6 +175,44 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 				fprintf(stderr, "vmrun: --load-addr %s: want an address\n", optarg);
 				return VMRUN_STATUS_ERROR;
 			}
+			break;
+		case 'k':
+			o->kernel = optarg;
+			break;
+		case OPT_DISK: {
+			struct vmrun_disk *dk = &o->disks[o->nr_disks];
+			char *comma = strrchr(optarg, ',');
+
+			if (o->nr_disks == VMRUN_MAX_DISKS) {
+				fprintf(stderr, "vmrun: at most %d disks\n", VMRUN_MAX_DISKS);
+				return VMRUN_STATUS_ERROR;
+			}
+			dk->readonly = false;
+			if (comma) {
+				if (strcmp(comma, ",ro") != 0) {
+					fprintf(stderr, "vmrun: --disk %s: want FILE or FILE,ro\n", optarg);
+					return VMRUN_STATUS_ERROR;
+				}
+				*comma = '\0';
+				dk->readonly = true;
+			}
+			if (!*optarg) {
+				fprintf(stderr, "vmrun: --disk: no file given\n");
+				return VMRUN_STATUS_ERROR;
+			}
+			dk->path = optarg;
+			o->nr_disks++;
+			break;
+		}
+		case OPT_NET:
+			if (strncmp(optarg, "tap=", 4) != 0 || !optarg[4]) {
+				fprintf(stderr, "vmrun: --net %s: want tap=NAME\n", optarg);
+				return VMRUN_STATUS_ERROR;
+			}
+			o->tap = optarg + 4;
+			break;
+		case OPT_RNG:
+			o->rng = true;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -177,11 +228,12 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 			return VMRUN_STATUS_ERROR;
 		}
 	}
-	if (optind != argc - 1) {
+	if (optind + (o->kernel ? 0 : 1) != argc) {
 		fprintf(stderr, "vmrun: %s\n", optind >= argc ? "no KERNEL given" : "one KERNEL only");
 		usage(stderr);
 		return VMRUN_STATUS_ERROR;
 	}
-	o->kernel = argv[optind];
+	if (!o->kernel)
+		o->kernel = argv[optind];
 	return -1;
 }

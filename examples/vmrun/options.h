@@ -9,6 +9,10 @@
 #include <stdint.h>
 
 #define VMRUN_MAX_MODULES 64
+#define VMRUN_MAX_DISKS 8
+
+/* What Linux gets without --cmdline: the console on COM1, reboot on panic. */
+#define VMRUN_LINUX_CMDLINE "console=ttyS0 panic=-1"
 
 /* vmrun's own exit statuses. The guest's exit device gives odd ones. */
 enum vmrun_status {
@@ -27,11 +31,17 @@ enum vmrun_format {
 	VMRUN_FORMAT_MULTIBOOT,
 	VMRUN_FORMAT_ELF,
 	VMRUN_FORMAT_FLAT,
+	VMRUN_FORMAT_BZIMAGE,
 };
 
 struct vmrun_module {
 	const char *path;
 	const char *string; /* what the guest sees as the module's string */
+};
+
+struct vmrun_disk {
+	const char *path;
+	bool readonly;
 };
 
 struct vmrun_options {
@@ -47,6 +57,10 @@ struct vmrun_options {
 	enum vmrun_format format;
 	uint64_t load_addr;      /* flat binaries */
 	bool quiet;
+	struct vmrun_disk disks[VMRUN_MAX_DISKS]; /* virtio-blk, in PCI slot order */
+	uint32_t nr_disks;
+	const char *tap;         /* virtio-net on this tap, or NULL */
+	bool rng;                /* virtio-rng */
 };
 
 /*
