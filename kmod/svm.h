@@ -194,6 +194,9 @@ struct vmcb {
 #define SVM_NPF_FETCH		BIT_ULL(4)
 #define SVM_NPF_GUEST_PT	BIT_ULL(33)
 
+/* MSR_MTRRdefType, spelled without CamelCase. */
+#define VMM_MSR_MTRR_DEF_TYPE	0x2ff
+
 /* GPR slots in ModRM numbering; RAX and RSP live in the VMCB. */
 enum {
 	SVM_RAX, SVM_RCX, SVM_RDX, SVM_RBX, SVM_RSP, SVM_RBP, SVM_RSI, SVM_RDI,
@@ -202,7 +205,7 @@ enum {
 };
 
 struct svm_vm {
-	struct mutex npt_lock;
+	struct mutex npt_lock;		/* serializes nested page table edits */
 	u64 *npt_root;
 };
 

@@ -308,7 +308,7 @@ int svm_guest_rdmsr(struct vmm_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_MISC_ENABLE:
 		*data = svm->misc_enable;
 		break;
-	case MSR_MTRRdefType:
+	case VMM_MSR_MTRR_DEF_TYPE:
 		*data = svm->mtrr_def_type;
 		break;
 	default:
@@ -385,7 +385,7 @@ int svm_guest_wrmsr(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host)
 			return -EINVAL;
 		svm->misc_enable = data;
 		break;
-	case MSR_MTRRdefType:
+	case VMM_MSR_MTRR_DEF_TYPE:
 		if (data & ~0xcffULL)
 			return -EINVAL;
 		svm->mtrr_def_type = data;

@@ -8,6 +8,7 @@
 #define VMM_H
 
 #include <linux/kvm.h>
+#include <linux/bits.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/srcu.h>
@@ -18,7 +19,7 @@
 #define VMM_MAX_VCPUS		64
 #define VMM_MAX_CPUID_ENTRIES	64
 /* Highest guest-physical address a slot may reach (4-level NPT: 48 bits). */
-#define VMM_MAX_GPA		(1ULL << 46)
+#define VMM_MAX_GPA		BIT_ULL(46)
 /* Per-VM cap on pinned guest memory, further limited by RLIMIT_MEMLOCK. */
 #define VMM_MAX_VM_PAGES	((64ULL << 30) >> PAGE_SHIFT)
 

@@ -88,7 +88,6 @@ static const unsigned short map1[256] = {
 
 /* Two-byte (0x0f) opcode map: the supported part. */
 static const unsigned short map2[256] = {
-	[0x01] = M,		/* group 7 (lgdt, lidt, ...) */
 	[0x05] = N, [0x06] = N, [0x08] = N, [0x09] = N, [0x0b] = N,
 	[0x1f] = M,		/* nop r/m */
 	[0x20 ... 0x23] = M,	/* mov cr/dr */
@@ -187,6 +186,28 @@ static int decode_modrm(const u8 *b, unsigned int avail, unsigned int *pos,
 	return VMM_DECODE_OK;
 }
 
+/* Reject the encodings of these opcodes that are invalid (#UD). */
+static bool modrm_valid(const struct vmm_insn *in)
+{
+	unsigned int reg = (in->modrm >> 3) & 7;
+
+	if (in->map == 1)
+		return true;
+	switch (in->opcode) {
+	case 0x8d:			/* LEA needs a memory operand */
+		return in->has_mem;
+	case 0x8f:			/* POP r/m is /0 only (else XOP) */
+	case 0xc6:			/* MOV r/m, imm is /0 only */
+	case 0xc7:
+		return reg == 0;
+	case 0xfe:			/* INC/DEC r/m8 */
+		return reg < 2;
+	case 0xff:			/* /3 and /5 far forms not supported */
+		return reg != 3 && reg != 5 && reg != 7;
+	}
+	return true;
+}
+
 /* Fill the MMIO semantics of the MOV family. */
 static void classify(struct vmm_insn *in)
 {
@@ -277,16 +298,37 @@ int vmm_decode(const u8 *b, unsigned int avail, unsigned int mode,
 			       VMM_DECODE_TRUNCATED;
 		c = b[pos];
 		switch (c) {
-		case 0x26: in->seg = VMM_SEG_ES; break;
-		case 0x2e: in->seg = VMM_SEG_CS; break;
-		case 0x36: in->seg = VMM_SEG_SS; break;
-		case 0x3e: in->seg = VMM_SEG_DS; break;
-		case 0x64: in->seg = VMM_SEG_FS; break;
-		case 0x65: in->seg = VMM_SEG_GS; break;
-		case 0x66: opsize_pfx = 1; break;
-		case 0x67: addr_pfx = 1; break;
-		case 0xf0: in->lock = 1; break;
-		case 0xf2: case 0xf3: in->rep = c; break;
+		case 0x26:
+			in->seg = VMM_SEG_ES;
+			break;
+		case 0x2e:
+			in->seg = VMM_SEG_CS;
+			break;
+		case 0x36:
+			in->seg = VMM_SEG_SS;
+			break;
+		case 0x3e:
+			in->seg = VMM_SEG_DS;
+			break;
+		case 0x64:
+			in->seg = VMM_SEG_FS;
+			break;
+		case 0x65:
+			in->seg = VMM_SEG_GS;
+			break;
+		case 0x66:
+			opsize_pfx = 1;
+			break;
+		case 0x67:
+			addr_pfx = 1;
+			break;
+		case 0xf0:
+			in->lock = 1;
+			break;
+		case 0xf2:
+		case 0xf3:
+			in->rep = c;
+			break;
 		default:
 			if (mode == 8 && (c & 0xf0) == 0x40) {
 				in->rex = c;
@@ -342,20 +384,33 @@ opcode:
 	else if (mode == 8 && (in->rex & 8))
 		in->op_size = 8;
 	else if (mode == 8 && (flags & F_D64))
-		in->op_size = opsize_pfx ? 2 : 8;
+		in->op_size = opsize_pfx && !(in->rex & 8) ? 2 : 8;
 	else if (mode == 2)
 		in->op_size = opsize_pfx ? 4 : 2;
 	else
 		in->op_size = opsize_pfx ? 2 : 4;
-	/* Jcc rel, near branches: 64-bit mode forces 32-bit displacement. */
+	/*
+	 * Jcc rel16/32 in 64-bit mode: AMD CPUs honour 0x66 (rel16), Intel
+	 * ones ignore it; we run on AMD.
+	 */
 	if (mode == 8 && in->map == 1 && in->opcode >= 0x80 &&
 	    in->opcode <= 0x8f)
-		in->op_size = 8;
+		in->op_size = opsize_pfx && !(in->rex & 8) ? 2 : 8;
 
 	if (flags & F_MODRM) {
-		ret = decode_modrm(b, avail, &pos, in);
-		if (ret)
-			return ret;
+		if (in->map == 1 && in->opcode >= 0x20 && in->opcode <= 0x23) {
+			/* MOV to/from CR/DR: always the register form. */
+			if (pos >= avail)
+				return VMM_DECODE_TRUNCATED;
+			in->has_modrm = true;
+			in->modrm = b[pos++] | 0xc0;
+		} else {
+			ret = decode_modrm(b, avail, &pos, in);
+			if (ret)
+				return ret;
+		}
+		if (!modrm_valid(in))
+			return VMM_DECODE_UNKNOWN;
 	}
 
 	if (flags & F_IB)
@@ -401,6 +456,7 @@ opcode:
 	classify(in);
 	return VMM_DECODE_OK;
 }
+
 #ifdef __KERNEL__
 EXPORT_SYMBOL_GPL(vmm_decode);
 #endif

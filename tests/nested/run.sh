@@ -10,7 +10,7 @@
 #
 # usage: run.sh [--install] [--bench] [--build DIR] [--libvm-build DIR]
 #   --install         apt-get install what is missing (qemu, kernel, ...)
-#   --bench           also run bench/kmod inside the VM
+#   --bench-only      run bench/kmod inside the VM instead of the tests
 #   --build DIR       work directory (default: <repo>/build-kmod-nested)
 #   --libvm-build DIR meson build dir of libvm: run tests/guest inside too
 #   --keep            keep the initramfs and the serial log
@@ -21,13 +21,13 @@ BUILD=$SRC/build-kmod-nested
 INSTALL=0
 BENCH=0
 LIBVM_BUILD=
-TIMEOUT=${NESTED_TIMEOUT:-280}
+TIMEOUT=${NESTED_TIMEOUT:-270}
 PKGS="qemu-system-x86 linux-image-cloud-amd64 linux-headers-cloud-amd64 busybox-static cpio gcc make libc6-dev"
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--install) INSTALL=1 ;;
-	--bench) BENCH=1 ;;
+	--bench-only) BENCH=1 ;;
 	--build) BUILD=$2; shift ;;
 	--libvm-build) LIBVM_BUILD=$2; shift ;;
 	--keep) ;;
@@ -35,6 +35,14 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+
+SMP=${NESTED_SMP:-2}
+# kvm-amd hangs in VM creation now and then on a 2-CPU TCG VM (not seen
+# with one CPU), so the bench runs on one CPU, for both sides alike.
+if [ $BENCH = 1 ]; then
+	TIMEOUT=${NESTED_BENCH_TIMEOUT:-150}
+	SMP=${NESTED_SMP:-1}
+fi
 
 skip() {
 	echo "1..0 # SKIP $*"
@@ -126,20 +134,46 @@ chmod +x $R/init
 {
 	echo "NESTED_BENCH=$BENCH"
 	echo "NESTED_DMESG=${NESTED_DMESG:-0}"
-	echo "NESTED_ONLY=${NESTED_ONLY:-}"
+	if [ $BENCH = 1 ]; then echo "NESTED_ONLY=bench"; else echo "NESTED_ONLY=${NESTED_ONLY:-}"; fi
 	echo "VMM_AMD_ARGS='${VMM_AMD_ARGS:-}'"
 	echo "VMMTEST_FILTER=${VMMTEST_FILTER:-}"
+	echo "KMODBENCH_DEBUG=${KMODBENCH_DEBUG:-}"
+	echo "BENCH_SIDES='${BENCH_SIDES:-vmm kvm}'"
 } > $R/etc/nested.conf
 (cd $R && find . | cpio -o -H newc --quiet | gzip -1) > initramfs.gz
 
 # --- boot ---
 start=$(date +%s)
-timeout $TIMEOUT qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 \
+timeout $TIMEOUT qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp $SMP \
 	-nographic -no-reboot -kernel /boot/vmlinuz-$KVER -initrd initramfs.gz \
 	-append "console=ttyS0 panic=-1 quiet loglevel=4" > serial.log 2>&1
 qrc=$?
 end=$(date +%s)
 tr -d '\r' < serial.log > serial.txt
+
+# --- bench: best figure of each side, ratio ours/kvm-amd ---
+if [ $BENCH = 1 ]; then
+	grep -a '^BENCHDATA' serial.txt > benchdata.txt
+	awk '
+	{ k = $2 " " $3; if (!(k in best) || $4 < best[k]) best[k] = $4 }
+	END {
+		split("pio_exit_us start_us", m, " ")
+		split("PIO exit round trip|tiny-guest start (VM+slot+vCPU+run to HLT)", w, "|")
+		for (i = 1; i <= 2; i++) {
+			v = best["vmm " m[i]]; k = best["kvm " m[i]]
+			if (v > 0 && k > 0)
+				printf "BENCH: %s: /dev/vmm %.1f us, /dev/kvm %.1f us, ratio vmm/kvm %.2f (target <= 1.00)\n", w[i], v, k, v / k
+			else
+				printf "BENCH: %s: incomplete (vmm %s, kvm %s): a side hung or failed\n", w[i], v, k
+		}
+	}' benchdata.txt | tee bench.txt
+	if grep -q '^NESTED-BENCH-DONE' serial.txt; then
+		echo "bench: completed in $(( $(date +%s) - start )) s"
+	else
+		echo "bench: the VM did not finish (kvm-amd under TCG sometimes hangs in VM creation); figures above are what was measured"
+	fi
+	exit 0
+fi
 
 # --- results as TAP ---
 n=0
@@ -170,7 +204,6 @@ else
 fi
 boot=$(sed -n 's/.*NESTED-BOOTED //p' serial.txt)
 diag "boot to init: ${boot:-?} s; total $((end - start)) s"
-grep -E '^(BENCH|  )' serial.txt | sed 's/^/# /'
 echo "1..$n"
 echo "$((n - fail)) passed, $fail failed"
 [ $fail = 0 ]

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the kernel's x86 decoder (kmod/vmm_decode.c), compiled
+ * unchanged in userspace: known encodings of the MOV family in 16-, 32-
+ * and 64-bit code, lengths of the instructions the SVM backend steps over,
+ * prefixes, truncation and refusal of what it does not know.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vmm_decode.h"
+
+#define B(...) ((const u8[]){ __VA_ARGS__ }), sizeof((const u8[]){ __VA_ARGS__ })
+
+static struct vmm_insn d;
+
+static int dec(unsigned int mode, const u8 *b, size_t n)
+{
+	return vmm_decode(b, n, mode, &d);
+}
+
+static void test_store_reg64(void **state)
+{
+	(void)state;
+	/* mov %rax, (%rbx) */
+	assert_int_equal(dec(8, B(0x48, 0x89, 0x03)), VMM_DECODE_OK);
+	assert_int_equal(d.len, 3);
+	assert_int_equal(d.kind, VMM_INSN_STORE);
+	assert_int_equal(d.mem_size, 8);
+	assert_int_equal(d.reg, 0);
+	assert_int_equal(d.base, 3);
+	assert_int_equal(d.index, VMM_REG_NONE);
+	assert_int_equal(d.disp, 0);
+}
+
+static void test_load_disp8(void **state)
+{
+	(void)state;
+	/* mov 8(%rbx), %ecx */
+	assert_int_equal(dec(8, B(0x8b, 0x4b, 0x08)), VMM_DECODE_OK);
+	assert_int_equal(d.len, 3);
+	assert_int_equal(d.kind, VMM_INSN_LOAD);
+	assert_int_equal(d.op_size, 4);
+	assert_int_equal(d.dst_size, 4);
+	assert_int_equal(d.reg, 1);
+	assert_int_equal(d.disp, 8);
+	/* mov 24(%rbx), %r9 */
+	assert_int_equal(dec(8, B(0x4c, 0x8b, 0x4b, 0x18)), VMM_DECODE_OK);
+	assert_int_equal(d.reg, 9);
+	assert_int_equal(d.mem_size, 8);
+	/* mov -0x80(%r13), %al: REX.B base, negative disp8 */
+	assert_int_equal(dec(8, B(0x41, 0x8a, 0x45, 0x80)), VMM_DECODE_OK);
+	assert_int_equal(d.base, 13);
+	assert_int_equal(d.disp, -128);
+	assert_int_equal(d.mem_size, 1);
+}
+
+static void test_high_byte_regs(void **state)
+{
+	(void)state;
+	/* mov %ah, 1(%rbx) */
+	assert_int_equal(dec(8, B(0x88, 0x63, 0x01)), VMM_DECODE_OK);
+	assert_true(d.reg_high8);
+	assert_int_equal(d.reg, 0);
+	/* with any REX the same encoding is %spl */
+	assert_int_equal(dec(8, B(0x40, 0x88, 0x63, 0x01)), VMM_DECODE_OK);
+	assert_false(d.reg_high8);
+	assert_int_equal(d.reg, 4);
+	/* mov (%bx), %bh in real mode */
+	assert_int_equal(dec(2, B(0x8a, 0x3f)), VMM_DECODE_OK);
+	assert_true(d.reg_high8);
+	assert_int_equal(d.reg, 3);
+}
+
+static void test_store_imm(void **state)
+{
+	(void)state;
+	/* movl $0xcafef00d, 16(%rbx) */
+	assert_int_equal(dec(8, B(0xc7, 0x43, 0x10, 0x0d, 0xf0, 0xfe, 0xca)),
+			 VMM_DECODE_OK);
+	assert_int_equal(d.len, 7);
+	assert_int_equal(d.kind, VMM_INSN_STORE_IMM);
+	assert_int_equal(d.mem_size, 4);
+	assert_int_equal(d.imm, 0xcafef00d);
+	/* movq $-1, (%rax): imm32 sign-extended to 64 bits */
+	assert_int_equal(dec(8, B(0x48, 0xc7, 0x00, 0xff, 0xff, 0xff, 0xff)),
+			 VMM_DECODE_OK);
+	assert_int_equal(d.mem_size, 8);
+	assert_true(d.imm == ~0ULL);
+	/* movw $0x1234, 8 in real mode: disp16 then imm16 */
+	assert_int_equal(dec(2, B(0xc7, 0x06, 0x08, 0x00, 0x34, 0x12)),
+			 VMM_DECODE_OK);
+	assert_int_equal(d.len, 6);
+	assert_int_equal(d.mem_size, 2);
+	assert_int_equal(d.imm, 0x1234);
+	assert_int_equal(d.disp, 8);
+	/* C7 /1 is not a MOV: refused */
+	assert_int_equal(dec(8, B(0xc7, 0x08, 0, 0, 0, 0)), VMM_DECODE_UNKNOWN);
+}
+
+static void test_movzx_movsx(void **state)
+{
+	(void)state;
+	/* movzbl 8(%rbx), %ecx */
+	assert_int_equal(dec(8, B(0x0f, 0xb6, 0x4b, 0x08)), VMM_DECODE_OK);
+	assert_int_equal(d.len, 4);
+	assert_int_equal(d.kind, VMM_INSN_LOAD);
+	assert_int_equal(d.mem_size, 1);
+	assert_int_equal(d.dst_size, 4);
+	assert_false(d.sign_extend);
+	/* movsbq 9(%rbx), %rdx */
+	assert_int_equal(dec(8, B(0x48, 0x0f, 0xbe, 0x53, 0x09)), VMM_DECODE_OK);
+	assert_int_equal(d.mem_size, 1);
+	assert_int_equal(d.dst_size, 8);
+	assert_true(d.sign_extend);
+	/* movzwl (%eax), %eax in 32-bit code */
+	assert_int_equal(dec(4, B(0x0f, 0xb7, 0x00)), VMM_DECODE_OK);
+	assert_int_equal(d.mem_size, 2);
+	assert_int_equal(d.dst_size, 4);
+	/* movslq (%rdi), %rax */
+	assert_int_equal(dec(8, B(0x48, 0x63, 0x07)), VMM_DECODE_OK);
+	assert_int_equal(d.kind, VMM_INSN_LOAD);
+	assert_int_equal(d.mem_size, 4);
+	assert_int_equal(d.dst_size, 8);
+	assert_true(d.sign_extend);
+}
+
+static void test_addressing(void **state)
+{
+	(void)state;
+	/* mov 0x12345678(%rip), %eax */
+	assert_int_equal(dec(8, B(0x8b, 0x05, 0x78, 0x56, 0x34, 0x12)),
+			 VMM_DECODE_OK);
+	assert_int_equal(d.base, VMM_REG_RIP);
+	assert_int_equal(d.disp, 0x12345678);
+	/* mov 0xd0000000, %eax via SIB without base or index */
+	assert_int_equal(dec(8, B(0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0xd0)),
+			 VMM_DECODE_OK);
+	assert_int_equal(d.len, 7);
+	assert_int_equal(d.base, VMM_REG_NONE);
+	assert_int_equal(d.index, VMM_REG_NONE);
+	assert_true(d.disp == (s64)(int32_t)0xd0000000);
+	/* mov 4(%ebx,%ecx,4), %eax in 32-bit code */
+	assert_int_equal(dec(4, B(0x8b, 0x44, 0x8b, 0x04)), VMM_DECODE_OK);
+	assert_int_equal(d.base, 3);
+	assert_int_equal(d.index, 1);
+	assert_int_equal(d.scale, 4);
+	/* mov 2(%bx,%si), %ax in 16-bit code */
+	assert_int_equal(dec(2, B(0x8b, 0x40, 0x02)), VMM_DECODE_OK);
+	assert_int_equal(d.base, 3);
+	assert_int_equal(d.index, 6);
+	assert_int_equal(d.addr_size, 2);
+	/* 16-bit absolute: mov 4, %cl */
+	assert_int_equal(dec(2, B(0x8a, 0x0e, 0x04, 0x00)), VMM_DECODE_OK);
+	assert_int_equal(d.len, 4);
+	assert_int_equal(d.base, VMM_REG_NONE);
+	assert_int_equal(d.disp, 4);
+	/* 0x67 in 64-bit code: 32-bit addressing */
+	assert_int_equal(dec(8, B(0x67, 0x8b, 0x03)), VMM_DECODE_OK);
+	assert_int_equal(d.addr_size, 4);
+	assert_int_equal(d.len, 3);
+}
+
+static void test_moffs(void **state)
+{
+	(void)state;
+	/* movabs 0x1122334455667788, %rax */
+	assert_int_equal(dec(8, B(0x48, 0xa1, 0x88, 0x77, 0x66, 0x55, 0x44,
+				  0x33, 0x22, 0x11)), VMM_DECODE_OK);
+	assert_int_equal(d.len, 10);
+	assert_true(d.moffs);
+	assert_int_equal(d.kind, VMM_INSN_LOAD);
+	assert_int_equal(d.mem_size, 8);
+	/* mov %al, 0x1234 in real mode */
+	assert_int_equal(dec(2, B(0xa2, 0x34, 0x12)), VMM_DECODE_OK);
+	assert_int_equal(d.len, 3);
+	assert_int_equal(d.kind, VMM_INSN_STORE);
+	assert_int_equal(d.disp, 0x1234);
+}
+
+static void test_operand_size_prefixes(void **state)
+{
+	(void)state;
+	assert_int_equal(dec(2, B(0x66, 0x8b, 0x00)), VMM_DECODE_OK);
+	assert_int_equal(d.op_size, 4);
+	assert_int_equal(dec(4, B(0x66, 0x89, 0x00)), VMM_DECODE_OK);
+	assert_int_equal(d.op_size, 2);
+	/* REX.W wins over 0x66 */
+	assert_int_equal(dec(8, B(0x66, 0x48, 0x89, 0x00)), VMM_DECODE_OK);
+	assert_int_equal(d.op_size, 8);
+	/* a REX followed by a legacy prefix is void */
+	assert_int_equal(dec(8, B(0x48, 0x66, 0x89, 0x00)), VMM_DECODE_OK);
+	assert_int_equal(d.op_size, 2);
+	assert_int_equal(d.rex, 0);
+	/* segment override: kept for FS/GS, ignored for DS in 64-bit code */
+	assert_int_equal(dec(8, B(0x64, 0x8b, 0x00)), VMM_DECODE_OK);
+	assert_int_equal(d.seg, VMM_SEG_FS);
+	assert_int_equal(dec(8, B(0x3e, 0x8b, 0x00)), VMM_DECODE_OK);
+	assert_int_equal(d.seg, VMM_SEG_DEFAULT);
+	assert_int_equal(dec(2, B(0x26, 0x8b, 0x00)), VMM_DECODE_OK);
+	assert_int_equal(d.seg, VMM_SEG_ES);
+}
+
+static void test_intercepted_lengths(void **state)
+{
+	(void)state;
+	assert_int_equal(dec(8, B(0xf4)), VMM_DECODE_OK);		/* hlt */
+	assert_int_equal(d.len, 1);
+	assert_int_equal(dec(2, B(0x0f, 0xa2)), VMM_DECODE_OK);	/* cpuid */
+	assert_int_equal(d.len, 2);
+	assert_int_equal(dec(4, B(0x0f, 0x32)), VMM_DECODE_OK);	/* rdmsr */
+	assert_int_equal(d.len, 2);
+	assert_int_equal(dec(8, B(0x0f, 0x30)), VMM_DECODE_OK);	/* wrmsr */
+	assert_int_equal(d.len, 2);
+	assert_int_equal(dec(8, B(0x0f, 0x08)), VMM_DECODE_OK);	/* invd */
+	assert_int_equal(d.len, 2);
+	assert_int_equal(dec(8, B(0xf3, 0x6e)), VMM_DECODE_OK);	/* rep outsb */
+	assert_int_equal(d.len, 2);
+	assert_int_equal(d.rep, 0xf3);
+	assert_int_equal(dec(8, B(0x66, 0xf3, 0x6d)), VMM_DECODE_OK);/* rep insw */
+	assert_int_equal(d.op_size, 2);
+	/* mov %cr0, %rax ignores the mod bits */
+	assert_int_equal(dec(8, B(0x0f, 0x20, 0x00)), VMM_DECODE_OK);
+	assert_int_equal(d.len, 3);
+	assert_false(d.has_mem);
+}
+
+static void test_refusals(void **state)
+{
+	u8 many[16];
+
+	(void)state;
+	/* truncated */
+	assert_int_equal(dec(8, B(0x48, 0x8b)), VMM_DECODE_TRUNCATED);
+	assert_int_equal(dec(8, B(0xc7, 0x43, 0x10, 0x0d)), VMM_DECODE_TRUNCATED);
+	assert_int_equal(dec(8, B(0x8b, 0x04)), VMM_DECODE_TRUNCATED);
+	/* x87, VEX and unlisted two-byte opcodes are refused, not guessed */
+	assert_int_equal(dec(8, B(0xd8, 0x00)), VMM_DECODE_UNKNOWN);
+	assert_int_equal(dec(8, B(0xc5, 0xf8, 0x77)), VMM_DECODE_UNKNOWN);
+	assert_int_equal(dec(8, B(0x0f, 0x10, 0x00)), VMM_DECODE_UNKNOWN);
+	assert_int_equal(dec(8, B(0x0f, 0x38, 0x00, 0x00)), VMM_DECODE_UNKNOWN);
+	/* lea with a register operand is #UD */
+	assert_int_equal(dec(8, B(0x8d, 0xc0)), VMM_DECODE_UNKNOWN);
+	/* register-only MOV has no memory operand: not an MMIO access */
+	assert_int_equal(dec(8, B(0x89, 0xc0)), VMM_DECODE_OK);
+	assert_int_equal(d.kind, VMM_INSN_OTHER);
+	/* 15 bytes is the limit */
+	memset(many, 0x66, sizeof(many));
+	many[14] = 0x90;
+	assert_int_equal(vmm_decode(many, 15, 8, &d), VMM_DECODE_OK);
+	assert_int_equal(d.len, 15);
+	many[14] = 0x66;
+	many[15] = 0x90;
+	assert_int_equal(vmm_decode(many, 16, 8, &d), VMM_DECODE_UNKNOWN);
+	/* bad mode */
+	assert_int_equal(dec(3, B(0x90)), VMM_DECODE_UNKNOWN);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_store_reg64),
+		cmocka_unit_test(test_load_disp8),
+		cmocka_unit_test(test_high_byte_regs),
+		cmocka_unit_test(test_store_imm),
+		cmocka_unit_test(test_movzx_movsx),
+		cmocka_unit_test(test_addressing),
+		cmocka_unit_test(test_moffs),
+		cmocka_unit_test(test_operand_size_prefixes),
+		cmocka_unit_test(test_intercepted_lengths),
+		cmocka_unit_test(test_refusals),
+	};
+
+	return cmocka_run_group_tests_name("decoder", tests, NULL, NULL);
+}
