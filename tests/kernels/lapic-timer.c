@@ -54,11 +54,15 @@ static void one_shot(void)
 static void periodic(void)
 {
 	uint32_t n = ticks;
+	bool reloaded = false;
 
 	lapic_write(APIC_LVT_TIMER, APIC_TIMER_PERIODIC | VECTOR);
 	lapic_write(APIC_TIMER_ICR, 2000000);
 	report(irq_wait(&ticks, n + 3, 5000), "periodic: three interrupts in a row");
-	report(lapic_read(APIC_TIMER_CCR) != 0 || ticks > n + 3, "periodic: the count reloads");
+	/* KVM reads 0 for the instant between expiry and reload: sample. */
+	for (int i = 0; i < 10 && !reloaded; i++)
+		reloaded = lapic_read(APIC_TIMER_CCR) != 0;
+	report(reloaded, "periodic: the count reloads");
 	lapic_write(APIC_TIMER_ICR, 0);
 	/* A period that ended just before the write may still be pending
 	 * in IRR (irq_wait returns with interrupts off): let it in first. */
