@@ -9,7 +9,14 @@
  *
  * Locking: every entry point from the guest takes the device lock; the ops
  * run with it held. Devices with threads of their own (net's receiver) take
- * it too before touching queues.
+ * it too before touching queues. Lock order: device lock, then bus lock.
+ *
+ * Notifications: a guest write to a queue's notification address either
+ * exits to the BAR handler, which processes the queue on the vCPU thread,
+ * or, where the backend has ioeventfd, signals an eventfd in the kernel and
+ * the device's worker thread processes the queue; both paths call the same
+ * queue_notify op under the lock, and a queue falls back to the first when
+ * binding its eventfd fails.
  */
 #ifndef LIBVM_VIRTIO_INTERNAL_H
 #define LIBVM_VIRTIO_INTERNAL_H
@@ -83,6 +90,15 @@ struct libvm__virtio {
 	struct libvm__vq vq[LIBVM__VIRTIO_MAX_QUEUES];
 	const char *name;
 	struct libvm__vq_req req;   /* scratch for chain walking (lock held) */
+	/* ioeventfd (when the backend has it): one eventfd per queue, bound to
+	 * its notification address while the queue is enabled, and a worker
+	 * thread that processes the queues they signal. */
+	bool use_ioeventfd;
+	int qfd[LIBVM__VIRTIO_MAX_QUEUES];
+	bool qfd_bound[LIBVM__VIRTIO_MAX_QUEUES];
+	uint64_t qfd_addr[LIBVM__VIRTIO_MAX_QUEUES];
+	int stopfd;
+	pthread_t worker;
 };
 
 /*

@@ -5,11 +5,16 @@
  * (4.1.4.3), the ISR (4.1.4.5), notifications (4.1.4.4), device status and
  * feature negotiation (3.1.1), and interrupts: the MSI-X vector the driver
  * assigned, or INTx with the ISR when MSI-X is off (4.1.5.3, 4.1.5.4).
- * Queue notifications are processed synchronously on the notifying vCPU's
- * thread; interrupts go out through KVM_SIGNAL_MSI (or the IOAPIC line).
+ * Queue notifications are processed by the device's worker thread when the
+ * backend has ioeventfd (no exit to this process), else synchronously on the
+ * notifying vCPU's thread; interrupts go out through KVM_SIGNAL_MSI (or the
+ * IOAPIC line).
  */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "virtio_internal.h"
 
@@ -88,10 +93,40 @@ void libvm__virtio_broken(struct libvm__virtio *v, const char *why, int err)
 	interrupt(v, v->msix_config, 2); /* a configuration change (4.1.4.5) */
 }
 
+/* Detach queue @q's eventfd from its notification address (lock held). */
+static void unbind_eventfd(struct libvm__virtio *v, unsigned q)
+{
+	uint64_t cnt;
+
+	if (!v->qfd_bound[q])
+		return;
+	libvm_ioeventfd_remove(v->vm, LIBVM_SPACE_MMIO, v->qfd_addr[q], 2, v->qfd[q], 0, 0);
+	v->qfd_bound[q] = false;
+	if (read(v->qfd[q], &cnt, sizeof(cnt)) < 0) {
+		/* nothing pending */
+	}
+}
+
+/* Queue @q was enabled: let its notifications bypass this process. */
+static void bind_eventfd(struct libvm__virtio *v, unsigned q)
+{
+	uint64_t bar = libvm_pci_dev_bar_addr(v->pci, 0);
+
+	if (!v->use_ioeventfd || !bar)
+		return;
+	/* Drivers write the 16-bit queue index (4.1.4.4); any value counts. */
+	v->qfd_addr[q] = bar + LIBVM__VIRTIO_NOTIFY + LIBVM__VIRTIO_NOTIFY_MULT * q;
+	if (libvm_ioeventfd_add(v->vm, LIBVM_SPACE_MMIO, v->qfd_addr[q], 2, v->qfd[q], 0, 0) == 0)
+		v->qfd_bound[q] = true;
+	/* else: the write exits to the BAR handler, which works as well */
+}
+
 static void reset(struct libvm__virtio *v)
 {
-	for (unsigned q = 0; q < v->ops->num_queues; q++)
+	for (unsigned q = 0; q < v->ops->num_queues; q++) {
+		unbind_eventfd(v, q);
 		libvm__vq_reset(&v->vq[q]);
+	}
 	v->status = 0;
 	v->driver_features = 0;
 	v->dfselect = v->gfselect = 0;
@@ -140,7 +175,7 @@ static uint16_t valid_vector(const struct libvm__virtio *v, uint16_t vec)
 	return vec < v->msix_vectors ? vec : NO_VECTOR;
 }
 
-static void enable_queue(struct libvm__virtio *v, struct libvm__vq *vq)
+static void enable_queue(struct libvm__virtio *v, struct libvm__vq *vq, unsigned q)
 {
 	if (!vq->size || (vq->size & (vq->size - 1)) || vq->size > vq->max_size) {
 		libvm__virtio_broken(v, "queue size is not a power of two within the maximum",
@@ -155,6 +190,7 @@ static void enable_queue(struct libvm__virtio *v, struct libvm__vq *vq)
 	vq->event_idx = libvm__virtio_has(v, VIRTIO_F_EVENT_IDX);
 	vq->indirect = libvm__virtio_has(v, VIRTIO_F_INDIRECT_DESC);
 	vq->enabled = true;
+	bind_eventfd(v, q);
 }
 
 static void set_status(struct libvm__virtio *v, uint8_t s)
@@ -223,7 +259,7 @@ static void common_write(struct libvm__virtio *v, uint32_t off, uint64_t val, ui
 	case 0x1c:
 		/* Only 1 may be written; disabling is done by reset (4.1.4.3.2). */
 		if (len == 2 && vq && val == 1 && !vq->enabled)
-			enable_queue(v, vq);
+			enable_queue(v, vq, v->queue_select);
 		break;
 	case 0x20: case 0x24: case 0x28: case 0x2c: case 0x30: case 0x34:
 		if (len == 4 && vq && !vq->enabled) {
@@ -285,6 +321,68 @@ int libvm__virtio_bar_access(struct libvm__virtio *v, uint64_t off, void *data, 
 	return 0;
 }
 
+/* The worker: queues whose eventfd fired, processed as a notify would be. */
+static void *worker_main(void *arg)
+{
+	struct libvm__virtio *v = arg;
+	unsigned nq = v->ops->num_queues;
+
+	for (;;) {
+		struct pollfd p[1 + LIBVM__VIRTIO_MAX_QUEUES];
+
+		p[0] = (struct pollfd){ .fd = v->stopfd, .events = POLLIN };
+		for (unsigned q = 0; q < nq; q++)
+			p[1 + q] = (struct pollfd){ .fd = v->qfd[q], .events = POLLIN };
+		if (poll(p, 1 + nq, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents)
+			break;
+		for (unsigned q = 0; q < nq; q++) {
+			uint64_t cnt;
+
+			if (!(p[1 + q].revents & POLLIN) || read(v->qfd[q], &cnt, sizeof(cnt)) < 0)
+				continue;
+			pthread_mutex_lock(&v->lock);
+			if (v->vq[q].enabled && libvm__virtio_running(v))
+				v->ops->queue_notify(v, (uint16_t)q);
+			pthread_mutex_unlock(&v->lock);
+		}
+	}
+	return NULL;
+}
+
+static void close_eventfds(struct libvm__virtio *v)
+{
+	for (unsigned q = 0; q < LIBVM__VIRTIO_MAX_QUEUES; q++) {
+		if (v->qfd[q] >= 0)
+			close(v->qfd[q]);
+		v->qfd[q] = -1;
+	}
+	if (v->stopfd >= 0)
+		close(v->stopfd);
+	v->stopfd = -1;
+	v->use_ioeventfd = false;
+}
+
+/* ioeventfd where the backend has it; without, notifications exit as MMIO. */
+static void start_worker(struct libvm__virtio *v)
+{
+	if (libvm_has(v->vm, LIBVM_CAP_IOEVENTFD) != 1)
+		return;
+	v->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	for (unsigned q = 0; q < v->ops->num_queues; q++)
+		v->qfd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	v->use_ioeventfd = v->stopfd >= 0;
+	for (unsigned q = 0; q < v->ops->num_queues; q++)
+		if (v->qfd[q] < 0)
+			v->use_ioeventfd = false;
+	if (!v->use_ioeventfd || pthread_create(&v->worker, NULL, worker_main, v) != 0)
+		close_eventfds(v);
+}
+
 static int bar_fn(libvm_pci_dev *dev, uint32_t bar, uint64_t off, void *data, uint32_t len,
 		  bool is_write, void *opaque)
 {
@@ -324,6 +422,9 @@ int libvm__virtio_init(struct libvm__virtio *v, libvm_pci_bus *bus, uint8_t slot
 	v->msix_vectors = (uint16_t)(ops->num_queues + 1);
 	for (unsigned q = 0; q < ops->num_queues; q++)
 		v->vq[q].max_size = ops->queue_size;
+	for (unsigned q = 0; q < LIBVM__VIRTIO_MAX_QUEUES; q++)
+		v->qfd[q] = -1;
+	v->stopfd = -1;
 	pthread_mutex_init(&v->lock, NULL);
 
 	vendor_cap(caps[ncaps], 16, CAP_COMMON, LIBVM__VIRTIO_COMMON, LIBVM__VIRTIO_COMMON_LEN);
@@ -368,11 +469,25 @@ int libvm__virtio_init(struct libvm__virtio *v, libvm_pci_bus *bus, uint8_t slot
 	v->status = 1; /* so that reset() runs the device's reset too */
 	reset(v);
 	pthread_mutex_unlock(&v->lock);
+	start_worker(v);
 	return 0;
 }
 
 void libvm__virtio_fini(struct libvm__virtio *v)
 {
+	if (v->use_ioeventfd) {
+		uint64_t one = 1;
+
+		if (write(v->stopfd, &one, sizeof(one)) < 0) {
+			/* cannot fail: the counter is far from full */
+		}
+		pthread_join(v->worker, NULL);
+		pthread_mutex_lock(&v->lock);
+		for (unsigned q = 0; q < v->ops->num_queues; q++)
+			unbind_eventfd(v, q);
+		pthread_mutex_unlock(&v->lock);
+		close_eventfds(v);
+	}
 	libvm_pci_dev_remove(v->pci);
 	v->pci = NULL;
 	pthread_mutex_destroy(&v->lock);
