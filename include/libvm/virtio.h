@@ -20,10 +20,12 @@
  *   DEVICE_NEEDS_RESET and it stops processing until the driver resets it;
  *   a request whose buffers point outside guest RAM fails with an I/O
  *   error status. Nothing is ever read or written outside guest RAM.
- * - Requests are processed on the vCPU thread that notifies the queue
- *   (virtio-net's receive side also on a thread of its own); interrupts are
- *   MSI-X messages through the in-kernel irqchip, or INTx when the driver
- *   did not enable MSI-X.
+ * - Where the backend has ioeventfd, a queue's notifications signal an
+ *   eventfd in the kernel and a worker thread per device processes the
+ *   queue; otherwise (or when binding fails) the notifying vCPU thread does
+ *   it during the MMIO write. virtio-net also receives on a thread of its
+ *   own. Interrupts are MSI-X messages sent through the in-kernel irqchip
+ *   (KVM_SIGNAL_MSI), or INTx when the driver did not enable MSI-X.
  */
 #ifndef LIBVM_VIRTIO_H
 #define LIBVM_VIRTIO_H
