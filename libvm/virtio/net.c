@@ -173,10 +173,15 @@ static void *rx_main(void *arg)
 			if (!n->pending && !n->rx_blocked) {
 				ssize_t got = read(n->tap, n->rxbuf, sizeof(n->rxbuf));
 
-				if (got > 0)
+				/* num_buffers (the header's last field) is 1 without
+				 * mergeable buffers (5.1.6.4); the tap leaves it as is. */
+				if (got >= NET_HDR) {
+					n->rxbuf[NET_HDR - 2] = 1;
+					n->rxbuf[NET_HDR - 1] = 0;
 					n->pending = (size_t)got;
-				else if (got == 0 || (errno != EAGAIN && errno != EINTR))
+				} else if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
 					atomic_store(&n->stop, true); /* the tap went away */
+				} /* else: nothing there, or a runt without a header: dropped */
 			}
 			if (n->pending)
 				rx_deliver(n);

@@ -108,6 +108,8 @@ static void test_rx_waits_for_buffers(void **state)
 	assert_int_equal(vdev_init(&d, F_VERSION_1, 2, QS), 0);
 	for (size_t i = 0; i < sizeof(frame); i++)
 		frame[i] = (uint8_t)(0x80 + i);
+	frame[10] = 1; /* num_buffers: the device sets it to 1 (5.1.6.4) */
+	frame[11] = 0;
 	/* A frame arrives before the driver posted any buffer: it waits. */
 	assert_int_equal(send(peer, frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
 	nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
