@@ -5,7 +5,9 @@
  * transmitter-empty interrupts routed through the IOAPIC. Loopback output
  * does not reach the IRQ line on a PC (OUT2 is looped back), so the RX
  * interrupt is taken after leaving loopback with the byte still waiting.
- * Nothing is printed while the UART is in loopback or has IER.ETBEI set.
+ * Last, a line of output is sent byte by byte from the THRE handler. The
+ * kernel prints nothing else while the UART is in loopback or has
+ * IER.ETBEI set.
  */
 #include "kernel.h"
 
@@ -39,6 +41,11 @@
 static volatile uint32_t rx_irqs, thre_irqs, other_irqs;
 static volatile uint8_t rx_byte, rx_iir, thre_iir;
 
+/* Interrupt-driven output: the THRE handler sends the next byte. */
+static const char tx_line[] = "serial-irq: this line was sent by the THRE interrupt handler\n";
+static volatile uint32_t tx_pos, tx_done;
+static volatile bool tx_active;
+
 static void uart_irq(struct irq_frame *f)
 {
 	uint8_t iir = inb(COM1_PORT + UART_IIR);
@@ -51,6 +58,15 @@ static void uart_irq(struct irq_frame *f)
 		/* Reading IIR while it shows THRE acknowledged it. */
 		thre_iir = iir;
 		thre_irqs++;
+		if (tx_active) {
+			if (tx_line[tx_pos]) {
+				outb(COM1_PORT + UART_THR, (uint8_t)tx_line[tx_pos++]);
+			} else {
+				outb(COM1_PORT + UART_IER, 0);
+				tx_active = false;
+				tx_done = 1;
+			}
+		}
 	} else {
 		other_irqs++;
 	}
@@ -119,6 +135,16 @@ int main(int argc, char **argv)
 	outb(COM1_PORT + UART_IER, 0);
 	report(thre_ok, "THRE interrupt through IOAPIC pin %u (%u taken)", gsi, thre_irqs);
 	report(IIR_ID(thre_iir) == IIR_THRI, "IIR 0x%02x in the handler: transmitter empty", thre_iir);
+
+	/* A whole line sent from the handler, one THRE interrupt per byte. */
+	thre_irqs = 0;
+	tx_active = true;
+	outb(COM1_PORT + UART_IER, IER_THRE);
+	irq_wait(&tx_done, 1, 5000);
+	outb(COM1_PORT + UART_IER, 0);
+	report(tx_done && tx_pos == sizeof(tx_line) - 1,
+	       "interrupt-driven output: %u of %u bytes, %u THRE interrupts", tx_pos,
+	       (unsigned int)sizeof(tx_line) - 1, thre_irqs);
 	report(other_irqs == 0, "no interrupt with another cause (%u)", other_irqs);
 	ioapic_mask(gsi, true);
 	return 0;
