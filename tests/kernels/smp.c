@@ -3,7 +3,9 @@
  * and the real-mode trampoline, reaches 64-bit mode on the kernel's page
  * tables, reports from there, takes part in locked arithmetic on shared
  * memory and sends the boot CPU an IPI. The CPU count must also be
- * fw_cfg's (test kernels wait for exactly that many).
+ * fw_cfg's (test kernels wait for exactly that many), and the MP table,
+ * which older guests read instead of the MADT, must agree with the MADT
+ * on the CPUs, the IOAPIC and the pin of ISA IRQ 0.
  */
 #include "kernel.h"
 
@@ -41,6 +43,39 @@ static void ipi_handler(struct irq_frame *f)
 	lapic_eoi();
 }
 
+static bool in_madt(uint32_t apic_id)
+{
+	for (uint32_t i = 0; i < acpi.nr_cpus; i++)
+		if (acpi.apic_ids[i] == apic_id)
+			return true;
+	return false;
+}
+
+static void check_mptable(void)
+{
+	bool found = mptable_init(), listed = true;
+
+	if (!report(found, "MP floating pointer found at 0x%lx", mp.floating))
+		return;
+	if (!report(mp.config_ok, "MP configuration table at 0x%x with a valid checksum", mp.config))
+		return;
+	for (uint32_t i = 0; i < mp.nr_cpus; i++)
+		listed &= in_madt(mp.apic_ids[i]);
+	/* SeaBIOS lists one logical CPU per package when CPUID shows HTT,
+	 * so the MP table may name fewer CPUs than the MADT, never others. */
+	report(mp.nr_cpus >= 1 && listed, "MP table: %u processors, all of them in the MADT",
+	       mp.nr_cpus);
+	if (mp.nr_cpus != acpi.nr_cpus)
+		report_info("the MP table lists %u of the MADT's %u CPUs", mp.nr_cpus, acpi.nr_cpus);
+	report(mp.bsp_count == 1 && mp.bsp_id == lapic_id(), "MP table: the boot CPU (%u) is the one BP",
+	       mp.bsp_id);
+	report(mp.nr_ioapics >= 1 && mp.ioapic_addr == acpi.ioapic_addr,
+	       "MP table: IOAPIC at 0x%x as in the MADT", mp.ioapic_addr);
+	report(mp.irq0_pin == (int)isa_irq_to_gsi(0) - (int)acpi.ioapic_gsi_base,
+	       "MP table: ISA IRQ 0 on IOAPIC pin %d, as the MADT says (GSI %u)", mp.irq0_pin,
+	       isa_irq_to_gsi(0));
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int online, expected;
@@ -57,6 +92,7 @@ int main(int argc, char **argv)
 
 	lapic_init();
 	bsp_id = lapic_id();
+	check_mptable();
 	for (unsigned int i = 0; i < expected; i++)
 		set_handler((uint8_t)(IPI_VECTOR + i), ipi_handler);
 	ap_main = ap_work;

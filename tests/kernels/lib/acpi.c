@@ -155,7 +155,7 @@ static void parse_fadt(const struct sdt_header *fadt)
 
 /* A read from the BIOS data area. gcc takes a constant address below
  * 4 KiB for a NULL dereference; hiding the constant keeps it quiet. */
-static uint16_t low_read16(uintptr_t a)
+uint16_t low_read16(uintptr_t a)
 {
 	asm("" : "+r"(a));
 	return *(volatile uint16_t *)a;

@@ -211,6 +211,32 @@ void delay_us(uint64_t us);
  */
 bool irq_wait(volatile uint32_t *count, uint32_t n, unsigned int timeout_ms);
 
+/* A 16-bit read of low memory (BIOS data area) that gcc does not flag. */
+uint16_t low_read16(uintptr_t a);
+
+/* ------------------------------------------------------------------ */
+/* The MP table (Intel MultiProcessor Specification 1.4)              */
+/* ------------------------------------------------------------------ */
+
+struct mp_platform {
+	bool found;		/* a floating pointer with a valid checksum */
+	uint64_t floating;
+	uint32_t config;	/* configuration table address, 0 = none */
+	bool config_ok;		/* "PCMP" with a valid checksum */
+	uint32_t lapic_addr;
+	uint32_t nr_cpus;	/* enabled processor entries */
+	uint32_t apic_ids[MAX_CPUS];
+	uint32_t bsp_count;	/* entries with the BP flag */
+	uint32_t bsp_id;
+	uint32_t nr_ioapics;
+	uint8_t ioapic_id;
+	uint32_t ioapic_addr;
+	int irq0_pin;		/* IOAPIC pin of ISA IRQ 0, -1 when not listed */
+};
+
+extern struct mp_platform mp;
+bool mptable_init(void);
+
 /* ------------------------------------------------------------------ */
 /* fw_cfg                                                              */
 /* ------------------------------------------------------------------ */
