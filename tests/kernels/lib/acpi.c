@@ -197,12 +197,19 @@ uint64_t pmtimer_now(void)
 {
 	static uint32_t last;
 	static uint64_t total;
-	uint32_t now = pmtimer_read();
-	uint32_t mask = acpi.pm_tmr_32bit ? 0xffffffffu : 0xffffffu;
+	uint32_t now, mask = acpi.pm_tmr_32bit ? 0xffffffffu : 0xffffffu;
+	uint64_t flags = read_rflags(), v;
 
+	/* Interrupts off: a handler that reads the clock between our read
+	 * and the update would make our older value look a wrap ahead. */
+	irq_disable();
+	now = pmtimer_read();
 	total += (now - last) & mask;
 	last = now;
-	return total;
+	v = total;
+	if (flags & (1u << 9))
+		irq_enable();
+	return v;
 }
 
 uint64_t pmtimer_us_since(uint64_t start)
