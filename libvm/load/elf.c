@@ -199,6 +199,14 @@ int libvm__elf_parse(struct libvm__elf_info *info, const uint8_t *image, size_t 
 		err = libvm__fail(-EINVAL, "ELF has no PT_LOAD segment with contents");
 		goto fail;
 	}
+	/* A Linux vmlinux gives the physical address (ENTRY(phys_startup_64)),
+	 * in no segment's virtual range: take it as physical then. */
+	for (uint32_t i = 0; i < info->nsegs && !entry_found; i++) {
+		if (entry >= info->segs[i].gpa && entry - info->segs[i].gpa < info->segs[i].memsz) {
+			info->entry = entry;
+			entry_found = true;
+		}
+	}
 	if (!entry_found) {
 		err = libvm__fail(-EFAULT, "ELF entry point 0x%llx is not inside any PT_LOAD segment",
 				  (unsigned long long)entry);

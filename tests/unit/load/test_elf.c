@@ -81,6 +81,25 @@ static void test_elf64_long_mode(void **state)
 	tm_free(t);
 }
 
+/* Linux's vmlinux: virtual segments, but e_entry physical (phys_startup_64). */
+static void test_elf64_physical_entry(void **state)
+{
+	struct testmem *t = tm_new(RAM, 0);
+	struct elf_desc d;
+	libvm_boot b;
+
+	elf_default(&d, 2, 0);
+	d.entry = 0x100020;
+	elf_write(img, &d);
+	assert_int_equal(libvm__load_elf(&b, &t->gm, img, sizeof(img), NULL), 0);
+	assert_int_equal(b.entry, 0x100020);
+	/* Neither virtual nor physical: still refused. */
+	d.entry = 0x300000;
+	elf_write(img, &d);
+	assert_int_equal(libvm__load_elf(&b, &t->gm, img, sizeof(img), NULL), -EFAULT);
+	tm_free(t);
+}
+
 static void test_elf64_pvh_start_info(void **state)
 {
 	struct testmem *t = tm_new(RAM, 0);
@@ -418,6 +437,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_elf32_segments_and_entry),
 		cmocka_unit_test(test_elf64_long_mode),
+		cmocka_unit_test(test_elf64_physical_entry),
 		cmocka_unit_test(test_elf64_pvh_start_info),
 		cmocka_unit_test(test_elf32_pvh),
 		cmocka_unit_test(test_elf32_may_use_page_table_area),
