@@ -25,11 +25,18 @@ void spin_unlock(spinlock_t *l)
 
 static void line(const char *prefix, const char *fmt, va_list ap)
 {
+	uint64_t flags = read_rflags();
+
+	/* Interrupts off while holding the lock: a handler that reports
+	 * on this CPU would otherwise spin on it forever. */
+	irq_disable();
 	spin_lock(&console_lock);
 	puts(prefix);
 	vprintf(fmt, ap);
 	putchar('\n');
 	spin_unlock(&console_lock);
+	if (flags & (1u << 9))
+		irq_enable();
 }
 
 bool report(bool cond, const char *name, ...)
@@ -87,16 +94,21 @@ static int summary(int code)
 
 int report_summary(void)
 {
+	uint64_t flags = read_rflags();
 	int code;
 
+	irq_disable();
 	spin_lock(&console_lock);
 	code = summary(0);
 	spin_unlock(&console_lock);
+	if (flags & (1u << 9))
+		irq_enable();
 	return code;
 }
 
 void exit(int code)
 {
+	irq_disable();
 	spin_lock(&console_lock);
 	code = summary(code);
 	/* isa-debug-exit: the VM ends with status (code << 1) | 1. */
