@@ -273,6 +273,63 @@ static void test_rings_outside_ram(void **state)
 	gmem_free(g);
 }
 
+/* Random rings and descriptor tables: only clean outcomes, never a host fault. */
+static void test_random_rings(void **state)
+{
+	struct gmem *g = gmem_new();
+	struct libvm__vmem m = gmem_accessor(g);
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	static uint8_t buf[0x10000];
+	int popped = 0;
+
+	(void)state;
+	for (int round = 0; round < 5000; round++) {
+		struct libvm__vq vq = vq_new(round & 1, round & 2);
+		int r;
+
+		/* xorshift: random tables, rings and indices, some addresses in RAM. */
+		for (unsigned i = 0; i < 16 * QS + 4 + 2 * QS; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			if (i < 16 * QS)
+				g->buf[G_DESC + i] = (uint8_t)x;
+			else
+				g->buf[G_AVAIL + i - 16 * QS] = (uint8_t)x;
+		}
+		for (unsigned d = 0; d < QS; d++) {
+			uint8_t *e = g->buf + G_DESC + 16 * d;
+
+			if (x & (1u << d)) /* an address inside RAM now and then */
+				memset(e + 3, 0, 5);
+			if (x & (0x100u << d)) { /* short lengths, in-range next */
+				e[9] = e[10] = e[11] = 0;
+				e[14] %= QS + 1;
+				e[15] = 0;
+			}
+			g_put16(g, G_AVAIL + 4 + 2 * d, (uint16_t)(g_get16(g, G_AVAIL + 4 + 2 * d) % (QS + 1)));
+		}
+		if (round % 4) /* a sane number of entries most of the time */
+			g_put16(g, G_AVAIL + 2, (uint16_t)(x % (QS + 2)));
+		for (int k = 0; k < 2 * QS && (r = libvm__vq_pop(&vq, &m, &req)) != 0; k++) {
+			if (r < 0) {
+				assert_true(r == -EIO || r == -ELOOP || r == -EFAULT);
+				break;
+			}
+			assert_true(req.head < QS);
+			assert_true(req.n_out + req.n_in <= QS);
+			libvm__vq_read(&m, &req, 0, buf,
+				       req.out_bytes < sizeof(buf) ? req.out_bytes : sizeof(buf));
+			libvm__vq_write(&m, &req, 0, buf,
+					req.in_bytes < sizeof(buf) ? req.in_bytes : sizeof(buf));
+			assert_int_equal(libvm__vq_push(&vq, &m, req.head, 0), 0);
+			popped++;
+		}
+	}
+	assert_true(popped > 100); /* the generator does make valid chains */
+	gmem_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_indirect),
 		cmocka_unit_test(test_hostile_chains),
 		cmocka_unit_test(test_rings_outside_ram),
+		cmocka_unit_test(test_random_rings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
