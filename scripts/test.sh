@@ -10,7 +10,14 @@ scripts/install-deps.sh
 echo "== build (werror) =="
 [ -f build-ci/build.ninja ] || meson setup build-ci -Dwerror=true
 ninja -C build-ci
-meson test -C build-ci --print-errorlogs
+# host-kvm-level-eoi: one kernel check that the nested KVM of our build
+# machines fails (and mainline kvm-amd passes); docs/test-kernels.md says
+# why. LIBVM_TEST_ALL=1 runs it anyway.
+skip_host_bugs="--no-suite host-kvm-level-eoi"
+[ "${LIBVM_TEST_ALL:-0}" = 1 ] && skip_host_bugs=""
+[ -n "$skip_host_bugs" ] && echo "note: not running suite host-kvm-level-eoi here (kernel-ioapic-eoi; see docs/test-kernels.md)"
+# shellcheck disable=SC2086
+meson test -C build-ci --print-errorlogs $skip_host_bugs
 
 echo "== build under ASan + UBSan =="
 [ -f build-san/build.ninja ] || meson setup build-san -Dwerror=true \
@@ -20,5 +27,5 @@ ninja -C build-san
 # the install test, nor into python, so those suites run in the plain build only.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	meson test -C build-san --print-errorlogs --no-suite install --no-suite binding
+	meson test -C build-san --print-errorlogs --no-suite install --no-suite binding $skip_host_bugs
 echo "== all tests passed =="
