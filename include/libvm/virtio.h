@@ -24,8 +24,9 @@
  *   eventfd in the kernel and a worker thread per device processes the
  *   queue; otherwise (or when binding fails) the notifying vCPU thread does
  *   it during the MMIO write. virtio-net also receives on a thread of its
- *   own. Interrupts are MSI-X messages sent through the in-kernel irqchip
- *   (KVM_SIGNAL_MSI), or INTx when the driver did not enable MSI-X.
+ *   own, and virtio-console reads its input on one. Interrupts are MSI-X
+ *   messages sent through the in-kernel irqchip (KVM_SIGNAL_MSI), or INTx
+ *   when the driver did not enable MSI-X.
  */
 #ifndef LIBVM_VIRTIO_H
 #define LIBVM_VIRTIO_H
@@ -152,6 +153,44 @@ LIBVM_EXPORT int libvm_virtio_net_attach(libvm_virtio_net **out, libvm_pci_bus *
 
 /** libvm_virtio_net_detach() - stop its thread, close the tap, free it. */
 LIBVM_EXPORT void libvm_virtio_net_detach(libvm_virtio_net *net);
+
+/* ------------------------------------------------------------------ */
+/* virtio-console (one port, file descriptors)                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct libvm_virtio_console libvm_virtio_console;
+
+/**
+ * struct libvm_virtio_console_options - a console (virtio 1.x, 5.3), one
+ * port, no optional features (Linux calls it hvc0).
+ * @size:      sizeof(struct libvm_virtio_console_options); set by the INIT macro.
+ * @input_fd:  what the guest reads, or -1 for nothing. Not owned (never
+ *             closed); read by a thread of the device whenever the driver
+ *             has receive buffers; end of file stops the reading.
+ * @output_fd: where the guest's output goes, or -1 to discard it. Not owned.
+ * @slot:      PCI slot 1 .. 31, or 0 for the first free one.
+ */
+typedef struct libvm_virtio_console_options {
+	size_t size;
+	int32_t input_fd;
+	int32_t output_fd;
+	uint8_t slot;
+	uint8_t reserved0[7];
+} libvm_virtio_console_options;
+
+#define LIBVM_VIRTIO_CONSOLE_OPTIONS_INIT \
+	{ .size = sizeof(libvm_virtio_console_options), .input_fd = -1, .output_fd = -1 }
+
+/**
+ * libvm_virtio_console_attach() - add a virtio-console.
+ * Returns: see the common rules; -EBADF for a descriptor that is not open;
+ * -EAGAIN when the input thread cannot start.
+ */
+LIBVM_EXPORT int libvm_virtio_console_attach(libvm_virtio_console **out, libvm_pci_bus *bus,
+					     const libvm_virtio_console_options *opts);
+
+/** libvm_virtio_console_detach() - stop its thread and free it (the fds stay open). */
+LIBVM_EXPORT void libvm_virtio_console_detach(libvm_virtio_console *console);
 
 #ifdef __cplusplus
 }

@@ -186,6 +186,15 @@ static inline void vdev_plug(struct vdev *d, struct libvm__virtio *v)
 	d->bar0 = libvm_pci_dev_bar_addr(v->pci, 0);
 }
 
+/* Vendor and device ID of the device, through configuration mechanism #1. */
+static inline uint32_t cfg_rd_id(struct vdev *d)
+{
+	uint32_t slot = (uint32_t)libvm_pci_dev_slot(d->v->pci);
+
+	devtest_out(d->vcpu, 0xcf8, 0x80000000u | slot << 11, 4);
+	return devtest_in(d->vcpu, 0xcfc, 4);
+}
+
 static inline void vdev_free(struct vdev *d)
 {
 	free(d->vcpu);
