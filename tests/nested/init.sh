@@ -10,7 +10,7 @@
 
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
-export KMODBENCH_DEBUG
+export KMODBENCH_DEBUG HOSTILE_VERBOSE
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
@@ -45,6 +45,7 @@ check load-kvm sh -c "insmod $M/irqbypass.ko && insmod $M/kvm.ko && insmod $M/kv
 if [ -c /dev/kvm ]; then
 	run_suite vmmtest-kvm /bin/vmmtest /dev/kvm
 	[ -x /bin/guest-suite.sh ] && run_suite guests-kvm /bin/guest-suite.sh /dev/kvm kvm
+	[ -n "$HOSTILE_KVM" ] && run_suite hostile-kvm /bin/hostile /dev/kvm $HOSTILE_KVM
 fi
 
 # Our module must refuse while kvm-amd owns SVM (a VM is open).
@@ -72,7 +73,7 @@ check load-vmm sh -c "insmod $M/vmm.ko && insmod $M/vmm-amd.ko $VMM_AMD_ARGS"
 if [ -c /dev/vmm ]; then
 	run_suite vmmtest-vmm /bin/vmmtest /dev/vmm $VMMTEST_FILTER
 	[ -x /bin/guest-suite.sh ] && run_suite guests-vmm /bin/guest-suite.sh /dev/vmm vmm
-	[ -x /bin/hostile ] && run_suite hostile /bin/hostile /dev/vmm
+	[ -x /bin/hostile ] && run_suite hostile /bin/hostile ${HOSTILE_DEV:-/dev/vmm}
 fi
 check unload-vmm sh -c "rmmod vmm_amd && rmmod vmm"
 fi

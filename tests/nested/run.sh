@@ -138,6 +138,8 @@ chmod +x $R/init
 	echo "VMM_AMD_ARGS='${VMM_AMD_ARGS:-}'"
 	echo "VMMTEST_FILTER=${VMMTEST_FILTER:-}"
 	echo "KMODBENCH_DEBUG=${KMODBENCH_DEBUG:-}"
+	echo "HOSTILE_VERBOSE=${HOSTILE_VERBOSE:-}"
+	echo "HOSTILE_KVM=${HOSTILE_KVM:-}"
 	echo "BENCH_SIDES='${BENCH_SIDES:-vmm kvm}'"
 } > $R/etc/nested.conf
 (cd $R && find . | cpio -o -H newc --quiet | gzip -1) > initramfs.gz
@@ -205,5 +207,5 @@ fi
 boot=$(sed -n 's/.*NESTED-BOOTED //p' serial.txt)
 diag "boot to init: ${boot:-?} s; total $((end - start)) s"
 echo "1..$n"
-echo "$((n - fail)) passed, $fail failed"
+echo "# $((n - fail)) passed, $fail failed"
 [ $fail = 0 ]
