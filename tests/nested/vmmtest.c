@@ -55,6 +55,12 @@ GUEST(g_lm_ro, ".code64",
       "mov $0x200000, %rbx\n mov (%rbx), %eax\n out %eax, $0x40\n"
       "movl $0x5a5a5a5a, (%rbx)\n mov (%rbx), %eax\n out %eax, $0x41\n"
       "hlt\n");
+/* IVT[0x20] -> handler at 0x1100: out 0x21; iret.  Main: sti; hlt loop,
+ * then cli; out 0x22; sti; nop; nop; out 0x23; hlt. */
+GUEST(g_rm_irq, ".code16",
+      "movw $0x1100, (0x80)\n movw $0, (0x82)\n sti\n hlt\n"
+      "cli\n out %al, $0x22\n sti\n nop\n nop\n out %al, $0x23\n hlt\n"
+      ".skip 0x100 - (. - g_rm_irq), 0x90\n mov $0x55, %al\n out %al, $0x21\n iret\n");
 GUEST(g_pm_io, ".code32",
       "mov $0x12345678, %eax\n out %eax, $0x50\n hlt\n");
 
@@ -665,6 +671,45 @@ out:
 	vm_destroy(&vm);
 }
 
+static void t_interrupt(void)
+{
+	struct kvm_interrupt irq = { .irq = 0x20 };
+	struct vm vm;
+	int r = vm_create(&vm, 1 << 20);
+
+	CHECK("interrupt", !r, "create");
+	CHECK("interrupt", !setup_real(&vm, g_rm_irq, g_rm_irq_end - g_rm_irq),
+	      "setup");
+	r = run(&vm);
+	CHECK("interrupt", !r && vm.run->exit_reason == KVM_EXIT_HLT,
+	      "hlt: run %d exit %u", r, vm.run->exit_reason);
+	CHECK("interrupt", vm.run->if_flag &&
+	      vm.run->ready_for_interrupt_injection, "not ready after sti");
+	CHECK("interrupt", !ioctl(vm.vcpu, KVM_INTERRUPT, &irq),
+	      "KVM_INTERRUPT: %s", strerror(errno));
+	CHECK("interrupt", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x21, 1),
+	      "handler did not run");
+	CHECK("interrupt", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x22, 1),
+	      "no return from the handler");
+	CHECK("interrupt", !vm.run->if_flag &&
+	      !vm.run->ready_for_interrupt_injection, "ready with IF=0");
+	vm.run->request_interrupt_window = 1;
+	r = run(&vm);
+	CHECK("interrupt", !r && vm.run->exit_reason == KVM_EXIT_IRQ_WINDOW_OPEN,
+	      "window: run %d exit %u", r, vm.run->exit_reason);
+	CHECK("interrupt", vm.run->ready_for_interrupt_injection,
+	      "window open but not ready");
+	vm.run->request_interrupt_window = 0;
+	CHECK("interrupt", !ioctl(vm.vcpu, KVM_INTERRUPT, &irq), "inject 2");
+	CHECK("interrupt", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x21, 1),
+	      "handler did not run in the window");
+	CHECK("interrupt", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x23, 1),
+	      "no return to the main code");
+	result("interrupt", NULL);
+out:
+	vm_destroy(&vm);
+}
+
 struct test {
 	const char *name;
 	void (*fn)(void);
@@ -684,6 +729,7 @@ static const struct test tests[] = {
 	{ "signal", t_signal },
 	{ "regs", t_regs },
 	{ "slots", t_slots },
+	{ "interrupt", t_interrupt },
 };
 
 int main(int argc, char **argv)
