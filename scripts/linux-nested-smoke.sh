@@ -4,8 +4,9 @@
 # /dev/kvm cannot run Linux guests: DESIGN.md 4) and check the Linux
 # platform end to end: bzImage with an initrd and 2 vCPUs, PCI through the
 # DSDT, virtio-blk (read, write), virtio-rng, virtio-net over a tap (ping),
-# ACPI power off (status 0), reboot (status 2) from a read-only disk, and
-# the uncompressed vmlinux through its PVH note.
+# ACPI power off (status 0), reboot (status 2) from a read-only disk, the
+# uncompressed vmlinux through its PVH note, and INTx through the _PRT and
+# the IOAPIC instead of MSI-X (pci=nomsi).
 #
 # A manual smoke test and a recipe for the nested Linux boot test, not part
 # of `meson test`. Needs qemu-system-x86, linux-image-cloud-amd64,
@@ -56,6 +57,7 @@ if [ -e /sys/class/net/eth0 ]; then
 	ip link set eth0 up; ip addr add 10.0.0.2/24 dev eth0
 	ping -c 3 -W 3 10.0.0.1 >/dev/null && echo "INNER-PING-OK"
 fi
+grep -E "virtio" /proc/interrupts | sed 's/^ */IRQS /' | head -4
 grep -q ro_disk /proc/cmdline || { printf 'WRITTEN-BY-GUEST' | dd of=/dev/vda bs=512 seek=1 conv=sync 2>/dev/null; sync; }
 echo INNER-DONE
 if grep -q doreboot /proc/cmdline; then reboot -f; else poweroff -f; fi
@@ -89,7 +91,7 @@ run() {	# run NAME vmrun-args...: the guest's log and vmrun's status
 	name=$1; shift
 	/bin/vmrun -m 256M --initrd /guest/inner.cpio.gz --timeout 240 "$@" </dev/null >/tmp/$name.log 2>&1
 	echo "STATUS $name $?"
-	sed "s/^/$name: /" /tmp/$name.log | grep -E "INNER|PCI|DISK|RNG|vmrun:"
+	sed "s/^/$name: /" /tmp/$name.log | grep -E "INNER|PCI|DISK|RNG|IRQS|vmrun:"
 }
 (for i in $(seq 1 300); do [ -e /sys/class/net/tap0 ] && break; sleep 0.1; done
  ip link set tap0 up; ip addr add 10.0.0.1/24 dev tap0) &
@@ -97,6 +99,7 @@ run bzimage --smp 2 --kernel /guest/vmlinuz --disk /tmp/disk.img --rng --net tap
 echo "WRITTEN: $(dd if=/tmp/disk.img bs=512 skip=1 count=1 2>/dev/null | head -c 16)"
 run reboot --kernel /guest/vmlinuz --disk /tmp/disk.img,ro --append "console=ttyS0 panic=-1 ro_disk doreboot"
 run pvh --smp 2 --kernel /guest/vmlinux --disk /tmp/disk.img,ro --rng --append "console=ttyS0 panic=-1 ro_disk"
+run intx --kernel /guest/vmlinuz --disk /tmp/disk.img,ro --rng --append "console=ttyS0 panic=-1 ro_disk pci=nomsi"
 echo OUTER-DONE
 poweroff -f
 EOF
@@ -122,4 +125,7 @@ expect "^STATUS reboot 2$"
 expect "^STATUS pvh 0$"
 expect "^pvh: INNER-BOOTED cpus=2"
 expect "^pvh: DISK: LIBVMDISK-HELLO"
+expect "^intx: IRQS .*IO-APIC.*fasteoi.*virtio"
+expect "^intx: DISK: LIBVMDISK-HELLO"
+expect "^intx: RNG: virtio_rng"
 exit $fail
