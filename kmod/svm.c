@@ -492,6 +492,87 @@ static const u32 svm_msr_list[] = {
 	MSR_IA32_MISC_ENABLE, VMM_MSR_MTRR_DEF_TYPE,
 };
 
+/*
+ * The host's CPUID, less what the guest cannot use here: no APIC or
+ * x2APIC (no in-kernel irqchip), no SVM/VMX, no MONITOR/MWAIT, no XSAVE
+ * or AVX (XCR0 is x87|SSE in the guest), no machine-check, thermal,
+ * performance-monitoring or speculation-control interfaces (their MSRs
+ * are not in the supported subset), no RDTSCP (TSC_AUX is not switched).
+ */
+static void svm_cpuid_entry(struct kvm_cpuid_entry2 *e, u32 fn, u32 idx)
+{
+	memset(e, 0, sizeof(*e));
+	e->function = fn;
+	e->index = idx;
+	cpuid_count(fn, idx, &e->eax, &e->ebx, &e->ecx, &e->edx);
+
+	switch (fn) {
+	case 1:
+		e->ecx &= ~(BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) |
+			    BIT(8) | BIT(15) | BIT(18) | BIT(21) | BIT(24) |
+			    BIT(26) | BIT(27) | BIT(28));
+		e->ecx |= BIT(31);		/* hypervisor present */
+		e->edx &= ~(BIT(7) | BIT(9) | BIT(14) | BIT(21) | BIT(22) |
+			    BIT(29) | BIT(31));
+		break;
+	case 7:
+		e->flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+		if (idx) {
+			memset(&e->eax, 0, 4 * sizeof(e->eax));
+			break;
+		}
+		e->eax = 0;
+		/* FSGSBASE BMI1 SMEP BMI2 ERMS ADX SMAP CLFLUSHOPT CLWB SHA */
+		e->ebx &= BIT(0) | BIT(3) | BIT(7) | BIT(8) | BIT(9) |
+			  BIT(19) | BIT(20) | BIT(23) | BIT(24) | BIT(29);
+		e->ecx &= BIT(2);		/* UMIP */
+		e->edx = 0;
+		break;
+	case 0x80000001:
+		/* LAHF, LZCNT, SSE4A, misaligned SSE, PREFETCHW */
+		e->ecx &= BIT(0) | BIT(5) | BIT(6) | BIT(7) | BIT(8);
+		e->edx &= ~(BIT(27) | BIT(30) | BIT(31));
+		break;
+	case 0x80000007:
+		e->eax = 0;
+		e->ebx = 0;
+		e->ecx = 0;
+		e->edx &= BIT(8);		/* invariant TSC */
+		break;
+	case 0x80000008:
+		e->ebx = 0;
+		e->ecx = 0;
+		break;
+	case 0x80000000:
+		e->eax = min_t(u32, e->eax, 0x80000008);
+		break;
+	case 0:
+		e->eax = min_t(u32, e->eax, 7);
+		break;
+	}
+}
+
+static int svm_get_supported_cpuid(struct kvm_cpuid_entry2 *e, int max)
+{
+	static const u32 leaves[] = {
+		0, 1, 2, 7, 0x80000000, 0x80000001, 0x80000002, 0x80000003,
+		0x80000004, 0x80000005, 0x80000006, 0x80000007, 0x80000008,
+	};
+	u32 max_basic = cpuid_eax(0), max_ext = cpuid_eax(0x80000000);
+	int i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(leaves); i++) {
+		u32 fn = leaves[i];
+
+		if (fn < 0x80000000 ? fn > max_basic : fn > max_ext)
+			continue;
+		if (n >= max)
+			return -E2BIG;
+		svm_cpuid_entry(&e[n++], fn, 0);
+	}
+	return n;
+}
+
 static int svm_vm_init(struct vmm_vm *vm)
 {
 	struct svm_vm *svm_vm;
@@ -537,6 +618,7 @@ static const struct vmm_arch_ops svm_ops = {
 	.set_msr = svm_set_msr,
 	.msr_list = svm_msr_list,
 	.nr_msrs = ARRAY_SIZE(svm_msr_list),
+	.get_supported_cpuid = svm_get_supported_cpuid,
 };
 
 static void svm_check_layout(void)

@@ -123,6 +123,8 @@ struct vmm_arch_ops {
 	int (*set_msr)(struct vmm_vcpu *vcpu, u32 index, u64 data);
 	const u32 *msr_list;
 	unsigned int nr_msrs;
+	/* KVM_GET_SUPPORTED_CPUID: fill up to @max entries, return count. */
+	int (*get_supported_cpuid)(struct kvm_cpuid_entry2 *e, int max);
 };
 
 int vmm_register_backend(const struct vmm_arch_ops *ops);

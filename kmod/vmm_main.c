@@ -234,6 +234,41 @@ out:
 	return ret;
 }
 
+static long vmm_get_supported_cpuid(void __user *argp)
+{
+	struct kvm_cpuid2 __user *ucpuid = argp;
+	const struct vmm_arch_ops *ops;
+	struct kvm_cpuid_entry2 *e;
+	struct kvm_cpuid2 cpuid;
+	long ret;
+	int n;
+
+	if (copy_from_user(&cpuid, ucpuid, sizeof(cpuid)))
+		return -EFAULT;
+	e = kcalloc(VMM_MAX_CPUID_ENTRIES, sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+	mutex_lock(&vmm_backend_lock);
+	ops = vmm_backend;
+	n = ops ? ops->get_supported_cpuid(e, VMM_MAX_CPUID_ENTRIES) : -ENODEV;
+	mutex_unlock(&vmm_backend_lock);
+	ret = n;
+	if (n < 0)
+		goto out;
+	ret = -E2BIG;
+	if (cpuid.nent < n)
+		goto out;
+	cpuid.nent = n;
+	ret = -EFAULT;
+	if (copy_to_user(ucpuid, &cpuid, sizeof(cpuid)) ||
+	    copy_to_user(ucpuid->entries, e, n * sizeof(*e)))
+		goto out;
+	ret = 0;
+out:
+	kfree(e);
+	return ret;
+}
+
 static long vmm_dev_ioctl(struct file *filp, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -248,6 +283,8 @@ static long vmm_dev_ioctl(struct file *filp, unsigned int cmd,
 		return arg ? -EINVAL : VMM_VCPU_MMAP_PAGES * PAGE_SIZE;
 	case KVM_GET_MSR_INDEX_LIST:
 		return vmm_get_msr_index_list((void __user *)arg);
+	case KVM_GET_SUPPORTED_CPUID:
+		return vmm_get_supported_cpuid((void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

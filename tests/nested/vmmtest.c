@@ -296,6 +296,21 @@ static void t_api(void)
 	CHECK("api", ioctl(fd, KVM_CREATE_VM, 77) < 0 && errno == EINVAL,
 	      "bad VM type accepted");
 	CHECK("api", ioctl(fd, _IO(KVMIO, 0xfe), 0) < 0, "unknown ioctl ok");
+	{
+		struct {
+			struct kvm_cpuid2 c;
+			struct kvm_cpuid_entry2 e[100];
+		} cpuid = { .c.nent = 100 };
+		unsigned int i, lm = 0;
+
+		CHECK("api", !ioctl(fd, KVM_GET_SUPPORTED_CPUID, &cpuid),
+		      "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		for (i = 0; i < cpuid.c.nent; i++)
+			if (cpuid.e[i].function == 0x80000001)
+				lm = cpuid.e[i].edx >> 29 & 1;
+		CHECK("api", cpuid.c.nent > 2 && lm,
+		      "supported cpuid: %u entries, LM %u", cpuid.c.nent, lm);
+	}
 	vm = ioctl(fd, KVM_CREATE_VM, 0);
 	CHECK("api", vm >= 0, "create vm: %s", strerror(errno));
 	CHECK("api", ioctl(vm, KVM_CREATE_VCPU, 0) >= 0, "vcpu 0");
