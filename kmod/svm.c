@@ -331,11 +331,12 @@ static void svm_set_regs(struct vmm_vcpu *vcpu, const struct kvm_regs *r)
 	g[SVM_R13] = r->r13;
 	g[SVM_R14] = r->r14;
 	g[SVM_R15] = r->r15;
+	/* A new RIP abandons a half-done I/O instruction (as KVM does). */
+	if (s->rip != r->rip)
+		vcpu->pending = VMM_PENDING_NONE;
 	s->rip = r->rip;
 	/* Bit 1 is fixed; VM86 mode is not supported. */
 	s->rflags = (r->rflags | X86_EFLAGS_FIXED) & ~X86_EFLAGS_VM;
-	/* New registers override a half-done I/O instruction. */
-	vcpu->pending = VMM_PENDING_NONE;
 }
 
 static void svm_get_sregs(struct vmm_vcpu *vcpu, struct kvm_sregs *sr)

@@ -905,7 +905,10 @@ int svm_vcpu_run(struct vmm_vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	int ret = 0, idx, cpu;
 
+	/* INS completion writes guest memory: slots must stay put. */
+	idx = srcu_read_lock(&vm->srcu);
 	svm_complete_pending(vcpu);
+	srcu_read_unlock(&vm->srcu, idx);
 	if (READ_ONCE(run->immediate_exit)) {
 		run->exit_reason = KVM_EXIT_INTR;
 		ret = -EINTR;

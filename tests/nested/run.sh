@@ -91,6 +91,9 @@ CC=gcc
 command -v "$want" >/dev/null && CC=$want
 diag "kernel $KVER, headers $KDIR, compiler $CC"
 
+case $BUILD in
+/ | "" | "$SRC" | "$SRC/") echo "refusing to use $BUILD as the work directory" >&2; exit 2 ;;
+esac
 rm -rf "$BUILD"
 mkdir -p "$BUILD/kmod" "$BUILD/root"
 cd "$BUILD" || exit 1
