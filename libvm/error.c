@@ -33,6 +33,11 @@ void libvm__log(const libvm_vm *vm, int level, const char *fmt, ...)
 	vm->log(level, buf, vm->log_opaque);
 }
 
+void libvm__clear_error(void)
+{
+	error_message[0] = '\0';
+}
+
 LIBVM_EXPORT const char *libvm_error_message(void)
 {
 	return error_message;

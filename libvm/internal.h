@@ -115,6 +115,7 @@ struct libvm_vcpu {
 };
 
 /* error.c */
+void libvm__clear_error(void);
 int libvm__fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void libvm__log(const libvm_vm *vm, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -126,6 +126,9 @@ int libvm__iobus_dispatch(libvm_vm *vm, enum libvm_space space, libvm_vcpu *vcpu
 	d = e->item;
 	if (!is_write)
 		memset(data, 0xff, len);
+	/* A fresh message, so that one the handler sets on failure is told
+	 * apart from a stale one (run.c keeps it). */
+	libvm__clear_error();
 	in_handler++;
 	r = d->fn(vcpu, addr, data, len, is_write, d->opaque);
 	in_handler--;

@@ -13,6 +13,7 @@
  * the run, whatever the application's mask.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -93,6 +94,22 @@ static void pend_read(libvm_vcpu *vcpu, void *data, uint32_t len)
 	vcpu->read_len = len;
 }
 
+/*
+ * What a failed handler said: its own libvm_error_message() when it set
+ * one (dispatch clears the message before calling it), else the errno
+ * text. Copied, since the caller formats it into that same buffer.
+ */
+static const char *handler_message(int err)
+{
+	static _Thread_local char copy[200];
+
+	if (libvm_error_message()[0])
+		snprintf(copy, sizeof(copy), "%s", libvm_error_message());
+	else
+		snprintf(copy, sizeof(copy), "%s", strerror(-err));
+	return copy;
+}
+
 /* 1: handled, keep running; 0: return to the caller; <0: handler error. */
 static int handle_pio(libvm_vcpu *vcpu, libvm_exit *exit)
 {
@@ -111,7 +128,7 @@ static int handle_pio(libvm_vcpu *vcpu, libvm_exit *exit)
 			     data + i * size, size, run->io.count, is_write);
 		if (r < 0)
 			return libvm__fail(r, "handler for port 0x%x failed: %s", run->io.port,
-					   strerror(-r));
+					   handler_message(r));
 		/* No device: reads of unclaimed ports see all-ones, like a bus
 		 * with nothing on it, unless the caller completes them. */
 		if (!is_write)
@@ -134,7 +151,7 @@ static int handle_mmio(libvm_vcpu *vcpu, libvm_exit *exit)
 		     run->mmio.data, len, 1, run->mmio.is_write);
 	if (r < 0)
 		return libvm__fail(r, "handler for MMIO 0x%llx failed: %s",
-				   (unsigned long long)run->mmio.phys_addr, strerror(-r));
+				   (unsigned long long)run->mmio.phys_addr, handler_message(r));
 	if (!run->mmio.is_write)
 		pend_read(vcpu, run->mmio.data, len);
 	return 0;

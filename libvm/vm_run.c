@@ -6,6 +6,7 @@
  * run starts clean.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ struct vm_run {
 	int err;
 	uint32_t vcpu_id;
 	libvm_exit exit;
+	char message[256]; /* the failing thread's libvm_error_message() */
 };
 
 struct vcpu_thread {
@@ -38,6 +40,9 @@ static void finish(struct vm_run *r, libvm_vcpu *vcpu, int err, const libvm_exit
 	if (!r->done) {
 		r->done = true;
 		r->err = err;
+		/* The detail lives in this thread's message; carry it over. */
+		snprintf(r->message, sizeof(r->message), "%s",
+			 err ? libvm_error_message() : "");
 		r->vcpu_id = vcpu->id;
 		r->exit = *exit;
 	}
@@ -86,8 +91,11 @@ LIBVM_EXPORT int libvm_vm_stop(libvm_vm *vm)
 {
 	if (!vm)
 		return libvm__fail(-EINVAL, "libvm_vm_stop: vm is NULL");
-	atomic_store(&vm->stop_requested, true);
+	/* All under vcpu_lock, as libvm_vm_run()'s clean-up is: a run that
+	 * ends half-way through this loop must not clear the flags set so far
+	 * and leave the later ones pending for the next run. */
 	pthread_mutex_lock(&vm->vcpu_lock);
+	atomic_store(&vm->stop_requested, true);
 	for (uint32_t i = 0; i < vm->max_vcpus; i++)
 		if (vm->vcpus[i])
 			libvm_vcpu_stop(vm->vcpus[i]);
@@ -127,12 +135,15 @@ LIBVM_EXPORT int libvm_vm_run(libvm_vm *vm, const libvm_vm_run_options *opts, li
 		err = libvm__fail(-ENOENT, "libvm_vm_run: the VM has no vCPU");
 		goto out;
 	}
+	pthread_mutex_lock(&vm->vcpu_lock);
 	if (atomic_exchange(&vm->stop_requested, false)) {
 		for (uint32_t i = 0; i < r.nr; i++)
 			libvm__vcpu_clear_stop(r.vcpus[i]);
+		pthread_mutex_unlock(&vm->vcpu_lock);
 		exit->reason = LIBVM_EXIT_STOPPED;
 		goto out;
 	}
+	pthread_mutex_unlock(&vm->vcpu_lock);
 
 	pthread_mutex_init(&r.lock, NULL);
 	for (uint32_t i = 0; i < r.nr; i++) {
@@ -151,11 +162,15 @@ LIBVM_EXPORT int libvm_vm_run(libvm_vm *vm, const libvm_vm_run_options *opts, li
 	for (uint32_t i = 0; i < r.nr; i++)
 		if (threads[i].started)
 			pthread_join(threads[i].thread, NULL);
-	/* The shutdown stopped vCPUs that may never have seen it. */
+	/* The shutdown stopped vCPUs that may never have seen it. A
+	 * libvm_vm_stop() is either wholly before this (and consumed, when it
+	 * is what ended the run) or wholly after (and kept for the next run). */
+	pthread_mutex_lock(&vm->vcpu_lock);
 	for (uint32_t i = 0; i < r.nr; i++)
 		libvm__vcpu_clear_stop(r.vcpus[i]);
 	if (r.exit.reason == LIBVM_EXIT_STOPPED)
 		atomic_store(&vm->stop_requested, false);
+	pthread_mutex_unlock(&vm->vcpu_lock);
 	pthread_mutex_destroy(&r.lock);
 	if (!err)
 		err = r.err;
@@ -163,7 +178,7 @@ LIBVM_EXPORT int libvm_vm_run(libvm_vm *vm, const libvm_vm_run_options *opts, li
 	if (vcpu_id)
 		*vcpu_id = r.vcpu_id;
 	if (err < 0 && r.err)
-		libvm__fail(err, "vCPU %u: %s", r.vcpu_id, libvm_strerror(err));
+		libvm__fail(err, "vCPU %u: %s", r.vcpu_id, r.message);
 out:
 	free(threads);
 	free(r.vcpus);
