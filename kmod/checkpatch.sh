@@ -15,7 +15,7 @@ find_tarball() { ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail 
 tarball=$(find_tarball)
 if [ -z "$tarball" ] && [ $INSTALL = 1 ] && [ "$(id -u)" = 0 ]; then
 	(apt-get update -q && DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -q linux-source) >&2
+		apt-get -o DPkg::Lock::Timeout=300 install -y -q linux-source) >&2
 	tarball=$(find_tarball)
 fi
 if [ -z "$tarball" ]; then

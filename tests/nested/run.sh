@@ -73,10 +73,10 @@ need_install() {
 }
 
 if need_install; then
-	if [ $INSTALL = 1 ]; then
+	if [ $INSTALL = 1 ] && [ "$(id -u)" = 0 ]; then
 		export DEBIAN_FRONTEND=noninteractive
 		diag "installing $PKGS"
-		(apt-get update -q && apt-get install -y -q $PKGS) >&2 ||
+		(apt-get update -q && apt-get -o DPkg::Lock::Timeout=300 install -y -q $PKGS) >&2 ||
 			skip "apt-get install failed"
 	fi
 	need_install && skip "needs $PKGS (run with --install)"
