@@ -321,6 +321,7 @@ struct libvm_uart {
 	bool out_pipe;    /* SIGPIPE must be blocked around write() */
 	libvm_uart_output_fn output;
 	void *output_opaque;
+	libvm_vcpu *cur_vcpu; /* the vCPU whose access is being handled */
 };
 
 static void uart_set_irq(void *opaque, bool level)
@@ -362,6 +363,29 @@ static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
 	return r;
 }
 
+/* How often a blocked output fd looks for a stop of its vCPU. */
+#define TX_STOP_POLL_MS 20
+
+/*
+ * Wait until the output fd takes a byte. A reader that stopped reading (a
+ * full pipe, a suspended terminal) would otherwise hold the vCPU in write()
+ * for ever, where neither the kick signal (the handler is SA_RESTART and
+ * writes retry on EINTR) nor immediate_exit reaches it; so the wait gives
+ * up, and the byte is lost, once a stop is pending on the vCPU.
+ */
+static bool tx_ready(libvm_uart *u)
+{
+	for (;;) {
+		struct pollfd p = { .fd = u->out_fd, .events = POLLOUT };
+		int n = poll(&p, 1, TX_STOP_POLL_MS);
+
+		if (n > 0 || (n < 0 && errno != EINTR))
+			return true; /* writable, or let write() report the error */
+		if (u->cur_vcpu && atomic_load(&u->cur_vcpu->stop_requested))
+			return false;
+	}
+}
+
 static void uart_tx(void *opaque, uint8_t byte)
 {
 	libvm_uart *u = opaque;
@@ -371,7 +395,7 @@ static void uart_tx(void *opaque, uint8_t byte)
 		u->output(&byte, 1, u->output_opaque);
 		return;
 	}
-	if (u->out_fd < 0 || u->out_broken)
+	if (u->out_fd < 0 || u->out_broken || !tx_ready(u))
 		return;
 	if (u->out_socket) {
 		do
@@ -426,12 +450,14 @@ static int uart_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, bo
 	uint32_t off = (uint32_t)(addr - u->range.base);
 
 	pthread_mutex_lock(&u->lock);
+	u->cur_vcpu = vcpu;
 	/* Looking at the receiver is the polling guest's way to ask for
 	 * input: fetch it then. */
 	if (!is_write && (off == LIBVM__UART_RBR || off == LIBVM__UART_IIR ||
 			  off == LIBVM__UART_LSR))
 		pull_input(u);
 	libvm__uart_access(&u->st, off, data, len, is_write);
+	u->cur_vcpu = NULL;
 	pthread_mutex_unlock(&u->lock);
 	return 0;
 }
