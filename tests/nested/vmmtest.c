@@ -61,6 +61,10 @@ GUEST(g_rm_irq, ".code16",
       "movw $0x1100, (0x80)\n movw $0, (0x82)\n sti\n hlt\n"
       "cli\n out %al, $0x22\n sti\n nop\n nop\n out %al, $0x23\n hlt\n"
       ".skip 0x100 - (. - g_rm_irq), 0x90\n mov $0x55, %al\n out %al, $0x21\n iret\n");
+/* MMIO through guest paging: linear 0xd0000000 maps to 0xe0000000. */
+GUEST(g_pm_paged, ".code32",
+      "mov $0xd0000000, %ebx\n movl $0x11223344, (%ebx)\n"
+      "movzwl 6(%ebx), %ecx\n mov %ecx, %eax\n out %eax, $0x60\n hlt\n");
 GUEST(g_pm_io, ".code32",
       "mov $0x12345678, %eax\n out %eax, $0x50\n hlt\n");
 
@@ -526,6 +530,67 @@ out:
 	vm_destroy(&vm);
 }
 
+/* 32-bit paging: code through a 4 KiB page table, MMIO through a 4 MiB
+ * page; or PAE: code through a 2 MiB page. */
+static void t_paged(const char *name, int pae)
+{
+	struct kvm_sregs sregs;
+	struct vm vm;
+	uint64_t v = 0;
+	int r = vm_create(&vm, 1 << 20), i;
+
+	CHECK(name, !r, "create");
+	CHECK(name, !setup_prot(&vm, g_pm_paged, g_pm_paged_end - g_pm_paged),
+	      "setup");
+	if (!pae) {
+		uint32_t *pd = (uint32_t *)(vm.mem + 0x20000);
+		uint32_t *pt = (uint32_t *)(vm.mem + 0x21000);
+
+		for (i = 0; i < 1024; i++)
+			pt[i] = (i << 12) | 3;
+		pd[0] = 0x21000 | 3;
+		pd[0xd0000000 >> 22] = 0xe0000000 | 0x83;	/* 4 MiB */
+	} else {
+		uint64_t *pdpt = (uint64_t *)(vm.mem + 0x22000);
+		uint64_t *pd0 = (uint64_t *)(vm.mem + 0x23000);
+		uint64_t *pd3 = (uint64_t *)(vm.mem + 0x24000);
+
+		pdpt[0] = 0x23000 | 1;
+		pdpt[3] = 0x24000 | 1;
+		pd0[0] = 0x83;					/* 2 MiB */
+		pd3[(0xd0000000 >> 21) & 511] = 0xe0000000 | 0x83;
+	}
+	CHECK(name, !ioctl(vm.vcpu, KVM_GET_SREGS, &sregs), "get sregs");
+	sregs.cr3 = pae ? 0x22000 : 0x20000;
+	sregs.cr4 = pae ? 0x20 : 0x10;			/* PAE or PSE */
+	sregs.cr0 |= 0x80000000;
+	CHECK(name, !ioctl(vm.vcpu, KVM_SET_SREGS, &sregs), "set sregs: %s",
+	      strerror(errno));
+	CHECK(name, !expect_mmio(&vm, 0xe0000000, 4, 1), "store");
+	memcpy(&v, vm.run->mmio.data, 4);
+	CHECK(name, v == 0x11223344, "data %lx", (unsigned long)v);
+	CHECK(name, !expect_mmio(&vm, 0xe0000006, 2, 0), "load");
+	vm.run->mmio.data[0] = 0xcd;
+	vm.run->mmio.data[1] = 0xab;
+	CHECK(name, !expect_io(&vm, KVM_EXIT_IO_OUT, 0x60, 4), "out");
+	CHECK(name, io_data(&vm) == 0xabcd, "movzwl %x", io_data(&vm));
+	r = run(&vm);
+	CHECK(name, !r && vm.run->exit_reason == KVM_EXIT_HLT, "hlt");
+	result(name, NULL);
+out:
+	vm_destroy(&vm);
+}
+
+static void t_paged32(void)
+{
+	t_paged("prot-paging-mmio", 0);
+}
+
+static void t_paged_pae(void)
+{
+	t_paged("pae-paging-mmio", 1);
+}
+
 static void t_shutdown(void)
 {
 	struct vm vm;
@@ -737,6 +802,8 @@ static const struct test tests[] = {
 	{ "real-mmio", t_real_mmio },
 	{ "prot-io", t_prot_io },
 	{ "long-mmio", t_long_mmio },
+	{ "prot-paging-mmio", t_paged32 },
+	{ "pae-paging-mmio", t_paged_pae },
 	{ "readonly", t_readonly },
 	{ "triple-fault", t_shutdown },
 	{ "cpuid", t_cpuid },
