@@ -148,9 +148,22 @@ static uint8_t read_reg(struct libvm__rtc *r, uint8_t reg)
 
 /* Move the clock to @tm (from a guest write), keeping the sub-second
  * phase so UIP keeps its rhythm. */
+/*
+ * How far from the host's time a guest may set the clock: the same 100
+ * years the attach options allow. The clock is kept in int64 nanoseconds
+ * (+-292 years), and a guest can write any year up to 9999 (century 0x99).
+ */
+#define GUEST_SET_LIMIT_S (100ll * 365 * 86400)
+
 static void set_time(struct libvm__rtc *r, struct tm *tm, int64_t old_s)
 {
+	int64_t now_s = floor_div(r->now_ns(r->opaque), NSEC);
 	int64_t new_s = (int64_t)timegm(tm);
+
+	if (new_s > now_s + GUEST_SET_LIMIT_S)
+		new_s = now_s + GUEST_SET_LIMIT_S;
+	else if (new_s < now_s - GUEST_SET_LIMIT_S)
+		new_s = now_s - GUEST_SET_LIMIT_S;
 
 	if (r->frozen)
 		r->frozen_s = new_s;

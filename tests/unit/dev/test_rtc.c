@@ -175,6 +175,25 @@ static void test_set_time_running(void **state)
 	assert_int_equal(libvm__rtc_guest_time(&other), base_time() / NSEC);
 }
 
+/* A guest can write any year up to 9999; the clock is clamped to 100
+ * years from the host's time rather than overflowing (UBSan would catch
+ * the signed overflow in the sanitizer build). */
+static void test_set_time_far_future_is_clamped(void **state)
+{
+	int64_t limit = 100ll * 365 * 86400;
+
+	wr(LIBVM__RTC_CENTURY, 0x99); /* BCD, running clock */
+	assert_int_equal(libvm__rtc_guest_time(&rtc), base_time() / NSEC + limit);
+	/* The same with SET held, binary mode, century 0xff, then released. */
+	wr(LIBVM__RTC_REG_B, LIBVM__RTC_B_SET | LIBVM__RTC_B_DM_BINARY | LIBVM__RTC_B_24H);
+	wr(LIBVM__RTC_CENTURY, 0xff);
+	wr(LIBVM__RTC_REG_B, LIBVM__RTC_B_DM_BINARY | LIBVM__RTC_B_24H);
+	assert_true(libvm__rtc_guest_time(&rtc) <= base_time() / NSEC + limit);
+	/* And the far past. */
+	wr(LIBVM__RTC_CENTURY, 0x00);
+	assert_true(libvm__rtc_guest_time(&rtc) >= base_time() / NSEC - limit);
+}
+
 static void test_offset_option(void **state)
 {
 	libvm__rtc_init(&rtc, 0, 0, 3600);
@@ -269,6 +288,7 @@ int main(void)
 		cmocka_unit_test_setup(test_uip_before_tick, setup),
 		cmocka_unit_test_setup(test_set_time_with_set_bit, setup),
 		cmocka_unit_test_setup(test_set_time_running, setup),
+		cmocka_unit_test_setup(test_set_time_far_future_is_clamped, setup),
 		cmocka_unit_test_setup(test_offset_option, setup),
 		cmocka_unit_test_setup(test_memory_bytes, setup),
 		cmocka_unit_test_setup(test_nvram_and_index, setup),
