@@ -69,14 +69,26 @@ struct libvm_acpipm {
 	struct libvm__acpipm st;
 };
 
+/*
+ * An access to one block, seen through the 6-byte view of both; bytes of a
+ * wide access that run past the end of its own block (@view_end) are not
+ * passed on, so an event-block access never reaches PM1_CNT even when the
+ * blocks are not adjacent: reads of them give 0xff, writes are dropped.
+ */
 static int acpipm_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, bool is_write,
-		     void *opaque, uint32_t view)
+		     void *opaque, uint32_t view, uint32_t view_end)
 {
 	libvm_acpipm *pm = opaque;
-	enum libvm__acpipm_action act;
+	enum libvm__acpipm_action act = LIBVM__ACPIPM_NONE;
+	uint32_t n = view < view_end ? view_end - view : 0;
 
+	if (n > len)
+		n = len;
+	if (!is_write)
+		memset(data, 0xff, len);
 	pthread_mutex_lock(&pm->lock);
-	act = libvm__acpipm_access(&pm->st, view, data, len, is_write);
+	if (n)
+		act = libvm__acpipm_access(&pm->st, view, data, n, is_write);
 	pthread_mutex_unlock(&pm->lock);
 	if (act == LIBVM__ACPIPM_POWEROFF)
 		return libvm_vcpu_end_run(vcpu, LIBVM_EXIT_POWEROFF, 0);
@@ -90,7 +102,7 @@ static int evt_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, boo
 	libvm_acpipm *pm = opaque;
 
 	return acpipm_io(vcpu, addr, data, len, is_write, opaque,
-			 (uint32_t)(addr - pm->ranges[0].base));
+			 (uint32_t)(addr - pm->ranges[0].base), 4);
 }
 
 static int cnt_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, bool is_write,
@@ -99,7 +111,7 @@ static int cnt_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, boo
 	libvm_acpipm *pm = opaque;
 
 	return acpipm_io(vcpu, addr, data, len, is_write, opaque,
-			 4 + (uint32_t)(addr - pm->ranges[1].base));
+			 4 + (uint32_t)(addr - pm->ranges[1].base), 6);
 }
 
 static void acpipm_release(void *dev)

@@ -87,9 +87,35 @@ static void test_poweroff_through_the_bus(void **state)
 	devtest_vm_free(vm);
 }
 
+/* With the blocks apart, a wide access to the event block stays in it. */
+static void test_blocks_apart_do_not_spill(void **state)
+{
+	libvm_vm *vm = devtest_vm();
+	libvm_vcpu *vcpu = devtest_vcpu(vm);
+	libvm_acpipm_options o = LIBVM_ACPIPM_OPTIONS_INIT;
+	libvm_acpipm *pm;
+
+	(void)state;
+	o.evt_port = 0xb000;
+	o.cnt_port = 0xb100;
+	assert_int_equal(libvm_acpipm_attach(&pm, vm, &o), 0);
+	/* A 4-byte write at evt+2 covers PM1_EN and two bytes past the block:
+	 * in the 6-byte view those would be PM1_CNT with S5 | SLP_EN. */
+	assert_int_equal(devtest_out(vcpu, 0xb002, (5u << 10 | 1u << 13) << 16, 4), 1);
+	assert_int_equal(vcpu->end_reason, 0);
+	/* Reading past the block gives all-ones, not PM1_CNT. */
+	assert_int_equal(devtest_in(vcpu, 0xb002, 4) >> 16, 0xffff);
+	/* The control block itself still powers off. */
+	assert_int_equal(devtest_out(vcpu, 0xb100, 5u << 10 | 1u << 13, 2), 1);
+	assert_int_equal(vcpu->end_reason, LIBVM_EXIT_POWEROFF);
+	free(vcpu);
+	devtest_vm_free(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_blocks_apart_do_not_spill),
 		cmocka_unit_test(test_model_s5_only_with_slp_en),
 		cmocka_unit_test(test_model_status_enable),
 		cmocka_unit_test(test_poweroff_through_the_bus),
