@@ -286,7 +286,7 @@ LIBVM_EXPORT int libvm_boot_apply(libvm_vcpu *vcpu, const libvm_boot *boot);
  * @nr_cpus:       CPUs; one enabled LAPIC per CPU with APIC id = ACPI
  *                 processor UID = vCPU id 0 .. nr_cpus - 1. 1 .. 1024.
  * @flags:         LIBVM_ACPI_* flags.
- * @gpa:           where the tables go (16-byte aligned); 0 means
+ * @gpa:           where the tables go (64-byte aligned, for the FACS); 0 means
  *                 LIBVM_ACPI_DEFAULT_GPA, where a guest's RSDP scan of
  *                 0xe0000-0xfffff finds it.
  * @pm1a_evt_port: PM1a event block (4 ports); 0 means 0x600.

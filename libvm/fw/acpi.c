@@ -215,8 +215,10 @@ int libvm__acpi_build(uint64_t *rsdp_gpa, const struct libvm__guest_mem *gm,
 		return libvm__fail(-EINVAL, "ACPI: unknown flags 0x%x",
 				   o.flags & ~LIBVM_ACPI_PM_TIMER_32BIT);
 	base = o.gpa ? o.gpa : LIBVM_ACPI_DEFAULT_GPA;
-	if (base & 15)
-		return libvm__fail(-EINVAL, "ACPI: table address 0x%llx is not 16-byte aligned",
+	/* 64, not the RSDP's 16: the FACS at base + 64 must be 64-byte
+	 * aligned in guest memory (ACPI 5.2.10). */
+	if (base & 63)
+		return libvm__fail(-EINVAL, "ACPI: table address 0x%llx is not 64-byte aligned",
 				   (unsigned long long)base);
 	if (!o.pm1a_evt_port)
 		o.pm1a_evt_port = 0x600;

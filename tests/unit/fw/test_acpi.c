@@ -235,6 +235,9 @@ static void test_acpi_rejects(void **state)
 	o.nr_cpus = 1;
 	o.gpa = 0xe0008;
 	assert_int_equal(libvm__acpi_build(&rsdp, &t->gm, &o), -EINVAL);
+	/* 16-byte aligned is not enough: the FACS would not be on 64. */
+	o.gpa = 0xe0010;
+	assert_int_equal(libvm__acpi_build(&rsdp, &t->gm, &o), -EINVAL);
 	/* Past the end of guest memory, and above 4 GiB. */
 	o.gpa = RAM - 0x100;
 	assert_int_equal(libvm__acpi_build(&rsdp, &t->gm, &o), -EFAULT);
