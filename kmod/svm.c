@@ -14,6 +14,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/reboot.h>
 #include <linux/slab.h>
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
@@ -31,7 +32,6 @@ struct svm_cpu {
 
 static DEFINE_PER_CPU(struct svm_cpu, svm_cpus);
 static u32 svm_max_asid;
-static atomic_t svm_enable_failed;
 
 /* Shared permission maps: every I/O port and MSR access is intercepted. */
 static struct page *svm_iopm;
@@ -83,35 +83,61 @@ void svm_assign_asid(struct vmm_vcpu *vcpu, int cpu)
 	svm->vmcb->control.asid = svm->asid;
 }
 
-static void svm_enable_cpu(void *unused)
+/*
+ * CPU hotplug callbacks, also run on every online CPU at load and unload:
+ * SVM is on exactly while the CPU is online and the module loaded.
+ */
+static int svm_cpu_online(unsigned int cpu)
 {
 	struct svm_cpu *sd = this_cpu_ptr(&svm_cpus);
 	u64 efer;
 
 	rdmsrl(MSR_EFER, efer);
 	if (efer & EFER_SVME) {
-		atomic_inc(&svm_enable_failed);
-		return;
+		pr_err("CPU %u: SVM is already in use (EFER.SVME set): another hypervisor such as kvm-amd owns it; unload it first\n",
+		       cpu);
+		return -EBUSY;
 	}
 	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(sd->hsave));
 	wrmsrl(MSR_EFER, efer | EFER_SVME);
 	sd->next_asid = 1;
-	sd->asid_gen = 1;
+	sd->asid_gen++;
 	sd->enabled = true;
+	return 0;
 }
 
-static void svm_disable_cpu(void *unused)
+static void svm_disable_this_cpu(void *unused)
 {
 	struct svm_cpu *sd = this_cpu_ptr(&svm_cpus);
 	u64 efer;
 
 	if (!sd->enabled)
 		return;
+	sd->enabled = false;
 	rdmsrl(MSR_EFER, efer);
 	wrmsrl(MSR_EFER, efer & ~EFER_SVME);
 	wrmsrl(MSR_VM_HSAVE_PA, 0);
-	sd->enabled = false;
 }
+
+static int svm_cpu_offline(unsigned int cpu)
+{
+	svm_disable_this_cpu(NULL);
+	return 0;
+}
+
+/* kexec and reboot must not find EFER.SVME set. */
+static int svm_reboot(struct notifier_block *nb, unsigned long action,
+		      void *unused)
+{
+	on_each_cpu(svm_disable_this_cpu, NULL, 1);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block svm_reboot_nb = {
+	.notifier_call = svm_reboot,
+};
+
+static enum cpuhp_state svm_cpuhp_state;
 
 static void svm_free_cpu_pages(void)
 {
@@ -707,17 +733,13 @@ static int __init svm_init(void)
 	if (ret)
 		goto err_maps;
 
-	cpus_read_lock();
-	atomic_set(&svm_enable_failed, 0);
-	on_each_cpu(svm_enable_cpu, NULL, 1);
-	if (atomic_read(&svm_enable_failed)) {
-		on_each_cpu(svm_disable_cpu, NULL, 1);
-		cpus_read_unlock();
-		pr_err("SVM is already in use (EFER.SVME set): another hypervisor such as kvm-amd owns it; unload it first\n");
-		ret = -EBUSY;
+	/* Runs svm_cpu_online() on every CPU; undoes them all on failure. */
+	ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "vmm/svm:online",
+				svm_cpu_online, svm_cpu_offline);
+	if (ret < 0)
 		goto err_cpu;
-	}
-	cpus_read_unlock();
+	svm_cpuhp_state = ret;
+	register_reboot_notifier(&svm_reboot_nb);
 
 	ret = vmm_register_backend(&svm_ops);
 	if (ret) {
@@ -729,7 +751,8 @@ static int __init svm_init(void)
 	return 0;
 
 err_disable:
-	on_each_cpu(svm_disable_cpu, NULL, 1);
+	unregister_reboot_notifier(&svm_reboot_nb);
+	cpuhp_remove_state(svm_cpuhp_state);
 err_cpu:
 	svm_free_cpu_pages();
 err_maps:
@@ -743,7 +766,8 @@ err_maps:
 static void __exit svm_exit(void)
 {
 	vmm_unregister_backend(&svm_ops);
-	on_each_cpu(svm_disable_cpu, NULL, 1);
+	unregister_reboot_notifier(&svm_reboot_nb);
+	cpuhp_remove_state(svm_cpuhp_state);
 	svm_free_cpu_pages();
 	__free_pages(svm_iopm, SVM_IOPM_ORDER);
 	__free_pages(svm_msrpm, SVM_MSRPM_ORDER);

@@ -8,7 +8,8 @@
  * get_user_pages, and no MMU notifier has to invalidate nested page tables
  * behind a running vCPU.  The price is that guest RAM cannot be swapped,
  * migrated or ballooned; it is charged to RLIMIT_MEMLOCK (unless the caller
- * has CAP_IPC_LOCK) and capped per VM by VMM_MAX_VM_PAGES.
+ * has CAP_IPC_LOCK), capped per VM by VMM_MAX_VM_PAGES and, over all VMs,
+ * at half of the host's RAM.
  *
  * The slot array is copied on update and published under SRCU; a deletion
  * waits for every reader (including vCPUs in guest mode, which hold the
@@ -108,6 +109,9 @@ int vmm_write_guest(struct vmm_vm *vm, u64 gpa, const void *buf,
 }
 EXPORT_SYMBOL_GPL(vmm_write_guest);
 
+/* All pinned guest memory, all VMs: never more than half of RAM. */
+static atomic64_t vmm_pinned_total = ATOMIC64_INIT(0);
+
 static void vmm_slot_unpin(struct vmm_vm *vm, struct vmm_slot *s)
 {
 	/* The guest wrote through nested paging: the pages are dirty. */
@@ -115,6 +119,7 @@ static void vmm_slot_unpin(struct vmm_vm *vm, struct vmm_slot *s)
 				    !(s->flags & KVM_MEM_READONLY));
 	account_locked_vm(vm->mm, s->npages, false);
 	vm->pinned_pages -= s->npages;
+	atomic64_sub(s->npages, &vmm_pinned_total);
 	kvfree(s->pages);
 	s->pages = NULL;
 	atomic64_dec(&vmm_live_objects);
@@ -126,9 +131,15 @@ static int vmm_slot_pin(struct vmm_vm *vm, struct vmm_slot *s)
 	u64 done = 0;
 	int ret;
 
+	if (atomic64_add_return(s->npages, &vmm_pinned_total) >
+	    totalram_pages() / 2) {
+		atomic64_sub(s->npages, &vmm_pinned_total);
+		return -ENOMEM;
+	}
+	ret = -ENOMEM;
 	s->pages = kvcalloc(s->npages, sizeof(*s->pages), GFP_KERNEL_ACCOUNT);
 	if (!s->pages)
-		return -ENOMEM;
+		goto err_total;
 	ret = account_locked_vm(vm->mm, s->npages, true);
 	if (ret)
 		goto err_free;
@@ -165,6 +176,8 @@ err_unpin:
 err_free:
 	kvfree(s->pages);
 	s->pages = NULL;
+err_total:
+	atomic64_sub(s->npages, &vmm_pinned_total);
 	return ret;
 }
 

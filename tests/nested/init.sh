@@ -74,6 +74,11 @@ if [ -c /dev/vmm ]; then
 	run_suite vmmtest-vmm /bin/vmmtest /dev/vmm $VMMTEST_FILTER
 	[ -x /bin/guest-suite.sh ] && run_suite guests-vmm /bin/guest-suite.sh /dev/vmm vmm
 	[ -x /bin/hostile ] && run_suite hostile /bin/hostile ${HOSTILE_DEV:-/dev/vmm}
+	# CPU hotplug: SVM goes off with a CPU and on again when it returns.
+	c1=/sys/devices/system/cpu/cpu1/online
+	if [ -w $c1 ]; then
+		check cpu-hotplug sh -c "echo 0 > $c1 && /bin/vmmtest /dev/vmm real-out | grep -q PASS && echo 1 > $c1 && taskset 2 /bin/vmmtest /dev/vmm real-out | grep -q PASS"
+	fi
 fi
 check unload-vmm sh -c "rmmod vmm_amd && rmmod vmm"
 fi
