@@ -52,6 +52,12 @@ static void make_raw(void)
 {
 	struct termios t;
 
+	/* A background job must leave the terminal alone (tcsetattr would
+	 * stop it with SIGTTOU); it still reads input when brought forward. */
+	pid_t fg = tcgetpgrp(STDIN_FILENO);
+
+	if (fg >= 0 && fg != getpgrp())
+		return;
 	if (tcgetattr(STDIN_FILENO, &con.saved) < 0)
 		return;
 	t = con.saved;
@@ -62,9 +68,13 @@ static void make_raw(void)
 	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) == 0) {
 		con.raw = true;
 		atexit(restore_terminal);
-		signal(SIGTERM, fatal_signal);
-		signal(SIGHUP, fatal_signal);
-		signal(SIGQUIT, fatal_signal);
+		/* Whatever ends vmrun must give the terminal back. ISIG is
+		 * off, so SIGINT and SIGQUIT come only from kill(1). */
+		static const int fatal[] = { SIGTERM, SIGHUP, SIGINT, SIGQUIT,
+					     SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL };
+
+		for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+			signal(fatal[i], fatal_signal);
 	}
 }
 

@@ -174,6 +174,10 @@ static int build_tables(struct machine *m, const struct vmrun_options *o)
 	}
 	if ((err = libvm_acpi_build(&m->rsdp, m->vm, &ao)))
 		return fail(err, "build the ACPI tables");
+	/* MP 1.4 has 8-bit APIC ids with 0xff reserved: beyond 254 CPUs only
+	 * the MADT (with x2APIC entries) can describe them. */
+	if (o->smp > 254)
+		return 0;
 	mo.nr_cpus = o->smp;
 	if ((err = libvm_mptable_build(NULL, m->vm, &mo)))
 		return fail(err, "build the MP table");
