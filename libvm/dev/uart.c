@@ -438,8 +438,14 @@ static int pull_input(libvm_uart *u)
 		u->in_eof = true;
 		return 0;
 	}
-	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -errno;
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		/* A hard error will not heal: stop reading, like at EOF,
+		 * rather than fail again at every look at the receiver. */
+		u->in_eof = true;
+		return -errno;
+	}
 	return (int)libvm__uart_receive(&u->st, buf, (size_t)n);
 }
 
