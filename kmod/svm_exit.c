@@ -564,15 +564,16 @@ static int svm_exit_string_io(struct vmm_vcpu *vcpu, unsigned int size)
 		SVM_IO_SEG_SHIFT;
 	lin = svm_string_addr(svm, info, in);
 
-	/* Backwards strings (DF=1) go one element per exit. */
-	if ((info & SVM_IO_REP) && !(v->save.rflags & X86_EFLAGS_DF)) {
+	if (info & SVM_IO_REP) {
 		u64 rcx = svm_get_gpr(svm, SVM_RCX) & svm_addr_mask(info);
 
 		if (!rcx) {
 			v->save.rip = v->control.exit_info2;
 			return EXIT_CONTINUE;
 		}
-		count = min_t(u64, rcx, PAGE_SIZE / size);
+		/* Backwards strings (DF=1) go one element per exit. */
+		if (!(v->save.rflags & X86_EFLAGS_DF))
+			count = min_t(u64, rcx, PAGE_SIZE / size);
 	}
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.port = info >> 16;

@@ -65,6 +65,15 @@ GUEST(g_rm_irq, ".code16",
 GUEST(g_pm_paged, ".code32",
       "mov $0xd0000000, %ebx\n movl $0x11223344, (%ebx)\n"
       "movzwl 6(%ebx), %ecx\n mov %ecx, %eax\n out %eax, $0x60\n hlt\n");
+/* String I/O in real mode: forward REP OUTSB, backward REP OUTSB, REP
+ * with CX=0, REP INSB; data at 0x2000 "abc". */
+GUEST(g_rm_string, ".code16",
+      "mov $0x90, %dx\n mov $0x2000, %si\n mov $3, %cx\n cld\n rep outsb\n"
+      "mov $0x2002, %si\n mov $2, %cx\n std\n rep outsb\n cld\n"
+      "xor %cx, %cx\n rep outsb\n out %al, $0x91\n"
+      "mov $0x92, %dx\n mov $0x3000, %di\n mov $2, %cx\n rep insb\n"
+      "mov (0x3000), %ax\n out %ax, $0x93\n mov %di, %ax\n out %ax, $0x94\n"
+      "hlt\n");
 GUEST(g_pm_io, ".code32",
       "mov $0x12345678, %eax\n out %eax, $0x50\n hlt\n");
 
@@ -591,6 +600,49 @@ static void t_paged_pae(void)
 	t_paged("pae-paging-mmio", 1);
 }
 
+static void t_string_io(void)
+{
+	char got[16] = "";
+	unsigned int n = 0, k = 0, i;
+	struct vm vm;
+	int r = vm_create(&vm, 1 << 20);
+
+	CHECK("string-io", !r, "create");
+	CHECK("string-io", !setup_real(&vm, g_rm_string,
+				       g_rm_string_end - g_rm_string), "setup");
+	memcpy(vm.mem + 0x2000, "abc", 3);
+	for (;;) {
+		r = run(&vm);
+		CHECK("string-io", !r && vm.run->exit_reason == KVM_EXIT_IO,
+		      "run %d exit %u", r, vm.run->exit_reason);
+		if (vm.run->io.port != 0x90)
+			break;
+		for (i = 0; i < vm.run->io.count && n < 15; i++)
+			got[n++] = ((char *)vm.run + vm.run->io.data_offset)[i];
+	}
+	got[n] = 0;
+	CHECK("string-io", !strcmp(got, "abccb"), "outsb gave '%s'", got);
+	CHECK("string-io", vm.run->io.port == 0x91, "port %x", vm.run->io.port);
+	for (;;) {
+		r = run(&vm);
+		CHECK("string-io", !r && vm.run->exit_reason == KVM_EXIT_IO,
+		      "run %d exit %u", r, vm.run->exit_reason);
+		if (vm.run->io.port != 0x92)
+			break;
+		for (i = 0; i < vm.run->io.count; i++)
+			((char *)vm.run + vm.run->io.data_offset)[i] = 'x' + k++;
+	}
+	CHECK("string-io", vm.run->io.port == 0x93 && io_data(&vm) == 0x7978,
+	      "insb stored %x (port %x)", io_data(&vm), vm.run->io.port);
+	CHECK("string-io", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x94, 2), "di");
+	CHECK("string-io", io_data(&vm) == 0x3002, "di %x", io_data(&vm));
+	r = run(&vm);
+	CHECK("string-io", !r && vm.run->exit_reason == KVM_EXIT_HLT, "hlt");
+	result("string-io", NULL);
+out:
+	vm_destroy(&vm);
+}
+
 static void t_shutdown(void)
 {
 	struct vm vm;
@@ -812,6 +864,7 @@ static const struct test tests[] = {
 	{ "regs", t_regs },
 	{ "slots", t_slots },
 	{ "interrupt", t_interrupt },
+	{ "string-io", t_string_io },
 };
 
 int main(int argc, char **argv)
