@@ -12,17 +12,19 @@ INSTALL=0
 KMOD=${1:-$(cd "$(dirname "$0")" && pwd)}
 
 find_tarball() { ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -1; }
+have_perl() { perl -MTerm::ANSIColor -MEncode -e 1 2>/dev/null; }
 tarball=$(find_tarball)
-if [ -z "$tarball" ] && [ $INSTALL = 1 ] && [ "$(id -u)" = 0 ]; then
+if { [ -z "$tarball" ] || ! have_perl; } && [ $INSTALL = 1 ] &&
+   [ "$(id -u)" = 0 ]; then
 	(apt-get update -q && DEBIAN_FRONTEND=noninteractive \
-		apt-get -o DPkg::Lock::Timeout=300 install -y -q linux-source) >&2
+		apt-get -o DPkg::Lock::Timeout=300 install -y -q linux-source perl) >&2
 	tarball=$(find_tarball)
 fi
 if [ -z "$tarball" ]; then
 	echo "SKIP: no /usr/src/linux-source-*.tar.xz (apt-get install linux-source)"
 	exit 77
 fi
-command -v perl >/dev/null || { echo "SKIP: no perl"; exit 77; }
+have_perl || { echo "SKIP: no perl with Term::ANSIColor (apt-get install perl)"; exit 77; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
