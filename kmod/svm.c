@@ -235,7 +235,7 @@ void svm_vcpu_reset(struct vmm_vcpu *vcpu)
 			     SVM_I2_MWAIT_COND | SVM_I2_XSETBV | SVM_I2_RDPRU;
 	c->iopm_base_pa = page_to_phys(svm_iopm);
 	c->msrpm_base_pa = page_to_phys(svm_msrpm);
-	c->tsc_offset = -rdtsc();
+	c->tsc_offset = svm_vm->tsc_offset;
 	c->int_ctl = SVM_V_INTR_MASKING;
 	c->np_control = 1;
 	c->n_cr3 = virt_to_phys(svm_vm->npt_root);
@@ -613,6 +613,8 @@ static int svm_vm_init(struct vmm_vm *vm)
 		kfree(svm_vm);
 		return ret;
 	}
+	/* The guest's TSC counts from 0 at VM creation, on every vCPU. */
+	svm_vm->tsc_offset = -rdtsc();
 	vm->arch = svm_vm;
 	return 0;
 }

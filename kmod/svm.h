@@ -207,6 +207,7 @@ enum {
 struct svm_vm {
 	struct mutex npt_lock;		/* serializes nested page table edits */
 	u64 *npt_root;
+	u64 tsc_offset;			/* same for all vCPUs: TSCs in sync */
 };
 
 struct svm_vcpu {
