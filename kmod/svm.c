@@ -226,7 +226,7 @@ void svm_vcpu_reset(struct vmm_vcpu *vcpu)
 
 	c->intercept_dr = 0x000f000f;	/* DR0-3: not virtualized */
 	c->intercept_misc1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_SMI |
-			     SVM_I1_CPUID | SVM_I1_INVD | SVM_I1_HLT |
+			     SVM_I1_RDPMC | SVM_I1_CPUID | SVM_I1_INVD | SVM_I1_HLT |
 			     SVM_I1_INVLPGA | SVM_I1_IOIO | SVM_I1_MSR |
 			     SVM_I1_SHUTDOWN;
 	c->intercept_misc2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD |

@@ -114,6 +114,7 @@ struct vmcb {
 #define SVM_I1_NMI		BIT(1)
 #define SVM_I1_SMI		BIT(2)
 #define SVM_I1_VINTR		BIT(4)
+#define SVM_I1_RDPMC		BIT(15)
 #define SVM_I1_CPUID		BIT(18)
 #define SVM_I1_INVD		BIT(22)
 #define SVM_I1_HLT		BIT(24)
@@ -159,6 +160,7 @@ struct vmcb {
 #define SVM_EXIT_NMI		0x061
 #define SVM_EXIT_SMI		0x062
 #define SVM_EXIT_VINTR		0x064
+#define SVM_EXIT_RDPMC		0x06f
 #define SVM_EXIT_CPUID		0x072
 #define SVM_EXIT_INVD		0x076
 #define SVM_EXIT_HLT		0x078

@@ -790,6 +790,10 @@ static int svm_handle_exit(struct vmm_vcpu *vcpu)
 		return svm_exit_msr(vcpu);
 	case SVM_EXIT_INVD:
 		return svm_skip_insn(vcpu);	/* keep the caches */
+	case SVM_EXIT_RDPMC:
+		/* No virtual PMU: the host's counters stay the host's. */
+		svm_inject_exc(svm, X86_VEC_GP, true, 0);
+		return EXIT_CONTINUE;
 	case SVM_EXIT_NPF:
 		return svm_exit_npf(vcpu);
 	case SVM_EXIT_SHUTDOWN:

@@ -390,6 +390,9 @@ static void t_guest_misdeeds(void)
 		{ "clgi", { 0x0f, 0x01, 0xdd }, 3, KVM_EXIT_SHUTDOWN },
 		{ "mov-dr0", { 0x0f, 0x23, 0xc0 }, 3, KVM_EXIT_SHUTDOWN },
 		{ "xsetbv", { 0x0f, 0x01, 0xd1 }, 3, KVM_EXIT_SHUTDOWN },
+		/* rdpmc: no virtual PMU, #GP rather than the host's counters */
+		{ "rdpmc", { 0x66, 0x31, 0xc9, 0x0f, 0x33 }, 5,
+		  KVM_EXIT_SHUTDOWN },
 		/* add %al, (0) at DS=0x2000 -> MMIO with an ALU op */
 		{ "mmio-alu", { 0xb8, 0x00, 0x20, 0x8e, 0xd8, 0x00, 0x06,
 				0x00, 0x00 }, 9, KVM_EXIT_INTERNAL_ERROR },
