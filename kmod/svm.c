@@ -18,6 +18,7 @@
 #include <linux/slab.h>
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
+#include <asm/nospec-branch.h>
 #include <asm/processor.h>
 
 #include "svm.h"
@@ -26,6 +27,7 @@ struct svm_cpu {
 	struct page *hsave;		/* MSR_VM_HSAVE_PA: VMRUN's host area */
 	struct page *host_vmsave;	/* VMSAVE/VMLOAD of host state */
 	bool enabled;
+	struct vmcb *last_vmcb;		/* for IBPB between vCPUs */
 	u32 next_asid;
 	u64 asid_gen;
 };
@@ -68,6 +70,11 @@ void svm_assign_asid(struct vmm_vcpu *vcpu, int cpu)
 	struct svm_vcpu *svm = to_svm(vcpu);
 	int gen = atomic_read(&vcpu->vm->tlb_gen);
 
+	/* Another vCPU ran here last: its branch predictions must not. */
+	if (sd->last_vmcb != svm->vmcb) {
+		sd->last_vmcb = svm->vmcb;
+		indirect_branch_prediction_barrier();
+	}
 	if (svm->asid_cpu == cpu && svm->asid_gen == sd->asid_gen &&
 	    svm->tlb_gen == gen)
 		return;
@@ -302,6 +309,11 @@ err_svm:
 static void svm_vcpu_free(struct vmm_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
+	int cpu;
+
+	/* A new VMCB at the same address must still get its IBPB. */
+	for_each_possible_cpu(cpu)
+		cmpxchg(&per_cpu_ptr(&svm_cpus, cpu)->last_vmcb, svm->vmcb, NULL);
 
 	free_page((unsigned long)svm->fpu);
 	free_page((unsigned long)svm->vmcb);

@@ -10,6 +10,7 @@
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
+#include <asm/nospec-branch.h>
 
 #define GPR(n) (8 * (n))
 #define G_RCX	GPR(1)
@@ -65,6 +66,9 @@ SYM_FUNC_START(svm_vmrun_asm)
 	vmrun	%rax
 	cli
 	vmsave	%rax
+
+	/* Guest entries in the return stack buffer must not steer the host. */
+	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
 
 	mov	16(%rsp), %rax
 	mov	%rcx, G_RCX(%rax)
