@@ -96,10 +96,18 @@ int libvm__vq_pop(struct libvm__vq *vq, const struct libvm__vmem *m, struct libv
 		uint32_t len;
 		uint16_t flags, next;
 
-		/* A chain visits each descriptor at most once, so more steps
-		 * than the queue has descriptors is a loop (2.7.5.2). */
-		if (++count > vq->size)
+		/* A chain visits each descriptor of its table at most once, so
+		 * more steps than the table has descriptors is a loop
+		 * (2.7.5.2). The count starts again in an indirect table: the
+		 * descriptor pointing to it is a step of the main chain, and a
+		 * full-size table (Linux fills one with seg_max + 2 entries)
+		 * must still fit. */
+		if (++count > tsize)
 			return -ELOOP;
+		/* Direct descriptors before an indirect one (2.7.5.3.1) plus a
+		 * full table could outgrow seg[]: refuse rather than overrun. */
+		if (req->n_out + req->n_in >= LIBVM__VQ_MAX_SIZE)
+			return -EIO;
 		if (m->read(m->ctx, table + 16ull * i, d, sizeof(d)))
 			return -EFAULT;
 		/* From here on only the host copy is used: read once. */
@@ -116,6 +124,7 @@ int libvm__vq_pop(struct libvm__vq *vq, const struct libvm__vmem *m, struct libv
 			table = addr;
 			tsize = len / 16;
 			i = 0;
+			count = 0;
 			in_indirect = true;
 			continue;
 		}

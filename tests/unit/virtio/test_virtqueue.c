@@ -123,6 +123,32 @@ static void test_indirect(void **state)
 	gmem_free(g);
 }
 
+/* A full-size indirect table (as many entries as the queue has: Linux's
+ * virtio-blk sends seg_max + 2 of them) is a valid request, not a loop,
+ * even after direct descriptors that lead to it. */
+static void test_indirect_full_size(void **state)
+{
+	struct gmem *g = gmem_new();
+	struct libvm__vmem m = gmem_accessor(g);
+	struct libvm__vq vq = vq_new(true, false);
+	const uint64_t it = G_DATA + 0x1000;
+
+	(void)state;
+	for (uint16_t k = 0; k < QS; k++)
+		g_desc(g, it, k, G_DATA + 16ull * k, 16,
+		       k + 1 < QS ? LIBVM__VRING_DESC_F_NEXT : LIBVM__VRING_DESC_F_WRITE,
+		       (uint16_t)(k + 1));
+	g_desc(g, G_DESC, 4, G_DATA, 8, LIBVM__VRING_DESC_F_NEXT, 5);
+	g_desc(g, G_DESC, 5, it, 16 * QS, LIBVM__VRING_DESC_F_INDIRECT, 0);
+	g_avail(g, QS, 4);
+	assert_int_equal(libvm__vq_pop(&vq, &m, &req), 1);
+	assert_int_equal(req.head, 4);
+	assert_int_equal(req.n_out, QS); /* 1 direct + QS - 1 from the table */
+	assert_int_equal(req.n_in, 1);
+	assert_int_equal(req.out_bytes, 8 + 16 * (QS - 1));
+	gmem_free(g);
+}
+
 /* One hostile chain at head 0 of a fresh queue: @expect from pop. */
 static void expect_broken(void (*build)(struct gmem *g), bool indirect, int expect)
 {
@@ -336,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_chain_and_used),
 		cmocka_unit_test(test_event_idx),
 		cmocka_unit_test(test_indirect),
+		cmocka_unit_test(test_indirect_full_size),
 		cmocka_unit_test(test_hostile_chains),
 		cmocka_unit_test(test_rings_outside_ram),
 		cmocka_unit_test(test_random_rings),
