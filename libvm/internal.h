@@ -89,6 +89,7 @@ struct libvm_vm {
 struct libvm__owned {
 	void *obj;
 	void (*release)(void *obj);
+	void *parent; /* released with it (e.g. its PCI bus), or NULL */
 	struct libvm__owned *next;
 };
 
@@ -124,6 +125,11 @@ void libvm__log(const libvm_vm *vm, int level, const char *fmt, ...)
 int libvm__check_extension(const libvm_vm *vm, long ext);
 /* Make @vm call @release(@obj) when destroyed; -ENOMEM. */
 int libvm__vm_own(libvm_vm *vm, void *obj, void (*release)(void *obj));
+/* The same for an object that lives on @parent (a device on a bus): it is
+ * also released, before the parent, by libvm__vm_release_children(). */
+int libvm__vm_own_child(libvm_vm *vm, void *obj, void (*release)(void *obj), void *parent);
+/* Release every object still owned whose parent is @parent. */
+void libvm__vm_release_children(libvm_vm *vm, void *parent);
 /* Forget @obj (its owner released it); no-op when unknown. */
 void libvm__vm_disown(libvm_vm *vm, void *obj);
 

@@ -257,12 +257,18 @@ fail:
 
 int libvm__vm_own(libvm_vm *vm, void *obj, void (*release)(void *obj))
 {
+	return libvm__vm_own_child(vm, obj, release, NULL);
+}
+
+int libvm__vm_own_child(libvm_vm *vm, void *obj, void (*release)(void *obj), void *parent)
+{
 	struct libvm__owned *o = malloc(sizeof(*o));
 
 	if (!o)
 		return libvm__fail(-ENOMEM, "out of memory");
 	o->obj = obj;
 	o->release = release;
+	o->parent = parent;
 	pthread_mutex_lock(&vm->vcpu_lock);
 	o->next = vm->owned;
 	vm->owned = o;
@@ -283,6 +289,29 @@ void libvm__vm_disown(libvm_vm *vm, void *obj)
 		}
 	}
 	pthread_mutex_unlock(&vm->vcpu_lock);
+}
+
+void libvm__vm_release_children(libvm_vm *vm, void *parent)
+{
+	for (;;) {
+		struct libvm__owned *o = NULL;
+
+		pthread_mutex_lock(&vm->vcpu_lock);
+		for (struct libvm__owned **p = &vm->owned; *p; p = &(*p)->next) {
+			if ((*p)->parent == parent) {
+				o = *p;
+				*p = o->next;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&vm->vcpu_lock);
+		if (!o)
+			break;
+		/* Unlocked: the release detaches, which may disown (a no-op
+		 * now) and take other locks. */
+		o->release(o->obj);
+		free(o);
+	}
 }
 
 /* Release what the caller did not: devices still attached, newest first. */

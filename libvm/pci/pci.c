@@ -263,10 +263,19 @@ LIBVM_EXPORT void libvm_pci_bus_detach(libvm_pci_bus *bus)
 {
 	if (!bus || !libvm__dev_unregister(bus->vm, bus->ranges, 2, bus))
 		return;
+	/* Devices of libvm's own on the bus (virtio) are detached first, as
+	 * their owners would: they hold their slots and run threads that
+	 * still use them. Then the embedder's devices, freed as documented. */
+	libvm__vm_release_children(bus->vm, bus);
 	for (unsigned s = 1; s < LIBVM__PCI_SLOTS; s++)
 		free(bus->slots[s]);
 	pthread_mutex_destroy(&bus->lock);
 	free(bus);
+}
+
+libvm_pci_bus *libvm__pci_dev_bus(const libvm_pci_dev *dev)
+{
+	return dev->bus;
 }
 
 LIBVM_EXPORT libvm_vm *libvm_pci_bus_vm(const libvm_pci_bus *bus)

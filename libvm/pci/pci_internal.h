@@ -77,6 +77,8 @@ struct libvm_pci_bus {
 /* pci.c: the configuration-space view of one function (no locking). */
 uint32_t libvm__pci_cfg_read(libvm_pci_dev *d, uint32_t reg, uint32_t len);
 void libvm__pci_cfg_write(libvm_pci_dev *d, uint32_t reg, uint32_t val, uint32_t len);
+/* The bus a device sits on (also declared for virtio/). */
+libvm_pci_bus *libvm__pci_dev_bus(const libvm_pci_dev *dev);
 /* Current address of BAR @i from the header (0 when unassigned). */
 uint64_t libvm__pci_bar_addr(const libvm_pci_dev *d, uint32_t i);
 

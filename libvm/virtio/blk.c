@@ -322,7 +322,7 @@ LIBVM_EXPORT int libvm_virtio_blk_attach(libvm_virtio_blk **out, libvm_pci_bus *
 	}
 	err = libvm__virtio_init(&b->v, bus, o.slot, &b->ops, "virtio-blk");
 	if (!err) {
-		err = libvm__vm_own(b->v.vm, b, blk_release);
+		err = libvm__vm_own_child(b->v.vm, b, blk_release, libvm__pci_dev_bus(b->v.pci));
 		if (err)
 			libvm__virtio_fini(&b->v);
 	}

@@ -265,7 +265,7 @@ LIBVM_EXPORT int libvm_virtio_console_attach(libvm_virtio_console **out, libvm_p
 				   strerror(err));
 	}
 	c->thread_started = true;
-	err = libvm__vm_own(c->v.vm, c, con_release);
+	err = libvm__vm_own_child(c->v.vm, c, con_release, libvm__pci_dev_bus(c->v.pci));
 	if (err) {
 		libvm_virtio_console_detach(c);
 		return err;

@@ -73,6 +73,10 @@ static void net_tx(libvm_virtio_net *n)
 		/* Frames that cannot be a frame, or that point outside RAM, are dropped. */
 		if (len > NET_HDR && len <= FRAME_MAX &&
 		    libvm__vq_read(&v->mem, &v->req, 0, n->txbuf, (size_t)len) == 0) {
+			/* No offload was offered, so the guest's header can say
+			 * nothing valid; zeroed, it never reaches the host
+			 * kernel's GSO parsing with the guest's values. */
+			memset(n->txbuf, 0, NET_HDR);
 			if (write(n->tap, n->txbuf, (size_t)len) < 0) {
 				/* tap full or down: dropped, as on a wire */
 			}
@@ -263,7 +267,7 @@ int libvm__virtio_net_attach_fd(libvm_virtio_net **out, libvm_pci_bus *bus,
 				   strerror(err));
 	}
 	n->thread_started = true;
-	err = libvm__vm_own(n->v.vm, n, net_release);
+	err = libvm__vm_own_child(n->v.vm, n, net_release, libvm__pci_dev_bus(n->v.pci));
 	if (err) {
 		libvm_virtio_net_detach(n);
 		return err;

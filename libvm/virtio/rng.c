@@ -90,7 +90,7 @@ LIBVM_EXPORT int libvm_virtio_rng_attach(libvm_virtio_rng **out, libvm_pci_bus *
 		return libvm__fail(-ENOMEM, "virtio-rng: out of memory");
 	err = libvm__virtio_init(&rng->v, bus, o.slot, &rng_ops, "virtio-rng");
 	if (!err) {
-		err = libvm__vm_own(rng->v.vm, rng, rng_release);
+		err = libvm__vm_own_child(rng->v.vm, rng, rng_release, libvm__pci_dev_bus(rng->v.pci));
 		if (err)
 			libvm__virtio_fini(&rng->v);
 	}

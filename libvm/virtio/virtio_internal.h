@@ -29,6 +29,9 @@
 #include "../internal.h"
 #include "virtqueue.h"
 
+/* pci.c: the bus a device sits on (virtio devices are its children). */
+libvm_pci_bus *libvm__pci_dev_bus(const libvm_pci_dev *dev);
+
 #define LIBVM__VIRTIO_MAX_QUEUES 4
 
 /* Feature bits (virtio 1.x, 6). */

@@ -167,12 +167,30 @@ static void test_hostile_ring_needs_reset_intx(void **state)
 	vdev_free(&d);
 }
 
+/* Detaching the bus first detaches the virtio device on it (no use of
+ * freed slots afterwards: ASan watches in the sanitizer build). */
+static void test_bus_detach_takes_its_devices(void **state)
+{
+	struct vdev d;
+	int owned = 0;
+
+	(void)state;
+	rng_new(&d);
+	libvm_pci_bus_detach(d.bus);
+	for (struct libvm__owned *o = d.vm->owned; o; o = o->next)
+		owned++;
+	assert_int_equal(owned, 0);
+	d.bus = NULL;
+	vdev_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_identity_and_caps),
 		cmocka_unit_test(test_random_request_msix),
 		cmocka_unit_test(test_hostile_ring_needs_reset_intx),
+		cmocka_unit_test(test_bus_detach_takes_its_devices),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
