@@ -330,7 +330,8 @@ LIBVM_EXPORT int libvm_pci_dev_add(libvm_pci_dev **out, libvm_pci_bus *bus,
 	libvm_pci_dev_options o;
 	libvm_pci_dev *d;
 	uint64_t next;
-	uint8_t slot, at = 0x40, *prev;
+	uint8_t slot, *prev;
+	uint32_t at = 0x40; /* wide: a full space must not wrap to 0 */
 	int err;
 
 	if (!out || !bus || !opts)
@@ -363,8 +364,8 @@ LIBVM_EXPORT int libvm_pci_dev_add(libvm_pci_dev **out, libvm_pci_bus *bus,
 	/* Capabilities: MSI-X first, then the device's own, dword aligned. */
 	prev = &d->cfg[PCI_CAP_PTR];
 	if (o.msix_vectors) {
-		*prev = at;
-		libvm__msix_init(d, o.msix_vectors, o.msix_bar, at);
+		*prev = (uint8_t)at;
+		libvm__msix_init(d, o.msix_vectors, o.msix_bar, (uint8_t)at);
 		prev = &d->cfg[at + 1];
 		at += 12;
 	}
@@ -375,11 +376,11 @@ LIBVM_EXPORT int libvm_pci_dev_add(libvm_pci_dev **out, libvm_pci_bus *bus,
 			free(d);
 			return libvm__fail(-EINVAL, "pci: capabilities do not fit configuration space");
 		}
-		*prev = at;
+		*prev = (uint8_t)at;
 		memcpy(d->cfg + at, o.caps[i].data, len);
 		d->cfg[at + 1] = 0;
 		prev = &d->cfg[at + 1];
-		at = (uint8_t)((at + len + 3) & ~3u);
+		at = (at + len + 3) & ~3u;
 	}
 	if (d->cfg[PCI_CAP_PTR])
 		put16(d->cfg + PCI_STATUS, PCI_STATUS_CAP_LIST);
