@@ -572,8 +572,17 @@ static int svm_exit_string_io(struct vmm_vcpu *vcpu, unsigned int size)
 			return EXIT_CONTINUE;
 		}
 		/* Backwards strings (DF=1) go one element per exit. */
-		if (!(v->save.rflags & X86_EFLAGS_DF))
+		if (!(v->save.rflags & X86_EFLAGS_DF)) {
+			u64 mask = svm_addr_mask(info);
+			u64 off = svm_get_gpr(svm, in ? SVM_RDI : SVM_RSI) &
+				  mask;
+
 			count = min_t(u64, rcx, PAGE_SIZE / size);
+			/* Stop where rSI/rDI would wrap (16/32-bit). */
+			if (mask != ~0ULL)
+				count = clamp_t(u64, (mask - off + 1) / size,
+						1, count);
+		}
 	}
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.port = info >> 16;
