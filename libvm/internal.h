@@ -13,6 +13,7 @@
 
 #include <libvm/libvm.h>
 
+#include "bytes.h"
 #include "rangemap.h"
 
 struct kvm_run;

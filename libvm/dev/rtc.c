@@ -40,12 +40,6 @@ int64_t libvm__rtc_guest_time(const struct libvm__rtc *r)
 	return r->frozen ? r->frozen_s : floor_div(guest_ns(r), NSEC);
 }
 
-static void put16(uint8_t *p, uint64_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
 void libvm__rtc_init(struct libvm__rtc *r, uint64_t ram_size, uint64_t ram_below_4g,
 		     int64_t offset_s)
 {
@@ -72,10 +66,10 @@ void libvm__rtc_init(struct libvm__rtc *r, uint64_t ram_size, uint64_t ram_below
 		above16 = 0xffff;
 	if (above4g > 0xffffff)
 		above4g = 0xffffff;
-	put16(&r->cmos[0x15], base);
-	put16(&r->cmos[0x17], ext);
-	put16(&r->cmos[0x30], ext);
-	put16(&r->cmos[0x34], above16);
+	libvm__put16(&r->cmos[0x15], (uint16_t)base);
+	libvm__put16(&r->cmos[0x17], (uint16_t)ext);
+	libvm__put16(&r->cmos[0x30], (uint16_t)ext);
+	libvm__put16(&r->cmos[0x34], (uint16_t)above16);
 	r->cmos[0x5b] = (uint8_t)above4g;
 	r->cmos[0x5c] = (uint8_t)(above4g >> 8);
 	r->cmos[0x5d] = (uint8_t)(above4g >> 16);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include <libvm/load.h>
+#include "../bytes.h"
 
 struct libvm__guest_mem {
 	int (*write)(void *ctx, uint64_t gpa, const void *buf, size_t len);
@@ -158,34 +159,5 @@ struct libvm__elf_info {
 	uint64_t pvh_entry;
 };
 int libvm__elf_parse(struct libvm__elf_info *info, const uint8_t *image, size_t size);
-
-/* Little-endian field access in an untrusted buffer (bounds checked by callers). */
-static inline uint16_t libvm__le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-static inline uint32_t libvm__le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static inline uint64_t libvm__le64(const uint8_t *p)
-{
-	return libvm__le32(p) | (uint64_t)libvm__le32(p + 4) << 32;
-}
-static inline void libvm__put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-static inline void libvm__put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-static inline void libvm__put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
 #endif

@@ -18,28 +18,12 @@
 #define HOST_DEVICE 0x0008
 #define CLASS_HOST_BRIDGE 0x060000
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 uint64_t libvm__pci_bar_addr(const libvm_pci_dev *d, uint32_t i)
 {
 	if (i >= 6 || !d->bar_size[i])
 		return 0;
-	return get32(d->cfg + PCI_BAR0 + 4 * i) & ~0xfu;
+	return libvm__le32(d->cfg + PCI_BAR0 + 4 * i) & ~0xfu;
 }
 
 uint32_t libvm__pci_cfg_read(libvm_pci_dev *d, uint32_t reg, uint32_t len)
@@ -132,9 +116,9 @@ static int config_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, 
 		 * byte accesses there belong to other mechanisms: ignored. */
 		if (off == 0 && len == 4) {
 			if (is_write)
-				bus->config_address = get32(d) & 0x80fffffcu;
+				bus->config_address = libvm__le32(d) & 0x80fffffcu;
 			else
-				put32(d, bus->config_address);
+				libvm__put32(d, bus->config_address);
 		}
 		pthread_mutex_unlock(&bus->lock);
 		return 0;
@@ -241,10 +225,10 @@ LIBVM_EXPORT int libvm_pci_bus_attach(libvm_pci_bus **out, libvm_vm *vm,
 	h = &bus->host;
 	h->bus = bus;
 	snprintf(h->name, sizeof(h->name), "pci-host");
-	put16(h->cfg + PCI_VENDOR_ID, HOST_VENDOR);
-	put16(h->cfg + PCI_VENDOR_ID + 2, HOST_DEVICE);
-	put32(h->cfg + PCI_REVISION, CLASS_HOST_BRIDGE << 8);
-	put16(h->wmask + PCI_COMMAND, PCI_CMD_MEMORY | PCI_CMD_MASTER);
+	libvm__put16(h->cfg + PCI_VENDOR_ID, HOST_VENDOR);
+	libvm__put16(h->cfg + PCI_VENDOR_ID + 2, HOST_DEVICE);
+	libvm__put32(h->cfg + PCI_REVISION, CLASS_HOST_BRIDGE << 8);
+	libvm__put16(h->wmask + PCI_COMMAND, PCI_CMD_MEMORY | PCI_CMD_MASTER);
 	bus->ranges[0] = (struct libvm__devrange){ LIBVM_SPACE_PIO, o.port, 8, "pci-config",
 						   config_io };
 	bus->ranges[1] = (struct libvm__devrange){ LIBVM_SPACE_MMIO, o.mmio_base, o.mmio_size,
@@ -349,15 +333,15 @@ LIBVM_EXPORT int libvm_pci_dev_add(libvm_pci_dev **out, libvm_pci_bus *bus,
 		return libvm__fail(-ENOMEM, "pci: out of memory");
 	d->bus = bus;
 	snprintf(d->name, sizeof(d->name), "%s", o.name ? o.name : "pci-device");
-	put16(d->cfg + PCI_VENDOR_ID, o.vendor_id);
-	put16(d->cfg + PCI_VENDOR_ID + 2, o.device_id);
-	put32(d->cfg + PCI_REVISION, o.class_code << 8 | o.revision);
-	put16(d->cfg + PCI_SUBSYSTEM_VENDOR, o.subsystem_vendor_id);
-	put16(d->cfg + PCI_SUBSYSTEM_VENDOR + 2, o.subsystem_id);
+	libvm__put16(d->cfg + PCI_VENDOR_ID, o.vendor_id);
+	libvm__put16(d->cfg + PCI_VENDOR_ID + 2, o.device_id);
+	libvm__put32(d->cfg + PCI_REVISION, o.class_code << 8 | o.revision);
+	libvm__put16(d->cfg + PCI_SUBSYSTEM_VENDOR, o.subsystem_vendor_id);
+	libvm__put16(d->cfg + PCI_SUBSYSTEM_VENDOR + 2, o.subsystem_id);
 	d->cfg[PCI_INTERRUPT_PIN] = o.interrupt_pin;
 	d->wmask[PCI_INTERRUPT_LINE] = 0xff;
 	d->wmask[0x0c] = 0xff; /* cache line size: scratch */
-	put16(d->wmask + PCI_COMMAND, PCI_CMD_MEMORY | PCI_CMD_MASTER | PCI_CMD_INTX_DISABLE);
+	libvm__put16(d->wmask + PCI_COMMAND, PCI_CMD_MEMORY | PCI_CMD_MASTER | PCI_CMD_INTX_DISABLE);
 	memcpy(d->bar_size, o.bar_size, sizeof(d->bar_size));
 	d->bar_fn = o.bar_fn;
 	d->opaque = o.opaque;
@@ -383,7 +367,7 @@ LIBVM_EXPORT int libvm_pci_dev_add(libvm_pci_dev **out, libvm_pci_bus *bus,
 		at = (at + len + 3) & ~3u;
 	}
 	if (d->cfg[PCI_CAP_PTR])
-		put16(d->cfg + PCI_STATUS, PCI_STATUS_CAP_LIST);
+		libvm__put16(d->cfg + PCI_STATUS, PCI_STATUS_CAP_LIST);
 
 	pthread_mutex_lock(&bus->lock);
 	slot = o.slot;
@@ -415,8 +399,8 @@ LIBVM_EXPORT int libvm_pci_dev_add(libvm_pci_dev **out, libvm_pci_bus *bus,
 			return libvm__fail(-ENOSPC, "pci: BAR %d of 0x%llx bytes does not fit the window",
 					   i, (unsigned long long)s);
 		}
-		put32(d->cfg + PCI_BAR0 + 4 * i, (uint32_t)next); /* 32-bit, non-prefetchable */
-		put32(d->wmask + PCI_BAR0 + 4 * i, ~(uint32_t)(s - 1) & ~0xfu);
+		libvm__put32(d->cfg + PCI_BAR0 + 4 * i, (uint32_t)next); /* 32-bit, non-prefetchable */
+		libvm__put32(d->wmask + PCI_BAR0 + 4 * i, ~(uint32_t)(s - 1) & ~0xfu);
 		next += s;
 	}
 	bus->mmio_next = next;

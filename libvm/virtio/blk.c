@@ -54,20 +54,6 @@ struct libvm_virtio_blk {
 	uint8_t bounce[BOUNCE];
 };
 
-static void put_le(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 /* [sector, sector + bytes / 512) inside the disk, bytes whole sectors. */
 static bool range_ok(const libvm_virtio_blk *b, uint64_t sector, uint64_t bytes)
@@ -139,8 +125,8 @@ static uint8_t do_discard(libvm_virtio_blk *b, uint64_t len)
 	/* One segment, as max_discard_seg says (5.2.6.2). */
 	if (len != sizeof(seg) || libvm__vq_read(&b->v.mem, &b->v.req, 16, seg, sizeof(seg)))
 		return VIRTIO_BLK_S_IOERR;
-	sector = get_le(seg, 8);
-	num = (uint32_t)get_le(seg + 8, 4);
+	sector = libvm__get_le(seg, 8);
+	num = (uint32_t)libvm__get_le(seg + 8, 4);
 	if (num > MAX_DISCARD_SECTORS || !range_ok(b, sector, (uint64_t)num * SECTOR))
 		return VIRTIO_BLK_S_IOERR;
 	if (!num)
@@ -167,8 +153,8 @@ static uint32_t handle(libvm_virtio_blk *b)
 		status = VIRTIO_BLK_S_IOERR;
 		goto done;
 	}
-	type = (uint32_t)get_le(hdr, 4);
-	sector = get_le(hdr + 8, 8);
+	type = (uint32_t)libvm__get_le(hdr, 4);
+	sector = libvm__get_le(hdr + 8, 8);
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
 		status = do_read(b, sector, in_data, &written);
@@ -309,16 +295,16 @@ LIBVM_EXPORT int libvm_virtio_blk_attach(libvm_virtio_blk **out, libvm_pci_bus *
 		.config_read = blk_config_read,
 		.queue_notify = blk_notify,
 	};
-	put_le(b->config, b->capacity, 8);
-	put_le(b->config + 12, LIBVM__VQ_MAX_SIZE - 2, 4); /* seg_max: header and status aside */
-	put_le(b->config + 20, SECTOR, 4);                  /* blk_size */
+	libvm__put_le(b->config, b->capacity, 8);
+	libvm__put_le(b->config + 12, LIBVM__VQ_MAX_SIZE - 2, 4); /* seg_max: header and status aside */
+	libvm__put_le(b->config + 20, SECTOR, 4);                  /* blk_size */
 	if (b->readonly) {
 		b->ops.features |= 1ull << VIRTIO_BLK_F_RO;
 	} else {
 		b->ops.features |= 1ull << VIRTIO_BLK_F_DISCARD;
-		put_le(b->config + 36, MAX_DISCARD_SECTORS, 4); /* max_discard_sectors */
-		put_le(b->config + 40, 1, 4);                   /* max_discard_seg */
-		put_le(b->config + 44, 8, 4);                   /* discard_sector_alignment: 4 KiB */
+		libvm__put_le(b->config + 36, MAX_DISCARD_SECTORS, 4); /* max_discard_sectors */
+		libvm__put_le(b->config + 40, 1, 4);                   /* max_discard_seg */
+		libvm__put_le(b->config + 44, 8, 4);                   /* discard_sector_alignment: 4 KiB */
 	}
 	err = libvm__virtio_init(&b->v, bus, o.slot, &b->ops, "virtio-blk");
 	if (!err) {

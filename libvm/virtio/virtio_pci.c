@@ -39,20 +39,6 @@ static int vm_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
 	return libvm_mem_write(ctx, gpa, buf, len);
 }
 
-static void put_le(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 bool libvm__virtio_running(const struct libvm__virtio *v)
 {
@@ -147,25 +133,25 @@ static void common_snapshot(struct libvm__virtio *v, uint8_t *c)
 				     &v->vq[v->queue_select] : NULL;
 
 	memset(c, 0, LIBVM__VIRTIO_COMMON_LEN);
-	put_le(c + 0x00, v->dfselect, 4);
-	put_le(c + 0x04, v->dfselect < 2 ? (uint32_t)(v->offered >> (32 * v->dfselect)) : 0, 4);
-	put_le(c + 0x08, v->gfselect, 4);
-	put_le(c + 0x0c, v->gfselect < 2 ? (uint32_t)(v->driver_features >> (32 * v->gfselect)) : 0,
+	libvm__put_le(c + 0x00, v->dfselect, 4);
+	libvm__put_le(c + 0x04, v->dfselect < 2 ? (uint32_t)(v->offered >> (32 * v->dfselect)) : 0, 4);
+	libvm__put_le(c + 0x08, v->gfselect, 4);
+	libvm__put_le(c + 0x0c, v->gfselect < 2 ? (uint32_t)(v->driver_features >> (32 * v->gfselect)) : 0,
 	       4);
-	put_le(c + 0x10, v->msix_config, 2);
-	put_le(c + 0x12, v->ops->num_queues, 2);
+	libvm__put_le(c + 0x10, v->msix_config, 2);
+	libvm__put_le(c + 0x12, v->ops->num_queues, 2);
 	c[0x14] = v->status;
 	c[0x15] = v->config_generation;
-	put_le(c + 0x16, v->queue_select, 2);
+	libvm__put_le(c + 0x16, v->queue_select, 2);
 	if (!vq)
 		return; /* queue_size 0: no such queue (4.1.4.3.2) */
-	put_le(c + 0x18, vq->size, 2);
-	put_le(c + 0x1a, vq->msix_vector, 2);
-	put_le(c + 0x1c, vq->enabled, 2);
-	put_le(c + 0x1e, v->queue_select, 2); /* queue_notify_off */
-	put_le(c + 0x20, vq->desc, 8);
-	put_le(c + 0x28, vq->avail, 8);
-	put_le(c + 0x30, vq->used, 8);
+	libvm__put_le(c + 0x18, vq->size, 2);
+	libvm__put_le(c + 0x1a, vq->msix_vector, 2);
+	libvm__put_le(c + 0x1c, vq->enabled, 2);
+	libvm__put_le(c + 0x1e, v->queue_select, 2); /* queue_notify_off */
+	libvm__put_le(c + 0x20, vq->desc, 8);
+	libvm__put_le(c + 0x28, vq->avail, 8);
+	libvm__put_le(c + 0x30, vq->used, 8);
 }
 
 static uint16_t valid_vector(const struct libvm__virtio *v, uint16_t vec)
@@ -284,7 +270,7 @@ int libvm__virtio_bar_access(struct libvm__virtio *v, uint64_t off, void *data, 
 		if (off + len > LIBVM__VIRTIO_COMMON_LEN) {
 			/* straddles the end: ignored */
 		} else if (is_write) {
-			common_write(v, (uint32_t)off, get_le(d, (int)len), len);
+			common_write(v, (uint32_t)off, libvm__get_le(d, (int)len), len);
 		} else {
 			uint8_t c[LIBVM__VIRTIO_COMMON_LEN];
 
@@ -400,8 +386,8 @@ static void vendor_cap(uint8_t *c, uint8_t len, uint8_t type, uint32_t off, uint
 	c[2] = len;
 	c[3] = type;
 	c[4] = 0;
-	put_le(c + 8, off, 4);
-	put_le(c + 12, length, 4);
+	libvm__put_le(c + 8, off, 4);
+	libvm__put_le(c + 12, length, 4);
 }
 
 int libvm__virtio_init(struct libvm__virtio *v, libvm_pci_bus *bus, uint8_t slot,
@@ -432,7 +418,7 @@ int libvm__virtio_init(struct libvm__virtio *v, libvm_pci_bus *bus, uint8_t slot
 	ncaps++;
 	vendor_cap(caps[ncaps], 20, CAP_NOTIFY, LIBVM__VIRTIO_NOTIFY,
 		   LIBVM__VIRTIO_NOTIFY_MULT * ops->num_queues);
-	put_le(caps[ncaps] + 16, LIBVM__VIRTIO_NOTIFY_MULT, 4); /* notify_off_multiplier */
+	libvm__put_le(caps[ncaps] + 16, LIBVM__VIRTIO_NOTIFY_MULT, 4); /* notify_off_multiplier */
 	cap[ncaps] = (libvm_pci_cap){ caps[ncaps], 20, 0 };
 	ncaps++;
 	vendor_cap(caps[ncaps], 16, CAP_ISR, LIBVM__VIRTIO_ISR, 1);

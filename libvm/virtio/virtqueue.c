@@ -8,17 +8,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../bytes.h"
 #include "virtqueue.h"
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static int rd16(const struct libvm__vmem *m, uint64_t gpa, uint16_t *v)
 {
@@ -26,7 +17,7 @@ static int rd16(const struct libvm__vmem *m, uint64_t gpa, uint16_t *v)
 	int err = m->read(m->ctx, gpa, b, 2);
 
 	if (!err)
-		*v = le16(b);
+		*v = libvm__le16(b);
 	return err ? -EFAULT : 0;
 }
 
@@ -111,10 +102,10 @@ int libvm__vq_pop(struct libvm__vq *vq, const struct libvm__vmem *m, struct libv
 		if (m->read(m->ctx, table + 16ull * i, d, sizeof(d)))
 			return -EFAULT;
 		/* From here on only the host copy is used: read once. */
-		addr = (uint64_t)le32(d) | (uint64_t)le32(d + 4) << 32;
-		len = le32(d + 8);
-		flags = le16(d + 12);
-		next = le16(d + 14);
+		addr = (uint64_t)libvm__le32(d) | (uint64_t)libvm__le32(d + 4) << 32;
+		len = libvm__le32(d + 8);
+		flags = libvm__le16(d + 12);
+		next = libvm__le16(d + 14);
 		if (flags & LIBVM__VRING_DESC_F_INDIRECT) {
 			/* 2.7.5.3.1: only with the feature, never nested, never
 			 * with NEXT, a whole number of descriptors. */
