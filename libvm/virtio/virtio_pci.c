@@ -191,7 +191,15 @@ static void set_status(struct libvm__virtio *v, uint8_t s)
 		    !libvm__virtio_has(v, VIRTIO_F_VERSION_1))
 			s &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
 	}
-	v->status = (uint8_t)(s | (v->status & VIRTIO_STATUS_NEEDS_RESET));
+	/* Only a reset clears status bits (2.1.2): a driver that writes some
+	 * of them back as 0 does not get to renegotiate features under
+	 * running queues, whose event-index and indirect settings were taken
+	 * at enable time. */
+	s |= v->status;
+	/* DRIVER_OK without accepted features is a driver error (3.1.1). */
+	if ((s & VIRTIO_STATUS_DRIVER_OK) && !(s & VIRTIO_STATUS_FEATURES_OK))
+		s |= VIRTIO_STATUS_NEEDS_RESET;
+	v->status = s;
 }
 
 static void common_write(struct libvm__virtio *v, uint32_t off, uint64_t val, uint32_t len)

@@ -167,6 +167,25 @@ static void test_hostile_ring_needs_reset_intx(void **state)
 	vdev_free(&d);
 }
 
+/* Status bits are only set, a reset (0) clears them, and DRIVER_OK
+ * without accepted features is a driver error (virtio 1.x 2.1.2, 3.1.1). */
+static void test_status_rules(void **state)
+{
+	struct vdev d;
+
+	(void)state;
+	rng_new(&d);
+	assert_int_equal(vdev_init(&d, F_VERSION_1, 1, 8), 0);
+	assert_int_equal(vd_rd(&d, 0x14, 1), 1 | 2 | 4 | 8);
+	vd_wr(&d, 0x14, 1 | 2, 1); /* tries to drop FEATURES_OK and DRIVER_OK */
+	assert_int_equal(vd_rd(&d, 0x14, 1), 1 | 2 | 4 | 8);
+	vd_wr(&d, 0x14, 0, 1);
+	assert_int_equal(vd_rd(&d, 0x14, 1), 0);
+	vd_wr(&d, 0x14, 1 | 2 | 4, 1); /* DRIVER_OK, no FEATURES_OK */
+	assert_int_equal(vd_rd(&d, 0x14, 1) & 64, 64);
+	vdev_free(&d);
+}
+
 /* Detaching the bus first detaches the virtio device on it (no use of
  * freed slots afterwards: ASan watches in the sanitizer build). */
 static void test_bus_detach_takes_its_devices(void **state)
@@ -191,6 +210,7 @@ int main(void)
 		cmocka_unit_test(test_random_request_msix),
 		cmocka_unit_test(test_hostile_ring_needs_reset_intx),
 		cmocka_unit_test(test_bus_detach_takes_its_devices),
+		cmocka_unit_test(test_status_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
