@@ -125,9 +125,23 @@ poweroff -f
 EOF
 chmod +x "$W/outer/init"
 (cd "$W/outer" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$W/outer.cpio.gz"
-timeout 900 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 -nographic -no-reboot \
-	-kernel "$K" -initrd "$W/outer.cpio.gz" -append "console=ttyS0 panic=-1 quiet" \
-	</dev/null 2>&1 | tr -d '\r' > "$W/serial.log"
+boot_outer() {
+	timeout 900 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 -nographic -no-reboot \
+		-kernel "$K" -initrd "$W/outer.cpio.gz" -append "console=ttyS0 panic=-1 quiet" \
+		</dev/null 2>&1 | tr -d '\r' > "$W/serial.log"
+}
+boot_outer
+# The outer TCG VM itself (kvm-amd under QEMU's SVM model) now and then
+# dies or hangs before its script ends (docs/kmod.md saw kvm-amd hang a
+# 2-CPU TCG VM in VM creation). That is the test bed failing, not what is
+# tested: without OUTER-DONE, say so with the console's end and boot it
+# once more. A run that reached OUTER-DONE is judged as it is.
+if ! grep -q "^OUTER-DONE" "$W/serial.log"; then
+	echo "--- RETRYING: the outer VM ended before its script did; its console's last 30 lines:"
+	tail -n 30 "$W/serial.log"
+	echo "--- end of the failed attempt"
+	boot_outer
+fi
 grep -E "^(STATUS|IMAGE|BOOT-TIME|bzimage|reboot|pvh|intx|OUTER)" "$W/serial.log"
 
 fail=0
@@ -151,4 +165,8 @@ expect "^pvh: DISK: LIBVMDISK-HELLO"
 expect "^intx: IRQS .*IO-APIC.*fasteoi.*virtio"
 expect "^intx: DISK: LIBVMDISK-HELLO"
 expect "^intx: RNG: virtio_rng"
+if [ "$fail" -ne 0 ]; then
+	echo "--- the last 40 lines of the outer VM's console:"
+	tail -n 40 "$W/serial.log"
+fi
 exit $fail
