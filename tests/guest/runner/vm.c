@@ -242,9 +242,13 @@ void describe_exit(char *buf, size_t size, const libvm_exit *exit)
 			 exit->io.count);
 		break;
 	case LIBVM_EXIT_INTERNAL_ERROR:
-		snprintf(buf, size, "%s suberror %u ndata %u data0 0x%llx", name,
+		/* All four words: the second to fourth say where an NPF was. */
+		snprintf(buf, size, "%s suberror %u ndata %u data 0x%llx 0x%llx 0x%llx 0x%llx", name,
 			 exit->internal.suberror, exit->internal.ndata,
-			 (unsigned long long)(exit->internal.ndata ? exit->internal.data[0] : 0));
+			 (unsigned long long)exit->internal.data[0],
+			 (unsigned long long)exit->internal.data[1],
+			 (unsigned long long)exit->internal.data[2],
+			 (unsigned long long)exit->internal.data[3]);
 		break;
 	case LIBVM_EXIT_SYSTEM_EVENT:
 		snprintf(buf, size, "%s type %u (backend %u)", name, exit->system_event.type,
