@@ -188,29 +188,14 @@ done:
 	return written + 1;
 }
 
+static uint32_t blk_request(struct libvm__virtio *v)
+{
+	return handle((libvm_virtio_blk *)v);
+}
+
 static void blk_notify(struct libvm__virtio *v, uint16_t q)
 {
-	libvm_virtio_blk *b = (libvm_virtio_blk *)v;
-	struct libvm__vq *vq = &v->vq[q];
-	bool used = false;
-	int r;
-
-	for (unsigned n = 0; n < vq->size && (r = libvm__vq_pop(vq, &v->mem, &v->req)) != 0; n++) {
-		uint32_t len;
-
-		if (r < 0) {
-			libvm__virtio_broken(v, "malformed request queue", r);
-			break;
-		}
-		len = handle(b);
-		if (libvm__vq_push(vq, &v->mem, v->req.head, len)) {
-			libvm__virtio_broken(v, "used ring outside guest RAM", -EFAULT);
-			break;
-		}
-		used = true;
-	}
-	if (used)
-		libvm__virtio_used(v, q);
+	libvm__virtio_serve(v, q, "malformed request queue", blk_request);
 }
 
 static void blk_config_read(struct libvm__virtio *v, uint32_t off, void *data, uint32_t len)

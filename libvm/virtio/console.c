@@ -45,46 +45,36 @@ static void kick_thread(libvm_virtio_console *c)
 	}
 }
 
+/* Copy one transmitted chain to the output fd. */
+static uint32_t con_tx_request(struct libvm__virtio *v)
+{
+	libvm_virtio_console *c = (libvm_virtio_console *)v;
+	uint64_t off = 0;
+
+	/* Bounded chunks: the guest's length sizes nothing on the host. */
+	while (off < v->req.out_bytes) {
+		size_t n = v->req.out_bytes - off < CHUNK ? (size_t)(v->req.out_bytes - off) : CHUNK;
+		size_t put = 0;
+
+		if (libvm__vq_read(&v->mem, &v->req, off, c->txbuf, n))
+			break; /* outside RAM: the rest is dropped */
+		while (c->out_fd >= 0 && put < n) {
+			ssize_t w = write(c->out_fd, c->txbuf + put, n - put);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			put += (size_t)w;
+		}
+		off += n;
+	}
+	return 0;
+}
+
 static void con_tx(libvm_virtio_console *c)
 {
-	struct libvm__virtio *v = &c->v;
-	struct libvm__vq *vq = &v->vq[TXQ];
-	bool used = false;
-	int r;
-
-	for (unsigned k = 0; k < vq->size && (r = libvm__vq_pop(vq, &v->mem, &v->req)) != 0; k++) {
-		uint64_t off = 0;
-
-		if (r < 0) {
-			libvm__virtio_broken(v, "malformed transmit queue", r);
-			break;
-		}
-		/* Bounded chunks: the guest's length sizes nothing on the host. */
-		while (off < v->req.out_bytes) {
-			size_t n = v->req.out_bytes - off < CHUNK ? (size_t)(v->req.out_bytes - off) : CHUNK;
-			size_t put = 0;
-
-			if (libvm__vq_read(&v->mem, &v->req, off, c->txbuf, n))
-				break; /* outside RAM: the rest is dropped */
-			while (c->out_fd >= 0 && put < n) {
-				ssize_t w = write(c->out_fd, c->txbuf + put, n - put);
-
-				if (w < 0 && errno == EINTR)
-					continue;
-				if (w <= 0)
-					break;
-				put += (size_t)w;
-			}
-			off += n;
-		}
-		if (libvm__vq_push(vq, &v->mem, v->req.head, 0)) {
-			libvm__virtio_broken(v, "used ring outside guest RAM", -EFAULT);
-			break;
-		}
-		used = true;
-	}
-	if (used)
-		libvm__virtio_used(v, TXQ);
+	libvm__virtio_serve(&c->v, TXQ, "malformed transmit queue", con_tx_request);
 }
 
 static void con_notify(struct libvm__virtio *v, uint16_t q)

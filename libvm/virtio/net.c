@@ -56,39 +56,29 @@ static void kick_thread(libvm_virtio_net *n)
 	}
 }
 
+/* Send one transmitted frame to the tap. */
+static uint32_t net_tx_request(struct libvm__virtio *v)
+{
+	libvm_virtio_net *n = (libvm_virtio_net *)v;
+	uint64_t len = v->req.out_bytes;
+
+	/* Frames that cannot be a frame, or that point outside RAM, are dropped. */
+	if (len > NET_HDR && len <= FRAME_MAX &&
+	    libvm__vq_read(&v->mem, &v->req, 0, n->txbuf, (size_t)len) == 0) {
+		/* No offload was offered, so the guest's header can say
+		 * nothing valid; zeroed, it never reaches the host
+		 * kernel's GSO parsing with the guest's values. */
+		memset(n->txbuf, 0, NET_HDR);
+		if (write(n->tap, n->txbuf, (size_t)len) < 0) {
+			/* tap full or down: dropped, as on a wire */
+		}
+	}
+	return 0;
+}
+
 static void net_tx(libvm_virtio_net *n)
 {
-	struct libvm__virtio *v = &n->v;
-	struct libvm__vq *vq = &v->vq[TXQ];
-	bool used = false;
-	int r;
-
-	for (unsigned k = 0; k < vq->size && (r = libvm__vq_pop(vq, &v->mem, &v->req)) != 0; k++) {
-		uint64_t len = v->req.out_bytes;
-
-		if (r < 0) {
-			libvm__virtio_broken(v, "malformed transmit queue", r);
-			break;
-		}
-		/* Frames that cannot be a frame, or that point outside RAM, are dropped. */
-		if (len > NET_HDR && len <= FRAME_MAX &&
-		    libvm__vq_read(&v->mem, &v->req, 0, n->txbuf, (size_t)len) == 0) {
-			/* No offload was offered, so the guest's header can say
-			 * nothing valid; zeroed, it never reaches the host
-			 * kernel's GSO parsing with the guest's values. */
-			memset(n->txbuf, 0, NET_HDR);
-			if (write(n->tap, n->txbuf, (size_t)len) < 0) {
-				/* tap full or down: dropped, as on a wire */
-			}
-		}
-		if (libvm__vq_push(vq, &v->mem, v->req.head, 0)) {
-			libvm__virtio_broken(v, "used ring outside guest RAM", -EFAULT);
-			break;
-		}
-		used = true;
-	}
-	if (used)
-		libvm__virtio_used(v, TXQ);
+	libvm__virtio_serve(&n->v, TXQ, "malformed transmit queue", net_tx_request);
 }
 
 static void net_notify(struct libvm__virtio *v, uint16_t q)

@@ -17,44 +17,32 @@ struct libvm_virtio_rng {
 	uint8_t buf[RNG_MAX_PER_REQUEST];
 };
 
-static void rng_notify(struct libvm__virtio *v, uint16_t q)
+/* Fill one request's writable buffers with random bytes. */
+static uint32_t rng_request(struct libvm__virtio *v)
 {
 	libvm_virtio_rng *rng = (libvm_virtio_rng *)v;
-	struct libvm__vq *vq = &v->vq[q];
-	bool used = false;
-	int r;
+	uint64_t want = v->req.in_bytes;
+	uint32_t done = 0;
 
-	/* Bounded: each chain is taken off the ring once; a driver that keeps
-	 * adding buffers is served at most one ring's worth per notification. */
-	for (unsigned n = 0; n < vq->size && (r = libvm__vq_pop(vq, &v->mem, &v->req)) != 0; n++) {
-		uint64_t want = v->req.in_bytes;
-		uint32_t done = 0;
+	if (want > RNG_MAX_PER_REQUEST)
+		want = RNG_MAX_PER_REQUEST;
+	while (done < want) {
+		ssize_t got = getrandom(rng->buf + done, want - done, 0);
 
-		if (r < 0) {
-			libvm__virtio_broken(v, "malformed request queue", r);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
 			break;
-		}
-		if (want > RNG_MAX_PER_REQUEST)
-			want = RNG_MAX_PER_REQUEST;
-		while (done < want) {
-			ssize_t got = getrandom(rng->buf + done, want - done, 0);
-
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got <= 0)
-				break;
-			done += (uint32_t)got;
-		}
-		if (done && libvm__vq_write(&v->mem, &v->req, 0, rng->buf, done))
-			done = 0; /* buffers outside RAM: nothing delivered */
-		if (libvm__vq_push(vq, &v->mem, v->req.head, done)) {
-			libvm__virtio_broken(v, "used ring outside guest RAM", -EFAULT);
-			break;
-		}
-		used = true;
+		done += (uint32_t)got;
 	}
-	if (used)
-		libvm__virtio_used(v, q);
+	if (done && libvm__vq_write(&v->mem, &v->req, 0, rng->buf, done))
+		done = 0; /* buffers outside RAM: nothing delivered */
+	return done;
+}
+
+static void rng_notify(struct libvm__virtio *v, uint16_t q)
+{
+	libvm__virtio_serve(v, q, "malformed request queue", rng_request);
 }
 
 static const struct libvm__virtio_ops rng_ops = {

@@ -118,6 +118,16 @@ int libvm__virtio_bar_access(struct libvm__virtio *v, uint64_t off, void *data, 
 
 /* Lock held: queue @q got used entries; interrupt the driver if it wants. */
 void libvm__virtio_used(struct libvm__virtio *v, uint16_t q);
+/*
+ * Lock held: serve queue @q. Takes at most one ring's worth of requests
+ * (a driver that keeps adding buffers cannot hold the caller for ever);
+ * for each one @handle does the work on v->req and returns the used length;
+ * the chain goes back to the used ring. A malformed ring or a used ring
+ * outside RAM breaks the device (@what names the queue in the message).
+ * Interrupts the driver once, if anything was used.
+ */
+void libvm__virtio_serve(struct libvm__virtio *v, uint16_t q, const char *what,
+			 uint32_t (*handle)(struct libvm__virtio *v));
 /* Lock held: the driver broke the device; set NEEDS_RESET and tell it (2.1.2). */
 void libvm__virtio_broken(struct libvm__virtio *v, const char *why, int err);
 /* Lock held: may the device process queues (DRIVER_OK, not NEEDS_RESET)? */

@@ -60,6 +60,28 @@ static void interrupt(struct libvm__virtio *v, uint16_t vector, uint8_t isr_bit)
 	}
 }
 
+void libvm__virtio_serve(struct libvm__virtio *v, uint16_t q, const char *what,
+			 uint32_t (*handle)(struct libvm__virtio *v))
+{
+	struct libvm__vq *vq = &v->vq[q];
+	bool used = false;
+	int r;
+
+	for (unsigned n = 0; n < vq->size && (r = libvm__vq_pop(vq, &v->mem, &v->req)) != 0; n++) {
+		if (r < 0) {
+			libvm__virtio_broken(v, what, r);
+			break;
+		}
+		if (libvm__vq_push(vq, &v->mem, v->req.head, handle(v))) {
+			libvm__virtio_broken(v, "used ring outside guest RAM", -EFAULT);
+			break;
+		}
+		used = true;
+	}
+	if (used)
+		libvm__virtio_used(v, q);
+}
+
 void libvm__virtio_used(struct libvm__virtio *v, uint16_t q)
 {
 	struct libvm__vq *vq = &v->vq[q];
