@@ -254,6 +254,7 @@ bool fwcfg_present(void);	/* the "QEMU" signature */
 #define APIC_ID		0x20
 #define APIC_VERSION	0x30
 #define APIC_TPR	0x80
+#define APIC_PPR	0xa0
 #define APIC_EOI	0xb0
 #define APIC_SVR	0xf0
 #define APIC_ISR	0x100
