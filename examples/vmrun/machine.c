@@ -130,8 +130,7 @@ static int attach_pci(struct machine *m, const struct vmrun_options *o)
 	libvm_virtio_blk_options bo = LIBVM_VIRTIO_BLK_OPTIONS_INIT;
 	libvm_virtio_net_options no = LIBVM_VIRTIO_NET_OPTIONS_INIT;
 	bool linux_kernel = m->kernel_format == LIBVM_FORMAT_BZIMAGE ||
-			    m->kernel_format == LIBVM_FORMAT_ELF64 ||
-			    m->kernel_format == LIBVM_FORMAT_ELF32;
+			    m->kernel_format == LIBVM_FORMAT_PVH;
 	int err;
 
 	if (!linux_kernel && !o->nr_disks && !o->tap && !o->rng)
@@ -213,6 +212,7 @@ static int load_kernel(struct machine *m, const struct vmrun_options *o)
 			break;
 		case LIBVM_FORMAT_ELF32:
 		case LIBVM_FORMAT_ELF64:
+		case LIBVM_FORMAT_PVH:
 			fmt = VMRUN_FORMAT_ELF;
 			break;
 		case LIBVM_FORMAT_BZIMAGE:
@@ -226,7 +226,7 @@ static int load_kernel(struct machine *m, const struct vmrun_options *o)
 	lo.kernel_name = o->kernel;
 	lo.cmdline = o->cmdline;
 	if (!lo.cmdline && (fmt == VMRUN_FORMAT_BZIMAGE ||
-			    m->kernel_format == LIBVM_FORMAT_ELF64))
+			    m->kernel_format == LIBVM_FORMAT_PVH))
 		lo.cmdline = VMRUN_LINUX_CMDLINE;
 	lo.rsdp_gpa = m->rsdp;
 	lo.modules = mods;

@@ -73,6 +73,7 @@ enum libvm_image_format {
 	LIBVM_FORMAT_ELF64 = 2,
 	LIBVM_FORMAT_MULTIBOOT = 3, /* multiboot v1 header in the first 8 KiB */
 	LIBVM_FORMAT_BZIMAGE = 4,   /* Linux boot protocol ("HdrS"): libvm_load_bzimage() */
+	LIBVM_FORMAT_PVH = 5,       /* ELF32/ELF64 with a PVH entry note (a Linux vmlinux) */
 };
 
 /** CPU modes a boot state can start in. */
@@ -169,7 +170,8 @@ typedef struct libvm_load_options {
 /**
  * libvm_load_detect() - guess the format of @image (@size bytes).
  *
- * A multiboot header wins over the ELF header that usually carries it.
+ * A multiboot header wins over the ELF header that usually carries it; an
+ * ELF with a PVH note is LIBVM_FORMAT_PVH (load it with libvm_load_elf()).
  * Thread: any. Returns: an enum libvm_image_format (LIBVM_FORMAT_UNKNOWN
  * when nothing matched), or -EINVAL for a NULL image.
  */
@@ -204,7 +206,11 @@ LIBVM_EXPORT int libvm_load_flat(libvm_boot *boot, libvm_vm *vm, const void *ima
  * and an ELF64 at e_entry in 64-bit mode with the low 4 GiB identity-mapped
  * (page tables at LIBVM_BOOT_PAGETABLE_GPA, CS = 0x18, DS = 0x10); e_entry
  * is translated from p_vaddr to p_paddr through the segment containing it
- * and must be below 4 GiB. Returns: see the top of this file.
+ * and must be below 4 GiB. Only the PVH entry has a way to hand over a
+ * command line and modules: without it (no note, or LIBVM_LOAD_NO_PVH) a
+ * @cmdline or modules in @opts are refused with -EINVAL rather than
+ * dropped. @boot->format is LIBVM_FORMAT_PVH, _ELF64 or _ELF32 by the entry
+ * taken. Returns: see the top of this file.
  */
 LIBVM_EXPORT int libvm_load_elf(libvm_boot *boot, libvm_vm *vm, const void *image,
 				size_t size, const libvm_load_options *opts);

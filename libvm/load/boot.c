@@ -225,11 +225,19 @@ LIBVM_EXPORT int libvm_load_detect(const void *image, size_t size)
 		return libvm__fail(-EINVAL, "libvm_load_detect: image is NULL");
 	if (libvm__multiboot_find(p, size, &off) == 0)
 		return LIBVM_FORMAT_MULTIBOOT;
-	if (size >= 5 && memcmp(p, "\177ELF", 4) == 0) {
-		if (p[4] == 1)
-			return LIBVM_FORMAT_ELF32;
-		if (p[4] == 2)
-			return LIBVM_FORMAT_ELF64;
+	if (size >= 5 && memcmp(p, "\177ELF", 4) == 0 && (p[4] == 1 || p[4] == 2)) {
+		struct libvm__elf_info info;
+		bool pvh = false;
+
+		/* A malformed ELF is still an ELF: its loader says what is wrong. */
+		if (libvm__elf_parse(&info, p, size) == 0) {
+			pvh = info.pvh_entry != UINT64_MAX;
+			free(info.segs);
+		}
+		libvm__clear_error();
+		if (pvh)
+			return LIBVM_FORMAT_PVH;
+		return p[4] == 1 ? LIBVM_FORMAT_ELF32 : LIBVM_FORMAT_ELF64;
 	}
 	/* Linux boot protocol: "HdrS" at 0x202 (Documentation/arch/x86/boot.rst). */
 	if (size >= 0x206 && memcmp(p + 0x202, "HdrS", 4) == 0)

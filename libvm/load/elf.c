@@ -308,6 +308,12 @@ int libvm__load_elf(libvm_boot *boot, const struct libvm__guest_mem *gm, const v
 		return err;
 	pvh = info.pvh_entry != UINT64_MAX && !(o.flags & LIBVM_LOAD_NO_PVH);
 	long64 = !pvh && info.elf_class == 2;
+	if (!pvh && (o.cmdline || o.nr_modules)) {
+		err = libvm__fail(-EINVAL, "ELF entered at e_entry (%s) has no way to receive %s; pass none, or boot it as multiboot",
+				  info.pvh_entry == UINT64_MAX ? "no PVH note" : "LIBVM_LOAD_NO_PVH",
+				  o.cmdline ? "a command line" : "modules");
+		goto out;
+	}
 	err = libvm__segs_check(gm, info.segs, info.nsegs, long64, &start, &end);
 	if (err)
 		goto out;
@@ -352,7 +358,8 @@ int libvm__load_elf(libvm_boot *boot, const struct libvm__guest_mem *gm, const v
 				      "the boot page tables");
 	if (err)
 		goto out;
-	b.format = info.elf_class == 2 ? LIBVM_FORMAT_ELF64 : LIBVM_FORMAT_ELF32;
+	b.format = pvh ? LIBVM_FORMAT_PVH :
+		   info.elf_class == 2 ? LIBVM_FORMAT_ELF64 : LIBVM_FORMAT_ELF32;
 	b.kernel_start = start;
 	b.kernel_end = end;
 	b.modules_end = mods_end;

@@ -119,7 +119,9 @@ static void test_elf64_pvh_start_info(void **state)
 	o.modules = &mod;
 	o.nr_modules = 1;
 	o.rsdp_gpa = 0xe0000;
+	assert_int_equal(libvm_load_detect(img, sizeof(img)), LIBVM_FORMAT_PVH);
 	assert_int_equal(libvm__load_elf(&b, &t->gm, img, sizeof(img), &o), 0);
+	assert_int_equal(b.format, LIBVM_FORMAT_PVH);
 	assert_int_equal(b.mode, LIBVM_BOOT_PROT32);
 	assert_int_equal(b.entry, 0x100100);
 	assert_int_equal(b.rbx, si);
@@ -151,8 +153,56 @@ static void test_elf64_pvh_start_info(void **state)
 	o = (libvm_load_options)LIBVM_LOAD_OPTIONS_INIT;
 	o.flags = LIBVM_LOAD_NO_PVH;
 	assert_int_equal(libvm__load_elf(&b, &t->gm, img, sizeof(img), &o), 0);
+	assert_int_equal(b.format, LIBVM_FORMAT_ELF64);
 	assert_int_equal(b.mode, LIBVM_BOOT_LONG64);
 	assert_int_equal(b.entry, 0x100010);
+	tm_free(t);
+}
+
+/*
+ * Entered at e_entry, an ELF has no way to receive a command line or
+ * modules: asking for them is refused, not silently dropped, and nothing
+ * is written. With the note ignored (LIBVM_LOAD_NO_PVH) the same holds.
+ */
+static void test_elf_without_pvh_refuses_cmdline_and_modules(void **state)
+{
+	struct testmem *t = tm_new(RAM, 0);
+	static const char env[] = "X=1\n";
+	libvm_load_module mod = { .data = env, .size = sizeof(env) - 1, .string = "env" };
+	libvm_load_options o = LIBVM_LOAD_OPTIONS_INIT;
+	struct elf_desc d;
+	libvm_boot b;
+
+	elf_default(&d, 2, 0);
+	elf_write(img, &d);
+	assert_int_equal(libvm_load_detect(img, sizeof(img)), LIBVM_FORMAT_ELF64);
+	o.cmdline = "console=ttyS0";
+	assert_int_equal(libvm__load_elf(&b, &t->gm, img, sizeof(img), &o), -EINVAL);
+	assert_non_null(strstr(libvm_error_message(), "no PVH note"));
+	assert_non_null(strstr(libvm_error_message(), "command line"));
+	o.cmdline = NULL;
+	o.modules = &mod;
+	o.nr_modules = 1;
+	assert_int_equal(libvm__load_elf(&b, &t->gm, img, sizeof(img), &o), -EINVAL);
+	assert_non_null(strstr(libvm_error_message(), "modules"));
+	assert_true(tm_untouched(t));
+
+	/* A PVH kernel told to ignore its note: the same refusal. */
+	elf_default(&d, 2, 1);
+	elf_write(img, &d);
+	d.ph[2].filesz = d.ph[2].memsz = pvh_notes(img, 0x100100, 8);
+	elf_write(img, &d);
+	pvh_notes(img, 0x100100, 8);
+	o = (libvm_load_options)LIBVM_LOAD_OPTIONS_INIT;
+	o.flags = LIBVM_LOAD_NO_PVH;
+	o.cmdline = "console=ttyS0";
+	assert_int_equal(libvm__load_elf(&b, &t->gm, img, sizeof(img), &o), -EINVAL);
+	assert_non_null(strstr(libvm_error_message(), "LIBVM_LOAD_NO_PVH"));
+	assert_true(tm_untouched(t));
+	/* Without them it loads. */
+	o.cmdline = NULL;
+	assert_int_equal(libvm__load_elf(&b, &t->gm, img, sizeof(img), &o), 0);
+	assert_int_equal(b.format, LIBVM_FORMAT_ELF64);
 	tm_free(t);
 }
 
@@ -167,8 +217,9 @@ static void test_elf32_pvh(void **state)
 	d.ph[2].filesz = d.ph[2].memsz = pvh_notes(img, 0x100040, 4);
 	elf_write(img, &d);
 	pvh_notes(img, 0x100040, 4);
+	assert_int_equal(libvm_load_detect(img, sizeof(img)), LIBVM_FORMAT_PVH);
 	assert_int_equal(libvm__load_elf(&b, &t->gm, img, sizeof(img), NULL), 0);
-	assert_int_equal(b.format, LIBVM_FORMAT_ELF32);
+	assert_int_equal(b.format, LIBVM_FORMAT_PVH);
 	assert_int_equal(b.mode, LIBVM_BOOT_PROT32);
 	assert_int_equal(b.entry, 0x100040);
 	assert_int_equal(tm_le32(t, b.rbx), LIBVM_PVH_START_INFO_MAGIC);
@@ -439,6 +490,7 @@ int main(void)
 		cmocka_unit_test(test_elf64_long_mode),
 		cmocka_unit_test(test_elf64_physical_entry),
 		cmocka_unit_test(test_elf64_pvh_start_info),
+		cmocka_unit_test(test_elf_without_pvh_refuses_cmdline_and_modules),
 		cmocka_unit_test(test_elf32_pvh),
 		cmocka_unit_test(test_elf32_may_use_page_table_area),
 		cmocka_unit_test(test_elf_crafted_images_rejected),
