@@ -106,6 +106,23 @@ int libvm__boot_write_tables(const struct libvm__guest_mem *gm, const libvm_boot
 	return err;
 }
 
+int libvm__boot_commit(const struct libvm__guest_mem *gm, const struct libvm__load_seg *segs,
+		       uint32_t nsegs, const libvm_load_options *o, const uint64_t *mod_gpas,
+		       const struct libvm__info_area *ia, const libvm_boot *b, libvm_boot *boot)
+{
+	int err = libvm__segs_write(gm, segs, nsegs);
+
+	if (!err && ia)
+		err = libvm__modules_write(gm, o, mod_gpas);
+	if (!err && ia)
+		err = libvm__gm_write(gm, LIBVM_BOOT_INFO_GPA, ia->buf, ia->used);
+	if (!err)
+		err = libvm__boot_write_tables(gm, b);
+	if (!err)
+		*boot = *b;
+	return err;
+}
+
 static libvm_segment flat_segment(uint16_t selector, uint8_t type, bool code64)
 {
 	return (libvm_segment){

@@ -363,15 +363,7 @@ int libvm__load_elf(libvm_boot *boot, const struct libvm__guest_mem *gm, const v
 	b.kernel_start = start;
 	b.kernel_end = end;
 	b.modules_end = mods_end;
-	err = libvm__segs_write(gm, info.segs, info.nsegs);
-	if (!err && pvh)
-		err = libvm__modules_write(gm, &o, mod_gpas);
-	if (!err && pvh)
-		err = libvm__gm_write(gm, LIBVM_BOOT_INFO_GPA, ia->buf, ia->used);
-	if (!err)
-		err = libvm__boot_write_tables(gm, &b);
-	if (!err)
-		*boot = b;
+	err = libvm__boot_commit(gm, info.segs, info.nsegs, &o, mod_gpas, pvh ? ia : NULL, &b, boot);
 out:
 	free(ia);
 	free(info.segs);

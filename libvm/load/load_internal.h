@@ -105,6 +105,16 @@ void *libvm__info_ptr(struct libvm__info_area *ia, uint64_t gpa);
 /* Copy a NUL-terminated string into the area; its gpa, or 0 when full. */
 uint64_t libvm__info_str(struct libvm__info_area *ia, const char *s);
 
+/*
+ * The last step of the ELF and multiboot loaders, once every check has
+ * passed: write the kernel's pieces, then (with @ia) the modules at
+ * @mod_gpas and the boot information area, then the tables @b relies on.
+ * *@boot = *@b only when all of it was written.
+ */
+int libvm__boot_commit(const struct libvm__guest_mem *gm, const struct libvm__load_seg *segs,
+		       uint32_t nsegs, const libvm_load_options *o, const uint64_t *mod_gpas,
+		       const struct libvm__info_area *ia, const libvm_boot *b, libvm_boot *boot);
+
 /* Module placement after the kernel: page-aligned, checked against RAM. */
 int libvm__modules_place(const struct libvm__guest_mem *gm, const libvm_load_options *o,
 			 uint64_t kernel_end, bool long64, uint64_t *gpas, uint64_t *end);

@@ -245,15 +245,7 @@ int libvm__load_multiboot(libvm_boot *boot, const struct libvm__guest_mem *gm,
 	b.kernel_start = start;
 	b.kernel_end = end;
 	b.modules_end = mods_end;
-	err = libvm__segs_write(gm, segs, nsegs);
-	if (!err)
-		err = libvm__modules_write(gm, &o, mod_gpas);
-	if (!err)
-		err = libvm__gm_write(gm, LIBVM_BOOT_INFO_GPA, ia->buf, ia->used);
-	if (!err)
-		err = libvm__boot_write_tables(gm, &b);
-	if (!err)
-		*boot = b;
+	err = libvm__boot_commit(gm, segs, nsegs, &o, mod_gpas, ia, &b, boot);
 out:
 	free(ia);
 	free(elf.segs);
