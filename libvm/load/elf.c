@@ -373,12 +373,5 @@ out:
 LIBVM_EXPORT int libvm_load_elf(libvm_boot *boot, libvm_vm *vm, const void *image,
 				size_t size, const libvm_load_options *opts)
 {
-	struct libvm__guest_mem gm;
-	int err = libvm__gm_from_vm(&gm, vm);
-
-	if (err)
-		return err;
-	err = libvm__load_elf(boot, &gm, image, size, opts);
-	libvm__gm_fini(&gm);
-	return err;
+	return libvm__load_on_vm(libvm__load_elf, boot, vm, image, size, opts);
 }

@@ -50,6 +50,19 @@ int libvm__gm_from_vm(struct libvm__guest_mem *gm, libvm_vm *vm)
 	return 0;
 }
 
+int libvm__load_on_vm(libvm__loader *load, libvm_boot *boot, libvm_vm *vm, const void *image,
+		      size_t size, const libvm_load_options *opts)
+{
+	struct libvm__guest_mem gm;
+	int err = libvm__gm_from_vm(&gm, vm);
+
+	if (err)
+		return err;
+	err = load(boot, &gm, image, size, opts);
+	libvm__gm_fini(&gm);
+	return err;
+}
+
 void libvm__gm_fini(struct libvm__guest_mem *gm)
 {
 	free((void *)gm->ranges);

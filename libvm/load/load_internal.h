@@ -148,6 +148,11 @@ int libvm__load_multiboot(libvm_boot *boot, const struct libvm__guest_mem *gm,
 			  const void *image, size_t size, const libvm_load_options *opts);
 int libvm__load_bzimage(libvm_boot *boot, const struct libvm__guest_mem *gm, const void *image,
 			size_t size, const libvm_load_options *opts);
+/* Run @load over a snapshot of @vm's memory map (the public loaders). */
+typedef int libvm__loader(libvm_boot *boot, const struct libvm__guest_mem *gm, const void *image,
+			  size_t size, const libvm_load_options *opts);
+int libvm__load_on_vm(libvm__loader *load, libvm_boot *boot, libvm_vm *vm, const void *image,
+		      size_t size, const libvm_load_options *opts);
 int libvm__acpi_build(uint64_t *rsdp_gpa, const struct libvm__guest_mem *gm,
 		      const libvm_acpi_options *opts);
 int libvm__mptable_build(uint64_t *table_gpa, const struct libvm__guest_mem *gm,
