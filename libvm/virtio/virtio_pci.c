@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "virtio_internal.h"
@@ -342,6 +343,7 @@ static void *worker_main(void *arg)
 {
 	struct libvm__virtio *v = arg;
 	unsigned nq = v->ops->num_queues;
+	bool warned = false;
 
 	for (;;) {
 		struct pollfd p[1 + LIBVM__VIRTIO_MAX_QUEUES];
@@ -350,9 +352,19 @@ static void *worker_main(void *arg)
 		for (unsigned q = 0; q < nq; q++)
 			p[1 + q] = (struct pollfd){ .fd = v->qfd[q], .events = POLLIN };
 		if (poll(p, 1 + nq, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
+			/*
+			 * With these fds only EINTR and ENOMEM can happen. Ending
+			 * here would leave the guest's notifications unanswered
+			 * for good, so say so once and try again shortly.
+			 */
+			if (errno != EINTR) {
+				if (!warned)
+					libvm__log(v->vm, LIBVM_LOG_WARN, "%s: poll on the queue eventfds failed: %s; retrying",
+						   v->name, strerror(errno));
+				warned = true;
+				nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+			}
+			continue;
 		}
 		if (p[0].revents)
 			break;
