@@ -72,9 +72,18 @@ int libvm__vq_pop(struct libvm__vq *vq, const struct libvm__vmem *m, struct libv
 	if (head >= vq->size)
 		return -EIO;
 	vq->last_avail++;
-	/* With event_idx, tell the driver which index to notify at next (2.7.10). */
-	if (vq->event_idx)
+	/*
+	 * With event_idx, tell the driver which index to notify at next
+	 * (2.7.10). That store must be visible before our next read of
+	 * avail->idx (the caller pops until the ring is empty): otherwise the
+	 * driver can add a buffer, read a stale avail_event, skip the
+	 * notification, while we read the old idx and stop. x86 may move a
+	 * load before an earlier store, hence a full fence.
+	 */
+	if (vq->event_idx) {
 		wr16(m, AVAIL_EVENT(vq), vq->last_avail);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	}
 
 	memset(req, 0, offsetof(struct libvm__vq_req, seg));
 	req->head = head;
