@@ -43,8 +43,12 @@ class IoExit(ctypes.Structure):
                 ("count", ctypes.c_uint32), ("is_write", ctypes.c_uint8), ("padding", ctypes.c_uint8 * 7)]
 
 
+class EndExit(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint64)]
+
+
 class ExitUnion(ctypes.Union):
-    _fields_ = [("io", IoExit), ("reserved", ctypes.c_uint8 * 256)]
+    _fields_ = [("io", IoExit), ("end", EndExit), ("reserved", ctypes.c_uint8 * 256)]
 
 
 class Exit(ctypes.Structure):
@@ -52,7 +56,59 @@ class Exit(ctypes.Structure):
     _fields_ = [("reason", ctypes.c_uint32), ("padding", ctypes.c_uint32), ("u", ExitUnion)]
 
 
+def _options(*fields):
+    """A size-first options struct (include/libvm/*.h): size is preset."""
+    class Options(ctypes.Structure):
+        _fields_ = [("size", ctypes.c_size_t)] + list(fields)
+
+        def __init__(self, **kw):
+            super().__init__(size=ctypes.sizeof(self), **kw)
+    return Options
+
+
+UartOutputFn = ctypes.CFUNCTYPE(None, ctypes.POINTER(ctypes.c_uint8), ctypes.c_size_t, ctypes.c_void_p)
+UartOptions = _options(("port", ctypes.c_uint16), ("reserved0", ctypes.c_uint16), ("irq", ctypes.c_int32),
+                       ("output_fd", ctypes.c_int32), ("input_fd", ctypes.c_int32),
+                       ("reserved1", ctypes.c_uint32), ("output", UartOutputFn),
+                       ("output_opaque", ctypes.c_void_p))
+FwcfgOptions = _options(("port", ctypes.c_uint16), ("nb_cpus", ctypes.c_uint16), ("max_cpus", ctypes.c_uint16),
+                        ("reserved0", ctypes.c_uint16), ("ram_size", ctypes.c_uint64),
+                        ("cmdline", ctypes.c_char_p))
+RtcOptions = _options(("ram_size", ctypes.c_uint64), ("ram_below_4g", ctypes.c_uint64),
+                      ("offset_seconds", ctypes.c_int64))
+PmtimerOptions = _options(("port", ctypes.c_uint16), ("bits", ctypes.c_uint8), ("reserved0", ctypes.c_uint8),
+                          ("reserved1", ctypes.c_uint32))
+AcpiOptions = _options(("nr_cpus", ctypes.c_uint32), ("flags", ctypes.c_uint32), ("gpa", ctypes.c_uint64),
+                       ("pm1a_evt_port", ctypes.c_uint16), ("pm1a_cnt_port", ctypes.c_uint16),
+                       ("pm_timer_port", ctypes.c_uint16), ("sci_irq", ctypes.c_uint8),
+                       ("ioapic_id", ctypes.c_uint8), ("ioapic_addr", ctypes.c_uint32),
+                       ("reserved0", ctypes.c_uint32), ("dsdt_aml", ctypes.c_void_p),
+                       ("dsdt_aml_size", ctypes.c_uint64))
+MptableOptions = _options(("nr_cpus", ctypes.c_uint32), ("ioapic_id", ctypes.c_uint32), ("gpa", ctypes.c_uint64),
+                          ("ioapic_addr", ctypes.c_uint32), ("reserved0", ctypes.c_uint32))
+LoadOptions = _options(("kernel_name", ctypes.c_char_p), ("cmdline", ctypes.c_char_p),
+                       ("modules", ctypes.c_void_p), ("nr_modules", ctypes.c_uint32),
+                       ("flags", ctypes.c_uint32), ("rsdp_gpa", ctypes.c_uint64))
+VmRunOptions = _options(("flags", ctypes.c_uint32), ("reserved0", ctypes.c_uint32))
+
+
+class Boot(ctypes.Structure):
+    _fields_ = [("mode", ctypes.c_uint32), ("format", ctypes.c_uint32), ("entry", ctypes.c_uint64),
+                ("code_selector", ctypes.c_uint16), ("data_selector", ctypes.c_uint16),
+                ("gdt_limit", ctypes.c_uint16), ("reserved0", ctypes.c_uint16),
+                ("gdt_base", ctypes.c_uint64), ("cr3", ctypes.c_uint64)] + \
+        [(n, ctypes.c_uint64) for n in "rax rbx rcx rdx rsi rdi rbp rsp".split()] + \
+        [(n, ctypes.c_uint64) for n in "kernel_start kernel_end info_gpa modules_end".split()] + \
+        [("reserved", ctypes.c_uint64 * 8)]
+
+
 EXIT_HLT = 1
+EXIT_SHUTDOWN = 2
+EXIT_GUEST_EXIT = 11
+EXIT_RESET = 12
+EXIT_POWEROFF = 13
+IRQCHIP_PIT = 1
+ACPI_PM_TIMER_32BIT = 1
 SPACE_PIO = 0
 IoFn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p,
                         ctypes.c_uint32, ctypes.c_bool, ctypes.c_void_p)
@@ -69,6 +125,19 @@ _lib.libvm_vcpu_create.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_voi
 for _f in ("libvm_vcpu_get_sregs", "libvm_vcpu_set_sregs", "libvm_vcpu_set_regs", "libvm_vcpu_run"):
     getattr(_lib, _f).argtypes = [ctypes.c_void_p, ctypes.c_void_p]
 _lib.libvm_vm_destroy.argtypes = [ctypes.c_void_p]
+_P = ctypes.c_void_p
+_PP = ctypes.POINTER(ctypes.c_void_p)
+_lib.libvm_irqchip_create.argtypes = [_P, ctypes.c_uint32]
+for _dev in ("uart", "debugexit", "fwcfg", "rtc", "pmtimer", "i8042", "port80", "testdev"):
+    getattr(_lib, "libvm_%s_attach" % _dev).argtypes = [_PP, _P, _P]
+    getattr(_lib, "libvm_%s_detach" % _dev).argtypes = [_P]
+    getattr(_lib, "libvm_%s_detach" % _dev).restype = None
+_lib.libvm_acpi_build.argtypes = [ctypes.POINTER(ctypes.c_uint64), _P, _P]
+_lib.libvm_mptable_build.argtypes = [ctypes.POINTER(ctypes.c_uint64), _P, _P]
+_lib.libvm_load_multiboot.argtypes = [_P, _P, ctypes.c_char_p, ctypes.c_size_t, _P]
+_lib.libvm_boot_apply.argtypes = [_P, _P]
+_lib.libvm_vm_run.argtypes = [_P, _P, _P, ctypes.POINTER(ctypes.c_uint32)]
+_lib.libvm_vm_stop.argtypes = [_P]
 
 
 def _check(err, what):
@@ -81,12 +150,14 @@ def version():
 
 
 class Vm:
-    """A VM with one vCPU; closed with close() or a with-block."""
+    """A VM; closed (devices, then the VM) with close() or a with-block."""
 
     def __init__(self):
         self._vm = ctypes.c_void_p()
         _check(_lib.libvm_vm_create(ctypes.byref(self._vm), None), "create VM")
         self._callbacks = []  # keep ctypes thunks alive as long as the VM
+        self._devices = []    # (detach function, handle), detached in reverse
+        self._vcpus = []
 
     def map_ram(self, gpa, size):
         _check(_lib.libvm_region_map_ram(None, self._vm, gpa, size), "map RAM")
@@ -106,9 +177,58 @@ class Vm:
         self._callbacks.append(cb)
         _check(_lib.libvm_io_register(self._vm, SPACE_PIO, port, count, b"py", cb, None), "register port")
 
+    def irqchip(self, pit=True):
+        """The in-kernel PIC, IOAPIC and LAPICs (and PIT): before any vCPU."""
+        _check(_lib.libvm_irqchip_create(self._vm, IRQCHIP_PIT if pit else 0), "create the irqchip")
+
+    def attach(self, device, options=None):
+        """Attach built-in device "uart", "debugexit", "fwcfg", ... with its options struct."""
+        handle = ctypes.c_void_p()
+        opts = ctypes.byref(options) if options is not None else None
+        _check(getattr(_lib, "libvm_%s_attach" % device)(ctypes.byref(handle), self._vm, opts),
+               "attach " + device)
+        self._devices.append((getattr(_lib, "libvm_%s_detach" % device), handle, options))
+        return handle
+
+    def uart(self, output):
+        """COM1 (0x3f8, IRQ 4) whose output goes to output(bytes)."""
+        cb = UartOutputFn(lambda data, n, opaque: output(ctypes.string_at(data, n)))
+        self._callbacks.append(cb)
+        return self.attach("uart", UartOptions(port=0x3f8, irq=4, output_fd=-1, input_fd=-1, output=cb))
+
+    def acpi_tables(self, options):
+        rsdp = ctypes.c_uint64()
+        _check(_lib.libvm_acpi_build(ctypes.byref(rsdp), self._vm, ctypes.byref(options)), "build ACPI tables")
+        return rsdp.value
+
+    def mptable(self, options):
+        _check(_lib.libvm_mptable_build(None, self._vm, ctypes.byref(options)), "build the MP table")
+
+    def load_multiboot(self, image, options):
+        boot = Boot()
+        _check(_lib.libvm_load_multiboot(ctypes.byref(boot), self._vm, image, len(image),
+                                         ctypes.byref(options)), "load the multiboot kernel")
+        return boot
+
+    def add_vcpus(self, n):
+        for i in range(n):
+            cpu = ctypes.c_void_p()
+            _check(_lib.libvm_vcpu_create(ctypes.byref(cpu), self._vm, i), "create vCPU %d" % i)
+            self._vcpus.append(cpu)
+
+    def boot_apply(self, vcpu, boot):
+        _check(_lib.libvm_boot_apply(self._vcpus[vcpu], ctypes.byref(boot)), "set the entry state")
+
+    def run_all(self):
+        """Run every vCPU on its own thread until the VM stops: (exit, vcpu id)."""
+        ex = Exit()
+        who = ctypes.c_uint32()
+        _check(_lib.libvm_vm_run(self._vm, None, ctypes.byref(ex), ctypes.byref(who)), "run the VM")
+        return ex, who.value
+
     def vcpu_real_mode(self, rip):
-        self._cpu = ctypes.c_void_p()
-        _check(_lib.libvm_vcpu_create(ctypes.byref(self._cpu), self._vm, 0), "create vCPU")
+        self.add_vcpus(1)
+        self._cpu = self._vcpus[0]
         s = Sregs()
         _check(_lib.libvm_vcpu_get_sregs(self._cpu, ctypes.byref(s)), "get sregs")
         s.cs.base, s.cs.selector = 0, 0
@@ -121,6 +241,9 @@ class Vm:
         return ex
 
     def close(self):
+        while self._devices:
+            detach, handle, _ = self._devices.pop()
+            detach(handle)
         if self._vm:
             _lib.libvm_vm_destroy(self._vm)
             self._vm = None

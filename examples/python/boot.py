@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Boot a multiboot kernel from Python through libvm's C ABI.
+
+usage: boot.py [--smp N] [--mem MIB] [--append TEXT] KERNEL
+
+The platform is the one vmrun builds for such kernels, minus PCI: RAM from
+0, the in-kernel PIC/IOAPIC/LAPIC and PIT, COM1 (its output handed to a
+Python function), the exit device at 0xf4, fw_cfg, an RTC, the i8042,
+port 0x80, the pc-testdev, an ACPI PM timer, ACPI tables and an MP table.
+Every vCPU runs on a thread of libvm's; the call returns when the VM
+stops. The exit status follows vmrun's: the guest's exit-device status
+((v << 1) | 1), 0 power-off, 2 reset, 4 triple fault, 6 anything else.
+"""
+import argparse
+import os
+import sys
+
+import libvm
+
+PM_TIMER_PORT = 0x608
+
+
+def status_of(ex):
+    """vmrun's exit status for how the VM ended."""
+    if ex.reason == libvm.EXIT_GUEST_EXIT:
+        return ex.end.code
+    return {libvm.EXIT_POWEROFF: 0, libvm.EXIT_RESET: 2, libvm.EXIT_SHUTDOWN: 4}.get(ex.reason, 6)
+
+
+def boot(image, name="kernel", smp=1, mem_mib=128, cmdline=None, output=None):
+    """Boot multiboot kernel bytes; returns (libvm exit, vCPU that ended it).
+
+    output(bytes) receives the serial console (default: standard output).
+    Raises libvm.LibvmError with libvm's own message when something is wrong.
+    """
+    if output is None:
+        def output(data):
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+    ram = mem_mib << 20
+    with libvm.Vm() as vm:
+        vm.map_ram(0, ram)
+        vm.irqchip(pit=True)
+        vm.uart(output)
+        vm.attach("debugexit")
+        vm.attach("fwcfg", libvm.FwcfgOptions(port=0x510, nb_cpus=smp, ram_size=ram))
+        vm.attach("rtc", libvm.RtcOptions(ram_size=ram))
+        vm.attach("i8042")
+        vm.attach("port80")
+        vm.attach("testdev")
+        vm.attach("pmtimer", libvm.PmtimerOptions(port=PM_TIMER_PORT, bits=32))
+        vm.acpi_tables(libvm.AcpiOptions(nr_cpus=smp, pm_timer_port=PM_TIMER_PORT,
+                                         flags=libvm.ACPI_PM_TIMER_32BIT))
+        vm.mptable(libvm.MptableOptions(nr_cpus=smp))
+        entry = vm.load_multiboot(image, libvm.LoadOptions(
+            kernel_name=name.encode(), cmdline=cmdline.encode() if cmdline else None))
+        vm.add_vcpus(smp)
+        vm.boot_apply(0, entry)  # the others wait for INIT/SIPI
+        return vm.run_all()
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Boot a multiboot kernel with libvm from Python.")
+    ap.add_argument("--smp", type=int, default=1)
+    ap.add_argument("--mem", type=int, default=128, help="MiB of RAM")
+    ap.add_argument("--append", default=None, help="kernel arguments")
+    ap.add_argument("kernel")
+    args = ap.parse_args()
+    with open(args.kernel, "rb") as f:
+        image = f.read()
+    try:
+        ex, vcpu = boot(image, os.path.basename(args.kernel), args.smp, args.mem, args.append)
+    except libvm.LibvmError as e:
+        print("boot.py: %s" % e, file=sys.stderr)
+        return 126
+    status = status_of(ex)
+    print("boot.py: vCPU %d ended the VM (exit reason %d), status %d" % (vcpu, ex.reason, status),
+          file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
