@@ -287,28 +287,29 @@ static void io_set(struct vm *vm, uint32_t v)
 	memcpy((char *)vm->run + vm->run->io.data_offset, &v, vm->run->io.size);
 }
 
+/* A failed check FAILs the test with the message and ends it. */
 #define CHECK(name, cond, ...)                                              \
 	do {                                                                \
 		if (!(cond)) {                                              \
 			result(name, __VA_ARGS__);                          \
-			goto out;                                           \
+			return;                                             \
 		}                                                           \
 	} while (0)
 
-static void t_api(void)
+static void api_checks(const char *name, int fd)
 {
-	int fd = open(dev, O_RDWR), vm;
+	int vm;
 
-	CHECK("api", fd >= 0, "open: %s", strerror(errno));
-	CHECK("api", ioctl(fd, KVM_GET_API_VERSION, 0) == 12, "api version");
-	CHECK("api", ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) == 1,
+	CHECK(name, fd >= 0, "open: %s", strerror(errno));
+	CHECK(name, ioctl(fd, KVM_GET_API_VERSION, 0) == 12, "api version");
+	CHECK(name, ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) == 1,
 	      "no user memory cap");
-	CHECK("api", ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) == 1,
+	CHECK(name, ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) == 1,
 	      "no immediate exit cap");
-	CHECK("api", ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 0) >= 4096, "mmap size");
-	CHECK("api", ioctl(fd, KVM_CREATE_VM, 77) < 0 && errno == EINVAL,
+	CHECK(name, ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 0) >= 4096, "mmap size");
+	CHECK(name, ioctl(fd, KVM_CREATE_VM, 77) < 0 && errno == EINVAL,
 	      "bad VM type accepted");
-	CHECK("api", ioctl(fd, _IO(KVMIO, 0xfe), 0) < 0, "unknown ioctl ok");
+	CHECK(name, ioctl(fd, _IO(KVMIO, 0xfe), 0) < 0, "unknown ioctl ok");
 	{
 		struct {
 			struct kvm_cpuid2 c;
@@ -316,47 +317,56 @@ static void t_api(void)
 		} cpuid = { .c.nent = 100 };
 		unsigned int i, lm = 0;
 
-		CHECK("api", !ioctl(fd, KVM_GET_SUPPORTED_CPUID, &cpuid),
+		CHECK(name, !ioctl(fd, KVM_GET_SUPPORTED_CPUID, &cpuid),
 		      "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 		for (i = 0; i < cpuid.c.nent; i++)
 			if (cpuid.e[i].function == 0x80000001)
 				lm = cpuid.e[i].edx >> 29 & 1;
-		CHECK("api", cpuid.c.nent > 2 && lm,
+		CHECK(name, cpuid.c.nent > 2 && lm,
 		      "supported cpuid: %u entries, LM %u", cpuid.c.nent, lm);
 	}
 	vm = ioctl(fd, KVM_CREATE_VM, 0);
-	CHECK("api", vm >= 0, "create vm: %s", strerror(errno));
-	CHECK("api", ioctl(vm, KVM_CREATE_VCPU, 0) >= 0, "vcpu 0");
-	CHECK("api", ioctl(vm, KVM_CREATE_VCPU, 0) < 0 && errno == EEXIST,
+	CHECK(name, vm >= 0, "create vm: %s", strerror(errno));
+	CHECK(name, ioctl(vm, KVM_CREATE_VCPU, 0) >= 0, "vcpu 0");
+	CHECK(name, ioctl(vm, KVM_CREATE_VCPU, 0) < 0 && errno == EEXIST,
 	      "duplicate vcpu id accepted (%s)", strerror(errno));
-	CHECK("api", ioctl(vm, KVM_CREATE_VCPU, 100000) < 0, "huge vcpu id");
+	CHECK(name, ioctl(vm, KVM_CREATE_VCPU, 100000) < 0, "huge vcpu id");
 	close(vm);
-	result("api", NULL);
-out:
+	result(name, NULL);
+}
+
+/* The only test without a VM of its own (vm is NULL). */
+static void t_api(const char *name, struct vm *vm)
+{
+	int fd = open(dev, O_RDWR);
+
+	(void)vm;
+	api_checks(name, fd);
 	close(fd);
 }
 
-static void t_real_out_hlt(void)
+/* Run on to the guest's final HLT. */
+static int expect_hlt(struct vm *vm)
 {
-	struct vm vm;
-	int r = vm_create(&vm, 1 << 20);
+	int r = run(vm);
 
-	CHECK("real-out-hlt", !r, "create: %s", strerror(-r));
-	CHECK("real-out-hlt", !setup_real(&vm, g_rm_out, g_rm_out_end - g_rm_out),
-	      "setup");
-	r = run(&vm);
-	CHECK("real-out-hlt", !r && vm.run->exit_reason == KVM_EXIT_IO,
-	      "run %d exit %u", r, vm.run->exit_reason);
-	CHECK("real-out-hlt", vm.run->io.port == 0x3f8 && vm.run->io.size == 1 &&
-	      vm.run->io.direction == KVM_EXIT_IO_OUT && io_data(&vm) == 'A',
-	      "io port %x size %d dir %d data %x", vm.run->io.port,
-	      vm.run->io.size, vm.run->io.direction, io_data(&vm));
-	r = run(&vm);
-	CHECK("real-out-hlt", !r && vm.run->exit_reason == KVM_EXIT_HLT,
-	      "run %d exit %u", r, vm.run->exit_reason);
-	result("real-out-hlt", NULL);
-out:
-	vm_destroy(&vm);
+	return !r && vm->run->exit_reason == KVM_EXIT_HLT ? 0 : -1;
+}
+
+static void t_real_out_hlt(const char *name, struct vm *vm)
+{
+	int r = run(vm);
+
+	CHECK(name, !r && vm->run->exit_reason == KVM_EXIT_IO,
+	      "run %d exit %u", r, vm->run->exit_reason);
+	CHECK(name, vm->run->io.port == 0x3f8 && vm->run->io.size == 1 &&
+	      vm->run->io.direction == KVM_EXIT_IO_OUT && io_data(vm) == 'A',
+	      "io port %x size %d dir %d data %x", vm->run->io.port,
+	      vm->run->io.size, vm->run->io.direction, io_data(vm));
+	r = run(vm);
+	CHECK(name, !r && vm->run->exit_reason == KVM_EXIT_HLT,
+	      "run %d exit %u", r, vm->run->exit_reason);
+	result(name, NULL);
 }
 
 static int expect_io(struct vm *vm, int dir, int port, int size)
@@ -375,31 +385,23 @@ static int expect_io(struct vm *vm, int dir, int port, int size)
 	return 0;
 }
 
-static void t_real_in(void)
+static void t_real_in(const char *name, struct vm *vm)
 {
-	struct vm vm;
-	int r = vm_create(&vm, 1 << 20);
-
-	CHECK("real-in", !r, "create");
-	CHECK("real-in", !setup_real(&vm, g_rm_in, g_rm_in_end - g_rm_in), "setup");
-	CHECK("real-in", !expect_io(&vm, KVM_EXIT_IO_IN, 0x60, 1), "in 60");
-	io_set(&vm, 0x5a);
-	CHECK("real-in", !expect_io(&vm, KVM_EXIT_IO_IN, 0x61, 2), "in 61");
-	io_set(&vm, 0xbeef);
-	CHECK("real-in", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x70, 1), "out 70");
-	CHECK("real-in", io_data(&vm) == 0xef, "out 70 data %x", io_data(&vm));
-	CHECK("real-in", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x71, 1), "out 71");
-	CHECK("real-in", io_data(&vm) == 0x5a, "out 71 data %x", io_data(&vm));
-	CHECK("real-in", !expect_io(&vm, KVM_EXIT_IO_IN, 0x62, 4), "in 62");
-	io_set(&vm, 0xdeadbeef);
-	CHECK("real-in", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x72, 4), "out 72");
-	CHECK("real-in", io_data(&vm) == 0xdeadbeef, "out 72 data %x",
-	      io_data(&vm));
-	r = run(&vm);
-	CHECK("real-in", !r && vm.run->exit_reason == KVM_EXIT_HLT, "hlt");
-	result("real-in", NULL);
-out:
-	vm_destroy(&vm);
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_IN, 0x60, 1), "in 60");
+	io_set(vm, 0x5a);
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_IN, 0x61, 2), "in 61");
+	io_set(vm, 0xbeef);
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x70, 1), "out 70");
+	CHECK(name, io_data(vm) == 0xef, "out 70 data %x", io_data(vm));
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x71, 1), "out 71");
+	CHECK(name, io_data(vm) == 0x5a, "out 71 data %x", io_data(vm));
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_IN, 0x62, 4), "in 62");
+	io_set(vm, 0xdeadbeef);
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x72, 4), "out 72");
+	CHECK(name, io_data(vm) == 0xdeadbeef, "out 72 data %x",
+	      io_data(vm));
+	CHECK(name, !expect_hlt(vm), "hlt");
+	result(name, NULL);
 }
 
 static int expect_mmio(struct vm *vm, uint64_t addr, int len, int write)
@@ -418,101 +420,74 @@ static int expect_mmio(struct vm *vm, uint64_t addr, int len, int write)
 	return 0;
 }
 
-static void t_real_mmio(void)
+static void t_real_mmio(const char *name, struct vm *vm)
 {
-	struct vm vm;
 	uint64_t v = 0;
-	int r = vm_create(&vm, 64 << 10);
 
-	CHECK("real-mmio", !r, "create");
-	CHECK("real-mmio", !setup_real(&vm, g_rm_mmio, g_rm_mmio_end - g_rm_mmio),
-	      "setup");
-	CHECK("real-mmio", !expect_mmio(&vm, 0x10000, 1, 1), "store");
-	CHECK("real-mmio", vm.run->mmio.data[0] == 0x42, "store data");
-	CHECK("real-mmio", !expect_mmio(&vm, 0x10004, 1, 0), "load");
-	vm.run->mmio.data[0] = 0x77;
-	CHECK("real-mmio", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x10, 1), "out");
-	CHECK("real-mmio", io_data(&vm) == 0x77, "loaded %x", io_data(&vm));
-	CHECK("real-mmio", !expect_mmio(&vm, 0x10008, 2, 1), "store16");
-	memcpy(&v, vm.run->mmio.data, 2);
-	CHECK("real-mmio", v == 0x1234, "store16 data %lx", (unsigned long)v);
-	CHECK("real-mmio", !expect_mmio(&vm, 0x10008, 2, 0), "load16");
-	vm.run->mmio.data[0] = 0x34;
-	vm.run->mmio.data[1] = 0x12;
-	CHECK("real-mmio", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x11, 2), "out16");
-	CHECK("real-mmio", io_data(&vm) == 0x1234, "loaded16 %x", io_data(&vm));
-	r = run(&vm);
-	CHECK("real-mmio", !r && vm.run->exit_reason == KVM_EXIT_HLT, "hlt");
-	result("real-mmio", NULL);
-out:
-	vm_destroy(&vm);
+	CHECK(name, !expect_mmio(vm, 0x10000, 1, 1), "store");
+	CHECK(name, vm->run->mmio.data[0] == 0x42, "store data");
+	CHECK(name, !expect_mmio(vm, 0x10004, 1, 0), "load");
+	vm->run->mmio.data[0] = 0x77;
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x10, 1), "out");
+	CHECK(name, io_data(vm) == 0x77, "loaded %x", io_data(vm));
+	CHECK(name, !expect_mmio(vm, 0x10008, 2, 1), "store16");
+	memcpy(&v, vm->run->mmio.data, 2);
+	CHECK(name, v == 0x1234, "store16 data %lx", (unsigned long)v);
+	CHECK(name, !expect_mmio(vm, 0x10008, 2, 0), "load16");
+	vm->run->mmio.data[0] = 0x34;
+	vm->run->mmio.data[1] = 0x12;
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x11, 2), "out16");
+	CHECK(name, io_data(vm) == 0x1234, "loaded16 %x", io_data(vm));
+	CHECK(name, !expect_hlt(vm), "hlt");
+	result(name, NULL);
 }
 
-static void t_prot_io(void)
+static void t_prot_io(const char *name, struct vm *vm)
 {
-	struct vm vm;
-	int r = vm_create(&vm, 1 << 20);
-
-	CHECK("prot-io", !r, "create");
-	CHECK("prot-io", !setup_prot(&vm, g_pm_io, g_pm_io_end - g_pm_io),
-	      "setup");
-	CHECK("prot-io", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x50, 4), "out");
-	CHECK("prot-io", io_data(&vm) == 0x12345678, "data %x", io_data(&vm));
-	r = run(&vm);
-	CHECK("prot-io", !r && vm.run->exit_reason == KVM_EXIT_HLT, "hlt");
-	result("prot-io", NULL);
-out:
-	vm_destroy(&vm);
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x50, 4), "out");
+	CHECK(name, io_data(vm) == 0x12345678, "data %x", io_data(vm));
+	CHECK(name, !expect_hlt(vm), "hlt");
+	result(name, NULL);
 }
 
-static void t_long_mmio(void)
+static void t_long_mmio(const char *name, struct vm *vm)
 {
-	struct vm vm;
 	uint64_t v = 0;
-	int r = vm_create(&vm, 1 << 20);
 
-	CHECK("long-mmio", !r, "create");
-	CHECK("long-mmio", !setup_long(&vm, g_lm_mmio, g_lm_mmio_end - g_lm_mmio),
-	      "setup");
-	CHECK("long-mmio", !expect_mmio(&vm, 0xd0000000, 8, 1), "store64");
-	memcpy(&v, vm.run->mmio.data, 8);
-	CHECK("long-mmio", v == 0x1122334455667788ULL, "data %lx",
+	CHECK(name, !expect_mmio(vm, 0xd0000000, 8, 1), "store64");
+	memcpy(&v, vm->run->mmio.data, 8);
+	CHECK(name, v == 0x1122334455667788ULL, "data %lx",
 	      (unsigned long)v);
-	CHECK("long-mmio", !expect_mmio(&vm, 0xd0000010, 4, 1), "storeimm");
+	CHECK(name, !expect_mmio(vm, 0xd0000010, 4, 1), "storeimm");
 	v = 0;
-	memcpy(&v, vm.run->mmio.data, 4);
-	CHECK("long-mmio", v == 0xcafef00d, "imm %lx", (unsigned long)v);
-	CHECK("long-mmio", !expect_mmio(&vm, 0xd0000008, 1, 0), "movzx");
-	vm.run->mmio.data[0] = 0xf0;
-	CHECK("long-mmio", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x30, 4), "out30");
-	CHECK("long-mmio", io_data(&vm) == 0xf0, "movzx %x", io_data(&vm));
-	CHECK("long-mmio", !expect_mmio(&vm, 0xd0000009, 1, 0), "movsx");
-	vm.run->mmio.data[0] = 0x80;
-	CHECK("long-mmio", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x31, 4), "out31");
-	CHECK("long-mmio", io_data(&vm) == 0xffffffff, "movsx %x", io_data(&vm));
-	CHECK("long-mmio", !expect_mmio(&vm, 0xd0000018, 8, 0), "load64");
+	memcpy(&v, vm->run->mmio.data, 4);
+	CHECK(name, v == 0xcafef00d, "imm %lx", (unsigned long)v);
+	CHECK(name, !expect_mmio(vm, 0xd0000008, 1, 0), "movzx");
+	vm->run->mmio.data[0] = 0xf0;
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x30, 4), "out30");
+	CHECK(name, io_data(vm) == 0xf0, "movzx %x", io_data(vm));
+	CHECK(name, !expect_mmio(vm, 0xd0000009, 1, 0), "movsx");
+	vm->run->mmio.data[0] = 0x80;
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x31, 4), "out31");
+	CHECK(name, io_data(vm) == 0xffffffff, "movsx %x", io_data(vm));
+	CHECK(name, !expect_mmio(vm, 0xd0000018, 8, 0), "load64");
 	v = 0xabcdef0187654321ULL;
-	memcpy(vm.run->mmio.data, &v, 8);
-	CHECK("long-mmio", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x32, 4), "out32");
-	CHECK("long-mmio", io_data(&vm) == 0x87654321, "r9 %x", io_data(&vm));
-	r = run(&vm);
-	CHECK("long-mmio", !r && vm.run->exit_reason == KVM_EXIT_HLT, "hlt");
-	result("long-mmio", NULL);
-out:
-	vm_destroy(&vm);
+	memcpy(vm->run->mmio.data, &v, 8);
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x32, 4), "out32");
+	CHECK(name, io_data(vm) == 0x87654321, "r9 %x", io_data(vm));
+	CHECK(name, !expect_hlt(vm), "hlt");
+	result(name, NULL);
 }
 
-static void t_readonly(void)
+/* No setup in the table: the read-only slot comes first. */
+static void t_readonly(const char *name, struct vm *vm)
 {
 	struct kvm_userspace_memory_region r2;
 	unsigned char *rom;
-	struct vm vm;
-	int r = vm_create(&vm, 1 << 20);
 
-	CHECK("readonly", !r, "create");
-	if (ioctl(vm.sys, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) != 1) {
+	if (ioctl(vm->sys, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) != 1) {
 		printf("SKIP: %s/readonly: no KVM_CAP_READONLY_MEM\n", dev);
-		goto out;
+		return;
 	}
 	rom = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -522,212 +497,172 @@ static void t_readonly(void)
 		.guest_phys_addr = 0x200000, .memory_size = 0x1000,
 		.userspace_addr = (uintptr_t)rom,
 	};
-	CHECK("readonly", !ioctl(vm.fd, KVM_SET_USER_MEMORY_REGION, &r2),
+	CHECK(name, !ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r2),
 	      "ro slot: %s", strerror(errno));
-	CHECK("readonly", !setup_long(&vm, g_lm_ro, g_lm_ro_end - g_lm_ro),
+	CHECK(name, !setup_long(vm, g_lm_ro, g_lm_ro_end - g_lm_ro),
 	      "setup");
-	CHECK("readonly", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x40, 4), "out40");
-	CHECK("readonly", io_data(&vm) == 0x11111111, "read %x", io_data(&vm));
-	CHECK("readonly", !expect_mmio(&vm, 0x200000, 4, 1), "write exit");
-	CHECK("readonly", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x41, 4), "out41");
-	CHECK("readonly", io_data(&vm) == 0x11111111 && rom[0] == 0x11,
-	      "memory changed %x", io_data(&vm));
-	r = run(&vm);
-	CHECK("readonly", !r && vm.run->exit_reason == KVM_EXIT_HLT, "hlt");
-	result("readonly", NULL);
-out:
-	vm_destroy(&vm);
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x40, 4), "out40");
+	CHECK(name, io_data(vm) == 0x11111111, "read %x", io_data(vm));
+	CHECK(name, !expect_mmio(vm, 0x200000, 4, 1), "write exit");
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x41, 4), "out41");
+	CHECK(name, io_data(vm) == 0x11111111 && rom[0] == 0x11,
+	      "memory changed %x", io_data(vm));
+	CHECK(name, !expect_hlt(vm), "hlt");
+	result(name, NULL);
 }
 
 /* 32-bit paging: code through a 4 KiB page table, MMIO through a 4 MiB
  * page; or PAE: code through a 2 MiB page. */
-static void t_paged(const char *name, int pae)
+static void t_paged(const char *name, struct vm *vm, int pae)
 {
 	struct kvm_sregs sregs;
-	struct vm vm;
 	uint64_t v = 0;
-	int r = vm_create(&vm, 1 << 20), i;
+	int i;
 
-	CHECK(name, !r, "create");
-	CHECK(name, !setup_prot(&vm, g_pm_paged, g_pm_paged_end - g_pm_paged),
-	      "setup");
 	if (!pae) {
-		uint32_t *pd = (uint32_t *)(vm.mem + 0x20000);
-		uint32_t *pt = (uint32_t *)(vm.mem + 0x21000);
+		uint32_t *pd = (uint32_t *)(vm->mem + 0x20000);
+		uint32_t *pt = (uint32_t *)(vm->mem + 0x21000);
 
 		for (i = 0; i < 1024; i++)
 			pt[i] = (i << 12) | 3;
 		pd[0] = 0x21000 | 3;
 		pd[0xd0000000 >> 22] = 0xe0000000 | 0x83;	/* 4 MiB */
 	} else {
-		uint64_t *pdpt = (uint64_t *)(vm.mem + 0x22000);
-		uint64_t *pd0 = (uint64_t *)(vm.mem + 0x23000);
-		uint64_t *pd3 = (uint64_t *)(vm.mem + 0x24000);
+		uint64_t *pdpt = (uint64_t *)(vm->mem + 0x22000);
+		uint64_t *pd0 = (uint64_t *)(vm->mem + 0x23000);
+		uint64_t *pd3 = (uint64_t *)(vm->mem + 0x24000);
 
 		pdpt[0] = 0x23000 | 1;
 		pdpt[3] = 0x24000 | 1;
 		pd0[0] = 0x83;					/* 2 MiB */
 		pd3[(0xd0000000 >> 21) & 511] = 0xe0000000 | 0x83;
 	}
-	CHECK(name, !ioctl(vm.vcpu, KVM_GET_SREGS, &sregs), "get sregs");
+	CHECK(name, !ioctl(vm->vcpu, KVM_GET_SREGS, &sregs), "get sregs");
 	sregs.cr3 = pae ? 0x22000 : 0x20000;
 	sregs.cr4 = pae ? 0x20 : 0x10;			/* PAE or PSE */
 	sregs.cr0 |= 0x80000000;
-	CHECK(name, !ioctl(vm.vcpu, KVM_SET_SREGS, &sregs), "set sregs: %s",
+	CHECK(name, !ioctl(vm->vcpu, KVM_SET_SREGS, &sregs), "set sregs: %s",
 	      strerror(errno));
-	CHECK(name, !expect_mmio(&vm, 0xe0000000, 4, 1), "store");
-	memcpy(&v, vm.run->mmio.data, 4);
+	CHECK(name, !expect_mmio(vm, 0xe0000000, 4, 1), "store");
+	memcpy(&v, vm->run->mmio.data, 4);
 	CHECK(name, v == 0x11223344, "data %lx", (unsigned long)v);
-	CHECK(name, !expect_mmio(&vm, 0xe0000006, 2, 0), "load");
-	vm.run->mmio.data[0] = 0xcd;
-	vm.run->mmio.data[1] = 0xab;
-	CHECK(name, !expect_io(&vm, KVM_EXIT_IO_OUT, 0x60, 4), "out");
-	CHECK(name, io_data(&vm) == 0xabcd, "movzwl %x", io_data(&vm));
-	r = run(&vm);
-	CHECK(name, !r && vm.run->exit_reason == KVM_EXIT_HLT, "hlt");
+	CHECK(name, !expect_mmio(vm, 0xe0000006, 2, 0), "load");
+	vm->run->mmio.data[0] = 0xcd;
+	vm->run->mmio.data[1] = 0xab;
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x60, 4), "out");
+	CHECK(name, io_data(vm) == 0xabcd, "movzwl %x", io_data(vm));
+	CHECK(name, !expect_hlt(vm), "hlt");
 	result(name, NULL);
-out:
-	vm_destroy(&vm);
 }
 
-static void t_paged32(void)
+static void t_paged32(const char *name, struct vm *vm)
 {
-	t_paged("prot-paging-mmio", 0);
+	t_paged(name, vm, 0);
 }
 
-static void t_paged_pae(void)
+static void t_paged_pae(const char *name, struct vm *vm)
 {
-	t_paged("pae-paging-mmio", 1);
+	t_paged(name, vm, 1);
 }
 
-static void t_string_io(void)
+static void t_string_io(const char *name, struct vm *vm)
 {
 	char got[16] = "";
 	unsigned int n = 0, k = 0, i;
-	struct vm vm;
-	int r = vm_create(&vm, 1 << 20);
+	int r;
 
-	CHECK("string-io", !r, "create");
-	CHECK("string-io", !setup_real(&vm, g_rm_string,
-				       g_rm_string_end - g_rm_string), "setup");
-	memcpy(vm.mem + 0x2000, "abc", 3);
+	memcpy(vm->mem + 0x2000, "abc", 3);
 	for (;;) {
-		r = run(&vm);
-		CHECK("string-io", !r && vm.run->exit_reason == KVM_EXIT_IO,
-		      "run %d exit %u", r, vm.run->exit_reason);
-		if (vm.run->io.port != 0x90)
+		r = run(vm);
+		CHECK(name, !r && vm->run->exit_reason == KVM_EXIT_IO,
+		      "run %d exit %u", r, vm->run->exit_reason);
+		if (vm->run->io.port != 0x90)
 			break;
-		for (i = 0; i < vm.run->io.count && n < 15; i++)
-			got[n++] = ((char *)vm.run + vm.run->io.data_offset)[i];
+		for (i = 0; i < vm->run->io.count && n < 15; i++)
+			got[n++] = ((char *)vm->run + vm->run->io.data_offset)[i];
 	}
 	got[n] = 0;
-	CHECK("string-io", !strcmp(got, "abccb"), "outsb gave '%s'", got);
-	CHECK("string-io", vm.run->io.port == 0x91, "port %x", vm.run->io.port);
+	CHECK(name, !strcmp(got, "abccb"), "outsb gave '%s'", got);
+	CHECK(name, vm->run->io.port == 0x91, "port %x", vm->run->io.port);
 	for (;;) {
-		r = run(&vm);
-		CHECK("string-io", !r && vm.run->exit_reason == KVM_EXIT_IO,
-		      "run %d exit %u", r, vm.run->exit_reason);
-		if (vm.run->io.port != 0x92)
+		r = run(vm);
+		CHECK(name, !r && vm->run->exit_reason == KVM_EXIT_IO,
+		      "run %d exit %u", r, vm->run->exit_reason);
+		if (vm->run->io.port != 0x92)
 			break;
-		for (i = 0; i < vm.run->io.count; i++)
-			((char *)vm.run + vm.run->io.data_offset)[i] = 'x' + k++;
+		for (i = 0; i < vm->run->io.count; i++)
+			((char *)vm->run + vm->run->io.data_offset)[i] = 'x' + k++;
 	}
-	CHECK("string-io", vm.run->io.port == 0x93 && io_data(&vm) == 0x7978,
-	      "insb stored %x (port %x)", io_data(&vm), vm.run->io.port);
-	CHECK("string-io", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x94, 2), "di");
-	CHECK("string-io", io_data(&vm) == 0x3002, "di %x", io_data(&vm));
-	r = run(&vm);
-	CHECK("string-io", !r && vm.run->exit_reason == KVM_EXIT_HLT, "hlt");
-	result("string-io", NULL);
-out:
-	vm_destroy(&vm);
+	CHECK(name, vm->run->io.port == 0x93 && io_data(vm) == 0x7978,
+	      "insb stored %x (port %x)", io_data(vm), vm->run->io.port);
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x94, 2), "di");
+	CHECK(name, io_data(vm) == 0x3002, "di %x", io_data(vm));
+	CHECK(name, !expect_hlt(vm), "hlt");
+	result(name, NULL);
 }
 
-static void t_shutdown(void)
+static void t_shutdown(const char *name, struct vm *vm)
 {
-	struct vm vm;
-	int r = vm_create(&vm, 1 << 20);
+	int r = run(vm);
 
-	CHECK("triple-fault", !r, "create");
-	CHECK("triple-fault", !setup_prot(&vm, g_pm_ud, g_pm_ud_end - g_pm_ud),
-	      "setup");
-	r = run(&vm);
-	CHECK("triple-fault", !r && vm.run->exit_reason == KVM_EXIT_SHUTDOWN,
-	      "run %d exit %u", r, vm.run->exit_reason);
-	result("triple-fault", NULL);
-out:
-	vm_destroy(&vm);
+	CHECK(name, !r && vm->run->exit_reason == KVM_EXIT_SHUTDOWN,
+	      "run %d exit %u", r, vm->run->exit_reason);
+	result(name, NULL);
 }
 
-static void t_cpuid(void)
+/* No setup in the table: KVM_SET_CPUID2 comes first. */
+static void t_cpuid(const char *name, struct vm *vm)
 {
 	struct {
 		struct kvm_cpuid2 c;
 		struct kvm_cpuid_entry2 e[1];
 	} cpuid;
-	struct vm vm;
-	int r = vm_create(&vm, 1 << 20);
 
-	CHECK("cpuid", !r, "create");
 	memset(&cpuid, 0, sizeof(cpuid));
 	cpuid.c.nent = 1;
 	cpuid.e[0].function = 0;
 	cpuid.e[0].eax = 1;
 	cpuid.e[0].ebx = 0x6c696276;	/* "vbil" */
-	CHECK("cpuid", !ioctl(vm.vcpu, KVM_SET_CPUID2, &cpuid), "set cpuid: %s",
+	CHECK(name, !ioctl(vm->vcpu, KVM_SET_CPUID2, &cpuid), "set cpuid: %s",
 	      strerror(errno));
-	CHECK("cpuid", !setup_real(&vm, g_rm_cpuid, g_rm_cpuid_end - g_rm_cpuid),
+	CHECK(name, !setup_real(vm, g_rm_cpuid, g_rm_cpuid_end - g_rm_cpuid),
 	      "setup");
-	CHECK("cpuid", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x20, 4), "out");
-	CHECK("cpuid", io_data(&vm) == 0x6c696276, "ebx %x", io_data(&vm));
-	result("cpuid", NULL);
-out:
-	vm_destroy(&vm);
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x20, 4), "out");
+	CHECK(name, io_data(vm) == 0x6c696276, "ebx %x", io_data(vm));
+	result(name, NULL);
 }
 
-static void t_immediate_exit(void)
+static void t_immediate_exit(const char *name, struct vm *vm)
 {
-	struct vm vm;
-	int r = vm_create(&vm, 1 << 20);
+	int r;
 
-	CHECK("immediate-exit", !r, "create");
-	CHECK("immediate-exit", !setup_real(&vm, g_rm_loop,
-					    g_rm_loop_end - g_rm_loop), "setup");
-	vm.run->immediate_exit = 1;
-	r = run(&vm);
-	CHECK("immediate-exit", r == -EINTR, "run %d", r);
-	vm.run->immediate_exit = 0;
-	result("immediate-exit", NULL);
-out:
-	vm_destroy(&vm);
+	vm->run->immediate_exit = 1;
+	r = run(vm);
+	CHECK(name, r == -EINTR, "run %d", r);
+	vm->run->immediate_exit = 0;
+	result(name, NULL);
 }
 
-static void t_signal(void)
+static void t_signal(const char *name, struct vm *vm)
 {
 	struct sigaction sa = { .sa_handler = on_alarm };
 	struct timespec t0, t1;
-	struct vm vm;
 	long ms;
-	int r = vm_create(&vm, 1 << 20);
+	int r;
 
-	CHECK("signal", !r, "create");
-	CHECK("signal", !setup_real(&vm, g_rm_loop, g_rm_loop_end - g_rm_loop),
-	      "setup");
 	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	alarm(1);
-	r = ioctl(vm.vcpu, KVM_RUN, 0) ? -errno : 0;
+	r = ioctl(vm->vcpu, KVM_RUN, 0) ? -errno : 0;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	CHECK("signal", r == -EINTR && vm.run->exit_reason == KVM_EXIT_INTR,
-	      "run %d exit %u", r, vm.run->exit_reason);
-	CHECK("signal", ms < 3000, "took %ld ms", ms);
-	result("signal", NULL);
-out:
-	vm_destroy(&vm);
+	CHECK(name, r == -EINTR && vm->run->exit_reason == KVM_EXIT_INTR,
+	      "run %d exit %u", r, vm->run->exit_reason);
+	CHECK(name, ms < 3000, "took %ld ms", ms);
+	result(name, NULL);
 }
 
-static void t_regs(void)
+static void t_regs(const char *name, struct vm *vm)
 {
 	struct kvm_regs regs, back;
 	struct kvm_fpu fpu, fback;
@@ -735,137 +670,159 @@ static void t_regs(void)
 		struct kvm_msrs m;
 		struct kvm_msr_entry e[2];
 	} msrs;
-	struct vm vm;
-	int r = vm_create(&vm, 1 << 20);
 
-	CHECK("regs", !r, "create");
 	memset(&regs, 0, sizeof(regs));
 	regs.rax = 1; regs.rbx = 2; regs.rcx = 3; regs.rdx = 4;
 	regs.rsi = 5; regs.rdi = 6; regs.rsp = 7; regs.rbp = 8;
 	regs.r8 = 9; regs.r15 = 16; regs.rip = 0x1234; regs.rflags = 0x202;
-	CHECK("regs", !ioctl(vm.vcpu, KVM_SET_REGS, &regs), "set");
-	CHECK("regs", !ioctl(vm.vcpu, KVM_GET_REGS, &back), "get");
-	CHECK("regs", !memcmp(&regs, &back, sizeof(regs)), "mismatch");
-	CHECK("regs", !ioctl(vm.vcpu, KVM_GET_FPU, &fpu), "get fpu");
-	CHECK("regs", fpu.fcw == 0x37f, "reset fpu fcw %x", fpu.fcw);
+	CHECK(name, !ioctl(vm->vcpu, KVM_SET_REGS, &regs), "set");
+	CHECK(name, !ioctl(vm->vcpu, KVM_GET_REGS, &back), "get");
+	CHECK(name, !memcmp(&regs, &back, sizeof(regs)), "mismatch");
+	CHECK(name, !ioctl(vm->vcpu, KVM_GET_FPU, &fpu), "get fpu");
+	CHECK(name, fpu.fcw == 0x37f, "reset fpu fcw %x", fpu.fcw);
 	fpu.xmm[3][0] = 0xaa;
-	CHECK("regs", !ioctl(vm.vcpu, KVM_SET_FPU, &fpu), "set fpu");
-	CHECK("regs", !ioctl(vm.vcpu, KVM_GET_FPU, &fback), "get fpu");
-	CHECK("regs", fback.xmm[3][0] == 0xaa, "fpu xmm");
+	CHECK(name, !ioctl(vm->vcpu, KVM_SET_FPU, &fpu), "set fpu");
+	CHECK(name, !ioctl(vm->vcpu, KVM_GET_FPU, &fback), "get fpu");
+	CHECK(name, fback.xmm[3][0] == 0xaa, "fpu xmm");
 	memset(&msrs, 0, sizeof(msrs));
 	msrs.m.nmsrs = 2;
 	msrs.e[0].index = 0xc0000081;	/* STAR */
 	msrs.e[0].data = 0x0023001000000000ULL;
 	msrs.e[1].index = 0x174;	/* SYSENTER_CS */
 	msrs.e[1].data = 0x10;
-	CHECK("regs", ioctl(vm.vcpu, KVM_SET_MSRS, &msrs) == 2, "set msrs");
+	CHECK(name, ioctl(vm->vcpu, KVM_SET_MSRS, &msrs) == 2, "set msrs");
 	msrs.e[0].data = msrs.e[1].data = 0;
-	CHECK("regs", ioctl(vm.vcpu, KVM_GET_MSRS, &msrs) == 2, "get msrs");
-	CHECK("regs", msrs.e[0].data == 0x0023001000000000ULL &&
+	CHECK(name, ioctl(vm->vcpu, KVM_GET_MSRS, &msrs) == 2, "get msrs");
+	CHECK(name, msrs.e[0].data == 0x0023001000000000ULL &&
 	      msrs.e[1].data == 0x10, "msr values");
-	result("regs", NULL);
-out:
-	vm_destroy(&vm);
+	result(name, NULL);
 }
 
-static void t_slots(void)
+static void t_slots(const char *name, struct vm *vm)
 {
 	struct kvm_userspace_memory_region r2;
 	unsigned char *m2;
-	struct vm vm;
-	int r = vm_create(&vm, 1 << 20);
 
-	CHECK("slots", !r, "create");
 	m2 = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE,
 		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	r2 = (struct kvm_userspace_memory_region){
 		.slot = 1, .guest_phys_addr = 0x80000, .memory_size = 0x10000,
 		.userspace_addr = (uintptr_t)m2,
 	};
-	CHECK("slots", ioctl(vm.fd, KVM_SET_USER_MEMORY_REGION, &r2) < 0,
+	CHECK(name, ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r2) < 0,
 	      "overlap accepted");
 	r2.guest_phys_addr = 0x100000;
 	r2.userspace_addr += 1;
-	CHECK("slots", ioctl(vm.fd, KVM_SET_USER_MEMORY_REGION, &r2) < 0,
+	CHECK(name, ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r2) < 0,
 	      "unaligned accepted");
 	r2.userspace_addr -= 1;
-	CHECK("slots", !ioctl(vm.fd, KVM_SET_USER_MEMORY_REGION, &r2),
+	CHECK(name, !ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r2),
 	      "add: %s", strerror(errno));
 	r2.memory_size = 0;
-	CHECK("slots", !ioctl(vm.fd, KVM_SET_USER_MEMORY_REGION, &r2),
+	CHECK(name, !ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r2),
 	      "delete: %s", strerror(errno));
 	r2.memory_size = 0x10000;
-	CHECK("slots", !ioctl(vm.fd, KVM_SET_USER_MEMORY_REGION, &r2),
+	CHECK(name, !ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r2),
 	      "re-add: %s", strerror(errno));
 	/* after deleting slot 0 the guest's code is gone: MMIO fetch */
-	result("slots", NULL);
-out:
-	vm_destroy(&vm);
+	result(name, NULL);
 }
 
-static void t_interrupt(void)
+static void t_interrupt(const char *name, struct vm *vm)
 {
 	struct kvm_interrupt irq = { .irq = 0x20 };
-	struct vm vm;
-	int r = vm_create(&vm, 1 << 20);
+	int r = run(vm);
 
-	CHECK("interrupt", !r, "create");
-	CHECK("interrupt", !setup_real(&vm, g_rm_irq, g_rm_irq_end - g_rm_irq),
-	      "setup");
-	r = run(&vm);
-	CHECK("interrupt", !r && vm.run->exit_reason == KVM_EXIT_HLT,
-	      "hlt: run %d exit %u", r, vm.run->exit_reason);
-	CHECK("interrupt", vm.run->if_flag &&
-	      vm.run->ready_for_interrupt_injection, "not ready after sti");
-	CHECK("interrupt", !ioctl(vm.vcpu, KVM_INTERRUPT, &irq),
+	CHECK(name, !r && vm->run->exit_reason == KVM_EXIT_HLT,
+	      "hlt: run %d exit %u", r, vm->run->exit_reason);
+	CHECK(name, vm->run->if_flag &&
+	      vm->run->ready_for_interrupt_injection, "not ready after sti");
+	CHECK(name, !ioctl(vm->vcpu, KVM_INTERRUPT, &irq),
 	      "KVM_INTERRUPT: %s", strerror(errno));
-	CHECK("interrupt", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x21, 1),
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x21, 1),
 	      "handler did not run");
-	CHECK("interrupt", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x22, 1),
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x22, 1),
 	      "no return from the handler");
-	CHECK("interrupt", !vm.run->if_flag &&
-	      !vm.run->ready_for_interrupt_injection, "ready with IF=0");
-	vm.run->request_interrupt_window = 1;
-	r = run(&vm);
-	CHECK("interrupt", !r && vm.run->exit_reason == KVM_EXIT_IRQ_WINDOW_OPEN,
-	      "window: run %d exit %u", r, vm.run->exit_reason);
-	CHECK("interrupt", vm.run->ready_for_interrupt_injection,
+	CHECK(name, !vm->run->if_flag &&
+	      !vm->run->ready_for_interrupt_injection, "ready with IF=0");
+	vm->run->request_interrupt_window = 1;
+	r = run(vm);
+	CHECK(name, !r && vm->run->exit_reason == KVM_EXIT_IRQ_WINDOW_OPEN,
+	      "window: run %d exit %u", r, vm->run->exit_reason);
+	CHECK(name, vm->run->ready_for_interrupt_injection,
 	      "window open but not ready");
-	vm.run->request_interrupt_window = 0;
-	CHECK("interrupt", !ioctl(vm.vcpu, KVM_INTERRUPT, &irq), "inject 2");
-	CHECK("interrupt", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x21, 1),
+	vm->run->request_interrupt_window = 0;
+	CHECK(name, !ioctl(vm->vcpu, KVM_INTERRUPT, &irq), "inject 2");
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x21, 1),
 	      "handler did not run in the window");
-	CHECK("interrupt", !expect_io(&vm, KVM_EXIT_IO_OUT, 0x23, 1),
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x23, 1),
 	      "no return to the main code");
-	result("interrupt", NULL);
-out:
-	vm_destroy(&vm);
+	result(name, NULL);
 }
 
+/*
+ * Each test but api gets a VM of its own: memsz bytes of RAM at 0 and, when
+ * setup is given, the guest code copied in and the vCPU set up to run it
+ * (setup_real(), setup_prot() or setup_long()).  run_test() makes it and
+ * destroys it after the test, whatever the test's result.
+ */
 struct test {
 	const char *name;
-	void (*fn)(void);
+	void (*fn)(const char *name, struct vm *vm);
+	size_t memsz;
+	int (*setup)(struct vm *vm, const unsigned char *code, size_t len);
+	const unsigned char *code, *code_end;
 };
 
+#define GUEST_CODE(setup, guest) setup, guest, guest##_end
+#define NO_GUEST_CODE NULL, NULL, NULL	/* the test sets its vCPU up */
+
 static const struct test tests[] = {
-	{ "api", t_api },
-	{ "real-out-hlt", t_real_out_hlt },
-	{ "real-in", t_real_in },
-	{ "real-mmio", t_real_mmio },
-	{ "prot-io", t_prot_io },
-	{ "long-mmio", t_long_mmio },
-	{ "prot-paging-mmio", t_paged32 },
-	{ "pae-paging-mmio", t_paged_pae },
-	{ "readonly", t_readonly },
-	{ "triple-fault", t_shutdown },
-	{ "cpuid", t_cpuid },
-	{ "immediate-exit", t_immediate_exit },
-	{ "signal", t_signal },
-	{ "regs", t_regs },
-	{ "slots", t_slots },
-	{ "interrupt", t_interrupt },
-	{ "string-io", t_string_io },
+	{ "api", t_api, 0, NO_GUEST_CODE },
+	{ "real-out-hlt", t_real_out_hlt,
+	  1 << 20, GUEST_CODE(setup_real, g_rm_out) },
+	{ "real-in", t_real_in, 1 << 20, GUEST_CODE(setup_real, g_rm_in) },
+	{ "real-mmio", t_real_mmio,
+	  64 << 10, GUEST_CODE(setup_real, g_rm_mmio) },
+	{ "prot-io", t_prot_io, 1 << 20, GUEST_CODE(setup_prot, g_pm_io) },
+	{ "long-mmio", t_long_mmio,
+	  1 << 20, GUEST_CODE(setup_long, g_lm_mmio) },
+	{ "prot-paging-mmio", t_paged32,
+	  1 << 20, GUEST_CODE(setup_prot, g_pm_paged) },
+	{ "pae-paging-mmio", t_paged_pae,
+	  1 << 20, GUEST_CODE(setup_prot, g_pm_paged) },
+	{ "readonly", t_readonly, 1 << 20, NO_GUEST_CODE },
+	{ "triple-fault", t_shutdown,
+	  1 << 20, GUEST_CODE(setup_prot, g_pm_ud) },
+	{ "cpuid", t_cpuid, 1 << 20, NO_GUEST_CODE },
+	{ "immediate-exit", t_immediate_exit,
+	  1 << 20, GUEST_CODE(setup_real, g_rm_loop) },
+	{ "signal", t_signal, 1 << 20, GUEST_CODE(setup_real, g_rm_loop) },
+	{ "regs", t_regs, 1 << 20, NO_GUEST_CODE },
+	{ "slots", t_slots, 1 << 20, NO_GUEST_CODE },
+	{ "interrupt", t_interrupt, 1 << 20, GUEST_CODE(setup_real, g_rm_irq) },
+	{ "string-io", t_string_io,
+	  1 << 20, GUEST_CODE(setup_real, g_rm_string) },
 };
+
+static void run_test(const struct test *t)
+{
+	struct vm vm;
+	int r;
+
+	if (!t->memsz) {
+		t->fn(t->name, NULL);
+		return;
+	}
+	r = vm_create(&vm, t->memsz);
+	if (r)
+		result(t->name, "create: %s", strerror(-r));
+	else if (t->setup && t->setup(&vm, t->code, t->code_end - t->code))
+		result(t->name, "setup");
+	else
+		t->fn(t->name, &vm);
+	vm_destroy(&vm);
+}
 
 int main(int argc, char **argv)
 {
@@ -888,6 +845,6 @@ int main(int argc, char **argv)
 	dev = argv[1];
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
 		if (argc < 3 || strstr(tests[i].name, argv[2]))
-			tests[i].fn();
+			run_test(&tests[i]);
 	return failures;
 }
