@@ -23,7 +23,19 @@ static const char *space_name(enum libvm_space space)
 
 void libvm__iobus_init(libvm_vm *vm)
 {
-	pthread_rwlock_init(&vm->io_lock, NULL);
+	pthread_rwlockattr_t attr;
+
+	/*
+	 * Writers first: dispatch holds the read lock for a whole handler, so
+	 * with glibc's default (readers first) the handlers of busy vCPUs
+	 * overlap and a registration could wait for as long as they keep
+	 * coming. A thread never takes the read lock twice (a handler cannot
+	 * reach dispatch again), so this kind cannot deadlock here.
+	 */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&vm->io_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
 }
 
 void libvm__iobus_fini(libvm_vm *vm)

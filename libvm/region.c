@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/kvm.h>
@@ -89,6 +90,18 @@ static int back_region(libvm_region *r, const libvm_region_options *o)
 		return 0;
 	}
 	if (o->fd >= 0) {
+		struct stat st;
+
+		/* Pages past the end of a file raise SIGBUS when touched, in
+		 * libvm_mem_read() as much as in the guest: refuse them. */
+		if (fstat(o->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (st.st_size < 0 || o->offset > (uint64_t)st.st_size ||
+		     o->length > ((uint64_t)st.st_size - o->offset + LIBVM__PAGE_SIZE - 1) /
+					 LIBVM__PAGE_SIZE * LIBVM__PAGE_SIZE))
+			return libvm__fail(-EINVAL, "region '%s': 0x%llx bytes at file offset 0x%llx go past the end of the file (0x%llx bytes)",
+					   r->name, (unsigned long long)o->length,
+					   (unsigned long long)o->offset,
+					   (unsigned long long)st.st_size);
 		p = mmap(NULL, o->length, PROT_READ | PROT_WRITE, MAP_SHARED, o->fd,
 			 (off_t)o->offset);
 		if (p == MAP_FAILED && errno == EACCES && (o->flags & LIBVM_REGION_READONLY)) {

@@ -126,9 +126,13 @@ static int handle_pio(libvm_vcpu *vcpu, libvm_exit *exit)
 			continue;
 		fill_io_exit(exit, r < 0 ? LIBVM_EXIT_DEVICE_ERROR : LIBVM_EXIT_IO, run->io.port,
 			     data + i * size, size, run->io.count, is_write);
-		if (r < 0)
+		if (r < 0) {
+			/* The error is the outcome; an ending the handler
+			 * asked for must not end the next run instead. */
+			vcpu->end_reason = 0;
 			return libvm__fail(r, "handler for port 0x%x failed: %s", run->io.port,
 					   handler_message(r));
+		}
 		/* No device: reads of unclaimed ports see all-ones, like a bus
 		 * with nothing on it, unless the caller completes them. */
 		if (!is_write)
@@ -149,9 +153,11 @@ static int handle_mmio(libvm_vcpu *vcpu, libvm_exit *exit)
 		return 1;
 	fill_io_exit(exit, r < 0 ? LIBVM_EXIT_DEVICE_ERROR : LIBVM_EXIT_MMIO, run->mmio.phys_addr,
 		     run->mmio.data, len, 1, run->mmio.is_write);
-	if (r < 0)
+	if (r < 0) {
+		vcpu->end_reason = 0; /* as in handle_pio() */
 		return libvm__fail(r, "handler for MMIO 0x%llx failed: %s",
 				   (unsigned long long)run->mmio.phys_addr, handler_message(r));
+	}
 	if (!run->mmio.is_write)
 		pend_read(vcpu, run->mmio.data, len);
 	return 0;
@@ -235,11 +241,57 @@ static bool take_end(libvm_vcpu *vcpu, libvm_exit *exit)
 	return true;
 }
 
+/*
+ * KVM finishes a port or MMIO access that a handler served (storing a
+ * read's data in the guest's register, moving RIP past the instruction)
+ * only on the next KVM_RUN. Before the loop returns a stop or an ending
+ * right after such an exit, it lets KVM do that with immediate_exit set
+ * (KVM completes the access, then returns -EINTR without running the
+ * guest), so a caller that reads or writes the registers of a stopped
+ * vCPU sees the instruction done and loses nothing the device returned.
+ * 1: done; 0: the completion itself exited (the rest of a string I/O
+ * instruction) and *exit says how, for the caller; <0: error.
+ */
+static int handle_exit(libvm_vcpu *vcpu, libvm_exit *exit);
+
+static int complete_access(libvm_vcpu *vcpu, libvm_exit *exit)
+{
+	/* A string instruction may need several exits; each is served. */
+	for (int i = 0; i < 64; i++) {
+		int r;
+
+		__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+		r = ioctl(vcpu->fd, KVM_RUN, 0);
+		/* A stop racing with this store set its flag first: the check
+		 * in the loop still sees it. */
+		__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+		vcpu->read_pending = false;
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				return 1;
+			return libvm__fail(-errno, "vCPU %u: KVM_RUN failed: %s", vcpu->id,
+					   strerror(errno));
+		}
+		r = handle_exit(vcpu, exit);
+		if (r <= 0)
+			return r;
+	}
+	return 1;
+}
+
 static int run_loop(libvm_vcpu *vcpu, libvm_exit *exit)
 {
+	bool served = false; /* the last exit was an access a handler served */
+
 	for (;;) {
 		int r;
 
+		if (served && (vcpu->end_reason || atomic_load(&vcpu->stop_requested))) {
+			served = false;
+			r = complete_access(vcpu, exit);
+			if (r <= 0)
+				return r;
+		}
 		if (take_end(vcpu, exit))
 			return 0;
 
@@ -248,8 +300,10 @@ static int run_loop(libvm_vcpu *vcpu, libvm_exit *exit)
 			return 0;
 		}
 		r = ioctl(vcpu->fd, KVM_RUN, 0);
-		/* The read, if any, is consumed by this KVM_RUN. */
+		/* The read, if any, is consumed by this KVM_RUN, and a served
+		 * access completed (even when it returns -EINTR). */
 		vcpu->read_pending = false;
+		served = false;
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				/* A stop (checked at the top), a foreign signal, or
@@ -267,9 +321,10 @@ static int run_loop(libvm_vcpu *vcpu, libvm_exit *exit)
 		r = handle_exit(vcpu, exit);
 		if (r <= 0)
 			return r;
-		/* KVM completes the access on the next KVM_RUN; an ended run
-		 * leaves that to whoever runs the vCPU again (a reset
-		 * rewrites the state anyway). */
+		/* KVM completes the access on the next KVM_RUN, or in
+		 * complete_access() when the loop is about to return. */
+		served = vcpu->run->exit_reason == KVM_EXIT_IO ||
+			 vcpu->run->exit_reason == KVM_EXIT_MMIO;
 	}
 }
 

@@ -76,41 +76,46 @@ LIBVM_EXPORT int libvm_vcpu_create(libvm_vcpu **out, libvm_vm *vm, uint32_t id)
 	atomic_init(&vcpu->stop_requested, false);
 	pthread_mutex_init(&vcpu->run_lock, NULL);
 
+	/*
+	 * The vCPU is published in vm->vcpus only once it is whole (run page
+	 * mapped, CPUID set): libvm_vm_stop() and libvm_vm_run() walk that
+	 * array from other threads and use what they find at once.
+	 */
 	pthread_mutex_lock(&vm->vcpu_lock);
 	if (vm->vcpus[id]) {
-		pthread_mutex_unlock(&vm->vcpu_lock);
 		err = libvm__fail(-EEXIST, "vCPU %u already exists", id);
-		goto free;
+		goto unlock;
 	}
 	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (vcpu->fd < 0) {
 		err = -errno;
-		pthread_mutex_unlock(&vm->vcpu_lock);
 		libvm__fail(err, "KVM_CREATE_VCPU %u failed: %s", id, strerror(-err));
-		goto free;
+		goto unlock;
 	}
-	vm->vcpus[id] = vcpu;
+	/* KVM counts it from here on, whatever happens next. */
 	vm->nr_vcpus++;
-	pthread_mutex_unlock(&vm->vcpu_lock);
-
 	vcpu->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
 	if (vcpu->run == MAP_FAILED) {
 		err = libvm__fail(-errno, "vCPU %u: mmap of the run page failed: %s", id,
 				  strerror(errno));
-		goto destroy;
+		goto close;
 	}
 	if (vm->cpuid_count) {
 		err = set_default_cpuid(vcpu);
 		if (err)
-			goto destroy;
+			goto unmap;
 	}
+	vm->vcpus[id] = vcpu;
+	pthread_mutex_unlock(&vm->vcpu_lock);
 	*out = vcpu;
 	return 0;
 
-destroy:
-	libvm_vcpu_destroy(vcpu);
-	return err;
-free:
+unmap:
+	munmap(vcpu->run, vm->run_size);
+close:
+	close(vcpu->fd);
+unlock:
+	pthread_mutex_unlock(&vm->vcpu_lock);
 	pthread_mutex_destroy(&vcpu->run_lock);
 	free(vcpu);
 	return err;
@@ -311,55 +316,112 @@ LIBVM_EXPORT int libvm_vcpu_set_fpu(libvm_vcpu *vcpu, const libvm_fpu *fpu)
 	return vcpu_ioctl(vcpu, KVM_SET_FPU, &k, "KVM_SET_FPU");
 }
 
-static int msr_transfer(libvm_vcpu *vcpu, libvm_msr *msrs, uint32_t count, bool set)
+/*
+ * One KVM_GET_MSRS or KVM_SET_MSRS over @count entries (in and out of @k).
+ * Returns how many the backend transferred (it stops at the first one it
+ * refuses), or a negative errno with the message set.
+ */
+static int msr_ioctl(libvm_vcpu *vcpu, struct kvm_msrs *k, uint32_t count, bool set,
+		     const char *fn)
 {
-	const char *fn = set ? "libvm_vcpu_set_msrs" : "libvm_vcpu_get_msrs";
-	struct kvm_msrs *k;
 	int n;
 
+	k->nmsrs = count;
+	n = ioctl(vcpu->fd, set ? KVM_SET_MSRS : KVM_GET_MSRS, k);
+	if (n < 0) {
+		int err = -errno;
+
+		return libvm__fail(err == -ENOTTY ? -ENOTSUP : err, "%s: %s", fn, strerror(-err));
+	}
+	return n;
+}
+
+static struct kvm_msrs *msr_buffer(const libvm_msr *msrs, uint32_t count)
+{
+	struct kvm_msrs *k = calloc(1, sizeof(*k) + count * sizeof(k->entries[0]));
+
+	for (uint32_t i = 0; k && i < count; i++) {
+		k->entries[i].index = msrs[i].index;
+		k->entries[i].data = msrs[i].value;
+	}
+	return k;
+}
+
+static int msr_args(libvm_vcpu *vcpu, const libvm_msr *msrs, uint32_t count, const char *fn)
+{
 	if (!vcpu || !msrs)
 		return libvm__fail(-EINVAL, "%s: %s is NULL", fn, vcpu ? "msrs" : "vcpu");
 	if (count == 0 || count > LIBVM__MAX_MSRS)
 		return libvm__fail(-EINVAL, "%s: count %u is not in 1..%u", fn, count,
 				   LIBVM__MAX_MSRS);
-	k = calloc(1, sizeof(*k) + count * sizeof(k->entries[0]));
-	if (!k)
-		return libvm__fail(-ENOMEM, "%s: out of memory", fn);
-	k->nmsrs = count;
-	for (uint32_t i = 0; i < count; i++) {
-		k->entries[i].index = msrs[i].index;
-		k->entries[i].data = msrs[i].value;
-	}
-	n = ioctl(vcpu->fd, set ? KVM_SET_MSRS : KVM_GET_MSRS, k);
-	if (n < 0) {
-		int err = -errno;
-
-		free(k);
-		return libvm__fail(err == -ENOTTY ? -ENOTSUP : err, "%s: %s", fn, strerror(-err));
-	}
-	if ((uint32_t)n < count) {
-		uint32_t bad = k->entries[n].index;
-
-		free(k);
-		return libvm__fail(-EPERM, "%s: the backend refused MSR 0x%x (%d of %u done)", fn,
-				   bad, n, count);
-	}
-	if (!set)
-		for (uint32_t i = 0; i < count; i++)
-			msrs[i].value = k->entries[i].data;
-	free(k);
 	return 0;
 }
 
 LIBVM_EXPORT int libvm_vcpu_get_msrs(libvm_vcpu *vcpu, libvm_msr *msrs, uint32_t count)
 {
-	return msr_transfer(vcpu, msrs, count, false);
+	const char *fn = "libvm_vcpu_get_msrs";
+	struct kvm_msrs *k;
+	int n = msr_args(vcpu, msrs, count, fn);
+
+	if (n)
+		return n;
+	k = msr_buffer(msrs, count);
+	if (!k)
+		return libvm__fail(-ENOMEM, "%s: out of memory", fn);
+	n = msr_ioctl(vcpu, k, count, false, fn);
+	if (n >= 0 && (uint32_t)n < count)
+		n = libvm__fail(-EPERM, "%s: the backend refused MSR 0x%x (%d of %u read)", fn,
+				k->entries[n].index, n, count);
+	else if (n >= 0)
+		for (uint32_t i = 0; i < count; i++)
+			msrs[i].value = k->entries[i].data;
+	free(k);
+	return n < 0 ? n : 0;
 }
 
+/*
+ * KVM_SET_MSRS writes in order and stops at the first MSR it refuses, so
+ * the current values are read first and, when a write is refused, the
+ * ones already written are put back: the call changes all or nothing.
+ */
 LIBVM_EXPORT int libvm_vcpu_set_msrs(libvm_vcpu *vcpu, const libvm_msr *msrs, uint32_t count)
 {
-	/* msr_transfer only writes back for get. */
-	return msr_transfer(vcpu, (libvm_msr *)msrs, count, true);
+	const char *fn = "libvm_vcpu_set_msrs";
+	struct kvm_msrs *k, *old;
+	int n = msr_args(vcpu, msrs, count, fn);
+
+	if (n)
+		return n;
+	k = msr_buffer(msrs, count);
+	old = msr_buffer(msrs, count);
+	if (!k || !old) {
+		n = libvm__fail(-ENOMEM, "%s: out of memory", fn);
+		goto out;
+	}
+	n = msr_ioctl(vcpu, old, count, false, fn);
+	if (n >= 0 && (uint32_t)n < count) {
+		n = libvm__fail(-EPERM, "%s: the backend refused MSR 0x%x (cannot read it; nothing written)",
+				fn, old->entries[n].index);
+		goto out;
+	}
+	if (n < 0)
+		goto out;
+	n = msr_ioctl(vcpu, k, count, true, fn);
+	if (n >= 0 && (uint32_t)n < count) {
+		uint32_t bad = k->entries[n].index;
+		int undone = n ? msr_ioctl(vcpu, old, (uint32_t)n, true, fn) : 0;
+
+		if (undone == n)
+			n = libvm__fail(-EPERM, "%s: the backend refused MSR 0x%x (the %d before it were put back)",
+					fn, bad, n);
+		else
+			n = libvm__fail(-EIO, "%s: the backend refused MSR 0x%x, and putting back the %d before it failed",
+					fn, bad, n);
+	}
+out:
+	free(k);
+	free(old);
+	return n < 0 ? n : 0;
 }
 
 LIBVM_EXPORT int libvm_vm_supported_cpuid(libvm_vm *vm, libvm_cpuid_entry *entries,

@@ -192,7 +192,9 @@ LIBVM_EXPORT int libvm_vm_max_vcpus(libvm_vm *vm);
  *             bytes, must outlive the region), or NULL.
  * @fd:        file to map (MAP_SHARED) when >= 0 and @host_addr is NULL.
  *             -1 (the INIT default) for none.
- * @offset:    offset into @fd; page aligned.
+ * @offset:    offset into @fd; page aligned. A regular file must reach
+ *             @offset + @length (rounded up to a page): pages past its end
+ *             could not be touched, so such a region is refused (-EINVAL).
  * @name:      a name for messages (copied), or NULL.
  *
  * With neither @host_addr nor @fd, libvm allocates zeroed anonymous memory
@@ -485,7 +487,10 @@ LIBVM_EXPORT int libvm_vcpu_set_fpu(libvm_vcpu *vcpu, const libvm_fpu *fpu);
  *
  * All or nothing: Returns 0 when every MSR was transferred; -EINVAL for bad
  * arguments; -EPERM (with the failing index in the message) when the backend
- * refused one of them; -ENOTSUP when the backend has no MSR access.
+ * refused one of them; -ENOTSUP when the backend has no MSR access. A set
+ * reads the current values first and puts back those written before a
+ * refused one, so a failed set changes nothing (-EIO in the unlikely case
+ * that putting them back fails too).
  */
 LIBVM_EXPORT int libvm_vcpu_get_msrs(libvm_vcpu *vcpu, libvm_msr *msrs, uint32_t count);
 LIBVM_EXPORT int libvm_vcpu_set_msrs(libvm_vcpu *vcpu, const libvm_msr *msrs, uint32_t count);
@@ -625,8 +630,9 @@ LIBVM_EXPORT int libvm_vcpu_complete_read(libvm_vcpu *vcpu, const void *data, ui
  * If the vCPU is in libvm_vcpu_run(), that call returns LIBVM_EXIT_STOPPED
  * soon (the kernel run loop is interrupted by the kick signal); otherwise
  * the next run returns LIBVM_EXIT_STOPPED at once. A stop is never lost and
- * is consumed by exactly one run. Thread: any, device handlers included;
- * not from a signal handler.
+ * is consumed by exactly one run. An access a handler served just before is
+ * completed first, so the stopped vCPU's registers hold its result.
+ * Thread: any, device handlers included; not from a signal handler.
  * Returns: 0, or -EINVAL for NULL.
  */
 LIBVM_EXPORT int libvm_vcpu_stop(libvm_vcpu *vcpu);

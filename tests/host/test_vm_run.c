@@ -18,6 +18,8 @@
 
 #include <libvm/libvm.h>
 
+#include "host_test.h"
+
 /* Many vCPUs make the stop's walk over them long enough to overlap the
  * end of the run it stops (the race this checks for). */
 #define NR_VCPUS 32
@@ -25,17 +27,6 @@
 #define SPIN_GPA 0x1000 /* jmp $ */
 #define EXIT_GPA 0x2000 /* out 0xf4, al */
 #define FAIL_GPA 0x3000 /* out 0x99, al */
-
-static int failures;
-
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			failures++;                                          \
-			printf("FAIL: " __VA_ARGS__);                        \
-			printf("\n");                                        \
-		}                                                            \
-	} while (0)
 
 static int exit_port(libvm_vcpu *v, uint64_t a, void *d, uint32_t l, bool w, void *o)
 {
@@ -46,20 +37,6 @@ static int failing_port(libvm_vcpu *v, uint64_t a, void *d, uint32_t l, bool w, 
 {
 	/* A handler that explains itself, through the library's own message. */
 	return libvm_mem_read(libvm_vcpu_vm(v), 0xdead0000, d, 1);
-}
-
-static int start_at(libvm_vcpu *v, uint64_t rip)
-{
-	libvm_sregs s;
-	libvm_regs r = { .rip = rip, .rflags = 2 };
-	int err = libvm_vcpu_get_sregs(v, &s);
-
-	if (err)
-		return err;
-	s.cs.base = 0;
-	s.cs.selector = 0;
-	err = libvm_vcpu_set_sregs(v, &s);
-	return err ? err : libvm_vcpu_set_regs(v, &r);
 }
 
 struct stopper {
