@@ -15,7 +15,9 @@
  * - libvm_io_register() gets in while the handlers of busy vCPUs overlap
  *   (a writer-first lock), instead of waiting for them to stop;
  * - a file-backed region longer than its file is refused, instead of
- *   libvm_mem_read() dying of SIGBUS.
+ *   libvm_mem_read() dying of SIGBUS;
+ * - each vCPU finds its own x2APIC id in CPUID leaf 0xB (KVM reports 0
+ *   there for all), as well as its APIC id in leaf 1.
  *
  * Guests are a few bytes of real-mode code. Exit: 0 pass, 1 fail, 77 no
  * usable KVM device.
@@ -303,6 +305,70 @@ static void test_register_while_handlers_overlap(void)
 	libvm_vm_destroy(vm);
 }
 
+/* ---- each vCPU's APIC ids in CPUID ---- */
+
+static int report_port(libvm_vcpu *v, uint64_t a, void *d, uint32_t l, bool w, void *o)
+{
+	memcpy(o, d, 4);
+	return libvm_vcpu_end_run(v, LIBVM_EXIT_GUEST_EXIT, 1);
+}
+
+/* CPUID leaf @leaf (subleaf 0) as vCPU @id sees it: @reg's value. */
+static int cpuid_in_guest(uint32_t id, uint8_t leaf, uint8_t reg, uint32_t *value)
+{
+	/* mov eax, leaf; xor ecx, ecx; cpuid; mov eax, reg; out 0x10, eax */
+	unsigned char code[] = { 0x66, 0xb8, leaf, 0, 0, 0, 0x66, 0x31, 0xc9, 0x0f, 0xa2,
+				 0x66, 0x89, (unsigned char)(0xc0 | (reg << 3)), 0x66, 0xe7, 0x10,
+				 0xf4 };
+	libvm_vm *vm;
+	libvm_vcpu *v[2];
+	libvm_exit ex;
+	int err = guest(&vm, NULL, code, sizeof(code));
+
+	if (err)
+		return err;
+	for (uint32_t i = 0; i <= id && !err; i++)
+		err = libvm_vcpu_create(&v[i], vm, i);
+	if (!err)
+		err = libvm_io_register(vm, LIBVM_SPACE_PIO, 0x10, 4, "report", report_port, value);
+	if (!err)
+		err = start_at(v[id], CODE_GPA);
+	if (!err)
+		err = libvm_vcpu_run(v[id], &ex);
+	if (!err && ex.reason != LIBVM_EXIT_GUEST_EXIT)
+		err = -EIO;
+	libvm_vm_destroy(vm);
+	return err;
+}
+
+#define REG_EBX 3
+#define REG_EDX 2
+
+static void test_cpuid_apic_ids(void)
+{
+	uint32_t n = 0, ebx = 0, edx = 0;
+	libvm_vm *vm;
+	libvm_cpuid_entry e[256];
+	bool has_0b = false;
+
+	if (libvm_vm_create(&vm, NULL) == 0) {
+		n = 256;
+		if (libvm_vm_supported_cpuid(vm, e, &n))
+			n = 0;
+		libvm_vm_destroy(vm);
+	}
+	for (uint32_t i = 0; i < n; i++)
+		has_0b |= e[i].function == 0xb;
+	REPORT(cpuid_in_guest(1, 1, REG_EBX, &ebx) == 0 && ebx >> 24 == 1,
+	       "vCPU 1 reads initial APIC id %u in CPUID leaf 1", ebx >> 24);
+	if (!has_0b) {
+		printf("SKIP: this backend reports no CPUID leaf 0xB\n");
+		return;
+	}
+	REPORT(cpuid_in_guest(1, 0xb, REG_EDX, &edx) == 0 && edx == 1,
+	       "vCPU 1 reads x2APIC id %u in CPUID leaf 0xB", edx);
+}
+
 /* ---- a file-backed region longer than its file ---- */
 
 static void test_region_past_end_of_file(void)
@@ -352,6 +418,7 @@ int main(void)
 	test_set_msrs_all_or_nothing();
 	test_register_while_handlers_overlap();
 	test_region_past_end_of_file();
+	test_cpuid_apic_ids();
 	printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
 	return failures ? 1 : 0;
 }
