@@ -14,7 +14,8 @@
 
 #include "internal.h"
 
-static _Thread_local unsigned int in_handler;
+/* The VM whose device handler this thread is running, if any. */
+static _Thread_local const libvm_vm *in_handler;
 
 static const char *space_name(enum libvm_space space)
 {
@@ -54,8 +55,11 @@ static int check_call(const libvm_vm *vm, enum libvm_space space, const char *fn
 		return libvm__fail(-EINVAL, "%s: vm is NULL", fn);
 	if (space != LIBVM_SPACE_PIO && space != LIBVM_SPACE_MMIO)
 		return libvm__fail(-EINVAL, "%s: unknown address space %d", fn, (int)space);
-	if (in_handler)
-		return libvm__fail(-EDEADLK, "%s: called from inside a device handler", fn);
+	/* Its own VM's map is read-locked for the handler; another VM's is
+	 * free to change. */
+	if (in_handler == vm)
+		return libvm__fail(-EDEADLK, "%s: called from inside a device handler of this VM",
+				   fn);
 	return 0;
 }
 
@@ -141,9 +145,9 @@ int libvm__iobus_dispatch(libvm_vm *vm, enum libvm_space space, libvm_vcpu *vcpu
 	/* A fresh message, so that one the handler sets on failure is told
 	 * apart from a stale one (run.c keeps it). */
 	libvm__clear_error();
-	in_handler++;
+	in_handler = vm;
 	r = d->fn(vcpu, addr, data, len, is_write, d->opaque);
-	in_handler--;
+	in_handler = NULL;
 	pthread_rwlock_unlock(&vm->io_lock);
 	if (r > 0)
 		r = 0;

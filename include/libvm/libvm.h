@@ -329,7 +329,8 @@ enum libvm_space {
  *
  * Runs on the vCPU's thread, in the middle of libvm_vcpu_run(). It may call
  * libvm_mem_read/write, libvm_vcpu_stop and register accessors of @vcpu,
- * but must not register or unregister devices (that fails with -EDEADLK).
+ * but must not register or unregister devices of its own VM (that fails
+ * with -EDEADLK; another VM's devices may change).
  * Returns: 0, or a negative errno that ends libvm_vcpu_run() with that
  * value (the exit struct then describes the access).
  */
@@ -350,7 +351,7 @@ typedef int (*libvm_io_fn)(libvm_vcpu *vcpu, uint64_t addr, void *data,
  * registration waits for handlers running at that moment to finish.
  * Returns: 0; -EEXIST when the range overlaps a registered one (the message
  * names it); -EINVAL for a bad space, zero length, wrap-around or NULL @fn;
- * -EDEADLK when called from inside a handler; -ENOMEM.
+ * -EDEADLK when called from inside a handler of this VM; -ENOMEM.
  */
 LIBVM_EXPORT int libvm_io_register(libvm_vm *vm, enum libvm_space space,
 				   uint64_t base, uint64_t length, const char *name,
@@ -360,7 +361,7 @@ LIBVM_EXPORT int libvm_io_register(libvm_vm *vm, enum libvm_space space,
  * libvm_io_unregister() - release the range that starts exactly at @base.
  * Thread: as libvm_io_register(); when it returns, @fn is no longer running
  * and will not be called again. Returns: 0; -ENOENT when no range starts at
- * @base; -EINVAL; -EDEADLK from inside a handler.
+ * @base; -EINVAL; -EDEADLK from inside a handler of this VM.
  */
 LIBVM_EXPORT int libvm_io_unregister(libvm_vm *vm, enum libvm_space space, uint64_t base);
 

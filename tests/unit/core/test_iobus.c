@@ -117,6 +117,22 @@ static void test_no_register_from_handler(void **state)
 	libvm_vm_destroy(vm);
 }
 
+/* Only the handler's own VM is locked: another VM's devices may change. */
+static void test_register_other_vm_from_handler(void **state)
+{
+	libvm_vm *vm = fake_vm_new(), *other = fake_vm_new();
+	struct seen s = { 0 };
+	uint8_t d = 0;
+
+	s.vm = other;
+	assert_int_equal(libvm_io_register(vm, LIBVM_SPACE_PIO, 0x80, 1, "post", handler, &s), 0);
+	assert_int_equal(libvm__iobus_dispatch(vm, LIBVM_SPACE_PIO, NULL, 0x80, &d, 1, true), 1);
+	assert_int_equal(s.inner, 0);
+	assert_int_equal(libvm__iobus_dispatch(other, LIBVM_SPACE_PIO, NULL, 0x9000, &d, 1, true), 1);
+	libvm_vm_destroy(other);
+	libvm_vm_destroy(vm);
+}
+
 static void test_many_ranges(void **state)
 {
 	libvm_vm *vm = fake_vm_new();
@@ -142,6 +158,7 @@ int main(void)
 		cmocka_unit_test(test_register_rules),
 		cmocka_unit_test(test_dispatch),
 		cmocka_unit_test(test_no_register_from_handler),
+		cmocka_unit_test(test_register_other_vm_from_handler),
 		cmocka_unit_test(test_many_ranges),
 	};
 
