@@ -17,10 +17,14 @@
 #include "rangemap.h"
 
 struct kvm_run;
+struct kvm_irq_routing;
 
 /* Highest guest-physical address + 1 that x86-64 can ever address. */
 #define LIBVM__GPA_LIMIT (1ull << 52)
 #define LIBVM__PAGE_SIZE 4096ull
+/* GSIs below this are the irqchip's own pins (KVM's default routes);
+ * MSI routes get GSIs from here up. */
+#define LIBVM__FIRST_MSI_GSI 24u
 /* Upper bounds on array arguments, so a bad count cannot exhaust memory. */
 #define LIBVM__MAX_MSRS 256u
 #define LIBVM__MAX_CPUID 256u
@@ -37,6 +41,13 @@ struct libvm_region {
 	bool owns_mapping;   /* libvm mmap()ed it: munmap on unmap */
 	bool host_writable;  /* false for a read-only file mapping */
 	char name[32];
+};
+
+/* An MSI route libvm added to the backend's GSI routing table (irqroute.c). */
+struct libvm__msi_route {
+	uint32_t gsi;
+	uint32_t data;
+	uint64_t addr;
 };
 
 /* A registered device range. */
@@ -84,6 +95,18 @@ struct libvm_vm {
 	pthread_mutex_t vcpu_lock;
 	libvm_vcpu **vcpus;
 	struct libvm__owned *owned;
+
+	/* GSI routing (irqroute.c). route_limit is the backend's
+	 * KVM_CAP_IRQ_ROUTING answer (GSIs below it, and at most that many
+	 * entries), read when the irqchip is created; 0 means no routing.
+	 * Guarded by route_lock: the MSI routes, sorted by GSI. */
+	uint32_t route_limit;
+	pthread_mutex_t route_lock;
+	struct libvm__msi_route *routes;
+	uint32_t nr_routes, routes_cap;
+	/* Replaces the backend's whole table (KVM_SET_GSI_ROUTING) when set;
+	 * NULL means the ioctl. Unit tests capture the table through it. */
+	int (*set_gsi_routing)(libvm_vm *vm, const struct kvm_irq_routing *table);
 };
 
 /* An object a VM releases at destroy time unless it was released before. */
@@ -140,6 +163,15 @@ void libvm__iobus_fini(libvm_vm *vm);
 /* 1 handled, 0 no device there, <0 the handler's error. */
 int libvm__iobus_dispatch(libvm_vm *vm, enum libvm_space space, libvm_vcpu *vcpu,
 			  uint64_t addr, void *data, uint32_t len, bool is_write);
+
+/* irqroute.c */
+void libvm__irqroutes_init(libvm_vm *vm);
+void libvm__irqroutes_fini(libvm_vm *vm);
+/* Remove @n routes with one table update; all or nothing (-ENOENT for a GSI
+ * that is not a route, the backend's error). */
+int libvm__msi_routes_remove(libvm_vm *vm, const uint32_t *gsi, uint32_t n);
+/* 1 when MSI routes can be added (irqchip and routing), else 0. */
+int libvm__has_msi_routing(const libvm_vm *vm);
 
 /* region.c */
 void libvm__regions_fini(libvm_vm *vm);

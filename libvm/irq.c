@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Interrupt plumbing over the backend: the in-kernel irqchip and PIT, GSI
- * lines, MSIs, irqfd and ioeventfd. Each call checks the backend's
+ * lines, MSIs, irqfd and ioeventfd (MSI routes for irqfds: irqroute.c). Each call checks the backend's
  * capability first so that a backend without it gets a clear -ENOTSUP.
  */
 #include <errno.h>
@@ -52,8 +52,13 @@ LIBVM_EXPORT int libvm_irqchip_create(libvm_vm *vm, uint32_t flags)
 
 		err = vm_ioctl(vm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
 	}
-	if (!err)
+	if (!err) {
+		int n = libvm__check_extension(vm, KVM_CAP_IRQ_ROUTING);
+
+		/* The table sizes the MSI routes can grow to (irqroute.c). */
+		vm->route_limit = n > 0 ? (uint32_t)n : 0;
 		vm->has_irqchip = true;
+	}
 	pthread_mutex_unlock(&vm->vcpu_lock);
 	return err;
 }

@@ -221,6 +221,7 @@ LIBVM_EXPORT int libvm_vm_create(libvm_vm **out, const libvm_vm_options *opts)
 	pthread_rwlock_init(&vm->mem_lock, NULL);
 	pthread_mutex_init(&vm->vcpu_lock, NULL);
 	libvm__iobus_init(vm);
+	libvm__irqroutes_init(vm);
 
 	vm->device_path = strdup(path);
 	if (!vm->device_path) {
@@ -340,6 +341,7 @@ LIBVM_EXPORT void libvm_vm_destroy(libvm_vm *vm)
 	libvm__vcpus_fini(vm);
 	libvm__regions_fini(vm);
 	libvm__iobus_fini(vm);
+	libvm__irqroutes_fini(vm);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->sys_fd >= 0)
@@ -372,6 +374,8 @@ LIBVM_EXPORT int libvm_has(libvm_vm *vm, enum libvm_cap cap)
 		return libvm__check_extension(vm, KVM_CAP_EXT_CPUID) > 0;
 	case LIBVM_CAP_SUPPORTED_CPUID:
 		return vm->cpuid_count > 0;
+	case LIBVM_CAP_MSI_ROUTING:
+		return libvm__has_msi_routing(vm);
 	}
 	return libvm__fail(-EINVAL, "libvm_has: unknown capability %d", (int)cap);
 }

@@ -271,6 +271,15 @@ static int detect_kernel(struct machine *m, const struct vmrun_options *o)
 	return 0;
 }
 
+/* --verbose: libvm's diagnostics up to the level asked for. */
+static void log_to_stderr(int level, const char *message, void *opaque)
+{
+	const struct vmrun_options *o = opaque;
+
+	if (level <= LIBVM_LOG_WARN + (int)o->verbose)
+		fprintf(stderr, "vmrun: libvm: %s\n", message);
+}
+
 int machine_build(struct machine *m, const struct vmrun_options *o)
 {
 	libvm_vm_options vo = LIBVM_VM_OPTIONS_INIT;
@@ -279,6 +288,10 @@ int machine_build(struct machine *m, const struct vmrun_options *o)
 	memset(m, 0, sizeof(*m));
 	m->serial_fd = -1;
 	vo.device_path = o->device;
+	if (o->verbose) {
+		vo.log = log_to_stderr;
+		vo.log_opaque = (void *)o;
+	}
 	if ((err = libvm_vm_create(&m->vm, &vo)))
 		return fail(err, "create the VM");
 	if ((err = map_ram(m, o->mem)))

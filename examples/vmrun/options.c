@@ -39,6 +39,7 @@ static void usage(FILE *f)
 		"      --net tap=NAME      virtio-net on tap interface NAME\n"
 		"      --rng               virtio-rng fed from getrandom()\n"
 		"  -q, --quiet             no messages from vmrun itself\n"
+		"  -v, --verbose           libvm's log on stderr (-v: info, -vv: debug too)\n"
 		"  -h, --help              this text\n"
 		"  -V, --version           libvm's version\n\n"
 		"Exit status: the guest's exit-device status ((v << 1) | 1, port 0xf4);\n"
@@ -91,6 +92,7 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -100,7 +102,7 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 	*o = (struct vmrun_options){
 		.mem = 128ull << 20, .smp = 1, .serial = "stdio", .load_addr = 0x100000,
 	};
-	while ((c = getopt_long(argc, argv, "m:s:c:i:S:d:t:f:k:qhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:s:c:i:S:d:t:f:k:qvhV", longopts, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -216,6 +218,9 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 			break;
 		case 'q':
 			o->quiet = true;
+			break;
+		case 'v':
+			o->verbose++;
 			break;
 		case 'h':
 			usage(stdout);

@@ -57,6 +57,7 @@ struct vmrun_options {
 	enum vmrun_format format;
 	uint64_t load_addr;      /* flat binaries */
 	bool quiet;
+	uint32_t verbose;        /* -v count: libvm's log from info (1) or debug (2) */
 	struct vmrun_disk disks[VMRUN_MAX_DISKS]; /* virtio-blk, in PCI slot order */
 	uint32_t nr_disks;
 	const char *tap;         /* virtio-net on this tap, or NULL */

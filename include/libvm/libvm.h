@@ -155,6 +155,7 @@ enum libvm_cap {
 	LIBVM_CAP_IRQFD = 5,
 	LIBVM_CAP_SET_CPUID = 6,     /* CPUID can be set per vCPU */
 	LIBVM_CAP_SUPPORTED_CPUID = 7, /* the backend reports supported CPUID */
+	LIBVM_CAP_MSI_ROUTING = 8,   /* libvm_msi_route_add(): GSI routing to MSIs, with an irqchip */
 };
 
 /**
@@ -736,8 +737,60 @@ LIBVM_EXPORT int libvm_irq_set(libvm_vm *vm, uint32_t gsi, bool level);
 LIBVM_EXPORT int libvm_msi_send(libvm_vm *vm, uint64_t addr, uint32_t data);
 
 /**
+ * libvm_msi_route_add() - make a GSI that raises a message-signalled
+ * interrupt, for an irqfd to trigger.
+ * @gsi:  receives the GSI, 24 or above (below 24 are the irqchip's pins).
+ * @vm:   the VM, with its in-kernel irqchip created.
+ * @addr: the MSI address as a device would write it (x86: 0xfeeXXXXX,
+ *        destination APIC id in bits 19:12).
+ * @data: the MSI data (vector in bits 7:0, delivery mode, trigger mode).
+ *
+ * Bind an eventfd to the GSI with libvm_irqfd_add(): then any thread, or
+ * another process holding the eventfd, raises the MSI by writing to it,
+ * and the kernel delivers it to the LAPICs without this process. The
+ * backend keeps one routing table that every change replaces whole; libvm
+ * keeps its copy and always puts the irqchip's default routes (GSI 0-15 to
+ * the PICs and IOAPIC, 16-23 to the IOAPIC) back in, so libvm_irq_set()
+ * goes on working. GSIs are handed out lowest free first.
+ *
+ * Ownership: the route belongs to the VM until libvm_msi_route_remove() or
+ * the VM's destruction; eventfds stay the caller's. Thread: any; route calls
+ * are serialized by the VM, and each one that changes the table waits for
+ * the kernel to switch tables (tens of microseconds on our hosts): do it
+ * when the guest programs a vector, not per interrupt.
+ * Returns: 0; -ENOTSUP when the backend has no GSI routing or the VM no
+ * irqchip (libvm_has(vm, LIBVM_CAP_MSI_ROUTING) tells beforehand);
+ * -ENOSPC when the backend's table is full; -EINVAL for NULL arguments;
+ * -ENOMEM; the backend's error.
+ */
+LIBVM_EXPORT int libvm_msi_route_add(uint32_t *gsi, libvm_vm *vm, uint64_t addr, uint32_t data);
+
+/**
+ * libvm_msi_route_update() - point MSI route @gsi at a new message (the
+ * guest reprogrammed the vector). An irqfd bound to it keeps working and
+ * raises the new message from the next write on. Thread: as above.
+ * Returns: 0 (also when nothing changed); -ENOENT when @gsi is not an MSI
+ * route of this VM; -EINVAL for an irqchip pin (below 24) or NULL;
+ * -ENOTSUP as for libvm_msi_route_add(); the backend's error (the route
+ * then keeps its old message).
+ */
+LIBVM_EXPORT int libvm_msi_route_update(libvm_vm *vm, uint32_t gsi, uint64_t addr, uint32_t data);
+
+/**
+ * libvm_msi_route_remove() - remove MSI route @gsi; its number may be
+ * handed out again. Remove the irqfds bound to it first: writes to them
+ * raise nothing once the route is gone. Thread: as above.
+ * Returns: 0; -ENOENT when @gsi is not an MSI route of this VM; -EINVAL for
+ * an irqchip pin or NULL; -ENOTSUP; the backend's error (the route stays).
+ */
+LIBVM_EXPORT int libvm_msi_route_remove(libvm_vm *vm, uint32_t gsi);
+
+/**
  * libvm_irqfd_add() / libvm_irqfd_remove() - let a write to eventfd @fd
  * raise @gsi inside the kernel, without a trip through this process.
+ * @gsi is an irqchip pin (an edge: the write pulses it) or an MSI route
+ * from libvm_msi_route_add(). The eventfd stays the caller's; close it
+ * after the remove. Thread: any.
  * Returns: 0; -ENOTSUP without irqfd; -EINVAL; the backend's error.
  */
 LIBVM_EXPORT int libvm_irqfd_add(libvm_vm *vm, int fd, uint32_t gsi);

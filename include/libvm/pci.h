@@ -6,7 +6,9 @@
  * embedder's own -- plugs into it: a type 0 configuration header built from
  * options, 32-bit memory BARs placed by the bus in its MMIO window, INTx
  * routed to IOAPIC pins, MSI-X (table and PBA kept by the bus, messages sent
- * through the in-kernel irqchip) and capabilities of the device's own.
+ * through the in-kernel irqchip: an MSI route and irqfd per vector where
+ * the VM has them, else libvm_msi_send()) and capabilities of the device's
+ * own.
  *
  * Guest view: device 00.0 is the host bridge (class 06 00 00). Other
  * devices take slots 1-31, function 0 only. BARs are assigned at add time,
@@ -233,9 +235,14 @@ LIBVM_EXPORT int libvm_pci_dev_msix_enabled(libvm_pci_dev *dev);
  *
  * Sends the message the guest programmed, or sets the vector's pending bit
  * while it or the function is masked (sent when unmasked; PCI 3.0, 6.8.2).
- * Thread: any. Returns: 0 (sent or pending); -ENOENT when MSI-X is not
- * enabled (use INTx then); -EINVAL for a vector out of range or NULL; or
- * the error of libvm_msi_send().
+ * Where the VM has MSI routing and irqfd (LIBVM_CAP_MSI_ROUTING,
+ * LIBVM_CAP_IRQFD), the bus keeps an MSI route and an eventfd for each
+ * vector the guest has unmasked, made or updated when the guest programs
+ * it, and sending is one eventfd write; otherwise, or when a vector's route
+ * could not be made, libvm_msi_send(). The routes and eventfds go away
+ * with the device. Thread: any. Returns: 0 (sent or pending); -ENOENT when
+ * MSI-X is not enabled (use INTx then); -EINVAL for a vector out of range
+ * or NULL; or the error of libvm_msi_send().
  */
 LIBVM_EXPORT int libvm_pci_dev_msix_notify(libvm_pci_dev *dev, uint16_t vector);
 

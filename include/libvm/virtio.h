@@ -25,8 +25,10 @@
  *   queue; otherwise (or when binding fails) the notifying vCPU thread does
  *   it during the MMIO write. virtio-net also receives on a thread of its
  *   own, and virtio-console reads its input on one. Interrupts are MSI-X
- *   messages sent through the in-kernel irqchip (KVM_SIGNAL_MSI), or INTx
- *   when the driver did not enable MSI-X.
+ *   messages sent through the in-kernel irqchip -- an eventfd write per
+ *   message where the VM has MSI routing and irqfd, else KVM_SIGNAL_MSI
+ *   (see libvm_pci_dev_msix_notify()) -- or INTx when the driver did not
+ *   enable MSI-X.
  */
 #ifndef LIBVM_VIRTIO_H
 #define LIBVM_VIRTIO_H

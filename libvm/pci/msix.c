@@ -3,12 +3,23 @@
  * MSI-X (PCI Local Bus 3.0, 6.8.2): the capability, the vector table and
  * the pending bit array, kept by the bus for every device. A vector that
  * fires while it or the whole function is masked sets its pending bit; the
- * message goes out when the guest unmasks. Messages are sent with
- * libvm_msi_send() (KVM_SIGNAL_MSI), which needs no GSI routing table.
- * Everything here runs with the bus lock held.
+ * message goes out when the guest unmasks. Everything here runs with the
+ * bus lock held.
+ *
+ * How a message goes out: where the VM has MSI routes and irqfd
+ * (LIBVM_CAP_MSI_ROUTING, LIBVM_CAP_IRQFD), each vector the guest has
+ * programmed and unmasked gets a route (libvm_msi_route_add()) carrying
+ * its address and data, and an eventfd bound to that GSI; the route
+ * follows the guest's rewrites of the entry, and a message is one write to
+ * the eventfd. Otherwise, or for a vector whose binding failed, the message
+ * goes out with libvm_msi_send() (KVM_SIGNAL_MSI), which needs no route.
+ * Masking and the PBA are the same either way: the bus decides here
+ * whether to send, and only then writes the eventfd.
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "pci_internal.h"
 
@@ -54,14 +65,167 @@ static bool deliverable(const libvm_pci_dev *d, uint16_t v)
 	       !(d->msix_table[v * ENTRY_SIZE + VECTOR_CTRL] & VECTOR_MASKED);
 }
 
-static int send(libvm_pci_dev *d, uint16_t v)
+static uint64_t entry_addr(const libvm_pci_dev *d, uint16_t v)
 {
 	const uint8_t *e = d->msix_table + v * ENTRY_SIZE;
-	uint64_t addr = rd32(e) | (uint64_t)rd32(e + 4) << 32;
 
+	return rd32(e) | (uint64_t)rd32(e + 4) << 32;
+}
+
+static uint32_t entry_data(const libvm_pci_dev *d, uint16_t v)
+{
+	return rd32(d->msix_table + v * ENTRY_SIZE + 8);
+}
+
+const struct libvm__pci_irqfd_ops libvm__pci_irqfd_default = {
+	.route_add = libvm_msi_route_add,
+	.route_update = libvm_msi_route_update,
+	.routes_remove = libvm__msi_routes_remove, /* one table update for many */
+	.irqfd_add = libvm_irqfd_add,
+	.irqfd_remove = libvm_irqfd_remove,
+};
+
+/* Does this bus deliver through irqfd? Asked of the VM once, when the first
+ * vector is unmasked: the irqchip exists by then (it comes before vCPUs). */
+static bool use_irqfd(libvm_pci_bus *bus)
+{
+	if (bus->msix_irqfd < 0) {
+		bus->msix_irqfd = libvm_has(bus->vm, LIBVM_CAP_MSI_ROUTING) == 1 &&
+				  libvm_has(bus->vm, LIBVM_CAP_IRQFD) == 1;
+		libvm__log(bus->vm, LIBVM_LOG_DEBUG, "pci: MSI-X messages go out %s",
+			   bus->msix_irqfd ? "through MSI routes and irqfds" :
+					     "with KVM_SIGNAL_MSI (no MSI routing or irqfd)");
+	}
+	return bus->msix_irqfd == 1;
+}
+
+static void binding_failed(libvm_pci_dev *d, uint16_t v, const char *what, int err)
+{
+	d->msix_irqfd[v].failed = true;
+	if (d->msix_warned)
+		return;
+	d->msix_warned = true;
+	libvm__log(d->bus->vm, LIBVM_LOG_WARN,
+		   "pci %s: MSI-X vector %u: %s failed (%s: %s); it and any other that fails "
+		   "use KVM_SIGNAL_MSI", d->name, v, what, libvm_strerror(err),
+		   libvm_error_message());
+}
+
+/* Give vector @v a route and a bound eventfd carrying its message. */
+static void bind_vector(libvm_pci_dev *d, uint16_t v, uint64_t addr, uint32_t data)
+{
+	const struct libvm__pci_irqfd_ops *ops = d->bus->irqfd_ops;
+	struct libvm__msix_irqfd *b = &d->msix_irqfd[v];
+	uint32_t gsi;
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), err;
+
+	if (fd < 0) {
+		err = -errno;
+		libvm__fail(err, "eventfd: %s", strerror(-err));
+		binding_failed(d, v, "eventfd", err);
+		return;
+	}
+	err = ops->route_add(&gsi, d->bus->vm, addr, data);
+	if (err) {
+		close(fd);
+		binding_failed(d, v, "libvm_msi_route_add", err);
+		return;
+	}
+	err = ops->irqfd_add(d->bus->vm, fd, gsi);
+	if (err) {
+		binding_failed(d, v, "libvm_irqfd_add", err);
+		ops->routes_remove(d->bus->vm, &gsi, 1);
+		close(fd);
+		return;
+	}
+	*b = (struct libvm__msix_irqfd){ .gsi = gsi, .fd = fd, .addr = addr, .data = data };
+	libvm__log(d->bus->vm, LIBVM_LOG_DEBUG, "pci %s: MSI-X vector %u -> GSI %u (irqfd)",
+		   d->name, v, gsi);
+}
+
+/*
+ * Vector @v as the guest has it now: once it is programmed and unmasked,
+ * it has a route with its current address and data (a rewrite updates it).
+ * A masked vector keeps its route as it is until it is unmasked again.
+ */
+static void sync_vector(libvm_pci_dev *d, uint16_t v)
+{
+	struct libvm__msix_irqfd *b = &d->msix_irqfd[v];
+	uint64_t addr;
+	uint32_t data;
+	int err;
+
+	if (b->failed || !deliverable(d, v) || !use_irqfd(d->bus))
+		return;
+	addr = entry_addr(d, v);
+	data = entry_data(d, v);
+	if (!b->gsi) {
+		bind_vector(d, v, addr, data);
+		return;
+	}
+	if (b->addr == addr && b->data == data)
+		return;
+	err = d->bus->irqfd_ops->route_update(d->bus->vm, b->gsi, addr, data);
+	if (err) {
+		/* The route still carries the old message: stop using it. */
+		uint32_t gsi = b->gsi;
+
+		d->bus->irqfd_ops->irqfd_remove(d->bus->vm, b->fd, gsi);
+		d->bus->irqfd_ops->routes_remove(d->bus->vm, &gsi, 1);
+		close(b->fd);
+		b->gsi = 0;
+		binding_failed(d, v, "libvm_msi_route_update", err);
+		return;
+	}
+	b->addr = addr;
+	b->data = data;
+}
+
+static int send(libvm_pci_dev *d, uint16_t v)
+{
+	struct libvm__msix_irqfd *b = &d->msix_irqfd[v];
+
+	/* Normally a no-op: table writes and unmasking synced the route. */
+	sync_vector(d, v);
+	if (b->gsi) {
+		uint64_t one = 1;
+
+		/* Non-blocking, and the kernel drains the counter at once:
+		 * it cannot be full. */
+		if (write(b->fd, &one, sizeof(one)) == sizeof(one)) {
+			d->msix_sent_irqfd++;
+			return 0;
+		}
+	}
 	if (!d->bus->send_msi)
 		return 0;
-	return d->bus->send_msi(d->bus->vm, addr, rd32(e + 8));
+	d->msix_sent_msi++;
+	return d->bus->send_msi(d->bus->vm, entry_addr(d, v), entry_data(d, v));
+}
+
+void libvm__msix_fini(libvm_pci_dev *d)
+{
+	uint32_t gsi[LIBVM__PCI_MSIX_MAX];
+	uint32_t n = 0;
+
+	for (uint16_t v = 0; v < d->msix_n; v++) {
+		struct libvm__msix_irqfd *b = &d->msix_irqfd[v];
+
+		if (!b->gsi)
+			continue;
+		d->bus->irqfd_ops->irqfd_remove(d->bus->vm, b->fd, b->gsi);
+		close(b->fd);
+		gsi[n++] = b->gsi;
+		b->gsi = 0;
+	}
+	/* One table update for all of them. */
+	if (n)
+		d->bus->irqfd_ops->routes_remove(d->bus->vm, gsi, n);
+	if (d->msix_sent_irqfd || d->msix_sent_msi)
+		libvm__log(d->bus->vm, LIBVM_LOG_INFO,
+			   "pci %s: %llu MSI-X messages through irqfd, %llu with KVM_SIGNAL_MSI",
+			   d->name, (unsigned long long)d->msix_sent_irqfd,
+			   (unsigned long long)d->msix_sent_msi);
 }
 
 /* Send what is pending and now deliverable. */
@@ -77,6 +241,9 @@ static void flush_pending(libvm_pci_dev *d)
 
 void libvm__msix_control_changed(libvm_pci_dev *d)
 {
+	/* Enabling the function or clearing its mask may unmask vectors. */
+	for (uint16_t v = 0; v < d->msix_n; v++)
+		sync_vector(d, v);
 	flush_pending(d);
 }
 
@@ -127,6 +294,9 @@ bool libvm__msix_bar_access(libvm_pci_dev *d, uint32_t bar, uint64_t off, void *
 		else if (o % ENTRY_SIZE < VECTOR_CTRL)
 			d->msix_table[o] = p[i];
 	}
+	/* The entries written: a route for an unmasked one, or its new message. */
+	for (uint64_t v = off / ENTRY_SIZE; v <= (off + len - 1) / ENTRY_SIZE; v++)
+		sync_vector(d, (uint16_t)v);
 	flush_pending(d);
 	return true;
 }

@@ -222,6 +222,8 @@ LIBVM_EXPORT int libvm_pci_bus_attach(libvm_pci_bus **out, libvm_vm *vm,
 	bus->mmio_size = o.mmio_size;
 	bus->send_msi = default_send_msi;
 	bus->set_gsi = libvm__dev_irq;
+	bus->msix_irqfd = -1;
+	bus->irqfd_ops = &libvm__pci_irqfd_default;
 	h = &bus->host;
 	h->bus = bus;
 	snprintf(h->name, sizeof(h->name), "pci-host");
@@ -251,8 +253,12 @@ LIBVM_EXPORT void libvm_pci_bus_detach(libvm_pci_bus *bus)
 	 * their owners would: they hold their slots and run threads that
 	 * still use them. Then the embedder's devices, freed as documented. */
 	libvm__vm_release_children(bus->vm, bus);
-	for (unsigned s = 1; s < LIBVM__PCI_SLOTS; s++)
+	for (unsigned s = 1; s < LIBVM__PCI_SLOTS; s++) {
+		if (!bus->slots[s])
+			continue;
+		libvm__msix_fini(bus->slots[s]);
 		free(bus->slots[s]);
+	}
 	pthread_mutex_destroy(&bus->lock);
 	free(bus);
 }
@@ -421,6 +427,7 @@ LIBVM_EXPORT void libvm_pci_dev_remove(libvm_pci_dev *dev)
 	pthread_mutex_lock(&bus->lock);
 	dev->intx_level = false;
 	intx_update(dev);
+	libvm__msix_fini(dev);
 	bus->slots[dev->slot] = NULL;
 	pthread_mutex_unlock(&bus->lock);
 	free(dev);

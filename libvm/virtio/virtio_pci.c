@@ -7,8 +7,9 @@
  * assigned, or INTx with the ISR when MSI-X is off (4.1.5.3, 4.1.5.4).
  * Queue notifications are processed by the device's worker thread when the
  * backend has ioeventfd (no exit to this process), else synchronously on the
- * notifying vCPU's thread; interrupts go out through KVM_SIGNAL_MSI (or the
- * IOAPIC line).
+ * notifying vCPU's thread; interrupts go out through the bus's MSI-X
+ * (an irqfd per vector where the VM has MSI routing, else KVM_SIGNAL_MSI)
+ * or the IOAPIC line.
  */
 #include <errno.h>
 #include <poll.h>

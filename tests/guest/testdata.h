@@ -63,4 +63,27 @@
 #define MULTIVM_PARAM(i)	(0x7e570000u + 0x1111u * (i))
 #define MULTIVM_ECHO_OFF	8	/* mailbox offset the guest copies the parameter to */
 
+/*
+ * msi: the guest writes each phase number (32-bit) to MSI_PHASE_PORT and
+ * waits for the vector the host raises for it: an MSI route's eventfd
+ * (phase 1), the same after the host changed the route (2), an IOAPIC pin
+ * through libvm_irq_set() (3), and a PCI device's MSI-X vector the guest
+ * programmed, sent by libvm through irqfd (4), then masked, pending and
+ * unmasked with a new message (5).
+ */
+#define MSI_PHASE_PORT		TESTDEV_PORT
+#define MSI_ADDR		0xfee00000u	/* physical destination APIC 0 */
+#define MSI_VEC_ROUTE		0x41
+#define MSI_VEC_UPDATED		0x42
+#define MSI_VEC_IOAPIC		0x43
+#define MSI_VEC_PCI		0x44
+#define MSI_VEC_PCI_NEW		0x45
+#define MSI_IOAPIC_PIN		5
+#define MSI_PCI_SLOT		2
+#define MSI_PHASE_ROUTE		1
+#define MSI_PHASE_UPDATED	2
+#define MSI_PHASE_IOAPIC	3
+#define MSI_PHASE_PCI		4
+#define MSI_PHASE_PCI_MASKED	5
+
 #endif /* GUEST_TESTDATA_H */

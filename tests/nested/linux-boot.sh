@@ -12,7 +12,8 @@
 # the guest, the test then finds the file's contents in the disk image.
 # Further runs: reboot (status 2) from a read-only disk, the uncompressed
 # vmlinux through its PVH note, and INTx through the _PRT and the IOAPIC
-# instead of MSI-X (pci=nomsi). The time from vmrun's start to the
+# instead of MSI-X (pci=nomsi). The first run's vmrun -v shows that MSI-X
+# went through MSI routes and irqfds. The time from vmrun's start to the
 # guest's init is printed as BOOT-TIME lines (docs/linux.md).
 #
 # Needs qemu-system-x86, linux-image-cloud-amd64, busybox-static, cpio,
@@ -114,7 +115,7 @@ run() {	# run NAME vmrun-args...: the guest's log and vmrun's status
 }
 (for i in $(seq 1 300); do [ -e /sys/class/net/tap0 ] && break; sleep 0.1; done
  ip link set tap0 up; ip addr add 10.0.0.1/24 dev tap0) &
-run bzimage --smp 2 --kernel /guest/vmlinuz --disk /tmp/disk.img --rng --net tap=tap0
+run bzimage -v --smp 2 --kernel /guest/vmlinuz --disk /tmp/disk.img --rng --net tap=tap0
 # From outside the guest: the file it wrote is in the disk image.
 grep -q INNER-FILE-WRITTEN-BY-GUEST /tmp/disk.img && echo "IMAGE-HAS-GUEST-FILE"
 run reboot --kernel /guest/vmlinuz --disk /tmp/disk.img,ro --append "console=ttyS0 panic=-1 ro_disk doreboot"
@@ -155,6 +156,10 @@ expect "^bzimage: DISK: LIBVMDISK-HELLO"
 expect "^bzimage: RNG: virtio_rng"
 expect "^bzimage: INNER-PING-OK"
 expect "^bzimage: INNER-WROTE-FILE"
+# MSI-X went out through MSI routes and irqfds (vmrun -v prints libvm's count).
+expect "^bzimage: vmrun: libvm: pci virtio-blk: [1-9][0-9]* MSI-X messages through irqfd, 0 with"
+expect "^bzimage: vmrun: libvm: pci virtio-net: [1-9][0-9]* MSI-X messages through irqfd, 0 with"
+expect "^bzimage: vmrun: libvm: pci virtio-rng: [1-9][0-9]* MSI-X messages through irqfd, 0 with"
 expect "^IMAGE-HAS-GUEST-FILE"
 expect "^BOOT-TIME bzimage "
 expect "^STATUS reboot 2$"

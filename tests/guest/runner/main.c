@@ -31,6 +31,7 @@ static const struct scenario {
 	{ "rom", scenario_rom, "a write to a read-only region is an MMIO exit" },
 	{ "smp", scenario_smp, "two vCPUs on two threads in one VM" },
 	{ "multivm", scenario_multivm, "several VMs alive and running at once" },
+	{ "msi", scenario_msi, "MSI routes and irqfd reach the in-kernel LAPIC" },
 };
 
 static void *watchdog(void *arg)

@@ -16,5 +16,6 @@ int scenario_stop(const char *image);
 int scenario_rom(const char *image);
 int scenario_smp(const char *image);
 int scenario_multivm(const char *image);
+int scenario_msi(const char *image);
 
 #endif /* RUNNER_SCENARIOS_H */

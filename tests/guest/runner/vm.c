@@ -86,6 +86,13 @@ fail:
 int guest_vm_create(struct guest_vm *g, const char *name, const char *image,
 		    unsigned int ncpus, uint32_t param)
 {
+	return guest_vm_create_with(g, name, image, ncpus, param, NULL);
+}
+
+int guest_vm_create_with(struct guest_vm *g, const char *name, const char *image,
+			 unsigned int ncpus, uint32_t param, const struct guest_vm_setup *setup)
+{
+	libvm_vm_options opts = LIBVM_VM_OPTIONS_INIT;
 	int rc;
 
 	if (ncpus == 0 || ncpus > GUEST_MAX_CPUS) {
@@ -95,7 +102,11 @@ int guest_vm_create(struct guest_vm *g, const char *name, const char *image,
 	memset(g, 0, sizeof(*g));
 	g->name = name;
 	g->ncpus = ncpus;
-	rc = libvm_vm_create(&g->vm, NULL);
+	if (setup) {
+		opts.log = setup->log;
+		opts.log_opaque = setup->log_opaque;
+	}
+	rc = libvm_vm_create(&g->vm, &opts);
 	if (device_unavailable(rc)) {
 		printf("SKIP: cannot open %s%s: %s (%s)\n", device_path(),
 		       getenv("LIBVM_DEVICE") ? " (from LIBVM_DEVICE)" : "", libvm_strerror(rc),
@@ -115,6 +126,20 @@ int guest_vm_create(struct guest_vm *g, const char *name, const char *image,
 	}
 	if (load_image(g, image) || guest_devices_register(g))
 		goto fail;
+	if (setup && setup->irqchip) {
+		rc = libvm_irqchip_create(g->vm, 0);
+		if (rc == -ENOTSUP) {
+			printf("SKIP: %s has no in-kernel irqchip: %s\n", device_path(),
+			       libvm_error_message());
+			guest_vm_destroy(g);
+			return RUNNER_SKIP;
+		}
+		if (rc) {
+			check(false, "create the irqchip of %s: %s (%s)", name, libvm_strerror(rc),
+			      libvm_error_message());
+			goto fail;
+		}
+	}
 	for (unsigned int i = 0; i < ncpus; i++) {
 		struct guest_cpu *c = &g->cpu[i];
 

@@ -53,6 +53,18 @@ struct guest_vm {
  */
 int guest_vm_create(struct guest_vm *g, const char *name, const char *image,
 		    unsigned int ncpus, uint32_t param);
+
+/* What some scenarios add to the VM guest_vm_create() builds. */
+struct guest_vm_setup {
+	bool irqchip;       /* the in-kernel PIC/IOAPIC/LAPICs, before the vCPUs */
+	libvm_log_fn log;   /* the VM's log callback, or NULL */
+	void *log_opaque;
+};
+
+/* guest_vm_create() with @setup (NULL: the same as guest_vm_create()); also
+ * RUNNER_SKIP when an irqchip is asked for and the backend has none. */
+int guest_vm_create_with(struct guest_vm *g, const char *name, const char *image,
+			 unsigned int ncpus, uint32_t param, const struct guest_vm_setup *setup);
 void guest_vm_destroy(struct guest_vm *g);
 
 /* One libvm_vcpu_run() on the calling thread, which becomes the vCPU's thread. */

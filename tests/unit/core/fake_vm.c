@@ -23,6 +23,7 @@ libvm_vm *fake_vm_new(void)
 	pthread_rwlock_init(&vm->mem_lock, NULL);
 	pthread_mutex_init(&vm->vcpu_lock, NULL);
 	libvm__iobus_init(vm);
+	libvm__irqroutes_init(vm);
 	return vm;
 }
 

@@ -3,7 +3,8 @@
  * PCI bus through its ports and window, with no KVM: configuration
  * mechanism #1 (the address latch, the host bridge Linux's sanity check
  * looks for, all-ones for empty slots), BAR sizing and placement, memory
- * decoding, MSI-X masking and pending bits, INTx swizzling with wired-OR
+ * decoding, MSI-X masking and pending bits (sent with libvm_msi_send() or
+ * through MSI routes and irqfds), INTx swizzling with wired-OR
  * and Interrupt Disable, option checks, and the DSDT AML.
  */
 #include <stdarg.h>
@@ -13,6 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "../dev/devtest.h"
 #include "pci/pci_internal.h"
@@ -289,6 +292,259 @@ static void test_msix(void **state)
 	devtest_vm_free(vm);
 }
 
+/*
+ * MSI-X through routes and irqfds, with the route and irqfd calls faked
+ * (the eventfds are real: the test reads them to count messages).
+ */
+#define MAX_FAKE_ROUTES 8
+static struct {
+	int adds, updates, removes, binds, unbinds;
+	int fail_add;                   /* the next route_add fails with this */
+	uint32_t next_gsi;
+	struct {
+		bool live;
+		uint64_t addr;
+		uint32_t data;
+		int fd;                 /* bound eventfd, -1 none */
+	} r[MAX_FAKE_ROUTES];           /* indexed by GSI - 24 */
+} rt;
+
+static int fake_route_add(uint32_t *g, libvm_vm *vm, uint64_t addr, uint32_t data)
+{
+	(void)vm;
+	if (rt.fail_add) {
+		int err = rt.fail_add;
+
+		rt.fail_add = 0;
+		return libvm__fail(err, "fake: no route");
+	}
+	assert_true(rt.next_gsi < MAX_FAKE_ROUTES);
+	rt.adds++;
+	rt.r[rt.next_gsi].live = true;
+	rt.r[rt.next_gsi].addr = addr;
+	rt.r[rt.next_gsi].data = data;
+	rt.r[rt.next_gsi].fd = -1;
+	*g = 24 + rt.next_gsi++;
+	return 0;
+}
+
+static int fake_route_update(libvm_vm *vm, uint32_t g, uint64_t addr, uint32_t data)
+{
+	(void)vm;
+	assert_true(g >= 24 && g < 24 + MAX_FAKE_ROUTES && rt.r[g - 24].live);
+	rt.updates++;
+	rt.r[g - 24].addr = addr;
+	rt.r[g - 24].data = data;
+	return 0;
+}
+
+static int fake_routes_remove(libvm_vm *vm, const uint32_t *g, uint32_t n)
+{
+	(void)vm;
+	for (uint32_t i = 0; i < n; i++) {
+		assert_true(g[i] >= 24 && g[i] < 24 + MAX_FAKE_ROUTES && rt.r[g[i] - 24].live);
+		/* Its irqfd went first. */
+		assert_int_equal(rt.r[g[i] - 24].fd, -1);
+		rt.r[g[i] - 24].live = false;
+		rt.removes++;
+	}
+	return 0;
+}
+
+static int fake_irqfd_add(libvm_vm *vm, int fd, uint32_t g)
+{
+	(void)vm;
+	assert_true(g >= 24 && g < 24 + MAX_FAKE_ROUTES && rt.r[g - 24].live);
+	rt.binds++;
+	rt.r[g - 24].fd = fd;
+	return 0;
+}
+
+static int fake_irqfd_remove(libvm_vm *vm, int fd, uint32_t g)
+{
+	(void)vm;
+	assert_int_equal(rt.r[g - 24].fd, fd);
+	rt.unbinds++;
+	rt.r[g - 24].fd = -1;
+	return 0;
+}
+
+static const struct libvm__pci_irqfd_ops fake_irqfd_ops = {
+	.route_add = fake_route_add,
+	.route_update = fake_route_update,
+	.routes_remove = fake_routes_remove,
+	.irqfd_add = fake_irqfd_add,
+	.irqfd_remove = fake_irqfd_remove,
+};
+
+/* Messages raised through GSI @g's eventfd since the last look. */
+static uint64_t fired(uint32_t g)
+{
+	uint64_t n = 0;
+
+	assert_true(rt.r[g - 24].fd >= 0);
+	if (read(rt.r[g - 24].fd, &n, sizeof(n)) != sizeof(n))
+		return 0; /* EAGAIN: none */
+	return n;
+}
+
+static void test_msix_irqfd(void **state)
+{
+	libvm_vm *vm = devtest_vm();
+	libvm_vcpu *v = devtest_vcpu(vm);
+	libvm_pci_bus *bus = bus_new(vm);
+	struct bar_log log = { 0 };
+	libvm_pci_dev *d = add_dev(bus, &log, 3);
+	uint32_t cap = cfg_rd(v, 3, 0x34, 1);
+	uint64_t t = libvm_pci_dev_bar_addr(d, 1);
+	int fd;
+
+	(void)state;
+	memset(&rt, 0, sizeof(rt));
+	bus->msix_irqfd = 1;
+	bus->irqfd_ops = &fake_irqfd_ops;
+	cfg_wr(v, 3, 0x04, 0x0006, 2);
+	cfg_wr(v, 3, cap + 2, 0x8000, 2);
+	/* Programmed but masked: no route yet; a message pends. */
+	mmio_wr(v, t + 16, 0xfee00000, 4);
+	mmio_wr(v, t + 20, 0, 4);
+	mmio_wr(v, t + 24, 0x4041, 4);
+	assert_int_equal(rt.adds, 0);
+	assert_int_equal(libvm_pci_dev_msix_notify(d, 1), 0);
+	assert_int_equal(mmio_rd(v, t + 0x800, 8), 2);
+	/* Unmasking makes the route with the entry's message, binds an
+	 * eventfd and delivers the pending message through it. */
+	mmio_wr(v, t + 28, 0, 4);
+	assert_int_equal(rt.adds, 1);
+	assert_int_equal(rt.binds, 1);
+	assert_int_equal(rt.r[0].addr, 0xfee00000);
+	assert_int_equal(rt.r[0].data, 0x4041);
+	assert_int_equal(fired(24), 1);
+	assert_int_equal(msi.n, 0);
+	assert_int_equal(mmio_rd(v, t + 0x800, 8), 0);
+	/* Each message is one eventfd write. */
+	assert_int_equal(libvm_pci_dev_msix_notify(d, 1), 0);
+	assert_int_equal(libvm_pci_dev_msix_notify(d, 1), 0);
+	assert_int_equal(fired(24), 2);
+	/* Masked again: the message pends, nothing is written, the route
+	 * stays; rewriting the entry meanwhile does not touch the route... */
+	mmio_wr(v, t + 28, 1, 4);
+	assert_int_equal(libvm_pci_dev_msix_notify(d, 1), 0);
+	assert_int_equal(fired(24), 0);
+	mmio_wr(v, t + 16, 0xfee01000, 4);
+	mmio_wr(v, t + 24, 0x4042, 4);
+	assert_int_equal(rt.updates, 0);
+	/* ...until the unmask, which updates it before the pending message
+	 * goes out (so it carries the new one). */
+	mmio_wr(v, t + 28, 0, 4);
+	assert_int_equal(rt.updates, 1);
+	assert_int_equal(rt.r[0].addr, 0xfee01000);
+	assert_int_equal(rt.r[0].data, 0x4042);
+	assert_int_equal(fired(24), 1);
+	assert_int_equal(rt.adds, 1);
+	/* A rewrite while unmasked updates the route at once. */
+	mmio_wr(v, t + 24, 0x4043, 4);
+	assert_int_equal(rt.updates, 2);
+	assert_int_equal(rt.r[0].data, 0x4043);
+	/* The function mask pends it too; clearing the mask delivers it. */
+	cfg_wr(v, 3, cap + 2, 0xc000, 2);
+	assert_int_equal(libvm_pci_dev_msix_notify(d, 1), 0);
+	assert_int_equal(fired(24), 0);
+	cfg_wr(v, 3, cap + 2, 0x8000, 2);
+	assert_int_equal(fired(24), 1);
+	assert_int_equal(msi.n, 0);
+	/* A vector whose route cannot be made uses libvm_msi_send(). */
+	rt.fail_add = -ENOSPC;
+	mmio_wr(v, t + 0, 0xfee00000, 4);
+	mmio_wr(v, t + 8, 0x4050, 4);
+	mmio_wr(v, t + 12, 0, 4);
+	assert_int_equal(rt.adds, 1);
+	assert_int_equal(libvm_pci_dev_msix_notify(d, 0), 0);
+	assert_int_equal(msi.n, 1);
+	assert_int_equal(msi.data, 0x4050);
+	/* ...and does not try again at every message. */
+	assert_int_equal(libvm_pci_dev_msix_notify(d, 0), 0);
+	assert_int_equal(msi.n, 2);
+	assert_int_equal(rt.adds, 1);
+	/* A third vector gets its own route. */
+	mmio_wr(v, t + 32, 0xfee00000, 4);
+	mmio_wr(v, t + 40, 0x4060, 4);
+	mmio_wr(v, t + 44, 0, 4);
+	assert_int_equal(rt.adds, 2);
+	assert_int_equal(rt.r[1].data, 0x4060);
+	assert_int_equal(libvm_pci_dev_msix_notify(d, 2), 0);
+	assert_int_equal(fired(25), 1);
+	/* Removing the device unbinds the eventfds, then removes the routes
+	 * and closes the eventfds. */
+	fd = rt.r[0].fd;
+	libvm_pci_dev_remove(d);
+	assert_int_equal(rt.unbinds, 2);
+	assert_int_equal(rt.removes, 2);
+	assert_false(rt.r[0].live || rt.r[1].live);
+	assert_int_equal(fcntl(fd, F_GETFD), -1);
+	free(v);
+	devtest_vm_free(vm);
+}
+
+/* Bus detach (and so VM destroy) cleans up the devices still on it. */
+static void test_msix_irqfd_detach(void **state)
+{
+	libvm_vm *vm = devtest_vm();
+	libvm_vcpu *v = devtest_vcpu(vm);
+	libvm_pci_bus *bus = bus_new(vm);
+	struct bar_log log = { 0 };
+	libvm_pci_dev *d = add_dev(bus, &log, 3);
+	uint32_t cap = cfg_rd(v, 3, 0x34, 1);
+	uint64_t t = libvm_pci_dev_bar_addr(d, 1);
+
+	(void)state;
+	memset(&rt, 0, sizeof(rt));
+	bus->msix_irqfd = 1;
+	bus->irqfd_ops = &fake_irqfd_ops;
+	cfg_wr(v, 3, 0x04, 0x0006, 2);
+	cfg_wr(v, 3, cap + 2, 0x8000, 2);
+	for (int i = 0; i < 3; i++) {
+		mmio_wr(v, t + 16 * i, 0xfee00000, 4);
+		mmio_wr(v, t + 16 * i + 8, 0x4070 + i, 4);
+		mmio_wr(v, t + 16 * i + 12, 0, 4);
+	}
+	assert_int_equal(rt.binds, 3);
+	free(v);
+	devtest_vm_free(vm); /* detaches the bus */
+	assert_int_equal(rt.unbinds, 3);
+	assert_int_equal(rt.removes, 3);
+}
+
+/* Without routing or irqfd (the devtest VM has no irqchip) the bus asks
+ * once and then uses libvm_msi_send(). */
+static void test_msix_no_irqfd(void **state)
+{
+	libvm_vm *vm = devtest_vm();
+	libvm_vcpu *v = devtest_vcpu(vm);
+	libvm_pci_bus *bus = bus_new(vm);
+	struct bar_log log = { 0 };
+	libvm_pci_dev *d = add_dev(bus, &log, 3);
+	uint32_t cap = cfg_rd(v, 3, 0x34, 1);
+	uint64_t t = libvm_pci_dev_bar_addr(d, 1);
+
+	(void)state;
+	memset(&rt, 0, sizeof(rt));
+	bus->irqfd_ops = &fake_irqfd_ops; /* must not be used */
+	assert_int_equal(bus->msix_irqfd, -1);
+	cfg_wr(v, 3, 0x04, 0x0006, 2);
+	cfg_wr(v, 3, cap + 2, 0x8000, 2);
+	mmio_wr(v, t, 0xfee00000, 4);
+	mmio_wr(v, t + 8, 0x4080, 4);
+	mmio_wr(v, t + 12, 0, 4);
+	assert_int_equal(bus->msix_irqfd, 0);
+	assert_int_equal(libvm_pci_dev_msix_notify(d, 0), 0);
+	assert_int_equal(msi.n, 1);
+	assert_int_equal(msi.data, 0x4080);
+	assert_int_equal(rt.adds, 0);
+	free(v);
+	devtest_vm_free(vm);
+}
+
 static void test_intx(void **state)
 {
 	libvm_vm *vm = devtest_vm();
@@ -435,6 +691,9 @@ int main(void)
 		cmocka_unit_test(test_config_mechanism_1),
 		cmocka_unit_test(test_header_and_bars),
 		cmocka_unit_test(test_msix),
+		cmocka_unit_test(test_msix_irqfd),
+		cmocka_unit_test(test_msix_irqfd_detach),
+		cmocka_unit_test(test_msix_no_irqfd),
 		cmocka_unit_test(test_intx),
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_acpi_aml),

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * MSI routes without KVM: the table libvm hands the backend keeps KVM's
+ * default irqchip routes in front of the MSI routes on every change; GSIs
+ * are handed out from 24, lowest free first, and run out at the backend's
+ * limit (on GSI numbers and on entries); unknown GSIs and irqchip pins are
+ * refused; a backend that refuses a table leaves libvm's copy as it was;
+ * and a VM without an irqchip or routing gets -ENOTSUP.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <linux/kvm.h>
+
+#include "fake_vm.h"
+
+/* The last table the "backend" accepted, and what the next call returns. */
+static struct {
+	int calls;
+	int fail;
+	uint32_t nr;
+	struct kvm_irq_routing_entry e[4096];
+} backend;
+
+static int fake_set_gsi_routing(libvm_vm *vm, const struct kvm_irq_routing *t)
+{
+	(void)vm;
+	backend.calls++;
+	if (backend.fail)
+		return libvm__fail(backend.fail, "the backend refused the table");
+	assert_true(t->nr <= 4096);
+	backend.nr = t->nr;
+	memcpy(backend.e, t->entries, t->nr * sizeof(t->entries[0]));
+	return 0;
+}
+
+/* A VM with an irqchip whose backend takes @limit GSIs / entries. */
+static libvm_vm *routing_vm(uint32_t limit)
+{
+	libvm_vm *vm = fake_vm_new();
+
+	memset(&backend, 0, sizeof(backend));
+	vm->has_irqchip = true;
+	vm->route_limit = limit;
+	vm->set_gsi_routing = fake_set_gsi_routing;
+	return vm;
+}
+
+/* How many entries of the last table route @gsi, and the MSI one if any. */
+static int entries_for(uint32_t gsi, const struct kvm_irq_routing_entry **msi)
+{
+	int n = 0;
+
+	*msi = NULL;
+	for (uint32_t i = 0; i < backend.nr; i++) {
+		if (backend.e[i].gsi != gsi)
+			continue;
+		n++;
+		if (backend.e[i].type == KVM_IRQ_ROUTING_MSI)
+			*msi = &backend.e[i];
+	}
+	return n;
+}
+
+static bool has_irqchip_route(uint32_t gsi, uint32_t chip, uint32_t pin)
+{
+	for (uint32_t i = 0; i < backend.nr; i++)
+		if (backend.e[i].gsi == gsi && backend.e[i].type == KVM_IRQ_ROUTING_IRQCHIP &&
+		    backend.e[i].u.irqchip.irqchip == chip && backend.e[i].u.irqchip.pin == pin)
+			return true;
+	return false;
+}
+
+/* KVM's defaults (kvm_setup_default_irq_routing): 0-15 to the IOAPIC and a
+ * PIC, 16-23 to the IOAPIC only; 40 entries in all, nothing else below 24. */
+static void assert_default_routes(void)
+{
+	uint32_t below24 = 0;
+
+	for (uint32_t gsi = 0; gsi < 24; gsi++) {
+		assert_true(has_irqchip_route(gsi, KVM_IRQCHIP_IOAPIC, gsi));
+		if (gsi < 8)
+			assert_true(has_irqchip_route(gsi, KVM_IRQCHIP_PIC_MASTER, gsi));
+		else if (gsi < 16)
+			assert_true(has_irqchip_route(gsi, KVM_IRQCHIP_PIC_SLAVE, gsi - 8));
+	}
+	for (uint32_t i = 0; i < backend.nr; i++) {
+		if (backend.e[i].gsi < 24) {
+			assert_int_equal(backend.e[i].type, KVM_IRQ_ROUTING_IRQCHIP);
+			below24++;
+		}
+	}
+	assert_int_equal(below24, 40);
+}
+
+static void assert_msi_route(uint32_t gsi, uint64_t addr, uint32_t data)
+{
+	const struct kvm_irq_routing_entry *e;
+
+	assert_int_equal(entries_for(gsi, &e), 1);
+	assert_non_null(e);
+	assert_int_equal(e->u.msi.address_lo, (uint32_t)addr);
+	assert_int_equal(e->u.msi.address_hi, (uint32_t)(addr >> 32));
+	assert_int_equal(e->u.msi.data, data);
+	assert_int_equal(e->flags, 0);
+}
+
+static void test_defaults_kept(void **state)
+{
+	libvm_vm *vm = routing_vm(4096);
+	const struct kvm_irq_routing_entry *e;
+	uint32_t a, b;
+
+	(void)state;
+	assert_int_equal(libvm_has(vm, LIBVM_CAP_MSI_ROUTING), 1);
+	assert_int_equal(libvm_msi_route_add(&a, vm, 0xfee00000, 0x4041), 0);
+	assert_int_equal(a, 24);
+	assert_int_equal(backend.nr, 41);
+	assert_default_routes();
+	assert_msi_route(24, 0xfee00000, 0x4041);
+	/* Every later table carries them again, the routes after them. */
+	assert_int_equal(libvm_msi_route_add(&b, vm, 0x1fee01000ull, 0x42), 0);
+	assert_int_equal(b, 25);
+	assert_int_equal(backend.nr, 42);
+	assert_default_routes();
+	assert_msi_route(24, 0xfee00000, 0x4041);
+	assert_msi_route(25, 0x1fee01000ull, 0x42);
+	assert_int_equal(libvm_msi_route_update(vm, a, 0xfee02000, 0x43), 0);
+	assert_default_routes();
+	assert_msi_route(24, 0xfee02000, 0x43);
+	assert_msi_route(25, 0x1fee01000ull, 0x42);
+	assert_int_equal(libvm_msi_route_remove(vm, b), 0);
+	assert_int_equal(backend.nr, 41);
+	assert_default_routes();
+	assert_int_equal(entries_for(25, &e), 0);
+	assert_int_equal(libvm_msi_route_remove(vm, a), 0);
+	/* The last route gone: the defaults alone, as KVM_CREATE_IRQCHIP left it. */
+	assert_int_equal(backend.nr, 40);
+	assert_default_routes();
+	libvm_vm_destroy(vm);
+}
+
+static void test_allocation(void **state)
+{
+	libvm_vm *vm = routing_vm(4096);
+	uint32_t g[4];
+	int calls;
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(libvm_msi_route_add(&g[i], vm, 0xfee00000, 0x50 + i), 0);
+		assert_int_equal(g[i], 24 + i);
+	}
+	/* A freed GSI is the next one handed out; then the end again. */
+	assert_int_equal(libvm_msi_route_remove(vm, 25), 0);
+	assert_int_equal(libvm_msi_route_add(&g[1], vm, 0xfee00000, 0x61), 0);
+	assert_int_equal(g[1], 25);
+	assert_msi_route(25, 0xfee00000, 0x61);
+	assert_int_equal(libvm_msi_route_add(&g[1], vm, 0xfee00000, 0x62), 0);
+	assert_int_equal(g[1], 28);
+	/* An update that changes nothing does not bother the backend. */
+	calls = backend.calls;
+	assert_int_equal(libvm_msi_route_update(vm, 26, 0xfee00000, 0x52), 0);
+	assert_int_equal(backend.calls, calls);
+	/* Many routes: the table grows and stays sorted. */
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(libvm_msi_route_add(&g[0], vm, 0xfee00000, 0x100 + i), 0);
+	assert_int_equal(g[0], 128);
+	assert_int_equal(backend.nr, 40 + 105);
+	assert_int_equal(libvm__msi_routes_remove(vm, (uint32_t[]){ 30, 127, 24 }, 3), 0);
+	assert_int_equal(backend.nr, 40 + 102);
+	assert_int_equal(libvm_msi_route_add(&g[0], vm, 0xfee00000, 1), 0);
+	assert_int_equal(g[0], 24);
+	libvm_vm_destroy(vm);
+}
+
+static void test_exhaustion(void **state)
+{
+	libvm_vm *vm = routing_vm(28);
+	uint32_t g = 0;
+
+	(void)state;
+	/* 28 entries: the 40 defaults do not even fit, so no MSI routing. */
+	assert_int_equal(libvm_has(vm, LIBVM_CAP_MSI_ROUTING), 0);
+	assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, 0x41), -ENOTSUP);
+	libvm_vm_destroy(vm);
+
+	/* The limit bounds GSI numbers and entries alike, and the 40 defaults
+	 * make entries run out first: 43 leave room for 3 routes (24 .. 26)
+	 * although GSIs up to 42 exist. */
+	vm = routing_vm(43);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, 0x41), 0);
+		assert_int_equal(g, 24 + i);
+	}
+	g = 0;
+	assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, 0x41), -ENOSPC);
+	assert_non_null(strstr(libvm_error_message(), "all 3 MSI routes are in use"));
+	assert_int_equal(g, 0);
+	assert_int_equal(backend.nr, 43);
+	/* Removing one makes room for one. */
+	assert_int_equal(libvm_msi_route_remove(vm, 25), 0);
+	assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, 0x41), 0);
+	assert_int_equal(g, 25);
+	libvm_vm_destroy(vm);
+
+	/* Mainline KVM's 4096 (KVM_MAX_IRQ_ROUTES): 4056 routes, GSIs 24 ..
+	 * 4079, and the table the backend gets is full. */
+	vm = routing_vm(4096);
+	for (int i = 0; i < 4056; i++)
+		assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, (uint32_t)i), 0);
+	assert_int_equal(g, 24 + 4055);
+	assert_int_equal(backend.nr, 4096);
+	assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, 0), -ENOSPC);
+	libvm_vm_destroy(vm);
+}
+
+static void test_unknown_gsis(void **state)
+{
+	libvm_vm *vm = routing_vm(4096);
+	uint32_t g;
+	int calls;
+
+	(void)state;
+	assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, 0x41), 0);
+	calls = backend.calls;
+	assert_int_equal(libvm_msi_route_update(vm, 25, 0xfee00000, 0x41), -ENOENT);
+	assert_string_equal(libvm_error_message(),
+			    "libvm_msi_route_update: GSI 25 is not an MSI route of this VM");
+	assert_int_equal(libvm_msi_route_remove(vm, 25), -ENOENT);
+	assert_int_equal(libvm_msi_route_update(vm, 5, 0xfee00000, 0x41), -EINVAL);
+	assert_string_equal(libvm_error_message(),
+			    "libvm_msi_route_update: GSI 5 is an irqchip pin, not an MSI route");
+	assert_int_equal(libvm_msi_route_remove(vm, 0), -EINVAL);
+	assert_int_equal(libvm_msi_route_remove(vm, 23), -EINVAL);
+	/* A batch with one unknown GSI removes nothing. */
+	assert_int_equal(libvm__msi_routes_remove(vm, (uint32_t[]){ 24, 99 }, 2), -ENOENT);
+	assert_int_equal(backend.calls, calls);
+	/* Removed once, unknown the second time. */
+	assert_int_equal(libvm_msi_route_remove(vm, 24), 0);
+	assert_int_equal(libvm_msi_route_remove(vm, 24), -ENOENT);
+	assert_int_equal(libvm_msi_route_update(vm, 24, 0xfee00000, 0x41), -ENOENT);
+	/* NULL arguments. */
+	assert_int_equal(libvm_msi_route_add(NULL, vm, 0xfee00000, 0x41), -EINVAL);
+	assert_int_equal(libvm_msi_route_add(&g, NULL, 0xfee00000, 0x41), -EINVAL);
+	assert_int_equal(libvm_msi_route_update(NULL, 24, 0xfee00000, 0x41), -EINVAL);
+	assert_int_equal(libvm_msi_route_remove(NULL, 24), -EINVAL);
+	libvm_vm_destroy(vm);
+}
+
+static void test_backend_refuses(void **state)
+{
+	libvm_vm *vm = routing_vm(4096);
+	uint32_t a, b = 0;
+
+	(void)state;
+	assert_int_equal(libvm_msi_route_add(&a, vm, 0xfee00000, 0x41), 0);
+	backend.fail = -EIO;
+	/* add: no GSI, and libvm's copy is as before. */
+	assert_int_equal(libvm_msi_route_add(&b, vm, 0xfee00000, 0x42), -EIO);
+	assert_int_equal(b, 0);
+	assert_string_equal(libvm_error_message(), "the backend refused the table");
+	/* update: the old message stays. */
+	assert_int_equal(libvm_msi_route_update(vm, a, 0xfee01000, 0x43), -EIO);
+	/* remove: the route stays. */
+	assert_int_equal(libvm_msi_route_remove(vm, a), -EIO);
+	backend.fail = 0;
+	assert_int_equal(libvm_msi_route_add(&b, vm, 0xfee00000, 0x44), 0);
+	assert_int_equal(b, 25);
+	assert_int_equal(backend.nr, 42);
+	assert_msi_route(24, 0xfee00000, 0x41);
+	assert_msi_route(25, 0xfee00000, 0x44);
+	libvm_vm_destroy(vm);
+}
+
+static void test_no_backend(void **state)
+{
+	libvm_vm *vm = fake_vm_new(); /* no irqchip, no device behind it */
+	uint32_t g = 7;
+
+	(void)state;
+	assert_int_equal(libvm_has(vm, LIBVM_CAP_MSI_ROUTING), 0);
+	assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, 0x41), -ENOTSUP);
+	assert_string_equal(libvm_error_message(),
+			    "libvm_msi_route_add: fake has no in-kernel irqchip, so no MSI routes");
+	assert_int_equal(g, 7);
+	assert_int_equal(libvm_msi_route_update(vm, 24, 0xfee00000, 0x41), -ENOTSUP);
+	assert_int_equal(libvm_msi_route_remove(vm, 24), -ENOTSUP);
+	/* An irqchip on a backend without KVM_CAP_IRQ_ROUTING. */
+	vm->has_irqchip = true;
+	vm->route_limit = 0;
+	assert_int_equal(libvm_has(vm, LIBVM_CAP_MSI_ROUTING), 0);
+	assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, 0x41), -ENOTSUP);
+	assert_string_equal(libvm_error_message(),
+			    "libvm_msi_route_add: fake has no GSI routing for MSIs "
+			    "(KVM_CAP_IRQ_ROUTING 0)");
+	libvm_vm_destroy(vm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_kept),
+		cmocka_unit_test(test_allocation),
+		cmocka_unit_test(test_exhaustion),
+		cmocka_unit_test(test_unknown_gsis),
+		cmocka_unit_test(test_backend_refuses),
+		cmocka_unit_test(test_no_backend),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
