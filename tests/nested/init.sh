@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of the nested test VM.  Runs the kmod suite on /dev/kvm (mainline
-# kvm-amd, the reference) and on /dev/vmm (our modules), then checks that
-# the modules unload and the kernel log is clean.  Every check prints one
-# "PASS: name" / "FAIL: name: why" / "SKIP: name: why" line on the serial
-# console; the host turns them into test results.  The last line is
-# NESTED-DONE; without it the host reports a crash or a hang.
+# kvm-amd, the reference) and on /dev/vmm (our modules), and the test
+# kernels on /dev/kvm, then checks that the modules unload and the kernel
+# log is clean.  Every check prints one "PASS: name" / "FAIL: name: why" /
+# "SKIP: name: why" line on the serial console; the host turns them into
+# test results.  The last line is NESTED-DONE; without it the host reports
+# a crash or a hang.
 
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
@@ -50,6 +51,12 @@ check load-kvm sh -c "insmod $M/irqbypass.ko && insmod $M/kvm.ko && insmod $M/kv
 if [ -c /dev/kvm ]; then
 	run_suite vmmtest-kvm /bin/vmmtest /dev/kvm
 	[ -x /bin/guest-suite.sh ] && run_suite guests-kvm /bin/guest-suite.sh /dev/kvm kvm
+	# The test kernels of tests/kernels through vmrun: mainline kvm-amd's
+	# verdict on them, the three our build machines' KVM gets wrong
+	# included (docs/test-kernels.md). Not on /dev/vmm: it has no
+	# in-kernel irqchip, so vmrun builds no LAPIC, IOAPIC or PIT there
+	# and refuses --smp above 1, and most kernels check exactly those.
+	[ -x /bin/kernel-suite.sh ] && run_suite kernels-kvm /bin/kernel-suite.sh /dev/kvm kvm
 	[ -n "$HOSTILE_KVM" ] && run_suite hostile-kvm /bin/hostile /dev/kvm $HOSTILE_KVM
 fi
 

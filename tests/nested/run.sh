@@ -4,15 +4,18 @@
 # Nested kmod test tier.  Builds vmm.ko/vmm-amd.ko against Debian's cloud
 # kernel headers, packs them with kvm-amd, the raw-ioctl tests, the
 # hostile-userspace test, the benchmark and (when given) the libvm guest
-# suite into an initramfs, boots it under QEMU TCG with -cpu max (AMD SVM
-# with nested paging), and turns the PASS/FAIL lines of the serial console
-# into TAP.  Exit status: 0 all passed, 1 a failure, 77 cannot run here.
+# suite and the test kernels with vmrun into an initramfs, boots it under
+# QEMU TCG with -cpu max (AMD SVM with nested paging), and turns the
+# PASS/FAIL lines of the serial console into TAP.  Exit status: 0 all passed, 1 a failure, 77 cannot run here.
 #
 # usage: run.sh [--install] [--bench] [--build DIR] [--libvm-build DIR]
 #   --install         apt-get install what is missing (qemu, kernel, ...)
 #   --bench-only      run bench/kmod inside the VM instead of the tests
 #   --build DIR       work directory (default: <repo>/build-kmod-nested)
 #   --libvm-build DIR meson build dir of libvm: run tests/guest inside too
+#   --kernel-table F  with --libvm-build: run the test kernels listed in F
+#                     (tests/kernels/meson.build's kernel-tests.txt) too
+#   --kernel-retry L  comma-separated tests of F run with --attempts 3
 #   --keep            keep the initramfs and the serial log
 set -u
 
@@ -21,6 +24,8 @@ BUILD=$SRC/build-kmod-nested
 INSTALL=0
 BENCH=0
 LIBVM_BUILD=
+KERNEL_TABLE=
+KERNEL_RETRY=
 TIMEOUT=${NESTED_TIMEOUT:-270}
 PKGS="qemu-system-x86 linux-image-cloud-amd64 linux-headers-cloud-amd64 busybox-static cpio gcc make libc6-dev"
 
@@ -30,6 +35,8 @@ while [ $# -gt 0 ]; do
 	--bench-only) BENCH=1 ;;
 	--build) BUILD=$2; shift ;;
 	--libvm-build) LIBVM_BUILD=$2; shift ;;
+	--kernel-table) KERNEL_TABLE=$(realpath "$2") || exit 2; shift ;;
+	--kernel-retry) KERNEL_RETRY=$2; shift ;;
 	--keep) ;;
 	*) echo "unknown option $1" >&2; exit 2 ;;
 	esac
@@ -126,7 +133,11 @@ if [ -f "$SRC/bench/kmod/kmodbench.c" ]; then
 	gcc $CFLAGS -o $R/bin/kmodbench "$SRC/bench/kmod/kmodbench.c" -lpthread -lm || exit 1
 fi
 if [ -n "$LIBVM_BUILD" ]; then
-	"$SRC/tests/nested/pack-guests.sh" "$SRC" "$LIBVM_BUILD" "$R" || exit 1
+	"$SRC/tests/nested/pack-guests.sh" "$SRC" "$LIBVM_BUILD" "$R" \
+		${KERNEL_TABLE:+"$KERNEL_TABLE" "$KERNEL_RETRY"} || exit 1
+elif [ -n "$KERNEL_TABLE" ]; then
+	echo "--kernel-table needs --libvm-build" >&2
+	exit 2
 fi
 
 M=/lib/modules/$KVER/kernel
@@ -198,7 +209,7 @@ while IFS= read -r line; do
 	PASS:*) emit ok "${line#PASS: }" ;;
 	FAIL:*) emit not-ok "${line#FAIL: }" ;;
 	SKIP:*) n=$((n + 1)); echo "ok $n - ${line#SKIP: } # SKIP" ;;
-	BENCH:*) diag "$line" ;;
+	BENCH:* | TIME:* | kernel-out*) diag "$line" ;;
 	esac
 done < serial.txt
 if grep -q '^NESTED-DONE' serial.txt; then
