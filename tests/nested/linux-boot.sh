@@ -102,13 +102,27 @@ dd if=/dev/zero of=/tmp/disk.img bs=1k count=8192 2>/dev/null
 mke2fs -q -F /tmp/disk.img >/dev/null 2>&1 || echo "OUTER: mke2fs failed"
 # ext2 leaves its first 1 KiB (the boot block) alone: a marker to read raw.
 printf 'LIBVMDISK-HELLO' | dd of=/tmp/disk.img conv=notrunc 2>/dev/null
-run() {	# run NAME vmrun-args...: the guest's log and vmrun's status
+boot_inner() {	# boot_inner NAME vmrun-args...: /tmp/NAME.log and /tmp/status
 	name=$1; shift
 	read t0 _ < /proc/uptime
 	# Each line stamped with the uptime it arrived at, for BOOT-TIME.
 	{ /bin/vmrun -m 256M --initrd /guest/inner.cpio.gz --timeout 240 "$@" </dev/null 2>&1
 	  echo $? > /tmp/status; } |
 		while IFS= read -r line; do read t _ < /proc/uptime; echo "$t $line"; done > /tmp/$name.log
+}
+run() {	# run NAME vmrun-args...: the guest's log and vmrun's status
+	boot_inner "$@"
+	# A vCPU of a 2-vCPU guest that triple-faults (vmrun status 4) or
+	# stops on an emulation error (6) under QEMU's TCG SVM model: seen in
+	# about 1 boot in 4 while the machine was loaded by other nested runs
+	# on 2026-11-24, in none of 5 on a quiet machine; not traced, the
+	# suspect is the QEMU 7.2 TCG SVM defect in docs/kmod.md. Such a boot
+	# is shown (RETRYING) and done once more; a second failure fails.
+	case $(cat /tmp/status) in
+	4|6)	echo "RETRYING $name: vmrun status $(cat /tmp/status); the first boot ended with:"
+		tail -n 8 /tmp/$name.log | sed "s/^[0-9.]* /RETRYING $name: /"
+		boot_inner "$@" ;;
+	esac
 	echo "STATUS $name $(cat /tmp/status)"
 	sed "s/^[0-9.]* /$name: /" /tmp/$name.log | grep -E "INNER|PCI|DISK|RNG|IRQS|vmrun:"
 	awk -v t0="$t0" -v n="$name" '/INNER-BOOTED/ { printf "BOOT-TIME %s %.2f s from vmrun start to the guest init\n", n, $1 - t0; exit }' /tmp/$name.log
@@ -143,7 +157,7 @@ if ! grep -q "^OUTER-DONE" "$W/serial.log"; then
 	echo "--- end of the failed attempt"
 	boot_outer
 fi
-grep -E "^(STATUS|IMAGE|BOOT-TIME|bzimage|reboot|pvh|intx|OUTER)" "$W/serial.log"
+grep -E "^(STATUS|IMAGE|BOOT-TIME|RETRYING|bzimage|reboot|pvh|intx|OUTER)" "$W/serial.log"
 
 fail=0
 expect() {	# expect PATTERN: one line of the log matches
