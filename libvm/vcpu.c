@@ -471,13 +471,14 @@ LIBVM_EXPORT int libvm_vcpu_set_cpuid(libvm_vcpu *vcpu, const libvm_cpuid_entry 
 					 KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0,
 			.eax = e->eax, .ebx = e->ebx, .ecx = e->ecx, .edx = e->edx,
 		};
-		/* Each vCPU reports its own APIC id: leaf 1 EBX[31:24], and
-		 * the x2APIC id in EDX of the topology leaves 0xB and 0x1F
-		 * (which KVM reports as 0, and Linux reads first). */
+		/* Each vCPU reports its own APIC id in leaf 1 EBX[31:24].
+		 * Leaves 0xB/0x1F keep what the caller gives: setting their
+		 * x2APIC id per vCPU (as a reviewer suggested) went with
+		 * 2-vCPU Linux guests failing on their second vCPU in the
+		 * nested tier (about 5 boots in 21 against 0 in 10 without);
+		 * not understood, so left out until it is. */
 		if (e->function == 1)
 			k->entries[i].ebx = (e->ebx & 0x00ffffffu) | (vcpu->id << 24);
-		if (e->function == 0xb || e->function == 0x1f)
-			k->entries[i].edx = vcpu->id;
 	}
 	err = vcpu_ioctl(vcpu, KVM_SET_CPUID2, k, "KVM_SET_CPUID2");
 	free(k);

@@ -512,10 +512,10 @@ LIBVM_EXPORT int libvm_vm_supported_cpuid(libvm_vm *vm, libvm_cpuid_entry *entri
 /**
  * libvm_vcpu_set_cpuid() - set the CPUID a vCPU's guest sees.
  * @count: 1 .. 256 entries.
- * Call before the first run (backends may refuse later changes). Where the
- * entries have them, the vCPU's own id replaces the initial APIC id (leaf 1
- * EBX[31:24]) and the x2APIC id (EDX of leaves 0xB and 0x1F), so every vCPU
- * of an SMP guest tells itself apart whatever the entries say.
+ * Call before the first run (backends may refuse later changes). The
+ * vCPU's own id replaces the initial APIC id in leaf 1 EBX[31:24], so every
+ * vCPU of an SMP guest tells itself apart whatever the entries say; the
+ * topology leaves 0xB/0x1F are passed on as given.
  * Returns: 0; -EINVAL; -ENOTSUP; or the backend's error.
  */
 LIBVM_EXPORT int libvm_vcpu_set_cpuid(libvm_vcpu *vcpu, const libvm_cpuid_entry *entries,
