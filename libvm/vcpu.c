@@ -472,11 +472,12 @@ LIBVM_EXPORT int libvm_vcpu_set_cpuid(libvm_vcpu *vcpu, const libvm_cpuid_entry 
 			.eax = e->eax, .ebx = e->ebx, .ecx = e->ecx, .edx = e->edx,
 		};
 		/* Each vCPU reports its own APIC id in leaf 1 EBX[31:24].
-		 * Leaves 0xB/0x1F keep what the caller gives: setting their
-		 * x2APIC id per vCPU (as a reviewer suggested) went with
-		 * 2-vCPU Linux guests failing on their second vCPU in the
-		 * nested tier (about 5 boots in 21 against 0 in 10 without);
-		 * not understood, so left out until it is. */
+		 * Leaves 0xB/0x1F keep what the caller gives. Setting their
+		 * x2APIC id per vCPU, as QEMU does, was tried and backed out
+		 * when 2-vCPU Linux guests in the nested tier began failing
+		 * on their second vCPU; the same failure then came without
+		 * it, so that was probably chance, but it stays out until it
+		 * is measured on its own. */
 		if (e->function == 1)
 			k->entries[i].ebx = (e->ebx & 0x00ffffffu) | (vcpu->id << 24);
 	}
