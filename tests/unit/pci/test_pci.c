@@ -388,129 +388,146 @@ static uint64_t fired(uint32_t g)
 	return n;
 }
 
+/*
+ * The MSI-X route tests' machine: device 3 with 3 vectors on a bus whose
+ * routes and irqfds are the fakes above (@irqfd: 1 routes, -1 ask once),
+ * memory decoding on. MSI-X itself is left for the test to enable.
+ */
+struct msix_rig {
+	libvm_vm *vm;
+	libvm_vcpu *v;
+	libvm_pci_bus *bus;
+	struct bar_log log;
+	libvm_pci_dev *d;
+	uint32_t cap;
+	uint64_t t; /* the MSI-X table in BAR 1 */
+};
+
+static void msix_rig_up(struct msix_rig *r, int irqfd)
+{
+	memset(r, 0, sizeof(*r));
+	memset(&rt, 0, sizeof(rt));
+	r->vm = devtest_vm();
+	r->v = devtest_vcpu(r->vm);
+	r->bus = bus_new(r->vm);
+	r->d = add_dev(r->bus, &r->log, 3);
+	r->cap = cfg_rd(r->v, 3, 0x34, 1);
+	r->t = libvm_pci_dev_bar_addr(r->d, 1);
+	if (irqfd > 0)
+		r->bus->msix_irqfd = irqfd;
+	r->bus->irqfd_ops = &fake_irqfd_ops;
+	cfg_wr(r->v, 3, 0x04, 0x0006, 2);
+}
+
+static void msix_rig_down(struct msix_rig *r)
+{
+	free(r->v);
+	devtest_vm_free(r->vm); /* detaches the bus */
+}
+
 static void test_msix_irqfd(void **state)
 {
-	libvm_vm *vm = devtest_vm();
-	libvm_vcpu *v = devtest_vcpu(vm);
-	libvm_pci_bus *bus = bus_new(vm);
-	struct bar_log log = { 0 };
-	libvm_pci_dev *d = add_dev(bus, &log, 3);
-	uint32_t cap = cfg_rd(v, 3, 0x34, 1);
-	uint64_t t = libvm_pci_dev_bar_addr(d, 1);
+	struct msix_rig r;
 	int fd;
 
 	(void)state;
-	memset(&rt, 0, sizeof(rt));
-	bus->msix_irqfd = 1;
-	bus->irqfd_ops = &fake_irqfd_ops;
-	cfg_wr(v, 3, 0x04, 0x0006, 2);
-	cfg_wr(v, 3, cap + 2, 0x8000, 2);
+	msix_rig_up(&r, 1);
+	cfg_wr(r.v, 3, r.cap + 2, 0x8000, 2);
 	/* Programmed but masked: no route yet; a message pends. */
-	mmio_wr(v, t + 16, 0xfee00000, 4);
-	mmio_wr(v, t + 20, 0, 4);
-	mmio_wr(v, t + 24, 0x4041, 4);
+	mmio_wr(r.v, r.t + 16, 0xfee00000, 4);
+	mmio_wr(r.v, r.t + 20, 0, 4);
+	mmio_wr(r.v, r.t + 24, 0x4041, 4);
 	assert_int_equal(rt.adds, 0);
-	assert_int_equal(libvm_pci_dev_msix_notify(d, 1), 0);
-	assert_int_equal(mmio_rd(v, t + 0x800, 8), 2);
+	assert_int_equal(libvm_pci_dev_msix_notify(r.d, 1), 0);
+	assert_int_equal(mmio_rd(r.v, r.t + 0x800, 8), 2);
 	/* Unmasking makes the route with the entry's message, binds an
 	 * eventfd and delivers the pending message through it. */
-	mmio_wr(v, t + 28, 0, 4);
+	mmio_wr(r.v, r.t + 28, 0, 4);
 	assert_int_equal(rt.adds, 1);
 	assert_int_equal(rt.binds, 1);
 	assert_int_equal(rt.r[0].addr, 0xfee00000);
 	assert_int_equal(rt.r[0].data, 0x4041);
 	assert_int_equal(fired(24), 1);
 	assert_int_equal(msi.n, 0);
-	assert_int_equal(mmio_rd(v, t + 0x800, 8), 0);
+	assert_int_equal(mmio_rd(r.v, r.t + 0x800, 8), 0);
 	/* Each message is one eventfd write. */
-	assert_int_equal(libvm_pci_dev_msix_notify(d, 1), 0);
-	assert_int_equal(libvm_pci_dev_msix_notify(d, 1), 0);
+	assert_int_equal(libvm_pci_dev_msix_notify(r.d, 1), 0);
+	assert_int_equal(libvm_pci_dev_msix_notify(r.d, 1), 0);
 	assert_int_equal(fired(24), 2);
 	/* Masked again: the message pends, nothing is written, the route
 	 * stays; rewriting the entry meanwhile does not touch the route... */
-	mmio_wr(v, t + 28, 1, 4);
-	assert_int_equal(libvm_pci_dev_msix_notify(d, 1), 0);
+	mmio_wr(r.v, r.t + 28, 1, 4);
+	assert_int_equal(libvm_pci_dev_msix_notify(r.d, 1), 0);
 	assert_int_equal(fired(24), 0);
-	mmio_wr(v, t + 16, 0xfee01000, 4);
-	mmio_wr(v, t + 24, 0x4042, 4);
+	mmio_wr(r.v, r.t + 16, 0xfee01000, 4);
+	mmio_wr(r.v, r.t + 24, 0x4042, 4);
 	assert_int_equal(rt.updates, 0);
 	/* ...until the unmask, which updates it before the pending message
 	 * goes out (so it carries the new one). */
-	mmio_wr(v, t + 28, 0, 4);
+	mmio_wr(r.v, r.t + 28, 0, 4);
 	assert_int_equal(rt.updates, 1);
 	assert_int_equal(rt.r[0].addr, 0xfee01000);
 	assert_int_equal(rt.r[0].data, 0x4042);
 	assert_int_equal(fired(24), 1);
 	assert_int_equal(rt.adds, 1);
 	/* A rewrite while unmasked updates the route at once. */
-	mmio_wr(v, t + 24, 0x4043, 4);
+	mmio_wr(r.v, r.t + 24, 0x4043, 4);
 	assert_int_equal(rt.updates, 2);
 	assert_int_equal(rt.r[0].data, 0x4043);
 	/* The function mask pends it too; clearing the mask delivers it. */
-	cfg_wr(v, 3, cap + 2, 0xc000, 2);
-	assert_int_equal(libvm_pci_dev_msix_notify(d, 1), 0);
+	cfg_wr(r.v, 3, r.cap + 2, 0xc000, 2);
+	assert_int_equal(libvm_pci_dev_msix_notify(r.d, 1), 0);
 	assert_int_equal(fired(24), 0);
-	cfg_wr(v, 3, cap + 2, 0x8000, 2);
+	cfg_wr(r.v, 3, r.cap + 2, 0x8000, 2);
 	assert_int_equal(fired(24), 1);
 	assert_int_equal(msi.n, 0);
 	/* A vector whose route cannot be made uses libvm_msi_send(). */
 	rt.fail_add = -ENOSPC;
-	mmio_wr(v, t + 0, 0xfee00000, 4);
-	mmio_wr(v, t + 8, 0x4050, 4);
-	mmio_wr(v, t + 12, 0, 4);
+	mmio_wr(r.v, r.t + 0, 0xfee00000, 4);
+	mmio_wr(r.v, r.t + 8, 0x4050, 4);
+	mmio_wr(r.v, r.t + 12, 0, 4);
 	assert_int_equal(rt.adds, 1);
-	assert_int_equal(libvm_pci_dev_msix_notify(d, 0), 0);
+	assert_int_equal(libvm_pci_dev_msix_notify(r.d, 0), 0);
 	assert_int_equal(msi.n, 1);
 	assert_int_equal(msi.data, 0x4050);
 	/* ...and does not try again at every message. */
-	assert_int_equal(libvm_pci_dev_msix_notify(d, 0), 0);
+	assert_int_equal(libvm_pci_dev_msix_notify(r.d, 0), 0);
 	assert_int_equal(msi.n, 2);
 	assert_int_equal(rt.adds, 1);
 	/* A third vector gets its own route. */
-	mmio_wr(v, t + 32, 0xfee00000, 4);
-	mmio_wr(v, t + 40, 0x4060, 4);
-	mmio_wr(v, t + 44, 0, 4);
+	mmio_wr(r.v, r.t + 32, 0xfee00000, 4);
+	mmio_wr(r.v, r.t + 40, 0x4060, 4);
+	mmio_wr(r.v, r.t + 44, 0, 4);
 	assert_int_equal(rt.adds, 2);
 	assert_int_equal(rt.r[1].data, 0x4060);
-	assert_int_equal(libvm_pci_dev_msix_notify(d, 2), 0);
+	assert_int_equal(libvm_pci_dev_msix_notify(r.d, 2), 0);
 	assert_int_equal(fired(25), 1);
 	/* Removing the device unbinds the eventfds, then removes the routes
 	 * and closes the eventfds. */
 	fd = rt.r[0].fd;
-	libvm_pci_dev_remove(d);
+	libvm_pci_dev_remove(r.d);
 	assert_int_equal(rt.unbinds, 2);
 	assert_int_equal(rt.removes, 2);
 	assert_false(rt.r[0].live || rt.r[1].live);
 	assert_int_equal(fcntl(fd, F_GETFD), -1);
-	free(v);
-	devtest_vm_free(vm);
+	msix_rig_down(&r);
 }
 
 /* Bus detach (and so VM destroy) cleans up the devices still on it. */
 static void test_msix_irqfd_detach(void **state)
 {
-	libvm_vm *vm = devtest_vm();
-	libvm_vcpu *v = devtest_vcpu(vm);
-	libvm_pci_bus *bus = bus_new(vm);
-	struct bar_log log = { 0 };
-	libvm_pci_dev *d = add_dev(bus, &log, 3);
-	uint32_t cap = cfg_rd(v, 3, 0x34, 1);
-	uint64_t t = libvm_pci_dev_bar_addr(d, 1);
+	struct msix_rig r;
 
 	(void)state;
-	memset(&rt, 0, sizeof(rt));
-	bus->msix_irqfd = 1;
-	bus->irqfd_ops = &fake_irqfd_ops;
-	cfg_wr(v, 3, 0x04, 0x0006, 2);
-	cfg_wr(v, 3, cap + 2, 0x8000, 2);
+	msix_rig_up(&r, 1);
+	cfg_wr(r.v, 3, r.cap + 2, 0x8000, 2);
 	for (int i = 0; i < 3; i++) {
-		mmio_wr(v, t + 16 * i, 0xfee00000, 4);
-		mmio_wr(v, t + 16 * i + 8, 0x4070 + i, 4);
-		mmio_wr(v, t + 16 * i + 12, 0, 4);
+		mmio_wr(r.v, r.t + 16 * i, 0xfee00000, 4);
+		mmio_wr(r.v, r.t + 16 * i + 8, 0x4070 + i, 4);
+		mmio_wr(r.v, r.t + 16 * i + 12, 0, 4);
 	}
 	assert_int_equal(rt.binds, 3);
-	free(v);
-	devtest_vm_free(vm); /* detaches the bus */
+	msix_rig_down(&r);
 	assert_int_equal(rt.unbinds, 3);
 	assert_int_equal(rt.removes, 3);
 }
@@ -519,30 +536,21 @@ static void test_msix_irqfd_detach(void **state)
  * once and then uses libvm_msi_send(). */
 static void test_msix_no_irqfd(void **state)
 {
-	libvm_vm *vm = devtest_vm();
-	libvm_vcpu *v = devtest_vcpu(vm);
-	libvm_pci_bus *bus = bus_new(vm);
-	struct bar_log log = { 0 };
-	libvm_pci_dev *d = add_dev(bus, &log, 3);
-	uint32_t cap = cfg_rd(v, 3, 0x34, 1);
-	uint64_t t = libvm_pci_dev_bar_addr(d, 1);
+	struct msix_rig r;
 
 	(void)state;
-	memset(&rt, 0, sizeof(rt));
-	bus->irqfd_ops = &fake_irqfd_ops; /* must not be used */
-	assert_int_equal(bus->msix_irqfd, -1);
-	cfg_wr(v, 3, 0x04, 0x0006, 2);
-	cfg_wr(v, 3, cap + 2, 0x8000, 2);
-	mmio_wr(v, t, 0xfee00000, 4);
-	mmio_wr(v, t + 8, 0x4080, 4);
-	mmio_wr(v, t + 12, 0, 4);
-	assert_int_equal(bus->msix_irqfd, 0);
-	assert_int_equal(libvm_pci_dev_msix_notify(d, 0), 0);
+	msix_rig_up(&r, -1); /* the fakes must not be used */
+	assert_int_equal(r.bus->msix_irqfd, -1);
+	cfg_wr(r.v, 3, r.cap + 2, 0x8000, 2);
+	mmio_wr(r.v, r.t, 0xfee00000, 4);
+	mmio_wr(r.v, r.t + 8, 0x4080, 4);
+	mmio_wr(r.v, r.t + 12, 0, 4);
+	assert_int_equal(r.bus->msix_irqfd, 0);
+	assert_int_equal(libvm_pci_dev_msix_notify(r.d, 0), 0);
 	assert_int_equal(msi.n, 1);
 	assert_int_equal(msi.data, 0x4080);
 	assert_int_equal(rt.adds, 0);
-	free(v);
-	devtest_vm_free(vm);
+	msix_rig_down(&r);
 }
 
 static void test_intx(void **state)
