@@ -64,10 +64,16 @@ static void drain_ticks(void)
 		;
 }
 
+/* The timer's vector waits in the LAPIC's IRR (latched, not yet taken). */
+static bool tick_latched(void)
+{
+	return lapic_read(APIC_IRR + 0x10 * (VECTOR / 32)) & (1u << (VECTOR % 32));
+}
+
 static void periodic(void)
 {
 	uint32_t n = ticks;
-	bool reloaded = false;
+	bool reloaded = false, latched;
 
 	lapic_write(APIC_LVT_TIMER, APIC_TIMER_PERIODIC | VECTOR);
 	lapic_write(APIC_TIMER_ICR, 2000000);
@@ -80,8 +86,18 @@ static void periodic(void)
 	/* Periods that ended before the write may still be pending (in IRR,
 	 * or owed by KVM to a vCPU that fell behind): let them in first. */
 	drain_ticks();
+	/*
+	 * One still latched in IRR after that is a period that ended before
+	 * the write, which a hypervisor that is slow to inject pending
+	 * interrupts (our build machines' kvm_pvm, docs/test-kernels.md)
+	 * may hand over any time later: it is owed, not a new tick. A timer
+	 * that goes on counting or firing fails either way.
+	 */
+	latched = tick_latched();
 	n = ticks;
-	report(!irq_wait(&ticks, n + 1, 50), "periodic: writing 0 to the initial count stops it");
+	report(!irq_wait(&ticks, n + 1 + latched, 50) && lapic_read(APIC_TIMER_CCR) == 0,
+	       "periodic: writing 0 to the initial count stops it (CCR 0, no tick beyond %u latched before)",
+	       (unsigned int)latched);
 }
 
 static void masked(void)
