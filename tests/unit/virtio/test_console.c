@@ -53,16 +53,6 @@ static void con_free(struct vdev *d)
 	}
 }
 
-static bool wait_rx_used(struct vdev *d, uint16_t want)
-{
-	for (int i = 0; i < 2000; i++) {
-		if (__atomic_load_n((uint16_t *)(d->g->buf + RX_USED + 2), __ATOMIC_ACQUIRE) == want)
-			return true;
-		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
-	}
-	return false;
-}
-
 static void test_output_and_input(void **state)
 {
 	struct vdev d;
@@ -90,7 +80,7 @@ static void test_output_and_input(void **state)
 	g_avail_at(d.g, RX_AVAIL, QS, 0);
 	g_avail_at(d.g, RX_AVAIL, QS, 1);
 	vdev_kick(&d, 0);
-	assert_true(wait_rx_used(&d, 2));
+	assert_true(vdev_wait_used(&d, RX_USED, 2));
 	assert_int_equal(g_get32(d.g, RX_USED + 8), 4);
 	assert_int_equal(g_get32(d.g, RX_USED + 16), 2);
 	assert_memory_equal(d.g->buf + G_DATA + 0x1000, "abcd", 4);

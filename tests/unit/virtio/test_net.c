@@ -46,17 +46,6 @@ static libvm_virtio_net *net_new(struct vdev *d)
 	return n;
 }
 
-/* Wait up to 2 s for the receive thread to complete @want entries. */
-static bool wait_rx_used(struct vdev *d, uint16_t want)
-{
-	for (int i = 0; i < 2000; i++) {
-		if (__atomic_load_n((uint16_t *)(d->g->buf + RX_USED + 2), __ATOMIC_ACQUIRE) == want)
-			return true;
-		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
-	}
-	return false;
-}
-
 static void test_config_and_tx(void **state)
 {
 	struct vdev d;
@@ -120,7 +109,7 @@ static void test_rx_waits_for_buffers(void **state)
 	g_desc(d.g, RX_DESC, 0, G_DATA, 1526, LIBVM__VRING_DESC_F_WRITE, 0);
 	g_avail_at(d.g, RX_AVAIL, QS, 0);
 	vdev_kick(&d, 0);
-	assert_true(wait_rx_used(&d, 1));
+	assert_true(vdev_wait_used(&d, RX_USED, 1));
 	assert_int_equal(g_get32(d.g, RX_USED + 8), sizeof(frame));
 	assert_memory_equal(d.g->buf + G_DATA, frame, sizeof(frame));
 	/* Without MSI-X, INTx goes up (right after the used index, on the thread). */
@@ -133,14 +122,14 @@ static void test_rx_waits_for_buffers(void **state)
 	g_avail_at(d.g, RX_AVAIL, QS, 1);
 	vdev_kick(&d, 0);
 	assert_int_equal(send(peer, frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
-	assert_true(wait_rx_used(&d, 2));
+	assert_true(vdev_wait_used(&d, RX_USED, 2));
 	assert_int_equal(g_get32(d.g, RX_USED + 16), 0);
 	/* A buffer outside RAM: same. */
 	g_desc(d.g, RX_DESC, 2, G_RAM - 8, 1526, LIBVM__VRING_DESC_F_WRITE, 0);
 	g_avail_at(d.g, RX_AVAIL, QS, 2);
 	vdev_kick(&d, 0);
 	assert_int_equal(send(peer, frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
-	assert_true(wait_rx_used(&d, 3));
+	assert_true(vdev_wait_used(&d, RX_USED, 3));
 	assert_int_equal(g_get32(d.g, RX_USED + 24), 0);
 	close(peer);
 	vdev_free(&d); /* the VM stops the thread and frees the device */

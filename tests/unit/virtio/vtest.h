@@ -8,8 +8,10 @@
 #ifndef VTEST_H
 #define VTEST_H
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../dev/devtest.h"
 #include "pci/pci_internal.h"
@@ -244,6 +246,20 @@ static inline int vdev_init(struct vdev *d, uint64_t features, uint16_t nq, uint
 static inline void vdev_kick(struct vdev *d, uint16_t q)
 {
 	vd_wr(d, 0x3000 + 4u * q, q, 2);
+}
+
+/*
+ * Wait up to 2 s for a device thread to bring the used ring at @used to
+ * index @want (receive queues are filled from the device's own thread).
+ */
+static inline bool vdev_wait_used(struct vdev *d, uint64_t used, uint16_t want)
+{
+	for (int i = 0; i < 2000; i++) {
+		if (__atomic_load_n((uint16_t *)(d->g->buf + used + 2), __ATOMIC_ACQUIRE) == want)
+			return true;
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+	return false;
 }
 
 #define F_VERSION_1 (1ull << 32)
