@@ -254,6 +254,27 @@ static bool take_end(libvm_vcpu *vcpu, libvm_exit *exit)
  */
 static int handle_exit(libvm_vcpu *vcpu, libvm_exit *exit);
 
+/*
+ * One KVM_RUN. 0: an exit to handle; 1: interrupted (a signal or
+ * immediate_exit; immediate_exit is cleared again, or the loop would spin:
+ * a stop racing with that store has set its flag first, so the loop's
+ * check still sees it); <0: error. Any pending read is consumed by it, and
+ * a served access completed, even when it was interrupted.
+ */
+static int enter(libvm_vcpu *vcpu)
+{
+	int r = ioctl(vcpu->fd, KVM_RUN, 0);
+
+	vcpu->read_pending = false;
+	if (r >= 0)
+		return 0;
+	if (errno == EINTR || errno == EAGAIN) {
+		__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+		return 1;
+	}
+	return libvm__fail(-errno, "vCPU %u: KVM_RUN failed: %s", vcpu->id, strerror(errno));
+}
+
 static int complete_access(libvm_vcpu *vcpu, libvm_exit *exit)
 {
 	/* A string instruction may need several exits; each is served. */
@@ -261,17 +282,11 @@ static int complete_access(libvm_vcpu *vcpu, libvm_exit *exit)
 		int r;
 
 		__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-		r = ioctl(vcpu->fd, KVM_RUN, 0);
-		/* A stop racing with this store set its flag first: the check
-		 * in the loop still sees it. */
+		r = enter(vcpu);
 		__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-		vcpu->read_pending = false;
-		if (r < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				return 1;
-			return libvm__fail(-errno, "vCPU %u: KVM_RUN failed: %s", vcpu->id,
-					   strerror(errno));
-		}
+		if (r)
+			return r; /* done (interrupted), or an error */
+		/* The rest of a string instruction exited again: serve it. */
 		r = handle_exit(vcpu, exit);
 		if (r <= 0)
 			return r;
@@ -299,25 +314,14 @@ static int run_loop(libvm_vcpu *vcpu, libvm_exit *exit)
 			exit->reason = LIBVM_EXIT_STOPPED;
 			return 0;
 		}
-		r = ioctl(vcpu->fd, KVM_RUN, 0);
-		/* The read, if any, is consumed by this KVM_RUN, and a served
-		 * access completed (even when it returns -EINTR). */
-		vcpu->read_pending = false;
+		/* Interrupted: a stop (checked at the top), a foreign signal,
+		 * or an immediate_exit left by a stop an earlier run consumed. */
+		r = enter(vcpu);
 		served = false;
-		if (r < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
-				/* A stop (checked at the top), a foreign signal, or
-				 * an immediate_exit left by a stop that an earlier
-				 * run already consumed: clear it, or we would spin.
-				 * A stop racing with this store has set its flag
-				 * first, so the check at the top still sees it. */
-				__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-				continue;
-			}
-			r = -errno;
-			return libvm__fail(r, "vCPU %u: KVM_RUN failed: %s", vcpu->id,
-					   strerror(errno));
-		}
+		if (r < 0)
+			return r;
+		if (r)
+			continue;
 		r = handle_exit(vcpu, exit);
 		if (r <= 0)
 			return r;
