@@ -22,6 +22,9 @@ struct kvm_irq_routing;
 /* Highest guest-physical address + 1 that x86-64 can ever address. */
 #define LIBVM__GPA_LIMIT (1ull << 52)
 #define LIBVM__PAGE_SIZE 4096ull
+#define LIBVM__HUGE_PAGE_SIZE (2ull << 20)
+/* Every LIBVM_REGION_* flag this release knows. */
+#define LIBVM__REGION_FLAGS (LIBVM_REGION_READONLY | LIBVM_REGION_NO_HUGEPAGE)
 /* GSIs below this are the irqchip's own pins (KVM's default routes);
  * MSI routes get GSIs from here up. */
 #define LIBVM__FIRST_MSI_GSI 24u

@@ -182,6 +182,13 @@ LIBVM_EXPORT int libvm_vm_max_vcpus(libvm_vm *vm);
 
 /** Region flags. */
 #define LIBVM_REGION_READONLY (1u << 0) /* guest writes become MMIO exits */
+/* Memory libvm allocates is placed so that the host address and the guest
+ * address agree modulo 2 MiB and advised MADV_HUGEPAGE (from 2 MiB up), so
+ * that the kernel can back it, and KVM map it, with 2 MiB pages (with
+ * transparent huge pages set to "madvise" or "always"). This flag opts a
+ * region out: 4 KiB pages only (MADV_NOHUGEPAGE). No effect on caller or
+ * file memory. */
+#define LIBVM_REGION_NO_HUGEPAGE (1u << 1)
 
 /**
  * struct libvm_region_options - what to map into guest-physical memory.
