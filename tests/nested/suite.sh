@@ -1,21 +1,19 @@
-#!/bin/busybox sh
+#!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# /init of the nested test VM.  Runs the kmod suite on /dev/kvm (mainline
-# kvm-amd, the reference) and on /dev/vmm (our modules), and the test
-# kernels on /dev/kvm, then checks that the modules unload and the kernel
-# log is clean.  Every check prints one "PASS: name" / "FAIL: name: why" /
-# "SKIP: name: why" line on the serial console; the host turns them into
-# test results.  The last line is NESTED-DONE; without it the host reports
-# a crash or a hang.
-
-/bin/busybox --install -s /bin
-export PATH=/bin:/sbin
+# The nested kmod suite, run inside the emulated KVM host by run.sh
+# (scripts/kvmhost --no-kvm: no hypervisor module loaded; this machine's
+# files visible, the work directory written through). Runs the kmod suite
+# on /dev/kvm (mainline kvm-amd, the reference) and on /dev/vmm (our
+# modules), and the test kernels on /dev/kvm, then checks that the modules
+# unload and the kernel log is clean. Every check prints one
+# "PASS: name" / "FAIL: name: why" / "SKIP: name: why" line; run.sh turns
+# them into test results. The last line is NESTED-DONE; without it run.sh
+# reports a crash or a hang.
+# usage: suite.sh WORK   (WORK: run.sh's work directory: kmod/, bin/, nested.conf)
+W=$1
+export PATH=$W/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export KMODBENCH_DEBUG HOSTILE_VERBOSE
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-mkdir -p /tmp && mount -t tmpfs tmp /tmp
 echo "NESTED-BOOTED $(cut -d' ' -f1 /proc/uptime)"
 
 check() {	# check NAME CMD...: PASS/FAIL from the exit status
@@ -38,31 +36,31 @@ run_suite() {	# run_suite NAME CMD...
 	tail -5 /tmp/stderr
 }
 
-. /etc/nested.conf
+. "$W/nested.conf"
 
-M=/lib/modules/extra
+M=$W/kmod
 # kvm-amd, the reference, runs with CPU 1 offline: on a 2-CPU TCG VM it
 # hangs the whole VM now and then (seen without our modules ever loaded;
 # never seen on one CPU).  Our modules get both CPUs afterwards.
 c1=/sys/devices/system/cpu/cpu1/online
 if [ -z "$NESTED_ONLY" ] || [ "$NESTED_ONLY" = kvm ]; then
 [ -w $c1 ] && echo 0 > $c1
-check load-kvm sh -c "insmod $M/irqbypass.ko && insmod $M/kvm.ko && insmod $M/kvm-amd.ko"
+check load-kvm modprobe kvm_amd
 if [ -c /dev/kvm ]; then
-	run_suite vmmtest-kvm /bin/vmmtest /dev/kvm
-	[ -x /bin/guest-suite.sh ] && run_suite guests-kvm /bin/guest-suite.sh /dev/kvm kvm
+	run_suite vmmtest-kvm vmmtest /dev/kvm
+	[ -x $W/bin/guest-suite.sh ] && run_suite guests-kvm guest-suite.sh /dev/kvm kvm
 	# The test kernels of tests/kernels through vmrun: mainline kvm-amd's
 	# verdict on them, the three our build machines' KVM gets wrong
 	# included (docs/test-kernels.md). Not on /dev/vmm: it has no
 	# in-kernel irqchip, so vmrun builds no LAPIC, IOAPIC or PIT there
 	# and refuses --smp above 1, and most kernels check exactly those.
-	[ -x /bin/kernel-suite.sh ] && run_suite kernels-kvm /bin/kernel-suite.sh /dev/kvm kvm
-	[ -n "$HOSTILE_KVM" ] && run_suite hostile-kvm /bin/hostile /dev/kvm $HOSTILE_KVM
+	[ -x $W/bin/kernel-suite.sh ] && run_suite kernels-kvm kernel-suite.sh /dev/kvm kvm
+	[ -n "$HOSTILE_KVM" ] && run_suite hostile-kvm hostile /dev/kvm $HOSTILE_KVM
 fi
 
 # Our module must refuse while kvm-amd owns SVM (a VM is open).
 if [ -c /dev/kvm ]; then
-	/bin/vmmtest --hold /dev/kvm 3 &
+	vmmtest --hold /dev/kvm 3 &
 	sleep 1
 	if insmod $M/vmm.ko && ! insmod $M/vmm-amd.ko 2>/tmp/err; then
 		if dmesg | grep -q "SVM is already in use"; then
@@ -78,18 +76,18 @@ if [ -c /dev/kvm ]; then
 	rmmod vmm 2>/dev/null
 fi
 
-check unload-kvm sh -c "rmmod kvm_amd && rmmod kvm"
+check unload-kvm sh -c "rmmod kvm_amd && rmmod kvm && rmmod irqbypass"
 [ -w $c1 ] && echo 1 > $c1
 fi
 if [ "$NESTED_ONLY" != bench ]; then
 check load-vmm sh -c "insmod $M/vmm.ko && insmod $M/vmm-amd.ko $VMM_AMD_ARGS"
 if [ -c /dev/vmm ]; then
-	run_suite vmmtest-vmm /bin/vmmtest /dev/vmm $VMMTEST_FILTER
-	[ -x /bin/guest-suite.sh ] && run_suite guests-vmm /bin/guest-suite.sh /dev/vmm vmm
-	[ -x /bin/hostile ] && run_suite hostile /bin/hostile ${HOSTILE_DEV:-/dev/vmm}
+	run_suite vmmtest-vmm vmmtest /dev/vmm $VMMTEST_FILTER
+	[ -x $W/bin/guest-suite.sh ] && run_suite guests-vmm guest-suite.sh /dev/vmm vmm
+	[ -x $W/bin/hostile ] && run_suite hostile hostile ${HOSTILE_DEV:-/dev/vmm}
 	# CPU hotplug: SVM goes off with a CPU and on again when it returns.
 	if [ -w $c1 ]; then
-		check cpu-hotplug sh -c "echo 0 > $c1 && /bin/vmmtest /dev/vmm real-out | grep -q PASS && echo 1 > $c1 && taskset 2 /bin/vmmtest /dev/vmm real-out | grep -q PASS"
+		check cpu-hotplug sh -c "echo 0 > $c1 && vmmtest /dev/vmm real-out | grep -q PASS && echo 1 > $c1 && taskset 2 vmmtest /dev/vmm real-out | grep -q PASS"
 	fi
 fi
 check unload-vmm sh -c "rmmod vmm_amd && rmmod vmm"
@@ -107,23 +105,21 @@ echo "NESTED-DONE"
 # bench/kmod (run.sh --bench-only): kvm-amd and vmm-amd cannot share SVM,
 # so the devices take turns, two rounds each; every figure goes straight
 # to the console and the host compares the best of each side.
-if [ -x /bin/kmodbench ] && [ "$NESTED_BENCH" = 1 ]; then
-	insmod $M/irqbypass.ko 2>/dev/null
+if [ -x $W/bin/kmodbench ] && [ "$NESTED_BENCH" = 1 ]; then
 	for round in 1 2; do
 		for side in ${BENCH_SIDES:-vmm kvm}; do
 			if [ $side = vmm ]; then
 				insmod $M/vmm.ko && insmod $M/vmm-amd.ko
 			else
-				insmod $M/kvm.ko && insmod $M/kvm-amd.ko
+				modprobe kvm_amd
 			fi
-			/bin/kmodbench /dev/$side $side
+			kmodbench /dev/$side $side
 			if [ $side = vmm ]; then
 				rmmod vmm_amd; rmmod vmm
 			else
-				rmmod kvm_amd; rmmod kvm
+				rmmod kvm_amd; rmmod kvm; rmmod irqbypass
 			fi
 		done
 	done
 fi
 echo "NESTED-BENCH-DONE"
-poweroff -f
