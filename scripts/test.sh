@@ -4,35 +4,50 @@
 # missing, then build and test twice, once plainly (warnings are errors)
 # and once under AddressSanitizer + UndefinedBehaviorSanitizer.
 #
-# The plain run includes the nested tier (tests/nested): a QEMU TCG VM in
-# which our kernel modules and mainline kvm-amd run the same guest suite,
-# and a Debian kernel boots under vmrun with virtio devices. Its packages
-# (QEMU, the cloud kernel with headers, busybox, the kernel source for
-# checkpatch, Capstone for the decoder's differential test) come first.
+# Tests that need a KVM (meson suite "kvm") run on this machine's /dev/kvm
+# when it is usable, and otherwise inside the emulated KVM host
+# (scripts/kvmhost: a QEMU TCG VM with mainline kvm-amd), so that every
+# machine runs them all. The plain run also includes the nested tier
+# (tests/nested): our kernel modules side by side with mainline kvm-amd,
+# and Linux guests under vmrun, inside QEMU TCG VMs.
+#
+# Environment: LIBVM_KVMHOST=always runs the KVM suites in the emulated
+# host even where /dev/kvm works; LIBVM_KVMHOST=never runs them here
+# (they skip, 77, without a KVM).
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh \
 	libcapstone-dev qemu-system-x86 linux-image-cloud-amd64 linux-headers-cloud-amd64 \
 	busybox-static cpio lz4 make perl linux-source libc6-dev
 
+# Where the KVM suites run: "host" or "kvmhost".
+. scripts/kvm-where.sh
+
+# kvm_suites BUILD [meson test args]: the suites that need a KVM.
+kvm_suites() {
+	build=$1; shift
+	if [ "$KVM_WHERE" = host ]; then
+		# shellcheck disable=SC2086
+		meson test -C "$build" --no-rebuild --print-errorlogs --suite kvm $HOST_BUG_SUITES_OFF "$@"
+		if [ -n "$HOST_BUG_SUITES_ON" ]; then
+			# the suites this machine's KVM gets wrong: on mainline kvm-amd
+			echo "== suites $HOST_BUG_SUITES on the emulated KVM host =="
+			# shellcheck disable=SC2086
+			scripts/kvmhost --rw "$PWD" -- meson test -C "$build" --no-rebuild \
+				--print-errorlogs $HOST_BUG_SUITES_ON "$@"
+		fi
+	else
+		scripts/kvmhost --rw "$PWD" -- meson test -C "$build" --no-rebuild \
+			--print-errorlogs --suite kvm "$@"
+	fi
+}
+
 echo "== build (werror) =="
 [ -f build-ci/build.ninja ] || meson setup build-ci -Dwerror=true
 ninja -C build-ci
-# host-kvm-*: kernel checks that the nested KVM of our build machines
-# (kvm_pvm) gets wrong while mainline kvm-amd, kvm-intel and QEMU TCG pass
-# them; docs/test-kernels.md says what each one shows. They run where
-# /dev/kvm is mainline KVM, are left out elsewhere (saying so), and
-# LIBVM_TEST_ALL=1 runs them anyway.
-host_bug_suites="host-kvm-level-eoi host-kvm-timer-mask host-kvm-irq-window"
-skip_host_bugs=""
-if [ "${LIBVM_TEST_ALL:-0}" != 1 ] && [ ! -d /sys/module/kvm_amd ] && [ ! -d /sys/module/kvm_intel ]; then
-	for suite in $host_bug_suites; do
-		skip_host_bugs="$skip_host_bugs --no-suite $suite"
-	done
-	echo "note: /dev/kvm here is not mainline kvm-amd/kvm-intel; not running suites $host_bug_suites (see docs/test-kernels.md; LIBVM_TEST_ALL=1 runs them)"
-fi
-# shellcheck disable=SC2086
-meson test -C build-ci --print-errorlogs $skip_host_bugs
+meson test -C build-ci --no-rebuild --print-errorlogs --no-suite kvm
+echo "== KVM suites (werror build) on $KVM_WHERE_TEXT =="
+kvm_suites build-ci
 # bench/kmod in the same nested VM: /dev/vmm vs /dev/kvm, prints the ratio.
 meson test -C build-ci --benchmark --suite kmod -v
 
@@ -41,11 +56,12 @@ echo "== build under ASan + UBSan =="
 	-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 ninja -C build-san
 # An ASan-built libvm.so cannot be loaded by the uninstrumented consumer of
-# the install test, nor into python, nor run inside the nested VM (no
-# libasan there), so those suites run in the plain build only; kmod is
-# kernel code (checkpatch), not built with the sanitizers.
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	meson test -C build-san --print-errorlogs --no-suite install --no-suite binding \
-		--no-suite nested --no-suite kmod $skip_host_bugs
+# the install test, nor into python, so those suites run in the plain
+# build only; the nested tier and kmod are kernel-side and run there too.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+meson test -C build-san --no-rebuild --print-errorlogs --no-suite kvm --no-suite install \
+	--no-suite binding --no-suite nested --no-suite kmod
+echo "== KVM suites (ASan + UBSan build) on $KVM_WHERE_TEXT =="
+kvm_suites build-san --no-suite binding
 echo "== all tests passed =="

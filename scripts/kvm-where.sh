@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: MIT
+# Sourced by the project's scripts (test.sh, demo.sh, the benchmarks): where
+# do programs that need a KVM run? Sets
+#   KVM_WHERE        "host" (this machine's /dev/kvm, or $LIBVM_DEVICE) or
+#                    "kvmhost" (the emulated KVM host, scripts/kvmhost)
+#   KVM_WHERE_TEXT   the same in words, with the reason
+#   HOST_BUG_SUITES_OFF / _ON   meson test arguments leaving out / selecting
+#                    the host-kvm-* suites where KVM_WHERE=host but the
+#                    host's KVM is not mainline kvm-amd/kvm-intel (our
+#                    machines' kvm_pvm gets them wrong: docs/test-kernels.md);
+#                    those suites then run in the emulated host instead
+# and prints one line saying which. LIBVM_KVMHOST=always|never|auto
+# (default auto: the host's KVM when it is usable).
+# Expects the current directory to be the top of the source tree.
+
+HOST_BUG_SUITES="host-kvm-level-eoi host-kvm-timer-mask host-kvm-irq-window"
+HOST_BUG_SUITES_OFF=
+HOST_BUG_SUITES_ON=
+case ${LIBVM_KVMHOST:-auto} in
+always)
+	KVM_WHERE=kvmhost
+	KVM_WHERE_TEXT="the emulated KVM host (LIBVM_KVMHOST=always)" ;;
+never)
+	KVM_WHERE=host
+	KVM_WHERE_TEXT="this machine (LIBVM_KVMHOST=never)" ;;
+auto)
+	if kvm_probe=$(scripts/kvmhost --probe); then
+		KVM_WHERE=host
+		KVM_WHERE_TEXT="this machine ($kvm_probe)"
+	elif kvm_check=$(scripts/kvmhost --check 2>&1); then
+		KVM_WHERE=kvmhost
+		KVM_WHERE_TEXT="the emulated KVM host (QEMU TCG with kvm-amd: $kvm_probe)"
+	else
+		KVM_WHERE=host
+		KVM_WHERE_TEXT="this machine, where they will skip: $kvm_probe, and ${kvm_check#kvmhost: }"
+	fi ;;
+*)
+	echo "LIBVM_KVMHOST must be always, never or auto, not '$LIBVM_KVMHOST'" >&2
+	exit 2 ;;
+esac
+
+if [ "$KVM_WHERE" = host ] && [ -e "${LIBVM_DEVICE:-/dev/kvm}" ] &&
+   [ ! -d /sys/module/kvm_amd ] && [ ! -d /sys/module/kvm_intel ] &&
+   [ "${LIBVM_DEVICE:-/dev/kvm}" = /dev/kvm ]; then
+	for suite in $HOST_BUG_SUITES; do
+		HOST_BUG_SUITES_OFF="$HOST_BUG_SUITES_OFF --no-suite $suite"
+		HOST_BUG_SUITES_ON="$HOST_BUG_SUITES_ON --suite $suite"
+	done
+	if ! scripts/kvmhost --check >/dev/null 2>&1; then
+		echo "note: /dev/kvm here is not mainline kvm-amd/kvm-intel and the emulated host cannot run:" \
+		     "not running suites $HOST_BUG_SUITES (docs/test-kernels.md)"
+		HOST_BUG_SUITES_ON=
+	fi
+fi
+echo "KVM: tests and programs that need a KVM run on $KVM_WHERE_TEXT"
