@@ -170,6 +170,8 @@ int libvm__iobus_dispatch(libvm_vm *vm, enum libvm_space space, libvm_vcpu *vcpu
 /* irqroute.c */
 void libvm__irqroutes_init(libvm_vm *vm);
 void libvm__irqroutes_fini(libvm_vm *vm);
+/* Send the irqchip pins' PC wiring (and the MSI routes) to the backend. */
+int libvm__irqroutes_install(libvm_vm *vm);
 /* Remove @n routes with one table update; all or nothing (-ENOENT for a GSI
  * that is not a route, the backend's error). */
 int libvm__msi_routes_remove(libvm_vm *vm, const uint32_t *gsi, uint32_t n);

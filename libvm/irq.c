@@ -12,8 +12,8 @@
 
 #include "internal.h"
 
-/* The in-kernel IOAPIC has 24 pins; KVM's default routing maps GSI n to
- * pin n (and 0-15 to the PICs too). */
+/* The in-kernel IOAPIC has 24 pins; GSIs 0-23 are wired to the PICs and
+ * the IOAPIC as on a PC (irqroute.c). */
 #define IOAPIC_PINS 24
 
 static int vm_ioctl(libvm_vm *vm, unsigned long req, void *arg, const char *what)
@@ -58,6 +58,10 @@ LIBVM_EXPORT int libvm_irqchip_create(libvm_vm *vm, uint32_t flags)
 		/* The table sizes the MSI routes can grow to (irqroute.c). */
 		vm->route_limit = n > 0 ? (uint32_t)n : 0;
 		vm->has_irqchip = true;
+		/* The PC's wiring of the pins (irqroute.c says why), where the
+		 * backend lets us set it; KVM's default table otherwise. */
+		if (vm->route_limit)
+			err = libvm__irqroutes_install(vm);
 	}
 	pthread_mutex_unlock(&vm->vcpu_lock);
 	return err;

@@ -5,13 +5,22 @@
  * kernel (another thread or process writes the eventfd; this process is
  * not involved).
  *
- * KVM_SET_GSI_ROUTING replaces the backend's whole table, and the table
- * KVM_CREATE_IRQCHIP installs (kvm_setup_default_irq_routing, Linux
- * arch/x86/kvm) is not readable back. So libvm keeps the table: every update
- * sends KVM's defaults again -- GSI 0-15 to IOAPIC pin n and to pin n % 8 of
- * the master (n < 8) or slave PIC, GSI 16-23 to IOAPIC pin n -- followed by
- * the MSI routes, which take GSIs from 24 up. Without the defaults,
- * libvm_irq_set() would stop reaching the IOAPIC and PICs.
+ * KVM_SET_GSI_ROUTING replaces the backend's whole table, and a table is
+ * not readable back. So libvm keeps the table: at libvm_irqchip_create()
+ * and at every update it sends the PC's wiring of the irqchip pins --
+ * GSI 0-15 (the ISA IRQs) to pin n % 8 of the master (n < 8) or slave PIC
+ * and to IOAPIC pin n, except ISA IRQ 0 (the PIT), which a PC wires to
+ * IOAPIC pin 2, as the MADT's and MP table's source override says, and
+ * ISA IRQ 2, the PIC cascade, which reaches no IOAPIC pin; GSI 16-23 to
+ * IOAPIC pin n -- followed by the MSI routes, which take GSIs from 24 up.
+ *
+ * Why not KVM's default table (kvm_setup_default_irq_routing: GSI n to
+ * IOAPIC pin n for all n): the in-kernel PIT raises GSI 0, which would then
+ * reach IOAPIC pin 0 while Linux, told by the firmware tables that the
+ * timer is on pin 2, listens there. Its boot-time timer check then fails
+ * ("MP-BIOS bug: 8254 timer not connected to IO-APIC") and falls back to
+ * the 8259 paths, which under a slow or loaded host failed too ("IO-APIC +
+ * timer doesn't work!", a panic seen in the nested Linux boot).
  *
  * The backend's KVM_CAP_IRQ_ROUTING answer bounds both the GSI numbers and
  * the number of entries (KVM_MAX_IRQ_ROUTES; KVM refuses a larger table).
@@ -25,8 +34,11 @@
 
 #include "internal.h"
 
-/* KVM's default table: 24 IOAPIC entries and 16 PIC entries. */
-#define NR_DEFAULT_ROUTES 40u
+/* The irqchip pins' table: 23 IOAPIC entries and 16 PIC entries, and an
+ * upper bound for the messages. */
+#define NR_DEFAULT_ROUTES 39u
+#define PIT_IOAPIC_PIN 2u
+#define PIC_CASCADE_IRQ 2u
 
 void libvm__irqroutes_init(libvm_vm *vm)
 {
@@ -58,7 +70,7 @@ static void irqchip_entry(struct kvm_irq_routing_entry *e, uint32_t gsi, uint32_
 	e->u.irqchip.pin = pin;
 }
 
-/* Send the defaults and vm->routes to the backend (route_lock held). */
+/* Send the pins' routes and vm->routes to the backend (route_lock held). */
 static int commit(libvm_vm *vm)
 {
 	uint32_t n = NR_DEFAULT_ROUTES + vm->nr_routes, i = 0;
@@ -68,7 +80,10 @@ static int commit(libvm_vm *vm)
 	if (!t)
 		return libvm__fail(-ENOMEM, "MSI routes: out of memory");
 	for (uint32_t gsi = 0; gsi < LIBVM__FIRST_MSI_GSI; gsi++) {
-		irqchip_entry(&t->entries[i++], gsi, KVM_IRQCHIP_IOAPIC, gsi);
+		if (gsi == 0)
+			irqchip_entry(&t->entries[i++], gsi, KVM_IRQCHIP_IOAPIC, PIT_IOAPIC_PIN);
+		else if (gsi != PIC_CASCADE_IRQ)
+			irqchip_entry(&t->entries[i++], gsi, KVM_IRQCHIP_IOAPIC, gsi);
 		if (gsi < 16)
 			irqchip_entry(&t->entries[i++], gsi,
 				      gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
@@ -92,6 +107,16 @@ static int commit(libvm_vm *vm)
 			    strerror(errno));
 	}
 	free(t);
+	return err;
+}
+
+int libvm__irqroutes_install(libvm_vm *vm)
+{
+	int err;
+
+	pthread_mutex_lock(&vm->route_lock);
+	err = commit(vm);
+	pthread_mutex_unlock(&vm->route_lock);
 	return err;
 }
 
@@ -155,8 +180,9 @@ LIBVM_EXPORT int libvm_msi_route_add(uint32_t *gsi, libvm_vm *vm, uint64_t addr,
 		want++;
 	if (want >= vm->route_limit || NR_DEFAULT_ROUTES + vm->nr_routes + 1 > vm->route_limit) {
 		err = libvm__fail(-ENOSPC, "libvm_msi_route_add: all %u MSI routes are in use "
-				  "(%s takes %u routing entries, 40 of them the irqchip's)",
-				  vm->nr_routes, vm->device_path, vm->route_limit);
+				  "(%s takes %u routing entries, %u of them the irqchip's)",
+				  vm->nr_routes, vm->device_path, vm->route_limit,
+				  NR_DEFAULT_ROUTES);
 		goto out;
 	}
 	if (vm->nr_routes == vm->routes_cap) {

@@ -721,11 +721,18 @@ LIBVM_EXPORT int libvm_vm_stop(libvm_vm *vm);
 /**
  * libvm_irqchip_create() - create the in-kernel interrupt controllers:
  * the two i8259 PICs, the IOAPIC and a LAPIC per vCPU (and the PIT with
- * LIBVM_IRQCHIP_PIT). GSIs 0-15 reach the PICs and IOAPIC, 16-23 the IOAPIC.
+ * LIBVM_IRQCHIP_PIT), wired as on a PC: GSIs 0-15 are the ISA IRQs, each
+ * reaching its PIC pin and IOAPIC pin n, except IRQ 0 (the PIT), which
+ * reaches IOAPIC pin 2 (what the MADT's and MP table's source override
+ * tell the guest), and IRQ 2 (the cascade), which reaches no IOAPIC pin;
+ * GSIs 16-23 reach IOAPIC pins 16-23. (On a backend without GSI routing,
+ * its default wiring stays: KVM's is GSI n to IOAPIC pin n.)
  * Call before creating any vCPU. With it, HLT no longer exits (the LAPIC
  * waits for an interrupt in the kernel).
  * Returns: 0; -ENOTSUP when the backend has none; -EBUSY when vCPUs exist or
- * it was already created; -EINVAL for unknown flags or NULL.
+ * it was already created; -EINVAL for unknown flags or NULL; the backend's
+ * error from setting the wiring (the irqchip then exists with the backend's
+ * default wiring).
  */
 LIBVM_EXPORT int libvm_irqchip_create(libvm_vm *vm, uint32_t flags);
 
@@ -756,9 +763,8 @@ LIBVM_EXPORT int libvm_msi_send(libvm_vm *vm, uint64_t addr, uint32_t data);
  * another process holding the eventfd, raises the MSI by writing to it,
  * and the kernel delivers it to the LAPICs without this process. The
  * backend keeps one routing table that every change replaces whole; libvm
- * keeps its copy and always puts the irqchip's default routes (GSI 0-15 to
- * the PICs and IOAPIC, 16-23 to the IOAPIC) back in, so libvm_irq_set()
- * goes on working. GSIs are handed out lowest free first.
+ * keeps its copy and always puts the irqchip pins' wiring (GSIs 0-23, see
+ * libvm_irqchip_create()) back in, so libvm_irq_set() goes on working. GSIs are handed out lowest free first.
  *
  * Ownership: the route belongs to the VM until libvm_msi_route_remove() or
  * the VM's destruction; eventfds stay the caller's. Thread: any; route calls

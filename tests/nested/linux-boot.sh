@@ -133,6 +133,9 @@ run() {	# run NAME vmrun-args...: the guest's log and vmrun's status
 	esac
 	echo "STATUS $name $(cat /tmp/status)"
 	sed "s/^[0-9.]* /$name: /" /tmp/$name.log | grep -E "INNER|PCI|DISK|RNG|IRQS|vmrun:"
+	# a guest that never reached the end of its init: how it ended
+	grep -q INNER-DONE /tmp/$name.log ||
+		tail -n 25 /tmp/$name.log | sed "s/^[0-9.]* /$name-end: /"
 	awk -v t0="$t0" -v n="$name" '/INNER-BOOTED/ { printf "BOOT-TIME %s %.2f s from vmrun start to the guest init\n", n, $1 - t0; exit }' /tmp/$name.log
 }
 run bzimage -v --smp 2 --kernel $G/vmlinuz --disk /tmp/disk.img --rng --net tap=tap0

@@ -77,14 +77,19 @@ static bool has_irqchip_route(uint32_t gsi, uint32_t chip, uint32_t pin)
 	return false;
 }
 
-/* KVM's defaults (kvm_setup_default_irq_routing): 0-15 to the IOAPIC and a
- * PIC, 16-23 to the IOAPIC only; 40 entries in all, nothing else below 24. */
+/* The PC's wiring: ISA IRQs 0-15 to a PIC pin and IOAPIC pin n, except
+ * IRQ 0 (the PIT) to IOAPIC pin 2 and IRQ 2 (the cascade) to no IOAPIC pin;
+ * 16-23 to the IOAPIC only; 39 entries in all, nothing else below 24. */
 static void assert_default_routes(void)
 {
 	uint32_t below24 = 0;
 
+	assert_true(has_irqchip_route(0, KVM_IRQCHIP_IOAPIC, 2));
+	assert_false(has_irqchip_route(0, KVM_IRQCHIP_IOAPIC, 0));
+	assert_false(has_irqchip_route(2, KVM_IRQCHIP_IOAPIC, 2));
 	for (uint32_t gsi = 0; gsi < 24; gsi++) {
-		assert_true(has_irqchip_route(gsi, KVM_IRQCHIP_IOAPIC, gsi));
+		if (gsi != 0 && gsi != 2)
+			assert_true(has_irqchip_route(gsi, KVM_IRQCHIP_IOAPIC, gsi));
 		if (gsi < 8)
 			assert_true(has_irqchip_route(gsi, KVM_IRQCHIP_PIC_MASTER, gsi));
 		else if (gsi < 16)
@@ -96,7 +101,7 @@ static void assert_default_routes(void)
 			below24++;
 		}
 	}
-	assert_int_equal(below24, 40);
+	assert_int_equal(below24, 39);
 }
 
 static void assert_msi_route(uint32_t gsi, uint64_t addr, uint32_t data)
@@ -121,13 +126,13 @@ static void test_defaults_kept(void **state)
 	assert_int_equal(libvm_has(vm, LIBVM_CAP_MSI_ROUTING), 1);
 	assert_int_equal(libvm_msi_route_add(&a, vm, 0xfee00000, 0x4041), 0);
 	assert_int_equal(a, 24);
-	assert_int_equal(backend.nr, 41);
+	assert_int_equal(backend.nr, 40);
 	assert_default_routes();
 	assert_msi_route(24, 0xfee00000, 0x4041);
 	/* Every later table carries them again, the routes after them. */
 	assert_int_equal(libvm_msi_route_add(&b, vm, 0x1fee01000ull, 0x42), 0);
 	assert_int_equal(b, 25);
-	assert_int_equal(backend.nr, 42);
+	assert_int_equal(backend.nr, 41);
 	assert_default_routes();
 	assert_msi_route(24, 0xfee00000, 0x4041);
 	assert_msi_route(25, 0x1fee01000ull, 0x42);
@@ -136,12 +141,12 @@ static void test_defaults_kept(void **state)
 	assert_msi_route(24, 0xfee02000, 0x43);
 	assert_msi_route(25, 0x1fee01000ull, 0x42);
 	assert_int_equal(libvm_msi_route_remove(vm, b), 0);
-	assert_int_equal(backend.nr, 41);
+	assert_int_equal(backend.nr, 40);
 	assert_default_routes();
 	assert_int_equal(entries_for(25, &e), 0);
 	assert_int_equal(libvm_msi_route_remove(vm, a), 0);
-	/* The last route gone: the defaults alone, as KVM_CREATE_IRQCHIP left it. */
-	assert_int_equal(backend.nr, 40);
+	/* The last route gone: the defaults alone, as libvm_irqchip_create() set it. */
+	assert_int_equal(backend.nr, 39);
 	assert_default_routes();
 	libvm_vm_destroy(vm);
 }
@@ -172,9 +177,9 @@ static void test_allocation(void **state)
 	for (int i = 0; i < 100; i++)
 		assert_int_equal(libvm_msi_route_add(&g[0], vm, 0xfee00000, 0x100 + i), 0);
 	assert_int_equal(g[0], 128);
-	assert_int_equal(backend.nr, 40 + 105);
+	assert_int_equal(backend.nr, 39 + 105);
 	assert_int_equal(libvm__msi_routes_remove(vm, (uint32_t[]){ 30, 127, 24 }, 3), 0);
-	assert_int_equal(backend.nr, 40 + 102);
+	assert_int_equal(backend.nr, 39 + 102);
 	assert_int_equal(libvm_msi_route_add(&g[0], vm, 0xfee00000, 1), 0);
 	assert_int_equal(g[0], 24);
 	libvm_vm_destroy(vm);
@@ -186,22 +191,22 @@ static void test_exhaustion(void **state)
 	uint32_t g = 0;
 
 	(void)state;
-	/* 28 entries: the 40 defaults do not even fit, so no MSI routing. */
+	/* 28 entries: the pins' 39 do not even fit, so no MSI routing. */
 	assert_int_equal(libvm_has(vm, LIBVM_CAP_MSI_ROUTING), 0);
 	assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, 0x41), -ENOTSUP);
 	libvm_vm_destroy(vm);
 
-	/* The limit bounds GSI numbers and entries alike, and the 40 defaults
-	 * make entries run out first: 43 leave room for 3 routes (24 .. 26)
+	/* The limit bounds GSI numbers and entries alike, and the pins' 39
+	 * make entries run out first: 43 leave room for 4 routes (24 .. 27)
 	 * although GSIs up to 42 exist. */
 	vm = routing_vm(43);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, 0x41), 0);
 		assert_int_equal(g, 24 + i);
 	}
 	g = 0;
 	assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, 0x41), -ENOSPC);
-	assert_non_null(strstr(libvm_error_message(), "all 3 MSI routes are in use"));
+	assert_non_null(strstr(libvm_error_message(), "all 4 MSI routes are in use"));
 	assert_int_equal(g, 0);
 	assert_int_equal(backend.nr, 43);
 	/* Removing one makes room for one. */
@@ -210,12 +215,12 @@ static void test_exhaustion(void **state)
 	assert_int_equal(g, 25);
 	libvm_vm_destroy(vm);
 
-	/* Mainline KVM's 4096 (KVM_MAX_IRQ_ROUTES): 4056 routes, GSIs 24 ..
-	 * 4079, and the table the backend gets is full. */
+	/* Mainline KVM's 4096 (KVM_MAX_IRQ_ROUTES): 4057 routes, GSIs 24 ..
+	 * 4080, and the table the backend gets is full. */
 	vm = routing_vm(4096);
-	for (int i = 0; i < 4056; i++)
+	for (int i = 0; i < 4057; i++)
 		assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, (uint32_t)i), 0);
-	assert_int_equal(g, 24 + 4055);
+	assert_int_equal(g, 24 + 4056);
 	assert_int_equal(backend.nr, 4096);
 	assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, 0), -ENOSPC);
 	libvm_vm_destroy(vm);
@@ -273,7 +278,7 @@ static void test_backend_refuses(void **state)
 	backend.fail = 0;
 	assert_int_equal(libvm_msi_route_add(&b, vm, 0xfee00000, 0x44), 0);
 	assert_int_equal(b, 25);
-	assert_int_equal(backend.nr, 42);
+	assert_int_equal(backend.nr, 41);
 	assert_msi_route(24, 0xfee00000, 0x41);
 	assert_msi_route(25, 0xfee00000, 0x44);
 	libvm_vm_destroy(vm);
