@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Internal interface between the vmm core (vmm.ko: /dev/vmm, VM and vCPU
- * file descriptors, memory slots) and a processor backend (vmm-amd.ko).
+ * file descriptors, memory slots, the run loop, CPUID, the MSRs without
+ * hardware state, and instruction emulation: guest page walk, port and
+ * MMIO emulation through the decoder) and a processor backend (vmm-amd.ko,
+ * vmm-intel.ko), which owns the hardware's guest state and exit dispatch.
  * The userspace ABI is the KVM one from <linux/kvm.h>; nothing here is ABI.
  */
 #ifndef VMM_H
@@ -13,6 +16,9 @@
 #include <linux/mutex.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
+#include <asm/fpu/types.h>
+
+#include "vmm_decode.h"
 
 /* Limits that keep one user from exhausting the host. */
 #define VMM_MAX_SLOTS		32
@@ -55,9 +61,50 @@ struct vmm_vm {
 	u64 pinned_pages;
 	/* Bumped whenever guest-physical mappings are removed. */
 	atomic_t tlb_gen;
+	/* Guest TSC = host TSC + tsc_offset: 0 at VM creation, all vCPUs. */
+	u64 tsc_offset;
 	int nr_vcpus;
 	struct vmm_vcpu *vcpus[VMM_MAX_VCPUS];
 	void *arch;			/* backend private */
+};
+
+/* General-purpose registers in ModRM numbering (REX.B/R extended). */
+enum vmm_gpr {
+	VMM_RAX, VMM_RCX, VMM_RDX, VMM_RBX, VMM_RSP, VMM_RBP, VMM_RSI, VMM_RDI,
+	VMM_R8, VMM_R9, VMM_R10, VMM_R11, VMM_R12, VMM_R13, VMM_R14, VMM_R15,
+	VMM_NR_GPRS,
+};
+
+/* What an exit handler, or a core emulation helper, asks of the loop. */
+#define VMM_EXIT_USER		0	/* to userspace, run->exit_reason set */
+#define VMM_EXIT_CONTINUE	1	/* enter the guest again */
+
+/*
+ * The part of the guest's control state that instruction emulation needs
+ * (paging mode, code size, segment bases), read from the backend's
+ * hardware state on demand.
+ */
+struct vmm_cpu_mode {
+	u64 cr0;
+	u64 cr3;
+	u64 cr4;
+	u64 efer;
+	u64 seg_base[6];	/* enum vmm_seg order: ES CS SS DS FS GS */
+	bool cs_l;		/* CS.L: 64-bit code (with EFER.LMA) */
+	bool cs_db;		/* CS.D: 32-bit code */
+};
+
+/* A port I/O exit, as both backends report it (APM IOIO, SDM I/O qual). */
+struct vmm_io {
+	u16 port;
+	u8 size;		/* 1, 2 or 4 */
+	bool in;
+	bool string;		/* INS or OUTS */
+	bool rep;
+	u64 next_rip;		/* RIP after the instruction */
+	/* Strings: from the decoded instruction, filled by the core. */
+	u8 addr_size;		/* 2, 4 or 8 */
+	u8 seg;			/* enum vmm_seg of OUTS's source */
 };
 
 enum vmm_pending {
@@ -80,15 +127,30 @@ struct vmm_vcpu {
 	/* Set while in KVM_RUN between entry and exit; read by kickers. */
 	int cpu;
 
+	/*
+	 * Guest state the core owns.  The backend loads GPRs, RIP and RFLAGS
+	 * into the hardware right before each entry and stores them back
+	 * right after the exit, so outside that window these are the truth.
+	 */
+	unsigned long gprs[VMM_NR_GPRS];
+	u64 rip;
+	u64 rflags;
+	struct fxregs_state *fpu;	/* x87/SSE, own page */
+	/* MSRs without hardware state (vmm_msr.c). */
+	u64 apic_base;
+	u64 misc_enable;
+	u64 mtrr_def_type;
+
 	/* Completion of a userspace I/O exit, done by the next KVM_RUN. */
 	enum vmm_pending pending;
 	u64 pending_rip;	/* RIP after the instruction */
 	u8 pending_reg;		/* destination GPR for MMIO reads */
+	bool pending_high8;	/* ... AH, CH, DH or BH */
 	u8 pending_size;	/* destination width in bytes */
 	u8 pending_len;		/* access width in bytes */
 	u8 pending_sext;	/* sign-extend (MOVSX) */
 	u32 pending_count;	/* INS: elements */
-	u32 pending_io_info;	/* INS: IOIO EXITINFO1 */
+	struct vmm_io pending_io;	/* INS: the exit */
 
 	int pending_irq;	/* KVM_INTERRUPT vector, -1 if none */
 
@@ -98,7 +160,12 @@ struct vmm_vcpu {
 	void *arch;		/* backend private */
 };
 
-/* Backend operations; every call holds vcpu->mutex where a vCPU is given. */
+/*
+ * Backend operations.  Every call with a vCPU holds vcpu->mutex; run_once
+ * also holds the VM's SRCU read lock.  The core owns GPRs, RIP, RFLAGS,
+ * the FPU state, CPUID, the soft MSRs and all emulation; the backend owns
+ * everything the hardware keeps (segments, control registers, events).
+ */
 struct vmm_arch_ops {
 	struct module *owner;
 	const char *name;
@@ -110,21 +177,31 @@ struct vmm_arch_ops {
 
 	int (*vcpu_create)(struct vmm_vcpu *vcpu);
 	void (*vcpu_free)(struct vmm_vcpu *vcpu);
-	int (*vcpu_run)(struct vmm_vcpu *vcpu);
+	/* Power-on state of what the backend owns (the core did its part). */
+	void (*vcpu_reset)(struct vmm_vcpu *vcpu);
 
-	void (*get_regs)(struct vmm_vcpu *vcpu, struct kvm_regs *regs);
-	void (*set_regs)(struct vmm_vcpu *vcpu, const struct kvm_regs *regs);
+	/*
+	 * Inject what is pending, enter the guest once, handle the exit:
+	 * VMM_EXIT_CONTINUE, VMM_EXIT_USER or -errno.  Interrupts enabled.
+	 */
+	int (*run_once)(struct vmm_vcpu *vcpu);
+	/* Could an external interrupt be injected right now? */
+	bool (*interruptible)(struct vmm_vcpu *vcpu);
+	u64 (*get_cr8)(struct vmm_vcpu *vcpu);
+
+	/* Segments, descriptor tables, CR0-4/8, EFER (apic_base: core). */
 	void (*get_sregs)(struct vmm_vcpu *vcpu, struct kvm_sregs *sregs);
-	int (*set_sregs)(struct vmm_vcpu *vcpu, const struct kvm_sregs *sregs);
-	void (*get_fpu)(struct vmm_vcpu *vcpu, struct kvm_fpu *fpu);
-	void (*set_fpu)(struct vmm_vcpu *vcpu, const struct kvm_fpu *fpu);
-	/* Host-initiated MSR access (KVM_GET/SET_MSRS); 0 or -errno. */
+	/* @sregs passed vmm_sregs_valid(). */
+	void (*set_sregs)(struct vmm_vcpu *vcpu, const struct kvm_sregs *sregs);
+	void (*get_cpu_mode)(struct vmm_vcpu *vcpu, struct vmm_cpu_mode *mode);
+	/* An instruction retired: STI / MOV SS blocking ends. */
+	void (*clear_int_shadow)(struct vmm_vcpu *vcpu);
+	/* Exit code and two words of detail, for KVM_EXIT_INTERNAL_ERROR. */
+	void (*get_exit_info)(struct vmm_vcpu *vcpu, u64 info[3]);
+
+	/* MSRs the hardware state holds; 0 or -EINVAL (unknown, invalid). */
 	int (*get_msr)(struct vmm_vcpu *vcpu, u32 index, u64 *data);
-	int (*set_msr)(struct vmm_vcpu *vcpu, u32 index, u64 data);
-	const u32 *msr_list;
-	unsigned int nr_msrs;
-	/* KVM_GET_SUPPORTED_CPUID: fill up to @max entries, return count. */
-	int (*get_supported_cpuid)(struct kvm_cpuid_entry2 *e, int max);
+	int (*set_msr)(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host);
 };
 
 int vmm_register_backend(const struct vmm_arch_ops *ops);
@@ -141,6 +218,56 @@ int vmm_write_guest(struct vmm_vm *vm, u64 gpa, const void *buf,
 /* Core helpers for the backend. */
 void vmm_kick_all(struct vmm_vm *vm);
 u64 vmm_nr_live_objects(void);
+void vmm_vcpu_reset(struct vmm_vcpu *vcpu);
+
+/* vmm_run.c: the guest's x87/SSE state around one entry (IRQs off). */
+void vmm_guest_fpu_enter(struct vmm_vcpu *vcpu);
+void vmm_guest_fpu_exit(struct vmm_vcpu *vcpu);
+
+/* vmm_pagewalk.c: guest linear addresses (caller holds vm->srcu). */
+int vmm_gva_to_gpa(struct vmm_vcpu *vcpu, const struct vmm_cpu_mode *mode,
+		   u64 gva, u64 *gpa);
+int vmm_copy_linear(struct vmm_vcpu *vcpu, const struct vmm_cpu_mode *mode,
+		    u64 lin, void *buf, unsigned int len, bool write);
+
+/*
+ * vmm_emulate.c: the instruction at RIP, port I/O and MMIO.  The int
+ * helpers return VMM_EXIT_CONTINUE, VMM_EXIT_USER or -errno, so an exit
+ * handler can return what they return.
+ */
+unsigned int vmm_code_size(const struct vmm_cpu_mode *mode);
+int vmm_fetch_decode(struct vmm_vcpu *vcpu, const struct vmm_cpu_mode *mode,
+		     struct vmm_insn *insn);
+void vmm_retire_insn(struct vmm_vcpu *vcpu, u64 next_rip);
+int vmm_skip_insn(struct vmm_vcpu *vcpu);
+int vmm_emulate_io(struct vmm_vcpu *vcpu, struct vmm_io *io);
+int vmm_emulate_mmio(struct vmm_vcpu *vcpu, u64 gpa);
+int vmm_emulation_failed(struct vmm_vcpu *vcpu);
+void vmm_complete_pending(struct vmm_vcpu *vcpu);
+
+/* vmm_cpuid.c */
+void vmm_emulate_cpuid(struct vmm_vcpu *vcpu);
+int vmm_supported_cpuid(struct kvm_cpuid_entry2 *e, int max);
+
+/* vmm_msr.c: RDMSR/WRMSR (guest) and KVM_GET/SET_MSRS (host). */
+int vmm_msr_read(struct vmm_vcpu *vcpu, u32 index, u64 *data);
+int vmm_msr_write(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host);
+int vmm_emulate_rdmsr(struct vmm_vcpu *vcpu);
+int vmm_emulate_wrmsr(struct vmm_vcpu *vcpu);
+bool vmm_pat_valid(u64 pat);
+extern const u32 vmm_msr_list[];
+extern const unsigned int vmm_nr_msrs;
+
+/* MSR_MTRRdefType, spelled without CamelCase. */
+#define VMM_MSR_MTRR_DEF_TYPE	0x2ff
+
+static inline bool vmm_canonical(u64 v)
+{
+	return (s64)(v << 16) >> 16 == (s64)v;
+}
+
+/* vmm_vcpu.c */
+bool vmm_sregs_valid(const struct kvm_sregs *sr);
 
 int vmm_mem_set_region(struct vmm_vm *vm,
 		       const struct kvm_userspace_memory_region *r);
@@ -148,6 +275,8 @@ void vmm_mem_free_all(struct vmm_vm *vm);
 int vmm_vcpu_create(struct vmm_vm *vm, unsigned long id);
 void vmm_vcpu_destroy(struct vmm_vcpu *vcpu);
 void vmm_vm_put(struct vmm_vm *vm);
+int vmm_vcpu_run(struct vmm_vcpu *vcpu);
+void vmm_run_setup(void);
 
 extern atomic64_t vmm_live_objects;
 

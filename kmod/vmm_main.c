@@ -15,6 +15,7 @@
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/uaccess.h>
+#include <asm/msr.h>
 
 #include "vmm.h"
 
@@ -60,9 +61,10 @@ static void vmm_kick_noop(void *info)
 }
 
 /*
- * Force every vCPU out of guest mode: any interrupt ends VMRUN (the INTR
- * intercept is always set), and one that arrives while the vCPU is about to
- * enter stays pending until the guest runs, so it exits at once.
+ * Force every vCPU out of guest mode: any interrupt ends guest mode (the
+ * backends always exit on external interrupts), and one that arrives while
+ * the vCPU is about to enter stays pending until the guest runs, so it
+ * exits at once.
  */
 void vmm_kick_all(struct vmm_vm *vm)
 {
@@ -181,6 +183,8 @@ static int vmm_create_vm(unsigned long type)
 	vm->ops = ops;
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
+	/* The guest's TSC counts from 0 at VM creation, on every vCPU. */
+	vm->tsc_offset = -rdtsc();
 	ret = init_srcu_struct(&vm->srcu);
 	if (ret)
 		goto err_slots;
@@ -221,13 +225,13 @@ static long vmm_get_msr_index_list(void __user *argp)
 		ret = -ENODEV;
 		goto out;
 	}
-	if (list.nmsrs < ops->nr_msrs)
+	if (list.nmsrs < vmm_nr_msrs)
 		ret = -E2BIG;
-	list.nmsrs = ops->nr_msrs;
+	list.nmsrs = vmm_nr_msrs;
 	if (copy_to_user(ulist, &list, sizeof(list)))
 		ret = -EFAULT;
-	else if (!ret && copy_to_user(ulist->indices, ops->msr_list,
-				      ops->nr_msrs * sizeof(u32)))
+	else if (!ret && copy_to_user(ulist->indices, vmm_msr_list,
+				      vmm_nr_msrs * sizeof(u32)))
 		ret = -EFAULT;
 out:
 	mutex_unlock(&vmm_backend_lock);
@@ -237,7 +241,6 @@ out:
 static long vmm_get_supported_cpuid(void __user *argp)
 {
 	struct kvm_cpuid2 __user *ucpuid = argp;
-	const struct vmm_arch_ops *ops;
 	struct kvm_cpuid_entry2 *e;
 	struct kvm_cpuid2 cpuid;
 	long ret;
@@ -249,8 +252,8 @@ static long vmm_get_supported_cpuid(void __user *argp)
 	if (!e)
 		return -ENOMEM;
 	mutex_lock(&vmm_backend_lock);
-	ops = vmm_backend;
-	n = ops ? ops->get_supported_cpuid(e, VMM_MAX_CPUID_ENTRIES) : -ENODEV;
+	n = vmm_backend ? vmm_supported_cpuid(e, VMM_MAX_CPUID_ENTRIES) :
+			  -ENODEV;
 	mutex_unlock(&vmm_backend_lock);
 	ret = n;
 	if (n < 0)
@@ -307,6 +310,7 @@ static int __init vmm_init(void)
 {
 	int ret;
 
+	vmm_run_setup();
 	ret = misc_register(&vmm_misc);
 	if (ret) {
 		pr_err("cannot register /dev/vmm: %d\n", ret);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vCPU file descriptors: creation, the shared kvm_run page (mmap), and the
- * per-vCPU ioctls.  Register and run semantics are the backend's; this file
- * only validates, copies and serializes.
+ * vCPU file descriptors: creation, power-on state, the shared kvm_run page
+ * (mmap), and the per-vCPU ioctls.  GPRs, RIP, RFLAGS and the x87/SSE
+ * state are the core's and converted here; segments and control registers
+ * are the backend's (get_sregs/set_sregs) after the checks done here.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -11,6 +12,8 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/msr-index.h>
+#include <asm/processor-flags.h>
 
 #include "vmm.h"
 
@@ -57,7 +60,6 @@ static int vmm_vcpu_release(struct inode *inode, struct file *filp)
 static long vmm_vcpu_get_msrs(struct vmm_vcpu *vcpu, void __user *argp,
 			      bool set)
 {
-	const struct vmm_arch_ops *ops = vcpu->vm->ops;
 	struct kvm_msrs __user *umsrs = argp;
 	struct kvm_msr_entry e;
 	struct kvm_msrs msrs;
@@ -73,9 +75,9 @@ static long vmm_vcpu_get_msrs(struct vmm_vcpu *vcpu, void __user *argp,
 		if (copy_from_user(&e, &umsrs->entries[i], sizeof(e)))
 			return -EFAULT;
 		if (set) {
-			ret = ops->set_msr(vcpu, e.index, e.data);
+			ret = vmm_msr_write(vcpu, e.index, e.data, true);
 		} else {
-			ret = ops->get_msr(vcpu, e.index, &e.data);
+			ret = vmm_msr_read(vcpu, e.index, &e.data);
 			if (!ret && copy_to_user(&umsrs->entries[i], &e,
 						 sizeof(e)))
 				return -EFAULT;
@@ -121,10 +123,173 @@ static long vmm_vcpu_get_cpuid2(struct vmm_vcpu *vcpu, void __user *argp)
 	return ret;
 }
 
+static void vmm_get_regs(struct vmm_vcpu *vcpu, struct kvm_regs *r)
+{
+	const unsigned long *g = vcpu->gprs;
+
+	r->rax = g[VMM_RAX];
+	r->rbx = g[VMM_RBX];
+	r->rcx = g[VMM_RCX];
+	r->rdx = g[VMM_RDX];
+	r->rsi = g[VMM_RSI];
+	r->rdi = g[VMM_RDI];
+	r->rsp = g[VMM_RSP];
+	r->rbp = g[VMM_RBP];
+	r->r8 = g[VMM_R8];
+	r->r9 = g[VMM_R9];
+	r->r10 = g[VMM_R10];
+	r->r11 = g[VMM_R11];
+	r->r12 = g[VMM_R12];
+	r->r13 = g[VMM_R13];
+	r->r14 = g[VMM_R14];
+	r->r15 = g[VMM_R15];
+	r->rip = vcpu->rip;
+	r->rflags = vcpu->rflags;
+}
+
+static void vmm_set_regs(struct vmm_vcpu *vcpu, const struct kvm_regs *r)
+{
+	unsigned long *g = vcpu->gprs;
+
+	g[VMM_RAX] = r->rax;
+	g[VMM_RBX] = r->rbx;
+	g[VMM_RCX] = r->rcx;
+	g[VMM_RDX] = r->rdx;
+	g[VMM_RSI] = r->rsi;
+	g[VMM_RDI] = r->rdi;
+	g[VMM_RSP] = r->rsp;
+	g[VMM_RBP] = r->rbp;
+	g[VMM_R8] = r->r8;
+	g[VMM_R9] = r->r9;
+	g[VMM_R10] = r->r10;
+	g[VMM_R11] = r->r11;
+	g[VMM_R12] = r->r12;
+	g[VMM_R13] = r->r13;
+	g[VMM_R14] = r->r14;
+	g[VMM_R15] = r->r15;
+	/* A new RIP abandons a half-done I/O instruction (as KVM does). */
+	if (vcpu->rip != r->rip)
+		vcpu->pending = VMM_PENDING_NONE;
+	vcpu->rip = r->rip;
+	/* Bit 1 is fixed; VM86 mode is not supported. */
+	vcpu->rflags = (r->rflags | X86_EFLAGS_FIXED) & ~X86_EFLAGS_VM;
+}
+
+static void vmm_get_sregs(struct vmm_vcpu *vcpu, struct kvm_sregs *sr)
+{
+	memset(sr, 0, sizeof(*sr));
+	vcpu->vm->ops->get_sregs(vcpu, sr);
+	sr->apic_base = vcpu->apic_base;
+	if (vcpu->pending_irq >= 0)
+		set_bit(vcpu->pending_irq,
+			(unsigned long *)sr->interrupt_bitmap);
+}
+
+#define VMM_EFER_VALID	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+#define VMM_CR4_VALID	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | \
+			 X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
+			 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | \
+			 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | \
+			 X86_CR4_UMIP | X86_CR4_FSGSBASE | X86_CR4_PCIDE | \
+			 X86_CR4_OSXSAVE | X86_CR4_SMEP | X86_CR4_SMAP)
+
+/* Reject what the architecture forbids outright, like KVM does. */
+bool vmm_sregs_valid(const struct kvm_sregs *sr)
+{
+	if (sr->cr0 >> 32 || sr->cr4 & ~(u64)VMM_CR4_VALID ||
+	    sr->efer & ~(u64)VMM_EFER_VALID)
+		return false;
+	if ((sr->cr0 & X86_CR0_PG) && !(sr->cr0 & X86_CR0_PE))
+		return false;
+	if ((sr->cr0 & X86_CR0_NW) && !(sr->cr0 & X86_CR0_CD))
+		return false;
+	if ((sr->efer & EFER_LME) && (sr->cr0 & X86_CR0_PG)) {
+		if (!(sr->cr4 & X86_CR4_PAE) || !(sr->efer & EFER_LMA))
+			return false;
+		if (sr->cr3 >> boot_cpu_data.x86_phys_bits)
+			return false;
+	} else if (sr->efer & EFER_LMA) {
+		return false;
+	}
+	if (sr->cr8 > 15)
+		return false;
+	return true;
+}
+
+static int vmm_set_sregs(struct vmm_vcpu *vcpu, const struct kvm_sregs *sr)
+{
+	int i;
+
+	if (!vmm_sregs_valid(sr))
+		return -EINVAL;
+	vcpu->vm->ops->set_sregs(vcpu, sr);
+	vcpu->apic_base = sr->apic_base;
+	vcpu->pending_irq = -1;
+	for (i = 0; i < 256; i++) {
+		if (test_bit(i, (unsigned long *)sr->interrupt_bitmap)) {
+			vcpu->pending_irq = i;
+			break;
+		}
+	}
+	return 0;
+}
+
+static void vmm_get_fpu(struct vmm_vcpu *vcpu, struct kvm_fpu *f)
+{
+	struct fxregs_state *fx = vcpu->fpu;
+
+	memset(f, 0, sizeof(*f));
+	memcpy(f->fpr, fx->st_space, sizeof(f->fpr));
+	f->fcw = fx->cwd;
+	f->fsw = fx->swd;
+	f->ftwx = fx->twd;
+	f->last_opcode = fx->fop;
+	f->last_ip = fx->rip;
+	f->last_dp = fx->rdp;
+	memcpy(f->xmm, fx->xmm_space, sizeof(f->xmm));
+	f->mxcsr = fx->mxcsr;
+}
+
+static void vmm_set_fpu(struct vmm_vcpu *vcpu, const struct kvm_fpu *f)
+{
+	struct fxregs_state *fx = vcpu->fpu;
+
+	memcpy(fx->st_space, f->fpr, sizeof(f->fpr));
+	fx->cwd = f->fcw;
+	fx->swd = f->fsw;
+	fx->twd = f->ftwx;
+	fx->fop = f->last_opcode;
+	fx->rip = f->last_ip;
+	fx->rdp = f->last_dp;
+	memcpy(fx->xmm_space, f->xmm, sizeof(f->xmm));
+	/* A reserved MXCSR bit would make FXRSTOR fault in the host. */
+	fx->mxcsr = f->mxcsr & 0xffff;
+}
+
+/* Power-on state (SDM vol. 3, 10.1; APM vol. 2, 14.1.3), as KVM has it. */
+void vmm_vcpu_reset(struct vmm_vcpu *vcpu)
+{
+	memset(vcpu->gprs, 0, sizeof(vcpu->gprs));
+	vcpu->gprs[VMM_RDX] = 0x600;	/* reset signature: family 6 */
+	vcpu->rip = 0xfff0;
+	vcpu->rflags = X86_EFLAGS_FIXED;
+
+	memset(vcpu->fpu, 0, sizeof(*vcpu->fpu));
+	vcpu->fpu->cwd = 0x37f;
+	vcpu->fpu->mxcsr = 0x1f80;
+
+	vcpu->apic_base = 0xfee00000 | BIT(11) | (vcpu->id ? 0 : BIT(8));
+	vcpu->misc_enable = 1;	/* fast strings */
+	vcpu->mtrr_def_type = 0;
+	vcpu->pending = VMM_PENDING_NONE;
+	vcpu->pending_irq = -1;
+	vcpu->vm->ops->vcpu_reset(vcpu);
+}
+EXPORT_SYMBOL_GPL(vmm_vcpu_reset);
+
 static long vmm_vcpu_ioctl_locked(struct vmm_vcpu *vcpu, unsigned int cmd,
 				  void __user *argp, unsigned long arg)
 {
-	const struct vmm_arch_ops *ops = vcpu->vm->ops;
 	union {
 		struct kvm_regs regs;
 		struct kvm_sregs sregs;
@@ -137,7 +302,7 @@ static long vmm_vcpu_ioctl_locked(struct vmm_vcpu *vcpu, unsigned int cmd,
 	case KVM_RUN:
 		if (arg)
 			return -EINVAL;
-		return ops->vcpu_run(vcpu);
+		return vmm_vcpu_run(vcpu);
 	case KVM_GET_MSRS:
 		return vmm_vcpu_get_msrs(vcpu, argp, false);
 	case KVM_SET_MSRS:
@@ -164,7 +329,7 @@ static long vmm_vcpu_ioctl_locked(struct vmm_vcpu *vcpu, unsigned int cmd,
 	ret = 0;
 	switch (cmd) {
 	case KVM_GET_REGS:
-		ops->get_regs(vcpu, &u->regs);
+		vmm_get_regs(vcpu, &u->regs);
 		if (copy_to_user(argp, &u->regs, sizeof(u->regs)))
 			ret = -EFAULT;
 		break;
@@ -172,10 +337,10 @@ static long vmm_vcpu_ioctl_locked(struct vmm_vcpu *vcpu, unsigned int cmd,
 		if (copy_from_user(&u->regs, argp, sizeof(u->regs)))
 			ret = -EFAULT;
 		else
-			ops->set_regs(vcpu, &u->regs);
+			vmm_set_regs(vcpu, &u->regs);
 		break;
 	case KVM_GET_SREGS:
-		ops->get_sregs(vcpu, &u->sregs);
+		vmm_get_sregs(vcpu, &u->sregs);
 		if (copy_to_user(argp, &u->sregs, sizeof(u->sregs)))
 			ret = -EFAULT;
 		break;
@@ -183,10 +348,10 @@ static long vmm_vcpu_ioctl_locked(struct vmm_vcpu *vcpu, unsigned int cmd,
 		if (copy_from_user(&u->sregs, argp, sizeof(u->sregs)))
 			ret = -EFAULT;
 		else
-			ret = ops->set_sregs(vcpu, &u->sregs);
+			ret = vmm_set_sregs(vcpu, &u->sregs);
 		break;
 	case KVM_GET_FPU:
-		ops->get_fpu(vcpu, &u->fpu);
+		vmm_get_fpu(vcpu, &u->fpu);
 		if (copy_to_user(argp, &u->fpu, sizeof(u->fpu)))
 			ret = -EFAULT;
 		break;
@@ -194,7 +359,7 @@ static long vmm_vcpu_ioctl_locked(struct vmm_vcpu *vcpu, unsigned int cmd,
 		if (copy_from_user(&u->fpu, argp, sizeof(u->fpu)))
 			ret = -EFAULT;
 		else
-			ops->set_fpu(vcpu, &u->fpu);
+			vmm_set_fpu(vcpu, &u->fpu);
 		break;
 	case KVM_INTERRUPT:
 		if (copy_from_user(&u->irq, argp, sizeof(u->irq)))
@@ -237,6 +402,7 @@ static const struct file_operations vmm_vcpu_fops = {
 void vmm_vcpu_destroy(struct vmm_vcpu *vcpu)
 {
 	vcpu->vm->ops->vcpu_free(vcpu);
+	free_page((unsigned long)vcpu->fpu);
 	__free_page(vcpu->pio_page);
 	__free_page(vcpu->run_page);
 	kfree(vcpu);
@@ -270,6 +436,9 @@ int vmm_vcpu_create(struct vmm_vm *vm, unsigned long id)
 	vcpu->pio_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!vcpu->pio_page)
 		goto err_run;
+	vcpu->fpu = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!vcpu->fpu)
+		goto err_pio;
 	vcpu->run = page_address(vcpu->run_page);
 	vcpu->vm = vm;
 	vcpu->id = id;
@@ -279,7 +448,8 @@ int vmm_vcpu_create(struct vmm_vm *vm, unsigned long id)
 
 	ret = vm->ops->vcpu_create(vcpu);
 	if (ret)
-		goto err_pio;
+		goto err_fpu;
+	vmm_vcpu_reset(vcpu);
 	atomic64_inc(&vmm_live_objects);
 
 	/* The fd holds a VM reference; the VM owns the vCPU. */
@@ -295,6 +465,8 @@ int vmm_vcpu_create(struct vmm_vm *vm, unsigned long id)
 	}
 	goto out;
 
+err_fpu:
+	free_page((unsigned long)vcpu->fpu);
 err_pio:
 	__free_page(vcpu->pio_page);
 err_run:

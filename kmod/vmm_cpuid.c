@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * CPUID: the guest's answers come from KVM_SET_CPUID2 (a leaf not given
+ * reads as zeros), and KVM_GET_SUPPORTED_CPUID offers the host's leaves
+ * less what no backend gives the guest.  Both are the same for SVM and VMX.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bits.h>
+#include <linux/string.h>
+#include <asm/processor.h>
+
+#include "vmm.h"
+
+/* CPUID executed by the guest: answer it and leave RIP to the caller. */
+void vmm_emulate_cpuid(struct vmm_vcpu *vcpu)
+{
+	u32 fn = vcpu->gprs[VMM_RAX], idx = vcpu->gprs[VMM_RCX];
+	const struct kvm_cpuid_entry2 *e = NULL;
+	int i;
+
+	for (i = 0; i < vcpu->nr_cpuid; i++) {
+		const struct kvm_cpuid_entry2 *c = &vcpu->cpuid[i];
+
+		if (c->function == fn &&
+		    (!(c->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ||
+		     c->index == idx)) {
+			e = c;
+			break;
+		}
+	}
+	vcpu->gprs[VMM_RAX] = e ? e->eax : 0;
+	vcpu->gprs[VMM_RBX] = e ? e->ebx : 0;
+	vcpu->gprs[VMM_RCX] = e ? e->ecx : 0;
+	vcpu->gprs[VMM_RDX] = e ? e->edx : 0;
+}
+EXPORT_SYMBOL_GPL(vmm_emulate_cpuid);
+
+/*
+ * The host's CPUID, less what the guest cannot use here: no APIC or
+ * x2APIC (no in-kernel irqchip), no SVM/VMX, no MONITOR/MWAIT, no XSAVE
+ * or AVX (XCR0 is x87|SSE in the guest), no machine-check, thermal,
+ * performance-monitoring or speculation-control interfaces (their MSRs
+ * are not in the supported subset), no RDTSCP (TSC_AUX is not switched).
+ */
+static void supported_entry(struct kvm_cpuid_entry2 *e, u32 fn, u32 idx)
+{
+	memset(e, 0, sizeof(*e));
+	e->function = fn;
+	e->index = idx;
+	cpuid_count(fn, idx, &e->eax, &e->ebx, &e->ecx, &e->edx);
+
+	switch (fn) {
+	case 1:
+		e->ecx &= ~(BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) |
+			    BIT(8) | BIT(15) | BIT(18) | BIT(21) | BIT(24) |
+			    BIT(26) | BIT(27) | BIT(28));
+		e->ecx |= BIT(31);		/* hypervisor present */
+		e->edx &= ~(BIT(7) | BIT(9) | BIT(14) | BIT(21) | BIT(22) |
+			    BIT(29) | BIT(31));
+		break;
+	case 7:
+		e->flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+		if (idx) {
+			memset(&e->eax, 0, 4 * sizeof(e->eax));
+			break;
+		}
+		e->eax = 0;
+		/* FSGSBASE BMI1 SMEP BMI2 ERMS ADX SMAP CLFLUSHOPT CLWB SHA */
+		e->ebx &= BIT(0) | BIT(3) | BIT(7) | BIT(8) | BIT(9) |
+			  BIT(19) | BIT(20) | BIT(23) | BIT(24) | BIT(29);
+		e->ecx &= BIT(2);		/* UMIP */
+		e->edx = 0;
+		break;
+	case 0x80000001:
+		/* LAHF, LZCNT, SSE4A, misaligned SSE, PREFETCHW */
+		e->ecx &= BIT(0) | BIT(5) | BIT(6) | BIT(7) | BIT(8);
+		e->edx &= ~(BIT(27) | BIT(30) | BIT(31));
+		break;
+	case 0x80000007:
+		e->eax = 0;
+		e->ebx = 0;
+		e->ecx = 0;
+		e->edx &= BIT(8);		/* invariant TSC */
+		break;
+	case 0x80000008:
+		e->ebx = 0;
+		e->ecx = 0;
+		break;
+	case 0x80000000:
+		e->eax = min_t(u32, e->eax, 0x80000008);
+		break;
+	case 0:
+		e->eax = min_t(u32, e->eax, 7);
+		break;
+	}
+}
+
+/* KVM_GET_SUPPORTED_CPUID: up to @max entries into @e; count or -E2BIG. */
+int vmm_supported_cpuid(struct kvm_cpuid_entry2 *e, int max)
+{
+	static const u32 leaves[] = {
+		0, 1, 2, 7, 0x80000000, 0x80000001, 0x80000002, 0x80000003,
+		0x80000004, 0x80000005, 0x80000006, 0x80000007, 0x80000008,
+	};
+	u32 max_basic = cpuid_eax(0), max_ext = cpuid_eax(0x80000000);
+	int i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(leaves); i++) {
+		u32 fn = leaves[i];
+
+		if (fn < 0x80000000 ? fn > max_basic : fn > max_ext)
+			continue;
+		if (n >= max)
+			return -E2BIG;
+		supported_entry(&e[n++], fn, 0);
+	}
+	return n;
+}

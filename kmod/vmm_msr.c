@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest MSRs, the part both backends share: the list KVM_GET_MSR_INDEX_LIST
+ * reports, the MSRs with no hardware state behind them (APIC_BASE,
+ * MISC_ENABLE, MTRRdefType: stored only), and RDMSR/WRMSR emulation.
+ * MSRs the hardware keeps (EFER, the syscall MSRs, segment bases, PAT,
+ * TSC) go to the backend's get_msr/set_msr.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bits.h>
+#include <asm/msr-index.h>
+
+#include "vmm.h"
+
+const u32 vmm_msr_list[] = {
+	MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
+	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE,
+	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+	MSR_IA32_CR_PAT, MSR_IA32_TSC, MSR_IA32_APICBASE,
+	MSR_IA32_MISC_ENABLE, VMM_MSR_MTRR_DEF_TYPE,
+};
+
+const unsigned int vmm_nr_msrs = ARRAY_SIZE(vmm_msr_list);
+
+/* Memory types 0, 1, 4, 5, 6, 7 in each of the eight entries. */
+bool vmm_pat_valid(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 t = pat >> (8 * i);
+
+		if (t == 2 || t == 3 || t > 7)
+			return false;
+	}
+	return true;
+}
+EXPORT_SYMBOL_GPL(vmm_pat_valid);
+
+int vmm_msr_read(struct vmm_vcpu *vcpu, u32 index, u64 *data)
+{
+	switch (index) {
+	case MSR_IA32_APICBASE:
+		*data = vcpu->apic_base;
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		*data = vcpu->misc_enable;
+		return 0;
+	case VMM_MSR_MTRR_DEF_TYPE:
+		*data = vcpu->mtrr_def_type;
+		return 0;
+	default:
+		return vcpu->vm->ops->get_msr(vcpu, index, data);
+	}
+}
+
+/* @host: KVM_SET_MSRS, which may set what the guest may not. */
+int vmm_msr_write(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host)
+{
+	switch (index) {
+	case MSR_IA32_APICBASE:
+		vcpu->apic_base = data;
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		if (!host)
+			return -EINVAL;
+		vcpu->misc_enable = data;
+		return 0;
+	case VMM_MSR_MTRR_DEF_TYPE:
+		if (data & ~0xcffULL)
+			return -EINVAL;
+		vcpu->mtrr_def_type = data;
+		return 0;
+	default:
+		return vcpu->vm->ops->set_msr(vcpu, index, data, host);
+	}
+}
+
+/* RDMSR by the guest: 0 done (RIP not moved), -EINVAL: inject #GP. */
+int vmm_emulate_rdmsr(struct vmm_vcpu *vcpu)
+{
+	u64 data;
+
+	if (vmm_msr_read(vcpu, vcpu->gprs[VMM_RCX], &data))
+		return -EINVAL;
+	vcpu->gprs[VMM_RAX] = data & 0xffffffff;
+	vcpu->gprs[VMM_RDX] = data >> 32;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vmm_emulate_rdmsr);
+
+/* WRMSR by the guest: 0 done (RIP not moved), -EINVAL: inject #GP. */
+int vmm_emulate_wrmsr(struct vmm_vcpu *vcpu)
+{
+	u64 data = (vcpu->gprs[VMM_RAX] & 0xffffffff) |
+		   (vcpu->gprs[VMM_RDX] & 0xffffffff) << 32;
+
+	return vmm_msr_write(vcpu, vcpu->gprs[VMM_RCX], data, false);
+}
+EXPORT_SYMBOL_GPL(vmm_emulate_wrmsr);
