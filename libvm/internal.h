@@ -6,6 +6,7 @@
 #ifndef LIBVM_INTERNAL_H
 #define LIBVM_INTERNAL_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -13,11 +14,9 @@
 
 #include <libvm/libvm.h>
 
+#include "backend.h"
 #include "bytes.h"
 #include "rangemap.h"
-
-struct kvm_run;
-struct kvm_irq_routing;
 
 /* Highest guest-physical address + 1 that x86-64 can ever address. */
 #define LIBVM__GPA_LIMIT (1ull << 52)
@@ -63,9 +62,8 @@ struct libvm__device {
 };
 
 struct libvm_vm {
-	int sys_fd;              /* the device (/dev/kvm or /dev/vmm) */
-	int vm_fd;
-	size_t run_size;         /* mmap size of a vCPU's kvm_run page */
+	const struct libvm__backend *backend;
+	void *bk;                /* the backend's own state (its fds) */
 	int kick_signal;
 	libvm_log_fn log;
 	void *log_opaque;
@@ -107,9 +105,6 @@ struct libvm_vm {
 	pthread_mutex_t route_lock;
 	struct libvm__msi_route *routes;
 	uint32_t nr_routes, routes_cap;
-	/* Replaces the backend's whole table (KVM_SET_GSI_ROUTING) when set;
-	 * NULL means the ioctl. Unit tests capture the table through it. */
-	int (*set_gsi_routing)(libvm_vm *vm, const struct kvm_irq_routing *table);
 };
 
 /* An object a VM releases at destroy time unless it was released before. */
@@ -123,8 +118,8 @@ struct libvm__owned {
 struct libvm_vcpu {
 	libvm_vm *vm;
 	uint32_t id;
-	int fd;
-	struct kvm_run *run;
+	void *bk;                /* the backend's own state (its fd) */
+	struct kvm_run *run;     /* shared with the backend (backend.h) */
 
 	/* Stop protocol: see run.c. */
 	atomic_bool stop_requested;
@@ -141,6 +136,26 @@ struct libvm_vcpu {
 	uint32_t end_reason;
 	uint64_t end_code;
 };
+
+/*
+ * libvm__bk_NAME(vm or vcpu, arg): the backend's operation NAME
+ * (backend.h), or -ENOTTY when the backend has none.
+ */
+#define LIBVM__BK_VM_CALL(name, req, type)                                             \
+	static inline int libvm__bk_##name(libvm_vm *vm, type *arg)                    \
+	{                                                                              \
+		return vm->backend->name ? vm->backend->name(vm, arg) : -ENOTTY;       \
+	}
+#define LIBVM__BK_VCPU_CALL(name, req, type)                                           \
+	static inline int libvm__bk_##name(libvm_vcpu *vcpu, type *arg)                \
+	{                                                                              \
+		const struct libvm__backend *b = vcpu->vm->backend;                    \
+		return b->name ? b->name(vcpu, arg) : -ENOTTY;                         \
+	}
+LIBVM__BACKEND_VM_OPS(LIBVM__BK_VM_CALL)
+LIBVM__BACKEND_VCPU_OPS(LIBVM__BK_VCPU_CALL)
+#undef LIBVM__BK_VM_CALL
+#undef LIBVM__BK_VCPU_CALL
 
 /* error.c */
 void libvm__clear_error(void);

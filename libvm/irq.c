@@ -6,9 +6,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/ioctl.h>
-
-#include <linux/kvm.h>
 
 #include "internal.h"
 
@@ -16,15 +13,12 @@
  * the IOAPIC as on a PC (irqroute.c). */
 #define IOAPIC_PINS 24
 
-static int vm_ioctl(libvm_vm *vm, unsigned long req, void *arg, const char *what)
+/* A backend operation's result as libvm's (-ENOTTY: no such operation). */
+static int vm_result(int r, const char *what)
 {
-	if (ioctl(vm->vm_fd, req, arg) < 0) {
-		int err = -errno;
-
-		return libvm__fail(err == -ENOTTY ? -ENOTSUP : err, "%s failed: %s", what,
-				   strerror(-err));
-	}
-	return 0;
+	if (r >= 0)
+		return 0;
+	return libvm__fail(r == -ENOTTY ? -ENOTSUP : r, "%s failed: %s", what, strerror(-r));
 }
 
 LIBVM_EXPORT int libvm_irqchip_create(libvm_vm *vm, uint32_t flags)
@@ -46,11 +40,11 @@ LIBVM_EXPORT int libvm_irqchip_create(libvm_vm *vm, uint32_t flags)
 		pthread_mutex_unlock(&vm->vcpu_lock);
 		return libvm__fail(-EBUSY, "the irqchip must be created once, before any vCPU");
 	}
-	err = vm_ioctl(vm, KVM_CREATE_IRQCHIP, NULL, "KVM_CREATE_IRQCHIP");
+	err = vm_result(libvm__bk_create_irqchip(vm, NULL), "KVM_CREATE_IRQCHIP");
 	if (!err && (flags & LIBVM_IRQCHIP_PIT)) {
 		struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 
-		err = vm_ioctl(vm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
+		err = vm_result(libvm__bk_create_pit2(vm, &pit), "KVM_CREATE_PIT2");
 	}
 	if (!err) {
 		int n = libvm__check_extension(vm, KVM_CAP_IRQ_ROUTING);
@@ -78,7 +72,7 @@ LIBVM_EXPORT int libvm_irq_set(libvm_vm *vm, uint32_t gsi, bool level)
 	if (gsi >= IOAPIC_PINS)
 		return libvm__fail(-EINVAL, "libvm_irq_set: GSI %u is not in 0..%d", gsi,
 				   IOAPIC_PINS - 1);
-	return vm_ioctl(vm, KVM_IRQ_LINE, &line, "KVM_IRQ_LINE");
+	return vm_result(libvm__bk_irq_line(vm, &line), "KVM_IRQ_LINE");
 }
 
 LIBVM_EXPORT int libvm_msi_send(libvm_vm *vm, uint64_t addr, uint32_t data)
@@ -94,12 +88,9 @@ LIBVM_EXPORT int libvm_msi_send(libvm_vm *vm, uint64_t addr, uint32_t data)
 		return libvm__fail(-EINVAL, "libvm_msi_send: vm is NULL");
 	if (!vm->has_irqchip || libvm__check_extension(vm, KVM_CAP_SIGNAL_MSI) <= 0)
 		return libvm__fail(-ENOTSUP, "libvm_msi_send: no in-kernel MSI delivery");
-	r = ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi);
-	if (r < 0) {
-		int err = -errno;
-
-		return libvm__fail(err, "KVM_SIGNAL_MSI failed: %s", strerror(-err));
-	}
+	r = libvm__bk_signal_msi(vm, &msi);
+	if (r < 0)
+		return libvm__fail(r, "KVM_SIGNAL_MSI failed: %s", strerror(-r));
 	/* 0 means the interrupt was blocked (e.g. masked), which is not an
 	 * error of the caller's. */
 	return 0;
@@ -118,7 +109,7 @@ static int irqfd(libvm_vm *vm, int fd, uint32_t gsi, bool remove)
 		return libvm__fail(-EINVAL, "%s: %s", fn, vm ? "bad fd" : "vm is NULL");
 	if (!vm->has_irqchip || libvm__check_extension(vm, KVM_CAP_IRQFD) <= 0)
 		return libvm__fail(-ENOTSUP, "%s: no irqfd (an irqchip is needed)", fn);
-	return vm_ioctl(vm, KVM_IRQFD, &req, "KVM_IRQFD");
+	return vm_result(libvm__bk_irqfd(vm, &req), "KVM_IRQFD");
 }
 
 LIBVM_EXPORT int libvm_irqfd_add(libvm_vm *vm, int fd, uint32_t gsi)
@@ -161,7 +152,7 @@ static int ioeventfd(libvm_vm *vm, enum libvm_space space, uint64_t addr, uint32
 		req.flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
 	if (remove)
 		req.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
-	return vm_ioctl(vm, KVM_IOEVENTFD, &req, "KVM_IOEVENTFD");
+	return vm_result(libvm__bk_ioeventfd(vm, &req), "KVM_IOEVENTFD");
 }
 
 LIBVM_EXPORT int libvm_ioeventfd_add(libvm_vm *vm, enum libvm_space space, uint64_t addr,

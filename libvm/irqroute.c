@@ -28,9 +28,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-
-#include <linux/kvm.h>
 
 #include "internal.h"
 
@@ -99,13 +96,12 @@ static int commit(libvm_vm *vm)
 		e->u.msi.data = vm->routes[r].data;
 	}
 	t->nr = i;
-	if (vm->set_gsi_routing) {
-		err = vm->set_gsi_routing(vm, t);
-	} else if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, t) < 0) {
-		err = -errno;
+	err = libvm__bk_set_gsi_routing(vm, t);
+	if (err < 0)
 		libvm__fail(err, "KVM_SET_GSI_ROUTING with %u entries failed: %s", i,
-			    strerror(errno));
-	}
+			    strerror(-err));
+	else
+		err = 0;
 	free(t);
 	return err;
 }
@@ -114,6 +110,10 @@ int libvm__irqroutes_install(libvm_vm *vm)
 {
 	int err;
 
+	/* A backend whose table cannot even hold the pins keeps its own
+	 * default table (and offers no MSI routes). */
+	if (vm->route_limit < NR_DEFAULT_ROUTES)
+		return 0;
 	pthread_mutex_lock(&vm->route_lock);
 	err = commit(vm);
 	pthread_mutex_unlock(&vm->route_lock);

@@ -8,12 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <linux/kvm.h>
 
 #include "internal.h"
 
@@ -44,7 +41,9 @@ static int set_slot(libvm_vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa,
 		.userspace_addr = (uintptr_t)host,
 	};
 
-	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &m) < 0 ? -errno : 0;
+	int r = libvm__bk_set_user_memory_region(vm, &m);
+
+	return r < 0 ? r : 0;
 }
 
 static int check_layout(const libvm_vm *vm, const libvm_region_options *o)

@@ -15,9 +15,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
-
-#include <linux/kvm.h>
 
 #include "internal.h"
 
@@ -263,16 +260,16 @@ static int handle_exit(libvm_vcpu *vcpu, libvm_exit *exit);
  */
 static int enter(libvm_vcpu *vcpu)
 {
-	int r = ioctl(vcpu->fd, KVM_RUN, 0);
+	int r = vcpu->vm->backend->vcpu_run(vcpu);
 
 	vcpu->read_pending = false;
 	if (r >= 0)
 		return 0;
-	if (errno == EINTR || errno == EAGAIN) {
+	if (r == -EINTR || r == -EAGAIN) {
 		__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 		return 1;
 	}
-	return libvm__fail(-errno, "vCPU %u: KVM_RUN failed: %s", vcpu->id, strerror(errno));
+	return libvm__fail(r, "vCPU %u: KVM_RUN failed: %s", vcpu->id, strerror(-r));
 }
 
 static int complete_access(libvm_vcpu *vcpu, libvm_exit *exit)

@@ -7,23 +7,17 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
-#include <linux/kvm.h>
 
 #include "internal.h"
 
-static int vcpu_ioctl(libvm_vcpu *vcpu, unsigned long req, void *arg, const char *what)
+/* A backend operation's result as libvm's: -ENOTTY (no such operation)
+ * becomes -ENOTSUP, and a failure says what failed. */
+static int vcpu_result(libvm_vcpu *vcpu, int r, const char *what)
 {
-	if (ioctl(vcpu->fd, req, arg) < 0) {
-		int err = -errno;
-
-		return libvm__fail(err == -ENOTTY ? -ENOTSUP : err, "vCPU %u: %s failed: %s",
-				   vcpu->id, what, strerror(-err));
-	}
-	return 0;
+	if (r >= 0)
+		return 0;
+	return libvm__fail(r == -ENOTTY ? -ENOTSUP : r, "vCPU %u: %s failed: %s", vcpu->id, what,
+			   strerror(-r));
 }
 
 /* CPUID.1:ECX bit 24: the LAPIC timer has TSC-deadline mode. */
@@ -72,7 +66,6 @@ LIBVM_EXPORT int libvm_vcpu_create(libvm_vcpu **out, libvm_vm *vm, uint32_t id)
 		return libvm__fail(-ENOMEM, "libvm_vcpu_create: out of memory");
 	vcpu->vm = vm;
 	vcpu->id = id;
-	vcpu->run = MAP_FAILED;
 	atomic_init(&vcpu->stop_requested, false);
 	pthread_mutex_init(&vcpu->run_lock, NULL);
 
@@ -86,34 +79,23 @@ LIBVM_EXPORT int libvm_vcpu_create(libvm_vcpu **out, libvm_vm *vm, uint32_t id)
 		err = libvm__fail(-EEXIST, "vCPU %u already exists", id);
 		goto unlock;
 	}
-	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
-	if (vcpu->fd < 0) {
-		err = -errno;
-		libvm__fail(err, "KVM_CREATE_VCPU %u failed: %s", id, strerror(-err));
+	err = vm->backend->vcpu_create(vcpu);
+	if (err)
 		goto unlock;
-	}
-	/* KVM counts it from here on, whatever happens next. */
+	/* The backend counts it from here on, whatever happens next. */
 	vm->nr_vcpus++;
-	vcpu->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
-	if (vcpu->run == MAP_FAILED) {
-		err = libvm__fail(-errno, "vCPU %u: mmap of the run page failed: %s", id,
-				  strerror(errno));
-		goto close;
-	}
-	if (vm->cpuid_count) {
+	err = vm->backend->vcpu_map(vcpu);
+	if (!err && vm->cpuid_count)
 		err = set_default_cpuid(vcpu);
-		if (err)
-			goto unmap;
+	if (err) {
+		vm->backend->vcpu_destroy(vcpu);
+		goto unlock;
 	}
 	vm->vcpus[id] = vcpu;
 	pthread_mutex_unlock(&vm->vcpu_lock);
 	*out = vcpu;
 	return 0;
 
-unmap:
-	munmap(vcpu->run, vm->run_size);
-close:
-	close(vcpu->fd);
 unlock:
 	pthread_mutex_unlock(&vm->vcpu_lock);
 	pthread_mutex_destroy(&vcpu->run_lock);
@@ -131,9 +113,7 @@ LIBVM_EXPORT void libvm_vcpu_destroy(libvm_vcpu *vcpu)
 	pthread_mutex_lock(&vm->vcpu_lock);
 	vm->vcpus[vcpu->id] = NULL;
 	pthread_mutex_unlock(&vm->vcpu_lock);
-	if (vcpu->run != MAP_FAILED)
-		munmap(vcpu->run, vm->run_size);
-	close(vcpu->fd);
+	vm->backend->vcpu_destroy(vcpu);
 	pthread_mutex_destroy(&vcpu->run_lock);
 	free(vcpu);
 }
@@ -169,7 +149,7 @@ LIBVM_EXPORT int libvm_vcpu_get_regs(libvm_vcpu *vcpu, libvm_regs *regs)
 	int err;
 
 	CHECK_ARGS(vcpu, regs, "libvm_vcpu_get_regs");
-	err = vcpu_ioctl(vcpu, KVM_GET_REGS, &k, "KVM_GET_REGS");
+	err = vcpu_result(vcpu, libvm__bk_get_regs(vcpu, &k), "KVM_GET_REGS");
 	if (err)
 		return err;
 	*regs = (libvm_regs){
@@ -194,7 +174,7 @@ LIBVM_EXPORT int libvm_vcpu_set_regs(libvm_vcpu *vcpu, const libvm_regs *regs)
 		.r12 = regs->r12, .r13 = regs->r13, .r14 = regs->r14, .r15 = regs->r15,
 		.rip = regs->rip, .rflags = regs->rflags,
 	};
-	return vcpu_ioctl(vcpu, KVM_SET_REGS, &k, "KVM_SET_REGS");
+	return vcpu_result(vcpu, libvm__bk_set_regs(vcpu, &k), "KVM_SET_REGS");
 }
 
 static void seg_from_kvm(libvm_segment *s, const struct kvm_segment *k)
@@ -221,7 +201,7 @@ LIBVM_EXPORT int libvm_vcpu_get_sregs(libvm_vcpu *vcpu, libvm_sregs *sregs)
 	int err;
 
 	CHECK_ARGS(vcpu, sregs, "libvm_vcpu_get_sregs");
-	err = vcpu_ioctl(vcpu, KVM_GET_SREGS, &k, "KVM_GET_SREGS");
+	err = vcpu_result(vcpu, libvm__bk_get_sregs(vcpu, &k), "KVM_GET_SREGS");
 	if (err)
 		return err;
 	memset(sregs, 0, sizeof(*sregs));
@@ -253,7 +233,7 @@ LIBVM_EXPORT int libvm_vcpu_set_sregs(libvm_vcpu *vcpu, const libvm_sregs *sregs
 	CHECK_ARGS(vcpu, sregs, "libvm_vcpu_set_sregs");
 	/* Read first so that state libvm does not model (the pending
 	 * interrupt bitmap) is written back unchanged. */
-	err = vcpu_ioctl(vcpu, KVM_GET_SREGS, &k, "KVM_GET_SREGS");
+	err = vcpu_result(vcpu, libvm__bk_get_sregs(vcpu, &k), "KVM_GET_SREGS");
 	if (err)
 		return err;
 	seg_to_kvm(&k.cs, &sregs->cs);
@@ -273,7 +253,7 @@ LIBVM_EXPORT int libvm_vcpu_set_sregs(libvm_vcpu *vcpu, const libvm_sregs *sregs
 	k.cr8 = sregs->cr8;
 	k.efer = sregs->efer;
 	k.apic_base = sregs->apic_base;
-	return vcpu_ioctl(vcpu, KVM_SET_SREGS, &k, "KVM_SET_SREGS");
+	return vcpu_result(vcpu, libvm__bk_set_sregs(vcpu, &k), "KVM_SET_SREGS");
 }
 
 LIBVM_EXPORT int libvm_vcpu_get_fpu(libvm_vcpu *vcpu, libvm_fpu *fpu)
@@ -282,7 +262,7 @@ LIBVM_EXPORT int libvm_vcpu_get_fpu(libvm_vcpu *vcpu, libvm_fpu *fpu)
 	int err;
 
 	CHECK_ARGS(vcpu, fpu, "libvm_vcpu_get_fpu");
-	err = vcpu_ioctl(vcpu, KVM_GET_FPU, &k, "KVM_GET_FPU");
+	err = vcpu_result(vcpu, libvm__bk_get_fpu(vcpu, &k), "KVM_GET_FPU");
 	if (err)
 		return err;
 	memset(fpu, 0, sizeof(*fpu));
@@ -313,7 +293,7 @@ LIBVM_EXPORT int libvm_vcpu_set_fpu(libvm_vcpu *vcpu, const libvm_fpu *fpu)
 	k.last_dp = fpu->last_dp;
 	memcpy(k.xmm, fpu->xmm, sizeof(k.xmm));
 	k.mxcsr = fpu->mxcsr;
-	return vcpu_ioctl(vcpu, KVM_SET_FPU, &k, "KVM_SET_FPU");
+	return vcpu_result(vcpu, libvm__bk_set_fpu(vcpu, &k), "KVM_SET_FPU");
 }
 
 /*
@@ -327,12 +307,9 @@ static int msr_ioctl(libvm_vcpu *vcpu, struct kvm_msrs *k, uint32_t count, bool 
 	int n;
 
 	k->nmsrs = count;
-	n = ioctl(vcpu->fd, set ? KVM_SET_MSRS : KVM_GET_MSRS, k);
-	if (n < 0) {
-		int err = -errno;
-
-		return libvm__fail(err == -ENOTTY ? -ENOTSUP : err, "%s: %s", fn, strerror(-err));
-	}
+	n = set ? libvm__bk_set_msrs(vcpu, k) : libvm__bk_get_msrs(vcpu, k);
+	if (n < 0)
+		return libvm__fail(n == -ENOTTY ? -ENOTSUP : n, "%s: %s", fn, strerror(-n));
 	return n;
 }
 
@@ -481,7 +458,7 @@ LIBVM_EXPORT int libvm_vcpu_set_cpuid(libvm_vcpu *vcpu, const libvm_cpuid_entry 
 		if (e->function == 1)
 			k->entries[i].ebx = (e->ebx & 0x00ffffffu) | (vcpu->id << 24);
 	}
-	err = vcpu_ioctl(vcpu, KVM_SET_CPUID2, k, "KVM_SET_CPUID2");
+	err = vcpu_result(vcpu, libvm__bk_set_cpuid2(vcpu, k), "KVM_SET_CPUID2");
 	free(k);
 	return err;
 }

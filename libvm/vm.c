@@ -1,17 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * VM lifetime: open the KVM-compatible device, check its API, create the
- * VM, and tear everything down in order (vCPUs, regions, devices, fds).
+ * VM lifetime: pick the backend for the device path, let it open the
+ * device and create the VM, query its limits, and tear everything down in
+ * order (devices, vCPUs, regions, the backend).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <linux/kvm.h>
 
 #include "internal.h"
 
@@ -22,12 +17,7 @@
 
 int libvm__check_extension(const libvm_vm *vm, long ext)
 {
-	int r = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, ext);
-
-	/* Some backends only answer on the system fd. */
-	if (r < 0)
-		r = ioctl(vm->sys_fd, KVM_CHECK_EXTENSION, ext);
-	return r < 0 ? 0 : r;
+	return vm->backend->check_extension(vm, ext);
 }
 
 /* Ask the device for the CPUID it supports; *out is malloc'ed. */
@@ -43,8 +33,8 @@ static int query_supported_cpuid(const libvm_vm *vm, libvm_cpuid_entry **out, ui
 		if (!c)
 			return -ENOMEM;
 		c->nent = nent;
-		r = ioctl(vm->sys_fd, KVM_GET_SUPPORTED_CPUID, c);
-		if (r < 0 && errno == E2BIG && nent < LIBVM__MAX_CPUID) {
+		r = vm->backend->get_supported_cpuid(vm, c);
+		if (r == -E2BIG && nent < LIBVM__MAX_CPUID) {
 			free(c);
 			nent *= 2;
 			continue;
@@ -52,7 +42,7 @@ static int query_supported_cpuid(const libvm_vm *vm, libvm_cpuid_entry **out, ui
 		if (r < 0) {
 			/* Not fatal: the vCPUs keep the backend's default. */
 			libvm__log(vm, LIBVM_LOG_WARN, "KVM_GET_SUPPORTED_CPUID failed: %s",
-				   strerror(errno));
+				   strerror(-r));
 			free(c);
 			*count = 0;
 			return 0;
@@ -88,7 +78,7 @@ static int query_supported_cpuid(const libvm_vm *vm, libvm_cpuid_entry **out, ui
  */
 #define CPUID_CACHE_SLOTS 4
 static struct {
-	dev_t rdev;
+	uint64_t device;
 	libvm_cpuid_entry *entries;
 	uint32_t count;
 } cpuid_cache[CPUID_CACHE_SLOTS];
@@ -97,18 +87,18 @@ static pthread_mutex_t cpuid_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int fetch_supported_cpuid(libvm_vm *vm)
 {
-	struct stat st;
+	uint64_t device;
 	int err = 0;
 
 	if (!libvm__check_extension(vm, KVM_CAP_EXT_CPUID))
 		return 0;
-	if (fstat(vm->sys_fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
+	if (vm->backend->device_id(vm, &device) < 0) {
 		vm->cpuid_owned = true;
 		return query_supported_cpuid(vm, &vm->cpuid, &vm->cpuid_count);
 	}
 	pthread_mutex_lock(&cpuid_cache_lock);
 	for (uint32_t i = 0; i < cpuid_cache_used; i++) {
-		if (cpuid_cache[i].rdev == st.st_rdev) {
+		if (cpuid_cache[i].device == device) {
 			vm->cpuid = cpuid_cache[i].entries;
 			vm->cpuid_count = cpuid_cache[i].count;
 			goto out;
@@ -118,7 +108,7 @@ static int fetch_supported_cpuid(libvm_vm *vm)
 	if (err || !vm->cpuid_count)
 		goto out;
 	if (cpuid_cache_used < CPUID_CACHE_SLOTS) {
-		cpuid_cache[cpuid_cache_used].rdev = st.st_rdev;
+		cpuid_cache[cpuid_cache_used].device = device;
 		cpuid_cache[cpuid_cache_used].entries = vm->cpuid;
 		cpuid_cache[cpuid_cache_used].count = vm->cpuid_count;
 		cpuid_cache_used++;
@@ -128,37 +118,6 @@ static int fetch_supported_cpuid(libvm_vm *vm)
 out:
 	pthread_mutex_unlock(&cpuid_cache_lock);
 	return err;
-}
-
-static int open_device(libvm_vm *vm, const char *path)
-{
-	int version;
-
-	vm->sys_fd = open(path, O_RDWR | O_CLOEXEC);
-	if (vm->sys_fd < 0) {
-		int err = -errno;
-
-		return libvm__fail(err, "cannot open %s: %s", path, strerror(errno));
-	}
-	version = ioctl(vm->sys_fd, KVM_GET_API_VERSION, 0);
-	if (version != KVM_API_VERSION)
-		return libvm__fail(-ENOTSUP, "%s speaks KVM API version %d, libvm needs %d",
-				   path, version, KVM_API_VERSION);
-	vm->run_size = 0;
-	{
-		int sz = ioctl(vm->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-
-		if (sz < (int)sizeof(struct kvm_run))
-			return libvm__fail(-ENOTSUP, "%s reports a vCPU mmap size of %d", path, sz);
-		vm->run_size = (size_t)sz;
-	}
-	vm->vm_fd = ioctl(vm->sys_fd, KVM_CREATE_VM, 0);
-	if (vm->vm_fd < 0) {
-		int err = -errno;
-
-		return libvm__fail(err, "KVM_CREATE_VM on %s failed: %s", path, strerror(errno));
-	}
-	return 0;
 }
 
 static int query_limits(libvm_vm *vm)
@@ -178,10 +137,22 @@ static int query_limits(libvm_vm *vm)
 
 	vm->has_readonly_mem = libvm__check_extension(vm, KVM_CAP_READONLY_MEM) > 0;
 
-	if (libvm__check_extension(vm, KVM_CAP_SET_TSS_ADDR) > 0 &&
-	    ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, TSS_ADDR) < 0)
-		libvm__log(vm, LIBVM_LOG_WARN, "KVM_SET_TSS_ADDR failed: %s", strerror(errno));
+	if (libvm__check_extension(vm, KVM_CAP_SET_TSS_ADDR) > 0) {
+		int err = vm->backend->set_tss_addr(vm, TSS_ADDR);
+
+		if (err < 0)
+			libvm__log(vm, LIBVM_LOG_WARN, "KVM_SET_TSS_ADDR failed: %s",
+				   strerror(-err));
+	}
 	return 0;
+}
+
+/* The backend for a device path: the fake for "fake" and "fake:...". */
+static const struct libvm__backend *backend_for(const char *path)
+{
+	if (!strncmp(path, "fake", 4) && (path[4] == '\0' || path[4] == ':'))
+		return &libvm__backend_fake;
+	return &libvm__backend_kvm;
 }
 
 LIBVM_EXPORT int libvm_vm_create(libvm_vm **out, const libvm_vm_options *opts)
@@ -214,7 +185,7 @@ LIBVM_EXPORT int libvm_vm_create(libvm_vm **out, const libvm_vm_options *opts)
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
 		return libvm__fail(-ENOMEM, "libvm_vm_create: out of memory");
-	vm->sys_fd = vm->vm_fd = -1;
+	vm->backend = backend_for(path);
 	vm->kick_signal = o.kick_signal;
 	vm->log = o.log;
 	vm->log_opaque = o.log_opaque;
@@ -228,7 +199,7 @@ LIBVM_EXPORT int libvm_vm_create(libvm_vm **out, const libvm_vm_options *opts)
 		r = libvm__fail(-ENOMEM, "libvm_vm_create: out of memory");
 		goto fail;
 	}
-	r = open_device(vm, path);
+	r = vm->backend->vm_open(vm, path);
 	if (r)
 		goto fail;
 	r = query_limits(vm);
@@ -342,10 +313,7 @@ LIBVM_EXPORT void libvm_vm_destroy(libvm_vm *vm)
 	libvm__regions_fini(vm);
 	libvm__iobus_fini(vm);
 	libvm__irqroutes_fini(vm);
-	if (vm->vm_fd >= 0)
-		close(vm->vm_fd);
-	if (vm->sys_fd >= 0)
-		close(vm->sys_fd);
+	vm->backend->vm_close(vm);
 	pthread_rwlock_destroy(&vm->mem_lock);
 	pthread_mutex_destroy(&vm->vcpu_lock);
 	free(vm->vcpus);

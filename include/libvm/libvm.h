@@ -102,7 +102,11 @@ typedef void (*libvm_log_fn)(int level, const char *message, void *opaque);
  * @size:        sizeof(struct libvm_vm_options); set by LIBVM_VM_OPTIONS_INIT.
  * @device_path: KVM-compatible device to open. NULL means the environment
  *               variable LIBVM_DEVICE when set, else "/dev/kvm". Our own
- *               module lives at "/dev/vmm".
+ *               module lives at "/dev/vmm". "fake" (or "fake:KEY=VALUE,...")
+ *               selects libvm's test backend instead: no kernel, no guest
+ *               code runs (a vCPU's run returns LIBVM_EXIT_HLT), but
+ *               memory, devices and interrupts work, for testing code
+ *               built on libvm where there is no KVM (docs/api.md).
  * @kick_signal: signal used by libvm_vcpu_stop() to kick a vCPU thread out
  *               of the kernel. 0 means SIGRTMIN. libvm installs an empty
  *               handler for it only when its disposition is SIG_DFL or

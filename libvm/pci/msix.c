@@ -77,14 +77,6 @@ static uint32_t entry_data(const libvm_pci_dev *d, uint16_t v)
 	return rd32(d->msix_table + v * ENTRY_SIZE + 8);
 }
 
-const struct libvm__pci_irqfd_ops libvm__pci_irqfd_default = {
-	.route_add = libvm_msi_route_add,
-	.route_update = libvm_msi_route_update,
-	.routes_remove = libvm__msi_routes_remove, /* one table update for many */
-	.irqfd_add = libvm_irqfd_add,
-	.irqfd_remove = libvm_irqfd_remove,
-};
-
 /* Does this bus deliver through irqfd? Asked of the VM once, when the first
  * vector is unmasked: the irqchip exists by then (it comes before vCPUs). */
 static bool use_irqfd(libvm_pci_bus *bus)
@@ -114,7 +106,6 @@ static void binding_failed(libvm_pci_dev *d, uint16_t v, const char *what, int e
 /* Give vector @v a route and a bound eventfd carrying its message. */
 static void bind_vector(libvm_pci_dev *d, uint16_t v, uint64_t addr, uint32_t data)
 {
-	const struct libvm__pci_irqfd_ops *ops = d->bus->irqfd_ops;
 	struct libvm__msix_irqfd *b = &d->msix_irqfd[v];
 	uint32_t gsi;
 	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), err;
@@ -125,16 +116,16 @@ static void bind_vector(libvm_pci_dev *d, uint16_t v, uint64_t addr, uint32_t da
 		binding_failed(d, v, "eventfd", err);
 		return;
 	}
-	err = ops->route_add(&gsi, d->bus->vm, addr, data);
+	err = libvm_msi_route_add(&gsi, d->bus->vm, addr, data);
 	if (err) {
 		close(fd);
 		binding_failed(d, v, "libvm_msi_route_add", err);
 		return;
 	}
-	err = ops->irqfd_add(d->bus->vm, fd, gsi);
+	err = libvm_irqfd_add(d->bus->vm, fd, gsi);
 	if (err) {
 		binding_failed(d, v, "libvm_irqfd_add", err);
-		ops->routes_remove(d->bus->vm, &gsi, 1);
+		libvm__msi_routes_remove(d->bus->vm, &gsi, 1);
 		close(fd);
 		return;
 	}
@@ -165,13 +156,13 @@ static void sync_vector(libvm_pci_dev *d, uint16_t v)
 	}
 	if (b->addr == addr && b->data == data)
 		return;
-	err = d->bus->irqfd_ops->route_update(d->bus->vm, b->gsi, addr, data);
+	err = libvm_msi_route_update(d->bus->vm, b->gsi, addr, data);
 	if (err) {
 		/* The route still carries the old message: stop using it. */
 		uint32_t gsi = b->gsi;
 
-		d->bus->irqfd_ops->irqfd_remove(d->bus->vm, b->fd, gsi);
-		d->bus->irqfd_ops->routes_remove(d->bus->vm, &gsi, 1);
+		libvm_irqfd_remove(d->bus->vm, b->fd, gsi);
+		libvm__msi_routes_remove(d->bus->vm, &gsi, 1);
 		close(b->fd);
 		b->gsi = 0;
 		binding_failed(d, v, "libvm_msi_route_update", err);
@@ -197,10 +188,8 @@ static int send(libvm_pci_dev *d, uint16_t v)
 			return 0;
 		}
 	}
-	if (!d->bus->send_msi)
-		return 0;
 	d->msix_sent_msi++;
-	return d->bus->send_msi(d->bus->vm, entry_addr(d, v), entry_data(d, v));
+	return libvm_msi_send(d->bus->vm, entry_addr(d, v), entry_data(d, v));
 }
 
 void libvm__msix_fini(libvm_pci_dev *d)
@@ -213,14 +202,14 @@ void libvm__msix_fini(libvm_pci_dev *d)
 
 		if (!b->gsi)
 			continue;
-		d->bus->irqfd_ops->irqfd_remove(d->bus->vm, b->fd, b->gsi);
+		libvm_irqfd_remove(d->bus->vm, b->fd, b->gsi);
 		close(b->fd);
 		gsi[n++] = b->gsi;
 		b->gsi = 0;
 	}
 	/* One table update for all of them. */
 	if (n)
-		d->bus->irqfd_ops->routes_remove(d->bus->vm, gsi, n);
+		libvm__msi_routes_remove(d->bus->vm, gsi, n);
 	if (d->msix_sent_irqfd || d->msix_sent_msi)
 		libvm__log(d->bus->vm, LIBVM_LOG_INFO,
 			   "pci %s: %llu MSI-X messages through irqfd, %llu with KVM_SIGNAL_MSI",

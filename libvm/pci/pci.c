@@ -84,8 +84,7 @@ static void intx_update(libvm_pci_dev *d)
 	}
 	if (level != bus->gsi_level[idx]) {
 		bus->gsi_level[idx] = level;
-		if (bus->set_gsi)
-			bus->set_gsi(bus->vm, bus->irq_base + (int)idx, level);
+		libvm__dev_irq(bus->vm, bus->irq_base + (int)idx, level);
 	}
 }
 
@@ -180,11 +179,6 @@ static int window_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, 
 	return 0; /* no BAR decodes it: reads all-ones, writes dropped */
 }
 
-static int default_send_msi(libvm_vm *vm, uint64_t addr, uint32_t data)
-{
-	return libvm_msi_send(vm, addr, data);
-}
-
 static void bus_release(void *bus)
 {
 	libvm_pci_bus_detach(bus);
@@ -220,10 +214,7 @@ LIBVM_EXPORT int libvm_pci_bus_attach(libvm_pci_bus **out, libvm_vm *vm,
 	bus->irq_base = o.irq_base;
 	bus->mmio_base = bus->mmio_next = o.mmio_base;
 	bus->mmio_size = o.mmio_size;
-	bus->send_msi = default_send_msi;
-	bus->set_gsi = libvm__dev_irq;
 	bus->msix_irqfd = -1;
-	bus->irqfd_ops = &libvm__pci_irqfd_default;
 	h = &bus->host;
 	h->bus = bus;
 	snprintf(h->name, sizeof(h->name), "pci-host");

@@ -2,8 +2,8 @@
 /*
  * Private state of the PCI bus and its devices (see include/libvm/pci.h),
  * shared by pci.c (configuration space, BAR dispatch, INTx), msix.c (the
- * MSI-X table) and aml.c (the DSDT description). Unit tests reach the
- * structs to replace the interrupt hooks and look at the state.
+ * MSI-X table) and aml.c (the DSDT description). Unit tests look at the
+ * state.
  */
 #ifndef LIBVM_PCI_INTERNAL_H
 #define LIBVM_PCI_INTERNAL_H
@@ -64,22 +64,10 @@ struct libvm_pci_dev {
 		int fd;              /* valid while gsi != 0 */
 		uint64_t addr;       /* the message the route carries */
 		uint32_t data;
-		bool failed;         /* binding failed: this vector uses send_msi */
+		bool failed;         /* binding failed: this vector uses libvm_msi_send() */
 	} msix_irqfd[LIBVM__PCI_MSIX_MAX];
 	uint64_t msix_sent_irqfd, msix_sent_msi; /* messages sent each way */
 	bool msix_warned;        /* a binding failure was logged */
-};
-
-/*
- * How MSI-X vectors reach the irqchip through irqfd: the public route and
- * irqfd calls, which unit tests replace to see what the bus asks for.
- */
-struct libvm__pci_irqfd_ops {
-	int (*route_add)(uint32_t *gsi, libvm_vm *vm, uint64_t addr, uint32_t data);
-	int (*route_update)(libvm_vm *vm, uint32_t gsi, uint64_t addr, uint32_t data);
-	int (*routes_remove)(libvm_vm *vm, const uint32_t *gsi, uint32_t n);
-	int (*irqfd_add)(libvm_vm *vm, int fd, uint32_t gsi);
-	int (*irqfd_remove)(libvm_vm *vm, int fd, uint32_t gsi);
 };
 
 struct libvm_pci_bus {
@@ -92,14 +80,10 @@ struct libvm_pci_bus {
 	libvm_pci_dev host;       /* 00.0 */
 	libvm_pci_dev *slots[LIBVM__PCI_SLOTS];
 	bool gsi_level[4];        /* per swizzled GSI: wired-OR of the pins */
-	/* Interrupt hooks: libvm_msi_send() and the GSI line; tests swap them. */
-	int (*send_msi)(libvm_vm *vm, uint64_t addr, uint32_t data);
-	void (*set_gsi)(libvm_vm *vm, int gsi, bool level);
 	/* MSI-X through MSI routes and irqfds (msix.c): -1 until asked (the
 	 * first time a vector is unmasked, when the irqchip exists), then 1
-	 * when the VM has both, else 0 (send_msi). Tests set it and the ops. */
+	 * when the VM has both, else 0 (libvm_msi_send()). */
 	int msix_irqfd;
-	const struct libvm__pci_irqfd_ops *irqfd_ops;
 };
 
 /* pci.c: the configuration-space view of one function (no locking). */
@@ -120,6 +104,5 @@ void libvm__msix_control_changed(libvm_pci_dev *d);
 int libvm__msix_notify_locked(libvm_pci_dev *d, uint16_t vector);
 /* The device leaves the bus: unbind its irqfds, remove its routes. */
 void libvm__msix_fini(libvm_pci_dev *d);
-extern const struct libvm__pci_irqfd_ops libvm__pci_irqfd_default;
 
 #endif

@@ -79,7 +79,7 @@ struct libvm__virtio {
 	const struct libvm__virtio_ops *ops;
 	libvm_vm *vm;
 	libvm_pci_dev *pci;
-	struct libvm__vmem mem;     /* tests replace it with a buffer */
+	struct libvm__vmem mem;     /* the VM's memory, for the virtqueue functions */
 	uint64_t offered;           /* ops->features | transport features */
 	uint64_t driver_features;
 	uint32_t dfselect, gfselect;

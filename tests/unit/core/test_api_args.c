@@ -12,37 +12,17 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <linux/kvm.h>
 
-#include "fake_vm.h"
+#include "../fakevm.h"
 
 static int nop(libvm_vcpu *v, uint64_t a, void *d, uint32_t l, bool w, void *o)
 {
 	return 0;
 }
 
-/* A vCPU struct with no backend fd, for calls that must fail first. */
-static libvm_vcpu *fake_vcpu(libvm_vm *vm)
-{
-	libvm_vcpu *v = calloc(1, sizeof(*v));
-
-	v->vm = vm;
-	v->fd = -1;
-	v->run = calloc(1, sizeof(struct kvm_run));
-	pthread_mutex_init(&v->run_lock, NULL);
-	return v;
-}
-
-static void free_fake_vcpu(libvm_vcpu *v)
-{
-	free(v->run);
-	pthread_mutex_destroy(&v->run_lock);
-	free(v);
-}
-
 static void test_vm_calls(void **state)
 {
-	libvm_vm *vm = fake_vm_new();
+	libvm_vm *vm = fakevm_new("max_vcpus=4,cpuid=0");
 	libvm_mem_range r;
 	uint32_t n = 1;
 	char b[4];
@@ -52,7 +32,7 @@ static void test_vm_calls(void **state)
 	assert_int_equal(libvm_has(NULL, LIBVM_CAP_IRQCHIP), -EINVAL);
 	assert_int_equal(libvm_has(vm, (enum libvm_cap)999), -EINVAL);
 	assert_null(libvm_vm_device_path(NULL));
-	assert_string_equal(libvm_vm_device_path(vm), "fake");
+	assert_string_equal(libvm_vm_device_path(vm), "fake:max_vcpus=4,cpuid=0");
 	assert_int_equal(libvm_vm_max_vcpus(NULL), -EINVAL);
 	assert_int_equal(libvm_vm_max_vcpus(vm), 4);
 	assert_int_equal(libvm_vm_memory_map(NULL, &r, &n), -EINVAL);
@@ -67,7 +47,7 @@ static void test_vm_calls(void **state)
 
 static void test_region_calls(void **state)
 {
-	libvm_vm *vm = fake_vm_new();
+	libvm_vm *vm = fakevm_new(NULL);
 	libvm_region_options o = LIBVM_REGION_OPTIONS_INIT;
 
 	assert_int_equal(libvm_region_map(NULL, NULL, &o), -EINVAL);
@@ -89,8 +69,8 @@ static void test_io_calls(void **state)
 
 static void test_vcpu_calls(void **state)
 {
-	libvm_vm *vm = fake_vm_new();
-	libvm_vcpu *v = fake_vcpu(vm), *out = (libvm_vcpu *)0x1;
+	libvm_vm *vm = fakevm_new("max_vcpus=4");
+	libvm_vcpu *v = fakevm_vcpu(vm, 0), *out = (libvm_vcpu *)0x1;
 	libvm_regs regs;
 	libvm_sregs sregs;
 	libvm_fpu fpu;
@@ -120,8 +100,13 @@ static void test_vcpu_calls(void **state)
 	assert_int_equal(libvm_vcpu_get_fpu(v, NULL), -EINVAL);
 	assert_int_equal(libvm_vcpu_set_fpu(NULL, &fpu), -EINVAL);
 	assert_int_equal(libvm_vcpu_set_fpu(v, NULL), -EINVAL);
-	/* With a valid pointer the backend is asked, and a dead fd fails. */
+	/* With a valid pointer the backend is asked, and its error comes back. */
+	libvm__fake_vm(vm)->fail[LIBVM__FAKE_get_regs] = -EBADF;
 	assert_int_equal(libvm_vcpu_get_regs(v, &regs), -EBADF);
+	assert_string_equal(libvm_error_message(), "vCPU 0: KVM_GET_REGS failed: Bad file descriptor");
+	libvm__fake_vm(vm)->fail[LIBVM__FAKE_get_regs] = 0;
+	assert_int_equal(libvm_vcpu_get_regs(v, &regs), 0);
+	assert_int_equal(regs.rip, 0xfff0);
 
 	assert_int_equal(libvm_vcpu_get_msrs(NULL, &msr, 1), -EINVAL);
 	assert_int_equal(libvm_vcpu_get_msrs(v, NULL, 1), -EINVAL);
@@ -141,21 +126,21 @@ static void test_vcpu_calls(void **state)
 	assert_int_equal(libvm_vcpu_stop(NULL), -EINVAL);
 	assert_int_equal(libvm_vcpu_end_run(NULL, LIBVM_EXIT_GUEST_EXIT, 1), -EINVAL);
 	assert_int_equal(libvm_vcpu_end_run(v, LIBVM_EXIT_HLT, 1), -EINVAL);
-	free_fake_vcpu(v);
 	libvm_vm_destroy(vm);
 }
 
 static void test_irq_calls(void **state)
 {
-	libvm_vm *vm = fake_vm_new();
+	libvm_vm *vm = fakevm_new(NULL);
 
 	assert_int_equal(libvm_irqchip_create(NULL, 0), -EINVAL);
 	assert_int_equal(libvm_irqchip_create(vm, 0x100), -EINVAL);
 	assert_int_equal(libvm_irq_set(NULL, 4, true), -EINVAL);
 	assert_int_equal(libvm_irq_set(vm, 4, true), -ENOTSUP);
-	vm->has_irqchip = true;
+	assert_int_equal(libvm_irqchip_create(vm, 0), 0);
 	assert_int_equal(libvm_irq_set(vm, 24, true), -EINVAL);
-	vm->has_irqchip = false;
+	assert_int_equal(libvm_irq_set(vm, 4, true), 0);
+	assert_int_equal(libvm__fake_vm(vm)->irq_level[4], 1);
 	assert_int_equal(libvm_msi_send(NULL, 0xfee00000, 0x30), -EINVAL);
 	assert_int_equal(libvm_irqfd_add(NULL, 3, 4), -EINVAL);
 	assert_int_equal(libvm_irqfd_add(vm, -1, 4), -EINVAL);

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "fake_vm.h"
+#include "../fakevm.h"
 
 struct seen {
 	uint64_t addr;
@@ -44,7 +44,7 @@ static int handler(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, bo
 
 static void test_register_rules(void **state)
 {
-	libvm_vm *vm = fake_vm_new();
+	libvm_vm *vm = fakevm_new(NULL);
 	struct seen s = { 0 };
 
 	assert_int_equal(libvm_io_register(vm, LIBVM_SPACE_PIO, 0x3f8, 8, "uart", handler, &s), 0);
@@ -74,7 +74,7 @@ static void test_register_rules(void **state)
 
 static void test_dispatch(void **state)
 {
-	libvm_vm *vm = fake_vm_new();
+	libvm_vm *vm = fakevm_new(NULL);
 	struct seen a = { 0 }, b = { 0 };
 	uint64_t v = 0x1122334455667788ull;
 	uint8_t rd[8];
@@ -104,7 +104,7 @@ static void test_dispatch(void **state)
 
 static void test_no_register_from_handler(void **state)
 {
-	libvm_vm *vm = fake_vm_new();
+	libvm_vm *vm = fakevm_new(NULL);
 	struct seen s = { 0 };
 	uint8_t d = 0;
 
@@ -120,7 +120,7 @@ static void test_no_register_from_handler(void **state)
 /* Only the handler's own VM is locked: another VM's devices may change. */
 static void test_register_other_vm_from_handler(void **state)
 {
-	libvm_vm *vm = fake_vm_new(), *other = fake_vm_new();
+	libvm_vm *vm = fakevm_new(NULL), *other = fakevm_new(NULL);
 	struct seen s = { 0 };
 	uint8_t d = 0;
 
@@ -135,7 +135,7 @@ static void test_register_other_vm_from_handler(void **state)
 
 static void test_many_ranges(void **state)
 {
-	libvm_vm *vm = fake_vm_new();
+	libvm_vm *vm = fakevm_new(NULL);
 	static struct seen s[256];
 	uint8_t d;
 

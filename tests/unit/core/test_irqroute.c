@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * MSI routes without KVM: the table libvm hands the backend keeps KVM's
+ * MSI routes on the fake backend: the table libvm hands the backend keeps KVM's
  * default irqchip routes in front of the MSI routes on every change; GSIs
  * are handed out from 24, lowest free first, and run out at the backend's
  * limit (on GSI numbers and on entries); unknown GSIs and irqchip pins are
  * refused; a backend that refuses a table leaves libvm's copy as it was;
- * and a VM without an irqchip or routing gets -ENOTSUP.
+ * and a VM without an irqchip or routing gets -ENOTSUP. The backend is the
+ * fake one, which keeps the last table it accepted.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -16,39 +17,23 @@
 
 #include <cmocka.h>
 
-#include <linux/kvm.h>
+#include "../fakevm.h"
 
-#include "fake_vm.h"
-
-/* The last table the "backend" accepted, and what the next call returns. */
-static struct {
-	int calls;
-	int fail;
-	uint32_t nr;
-	struct kvm_irq_routing_entry e[4096];
-} backend;
-
-static int fake_set_gsi_routing(libvm_vm *vm, const struct kvm_irq_routing *t)
-{
-	(void)vm;
-	backend.calls++;
-	if (backend.fail)
-		return libvm__fail(backend.fail, "the backend refused the table");
-	assert_true(t->nr <= 4096);
-	backend.nr = t->nr;
-	memcpy(backend.e, t->entries, t->nr * sizeof(t->entries[0]));
-	return 0;
-}
+/* The fake backend of the VM under test: the table it last accepted
+ * (routes, nr_routes), its calls and its failure switch. */
+static struct libvm__fake_vm *backend;
+#define TABLE_CALLS (backend->calls[LIBVM__FAKE_set_gsi_routing])
 
 /* A VM with an irqchip whose backend takes @limit GSIs / entries. */
 static libvm_vm *routing_vm(uint32_t limit)
 {
-	libvm_vm *vm = fake_vm_new();
+	char cfg[32];
+	libvm_vm *vm;
 
-	memset(&backend, 0, sizeof(backend));
-	vm->has_irqchip = true;
-	vm->route_limit = limit;
-	vm->set_gsi_routing = fake_set_gsi_routing;
+	snprintf(cfg, sizeof(cfg), "routing=%u", limit);
+	vm = fakevm_new(cfg);
+	assert_int_equal(libvm_irqchip_create(vm, 0), 0);
+	backend = libvm__fake_vm(vm);
 	return vm;
 }
 
@@ -58,21 +43,21 @@ static int entries_for(uint32_t gsi, const struct kvm_irq_routing_entry **msi)
 	int n = 0;
 
 	*msi = NULL;
-	for (uint32_t i = 0; i < backend.nr; i++) {
-		if (backend.e[i].gsi != gsi)
+	for (uint32_t i = 0; i < backend->nr_routes; i++) {
+		if (backend->routes[i].gsi != gsi)
 			continue;
 		n++;
-		if (backend.e[i].type == KVM_IRQ_ROUTING_MSI)
-			*msi = &backend.e[i];
+		if (backend->routes[i].type == KVM_IRQ_ROUTING_MSI)
+			*msi = &backend->routes[i];
 	}
 	return n;
 }
 
 static bool has_irqchip_route(uint32_t gsi, uint32_t chip, uint32_t pin)
 {
-	for (uint32_t i = 0; i < backend.nr; i++)
-		if (backend.e[i].gsi == gsi && backend.e[i].type == KVM_IRQ_ROUTING_IRQCHIP &&
-		    backend.e[i].u.irqchip.irqchip == chip && backend.e[i].u.irqchip.pin == pin)
+	for (uint32_t i = 0; i < backend->nr_routes; i++)
+		if (backend->routes[i].gsi == gsi && backend->routes[i].type == KVM_IRQ_ROUTING_IRQCHIP &&
+		    backend->routes[i].u.irqchip.irqchip == chip && backend->routes[i].u.irqchip.pin == pin)
 			return true;
 	return false;
 }
@@ -95,9 +80,9 @@ static void assert_default_routes(void)
 		else if (gsi < 16)
 			assert_true(has_irqchip_route(gsi, KVM_IRQCHIP_PIC_SLAVE, gsi - 8));
 	}
-	for (uint32_t i = 0; i < backend.nr; i++) {
-		if (backend.e[i].gsi < 24) {
-			assert_int_equal(backend.e[i].type, KVM_IRQ_ROUTING_IRQCHIP);
+	for (uint32_t i = 0; i < backend->nr_routes; i++) {
+		if (backend->routes[i].gsi < 24) {
+			assert_int_equal(backend->routes[i].type, KVM_IRQ_ROUTING_IRQCHIP);
 			below24++;
 		}
 	}
@@ -126,13 +111,13 @@ static void test_defaults_kept(void **state)
 	assert_int_equal(libvm_has(vm, LIBVM_CAP_MSI_ROUTING), 1);
 	assert_int_equal(libvm_msi_route_add(&a, vm, 0xfee00000, 0x4041), 0);
 	assert_int_equal(a, 24);
-	assert_int_equal(backend.nr, 40);
+	assert_int_equal(backend->nr_routes, 40);
 	assert_default_routes();
 	assert_msi_route(24, 0xfee00000, 0x4041);
 	/* Every later table carries them again, the routes after them. */
 	assert_int_equal(libvm_msi_route_add(&b, vm, 0x1fee01000ull, 0x42), 0);
 	assert_int_equal(b, 25);
-	assert_int_equal(backend.nr, 41);
+	assert_int_equal(backend->nr_routes, 41);
 	assert_default_routes();
 	assert_msi_route(24, 0xfee00000, 0x4041);
 	assert_msi_route(25, 0x1fee01000ull, 0x42);
@@ -141,12 +126,12 @@ static void test_defaults_kept(void **state)
 	assert_msi_route(24, 0xfee02000, 0x43);
 	assert_msi_route(25, 0x1fee01000ull, 0x42);
 	assert_int_equal(libvm_msi_route_remove(vm, b), 0);
-	assert_int_equal(backend.nr, 40);
+	assert_int_equal(backend->nr_routes, 40);
 	assert_default_routes();
 	assert_int_equal(entries_for(25, &e), 0);
 	assert_int_equal(libvm_msi_route_remove(vm, a), 0);
 	/* The last route gone: the defaults alone, as libvm_irqchip_create() set it. */
-	assert_int_equal(backend.nr, 39);
+	assert_int_equal(backend->nr_routes, 39);
 	assert_default_routes();
 	libvm_vm_destroy(vm);
 }
@@ -170,16 +155,16 @@ static void test_allocation(void **state)
 	assert_int_equal(libvm_msi_route_add(&g[1], vm, 0xfee00000, 0x62), 0);
 	assert_int_equal(g[1], 28);
 	/* An update that changes nothing does not bother the backend. */
-	calls = backend.calls;
+	calls = TABLE_CALLS;
 	assert_int_equal(libvm_msi_route_update(vm, 26, 0xfee00000, 0x52), 0);
-	assert_int_equal(backend.calls, calls);
+	assert_int_equal(TABLE_CALLS, calls);
 	/* Many routes: the table grows and stays sorted. */
 	for (int i = 0; i < 100; i++)
 		assert_int_equal(libvm_msi_route_add(&g[0], vm, 0xfee00000, 0x100 + i), 0);
 	assert_int_equal(g[0], 128);
-	assert_int_equal(backend.nr, 39 + 105);
+	assert_int_equal(backend->nr_routes, 39 + 105);
 	assert_int_equal(libvm__msi_routes_remove(vm, (uint32_t[]){ 30, 127, 24 }, 3), 0);
-	assert_int_equal(backend.nr, 39 + 102);
+	assert_int_equal(backend->nr_routes, 39 + 102);
 	assert_int_equal(libvm_msi_route_add(&g[0], vm, 0xfee00000, 1), 0);
 	assert_int_equal(g[0], 24);
 	libvm_vm_destroy(vm);
@@ -208,7 +193,7 @@ static void test_exhaustion(void **state)
 	assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, 0x41), -ENOSPC);
 	assert_non_null(strstr(libvm_error_message(), "all 4 MSI routes are in use"));
 	assert_int_equal(g, 0);
-	assert_int_equal(backend.nr, 43);
+	assert_int_equal(backend->nr_routes, 43);
 	/* Removing one makes room for one. */
 	assert_int_equal(libvm_msi_route_remove(vm, 25), 0);
 	assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, 0x41), 0);
@@ -221,7 +206,7 @@ static void test_exhaustion(void **state)
 	for (int i = 0; i < 4057; i++)
 		assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, (uint32_t)i), 0);
 	assert_int_equal(g, 24 + 4056);
-	assert_int_equal(backend.nr, 4096);
+	assert_int_equal(backend->nr_routes, 4096);
 	assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, 0), -ENOSPC);
 	libvm_vm_destroy(vm);
 }
@@ -234,7 +219,7 @@ static void test_unknown_gsis(void **state)
 
 	(void)state;
 	assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, 0x41), 0);
-	calls = backend.calls;
+	calls = TABLE_CALLS;
 	assert_int_equal(libvm_msi_route_update(vm, 25, 0xfee00000, 0x41), -ENOENT);
 	assert_string_equal(libvm_error_message(),
 			    "libvm_msi_route_update: GSI 25 is not an MSI route of this VM");
@@ -246,7 +231,7 @@ static void test_unknown_gsis(void **state)
 	assert_int_equal(libvm_msi_route_remove(vm, 23), -EINVAL);
 	/* A batch with one unknown GSI removes nothing. */
 	assert_int_equal(libvm__msi_routes_remove(vm, (uint32_t[]){ 24, 99 }, 2), -ENOENT);
-	assert_int_equal(backend.calls, calls);
+	assert_int_equal(TABLE_CALLS, calls);
 	/* Removed once, unknown the second time. */
 	assert_int_equal(libvm_msi_route_remove(vm, 24), 0);
 	assert_int_equal(libvm_msi_route_remove(vm, 24), -ENOENT);
@@ -266,19 +251,20 @@ static void test_backend_refuses(void **state)
 
 	(void)state;
 	assert_int_equal(libvm_msi_route_add(&a, vm, 0xfee00000, 0x41), 0);
-	backend.fail = -EIO;
+	backend->fail[LIBVM__FAKE_set_gsi_routing] = -EIO;
 	/* add: no GSI, and libvm's copy is as before. */
 	assert_int_equal(libvm_msi_route_add(&b, vm, 0xfee00000, 0x42), -EIO);
 	assert_int_equal(b, 0);
-	assert_string_equal(libvm_error_message(), "the backend refused the table");
+	assert_string_equal(libvm_error_message(),
+			    "KVM_SET_GSI_ROUTING with 41 entries failed: Input/output error");
 	/* update: the old message stays. */
 	assert_int_equal(libvm_msi_route_update(vm, a, 0xfee01000, 0x43), -EIO);
 	/* remove: the route stays. */
 	assert_int_equal(libvm_msi_route_remove(vm, a), -EIO);
-	backend.fail = 0;
+	backend->fail[LIBVM__FAKE_set_gsi_routing] = 0;
 	assert_int_equal(libvm_msi_route_add(&b, vm, 0xfee00000, 0x44), 0);
 	assert_int_equal(b, 25);
-	assert_int_equal(backend.nr, 41);
+	assert_int_equal(backend->nr_routes, 41);
 	assert_msi_route(24, 0xfee00000, 0x41);
 	assert_msi_route(25, 0xfee00000, 0x44);
 	libvm_vm_destroy(vm);
@@ -286,25 +272,32 @@ static void test_backend_refuses(void **state)
 
 static void test_no_backend(void **state)
 {
-	libvm_vm *vm = fake_vm_new(); /* no irqchip, no device behind it */
+	libvm_vm *vm = fakevm_new("irqchip=0");
 	uint32_t g = 7;
 
 	(void)state;
 	assert_int_equal(libvm_has(vm, LIBVM_CAP_MSI_ROUTING), 0);
 	assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, 0x41), -ENOTSUP);
 	assert_string_equal(libvm_error_message(),
-			    "libvm_msi_route_add: fake has no in-kernel irqchip, so no MSI routes");
+			    "libvm_msi_route_add: fake:irqchip=0 has no in-kernel irqchip, so no MSI routes");
 	assert_int_equal(g, 7);
 	assert_int_equal(libvm_msi_route_update(vm, 24, 0xfee00000, 0x41), -ENOTSUP);
 	assert_int_equal(libvm_msi_route_remove(vm, 24), -ENOTSUP);
+	libvm_vm_destroy(vm);
+	/* A backend with an irqchip the VM has not created yet. */
+	vm = fakevm_new(NULL);
+	assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, 0x41), -ENOTSUP);
+	assert_string_equal(libvm_error_message(), "libvm_msi_route_add: the VM has no in-kernel "
+			    "irqchip yet (libvm_irqchip_create())");
+	libvm_vm_destroy(vm);
 	/* An irqchip on a backend without KVM_CAP_IRQ_ROUTING. */
-	vm->has_irqchip = true;
-	vm->route_limit = 0;
+	vm = routing_vm(0);
 	assert_int_equal(libvm_has(vm, LIBVM_CAP_MSI_ROUTING), 0);
 	assert_int_equal(libvm_msi_route_add(&g, vm, 0xfee00000, 0x41), -ENOTSUP);
 	assert_string_equal(libvm_error_message(),
-			    "libvm_msi_route_add: fake has no GSI routing for MSIs "
+			    "libvm_msi_route_add: fake:routing=0 has no GSI routing for MSIs "
 			    "(KVM_CAP_IRQ_ROUTING 0)");
+	assert_int_equal(TABLE_CALLS, 0);
 	libvm_vm_destroy(vm);
 }
 

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "fake_vm.h"
+#include "../fakevm.h"
 
 struct fixture {
 	libvm_vm *vm;
@@ -23,10 +23,10 @@ static int setup(void **state)
 {
 	static struct fixture f;
 
-	f.vm = fake_vm_new();
-	f.low = fake_vm_add_ram(f.vm, 0x0, 0x2000, "low");
-	f.mid = fake_vm_add_ram(f.vm, 0x2000, 0x1000, "mid"); /* adjacent */
-	f.far = fake_vm_add_ram(f.vm, 0x10000, 0x1000, "far"); /* after a gap */
+	f.vm = fakevm_new(NULL);
+	f.low = fakevm_ram(f.vm, 0x0, 0x2000, "low");
+	f.mid = fakevm_ram(f.vm, 0x2000, 0x1000, "mid"); /* adjacent */
+	f.far = fakevm_ram(f.vm, 0x10000, 0x1000, "far"); /* after a gap */
 	*state = &f;
 	return 0;
 }

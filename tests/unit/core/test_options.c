@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "fake_vm.h"
+#include "../fakevm.h"
 
 static void test_vm_options_size(void **state)
 {
@@ -71,6 +71,35 @@ static void test_vm_device_env(void **state)
 	unsetenv("LIBVM_DEVICE");
 }
 
+/* The fake backend's device path: its keys, and LIBVM_DEVICE reaching it. */
+static void test_vm_fake_backend(void **state)
+{
+	libvm_vm_options o = LIBVM_VM_OPTIONS_INIT;
+	libvm_vm *vm;
+
+	o.device_path = "fake:bogus=1";
+	assert_int_equal(libvm_vm_create(&vm, &o), -EINVAL);
+	assert_string_equal(libvm_error_message(), "fake backend: unknown key 'bogus'");
+	o.device_path = "fake:irqchip";
+	assert_int_equal(libvm_vm_create(&vm, &o), -EINVAL);
+	assert_string_equal(libvm_error_message(), "fake backend: 'irqchip' has no value");
+	o.device_path = "fake:slots=x";
+	assert_int_equal(libvm_vm_create(&vm, &o), -EINVAL);
+	o.device_path = "fake:slots=0";
+	assert_int_equal(libvm_vm_create(&vm, &o), -EINVAL);
+	/* Only "fake" and "fake:" name it; anything else is a device file. */
+	o.device_path = "fakery";
+	assert_int_equal(libvm_vm_create(&vm, &o), -ENOENT);
+	setenv("LIBVM_DEVICE", "fake:max_vcpus=3,irqchip=0", 1);
+	assert_int_equal(libvm_vm_create(&vm, NULL), 0);
+	unsetenv("LIBVM_DEVICE");
+	assert_int_equal(libvm_vm_max_vcpus(vm), 3);
+	assert_int_equal(libvm_has(vm, LIBVM_CAP_IRQCHIP), 0);
+	assert_int_equal(libvm_has(vm, LIBVM_CAP_IRQFD), 1);
+	assert_int_equal(libvm_irqchip_create(vm, 0), -ENOTSUP);
+	libvm_vm_destroy(vm);
+}
+
 static int map(libvm_vm *vm, uint64_t gpa, uint64_t len, uint32_t flags)
 {
 	libvm_region_options o = LIBVM_REGION_OPTIONS_INIT;
@@ -84,7 +113,7 @@ static int map(libvm_vm *vm, uint64_t gpa, uint64_t len, uint32_t flags)
 
 static void test_region_layout_checks(void **state)
 {
-	libvm_vm *vm = fake_vm_new();
+	libvm_vm *vm = fakevm_new(NULL);
 	libvm_region_options o = LIBVM_REGION_OPTIONS_INIT;
 
 	assert_int_equal(map(vm, 0x1000, 0, 0), -EINVAL);
@@ -110,26 +139,26 @@ static void test_region_layout_checks(void **state)
 	assert_non_null(strstr(libvm_error_message(), "offset"));
 	o.size = 1;
 	assert_int_equal(libvm_region_map(NULL, vm, &o), -EINVAL);
-	assert_int_equal(vm->regions.n, 0);
+	assert_int_equal(fakevm_nr_regions(vm), 0);
+	assert_int_equal(libvm__fake_vm(vm)->calls[LIBVM__FAKE_set_user_memory_region], 0);
 	libvm_vm_destroy(vm);
 }
 
 static void test_region_readonly_needs_backend(void **state)
 {
-	libvm_vm *vm = fake_vm_new();
+	libvm_vm *vm = fakevm_new("readonly=0");
 
-	vm->has_readonly_mem = false;
 	assert_int_equal(map(vm, 0x1000, 0x1000, LIBVM_REGION_READONLY), -ENOTSUP);
 	libvm_vm_destroy(vm);
 }
 
 static void test_region_overlap_names_both(void **state)
 {
-	libvm_vm *vm = fake_vm_new();
+	libvm_vm *vm = fakevm_new(NULL);
 	libvm_region *out = (libvm_region *)0x1;
 	libvm_region_options o = LIBVM_REGION_OPTIONS_INIT;
 
-	fake_vm_add_ram(vm, 0x0, 0x10000, "ram");
+	fakevm_ram(vm, 0x0, 0x10000, "ram");
 	o.gpa = 0xf000;
 	o.length = 0x2000;
 	o.name = "rom";
@@ -138,19 +167,26 @@ static void test_region_overlap_names_both(void **state)
 	assert_string_equal(libvm_error_message(),
 			    "region 'rom' 0xf000+0x2000 overlaps region 'ram' 0x0+0x10000");
 	/* The failed call left the map as it was. */
-	assert_int_equal(vm->regions.n, 1);
+	assert_int_equal(fakevm_nr_regions(vm), 1);
 	libvm_vm_destroy(vm);
 }
 
 static void test_region_backend_failure_rolls_back(void **state)
 {
-	libvm_vm *vm = fake_vm_new();
+	libvm_vm *vm = fakevm_new("slots=1");
+	struct libvm__fake_vm *f = libvm__fake_vm(vm);
 
-	/* The fake VM has no fd, so the slot ioctl fails: the region must not
-	 * stay in the map nor keep its slot. */
+	/* The backend refuses the slot: the region must not stay in the map
+	 * nor keep its slot (the only one: the next map needs it). */
+	f->fail[LIBVM__FAKE_set_user_memory_region] = -EBADF;
 	assert_int_equal(map(vm, 0x1000, 0x1000, 0), -EBADF);
-	assert_int_equal(vm->regions.n, 0);
-	assert_int_equal(vm->slot_used[0], 0);
+	assert_non_null(strstr(libvm_error_message(), "KVM_SET_USER_MEMORY_REGION failed"));
+	assert_int_equal(fakevm_nr_regions(vm), 0);
+	f->fail[LIBVM__FAKE_set_user_memory_region] = 0;
+	assert_int_equal(map(vm, 0x1000, 0x1000, 0), 0);
+	assert_int_equal(f->slot[0].guest_phys_addr, 0x1000);
+	assert_int_equal(f->slot[0].memory_size, 0x1000);
+	assert_int_equal(map(vm, 0x3000, 0x1000, 0), -ENOSPC);
 	libvm_vm_destroy(vm);
 }
 
@@ -161,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_vm_options_kick_signal),
 		cmocka_unit_test(test_vm_device_path),
 		cmocka_unit_test(test_vm_device_env),
+		cmocka_unit_test(test_vm_fake_backend),
 		cmocka_unit_test(test_region_layout_checks),
 		cmocka_unit_test(test_region_readonly_needs_backend),
 		cmocka_unit_test(test_region_overlap_names_both),

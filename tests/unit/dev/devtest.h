@@ -1,52 +1,37 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Helpers for the device tests: a VM with only its device buses (no
- * backend, no KVM), a vCPU shell for handlers that end a run, and guest
- * port accesses dispatched through the real bus.
+ * Helpers for the device tests: a VM and vCPU on the fake backend (no KVM),
+ * and guest accesses dispatched through the real device bus, the way the
+ * run loop dispatches an exit.
  */
 #ifndef DEVTEST_H
 #define DEVTEST_H
 
-#include <stdlib.h>
-
 #include <libvm/devices.h>
 
-#include "internal.h"
+#include "../fakevm.h"
+
+/* A VM on the fake backend (@config: its keys, or NULL). */
+static inline libvm_vm *devtest_vm_on(const char *config)
+{
+	return fakevm_new(config);
+}
 
 static inline libvm_vm *devtest_vm(void)
 {
-	libvm_vm *vm = calloc(1, sizeof(*vm));
-
-	if (!vm)
-		abort();
-	vm->sys_fd = vm->vm_fd = -1;
-	libvm__iobus_init(vm);
-	return vm;
+	return fakevm_new(NULL);
 }
 
+/* Destroying the VM releases the devices still attached and its vCPUs. */
 static inline void devtest_vm_free(libvm_vm *vm)
 {
-	/* As libvm_vm_destroy() does: release devices still attached. */
-	while (vm->owned) {
-		struct libvm__owned *o = vm->owned;
-
-		vm->owned = o->next;
-		o->release(o->obj);
-		free(o);
-	}
-	libvm__iobus_fini(vm);
-	free(vm);
+	libvm_vm_destroy(vm);
 }
 
-/* A vCPU that only a handler's libvm_vcpu_end_run() will touch. */
+/* vCPU 0 of @vm, for handlers that look at their vCPU or end its run. */
 static inline libvm_vcpu *devtest_vcpu(libvm_vm *vm)
 {
-	libvm_vcpu *vcpu = calloc(1, sizeof(*vcpu));
-
-	if (!vcpu)
-		abort();
-	vcpu->vm = vm;
-	return vcpu;
+	return fakevm_vcpu(vm, 0);
 }
 
 /* A guest access; 1 handled, 0 nobody there, <0 handler error. */

@@ -83,7 +83,6 @@ static void test_poweroff_through_the_bus(void **state)
 	assert_int_equal(libvm_acpipm_attach(&pm, vm, &o), -EINVAL);
 	/* Left attached: the VM frees it. */
 	assert_int_equal(libvm_acpipm_attach(&pm, vm, NULL), 0);
-	free(vcpu);
 	devtest_vm_free(vm);
 }
 
@@ -108,7 +107,6 @@ static void test_blocks_apart_do_not_spill(void **state)
 	/* The control block itself still powers off. */
 	assert_int_equal(devtest_out(vcpu, 0xb100, 5u << 10 | 1u << 13, 2), 1);
 	assert_int_equal(vcpu->end_reason, LIBVM_EXIT_POWEROFF);
-	free(vcpu);
 	devtest_vm_free(vm);
 }
 

@@ -55,7 +55,6 @@ static void test_write_ends_run(void **state)
 	assert_int_equal(devtest_io(vcpu, LIBVM_SPACE_PIO, 0xf8, &(uint32_t){ 0 }, 1, true), 0);
 	libvm_debugexit_detach(d);
 	assert_int_equal(devtest_out(vcpu, 0xf4, 3, 4), 0); /* gone */
-	free(vcpu);
 	devtest_vm_free(vm);
 }
 

@@ -200,7 +200,6 @@ static void test_through_bus(void **state)
 	devtest_out(vcpu, 0x510, 0x20, 2);
 	assert_int_equal(devtest_in(vcpu, 0x511, 1), 'y');
 	libvm_fwcfg_detach(f);
-	free(vcpu);
 	devtest_vm_free(vm);
 }
 

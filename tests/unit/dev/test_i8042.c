@@ -189,7 +189,6 @@ static void test_through_bus(void **state)
 	assert_int_equal(devtest_out(vcpu, 0x64, 0xfe, 1), 1);
 	assert_int_equal(vcpu->end_reason, LIBVM_EXIT_RESET);
 	libvm_i8042_detach(k);
-	free(vcpu);
 	devtest_vm_free(vm);
 }
 

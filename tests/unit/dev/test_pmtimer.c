@@ -89,7 +89,6 @@ static void test_attach(void **state)
 	assert_true(a <= 0xffffff && b <= 0xffffff);
 	assert_true(b != a); /* it counts (about 3.6 ticks per microsecond) */
 	libvm_pmtimer_detach(t);
-	free(vcpu);
 	devtest_vm_free(vm);
 }
 

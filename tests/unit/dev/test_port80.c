@@ -40,7 +40,6 @@ static void test_through_bus(void **state)
 	assert_int_equal(vcpu->end_reason, 0); /* never ends a run */
 	assert_int_equal(libvm_port80_last(NULL), -EINVAL);
 	libvm_port80_detach(p);
-	free(vcpu);
 	devtest_vm_free(vm);
 }
 

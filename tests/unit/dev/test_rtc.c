@@ -275,7 +275,6 @@ static void test_through_bus(void **state)
 	devtest_out(vcpu, 0x70, 0x35, 1);
 	assert_int_equal(devtest_in(vcpu, 0x71, 1), 0x03);
 	libvm_rtc_detach(r);
-	free(vcpu);
 	devtest_vm_free(vm);
 }
 

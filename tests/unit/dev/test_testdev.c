@@ -104,7 +104,6 @@ static void test_through_bus(void **state)
 	assert_int_equal(devtest_io(vcpu, LIBVM_SPACE_MMIO, 0xff010000, &r, 8, false), 0);
 	libvm_testdev_detach(t);
 	assert_int_equal(devtest_io(vcpu, LIBVM_SPACE_MMIO, 0xff000100, &r, 8, false), 0);
-	free(vcpu);
 	devtest_vm_free(vm);
 }
 

@@ -5,7 +5,8 @@
  * looks for, all-ones for empty slots), BAR sizing and placement, memory
  * decoding, MSI-X masking and pending bits (sent with libvm_msi_send() or
  * through MSI routes and irqfds), INTx swizzling with wired-OR
- * and Interrupt Disable, option checks, and the DSDT AML.
+ * and Interrupt Disable, option checks, and the DSDT AML. The VM is on the
+ * fake backend, which records the pin levels, MSIs, routes and irqfds.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,28 +21,23 @@
 #include "../dev/devtest.h"
 #include "pci/pci_internal.h"
 
-static struct {
-	int n;
-	uint64_t addr;
-	uint32_t data;
-} msi;
-static bool gsi[24];
-static int gsi_changes;
+/* The fake backend of the VM under test: the MSIs it was sent
+ * (msis, last_msi), its pin levels, routes and irqfds. */
+static struct libvm__fake_vm *fk;
 
-static int fake_msi(libvm_vm *vm, uint64_t addr, uint32_t data)
+/* A VM with an irqchip on the fake backend (@config: its keys or NULL). */
+static libvm_vm *pci_vm(const char *config)
 {
-	(void)vm;
-	msi.n++;
-	msi.addr = addr;
-	msi.data = data;
-	return 0;
+	libvm_vm *vm = devtest_vm_on(config);
+
+	assert_int_equal(libvm_irqchip_create(vm, 0), 0);
+	fk = libvm__fake_vm(vm);
+	return vm;
 }
 
-static void fake_gsi(libvm_vm *vm, int g, bool level)
+static uint64_t msi_addr(void)
 {
-	(void)vm;
-	gsi[g] = level;
-	gsi_changes++;
+	return fk->last_msi.address_lo | (uint64_t)fk->last_msi.address_hi << 32;
 }
 
 struct bar_log {
@@ -76,11 +72,6 @@ static libvm_pci_bus *bus_new(libvm_vm *vm)
 	libvm_pci_bus *bus;
 
 	assert_int_equal(libvm_pci_bus_attach(&bus, vm, NULL), 0);
-	bus->send_msi = fake_msi;
-	bus->set_gsi = fake_gsi;
-	memset(&msi, 0, sizeof(msi));
-	memset(gsi, 0, sizeof(gsi));
-	gsi_changes = 0;
 	return bus;
 }
 
@@ -113,7 +104,7 @@ static void mmio_wr(libvm_vcpu *v, uint64_t addr, uint64_t x, uint32_t len)
 
 static void test_config_mechanism_1(void **state)
 {
-	libvm_vm *vm = devtest_vm();
+	libvm_vm *vm = pci_vm(NULL);
 	libvm_vcpu *v = devtest_vcpu(vm);
 	libvm_pci_bus *bus = bus_new(vm);
 
@@ -140,7 +131,6 @@ static void test_config_mechanism_1(void **state)
 	/* The host bridge's ID registers are read-only. */
 	cfg_wr(v, 0, 0, 0, 4);
 	assert_int_equal(cfg_rd(v, 0, 0x00, 2), 0x1b36);
-	free(v);
 	devtest_vm_free(vm);
 }
 
@@ -174,7 +164,7 @@ static libvm_pci_dev *add_dev(libvm_pci_bus *bus, struct bar_log *log, uint8_t s
 
 static void test_header_and_bars(void **state)
 {
-	libvm_vm *vm = devtest_vm();
+	libvm_vm *vm = pci_vm(NULL);
 	libvm_vcpu *v = devtest_vcpu(vm);
 	libvm_pci_bus *bus = bus_new(vm);
 	struct bar_log log = { 0 };
@@ -234,13 +224,12 @@ static void test_header_and_bars(void **state)
 	/* The old place is empty now. */
 	assert_int_equal(mmio_rd(v, 0xc0000000, 4), 0xffffffff);
 	assert_int_equal(log.n, 0);
-	free(v);
 	devtest_vm_free(vm); /* frees the bus and its device */
 }
 
 static void test_msix(void **state)
 {
-	libvm_vm *vm = devtest_vm();
+	libvm_vm *vm = pci_vm("routing=0"); /* no MSI routes: libvm_msi_send() */
 	libvm_vcpu *v = devtest_vcpu(vm);
 	libvm_pci_bus *bus = bus_new(vm);
 	struct bar_log log = { 0 };
@@ -262,25 +251,25 @@ static void test_msix(void **state)
 	mmio_wr(v, t + 20, 0, 4);
 	mmio_wr(v, t + 24, 0x4041, 4);
 	assert_int_equal(libvm_pci_dev_msix_notify(d, 1), 0);
-	assert_int_equal(msi.n, 0);
+	assert_int_equal(fk->msis, 0);
 	assert_int_equal(mmio_rd(v, t + 0x800, 8), 2);
 	/* The PBA is read-only. */
 	mmio_wr(v, t + 0x800, 0, 8);
 	assert_int_equal(mmio_rd(v, t + 0x800, 8), 2);
 	/* Unmasking delivers the pending message. */
 	mmio_wr(v, t + 28, 0, 4);
-	assert_int_equal(msi.n, 1);
-	assert_int_equal(msi.addr, 0xfee00000);
-	assert_int_equal(msi.data, 0x4041);
+	assert_int_equal(fk->msis, 1);
+	assert_int_equal(msi_addr(), 0xfee00000);
+	assert_int_equal(fk->last_msi.data, 0x4041);
 	assert_int_equal(mmio_rd(v, t + 0x800, 8), 0);
 	/* Direct delivery; function mask pends; clearing it delivers. */
 	assert_int_equal(libvm_pci_dev_msix_notify(d, 1), 0);
-	assert_int_equal(msi.n, 2);
+	assert_int_equal(fk->msis, 2);
 	cfg_wr(v, 3, cap + 2, 0xc000, 2);
 	assert_int_equal(libvm_pci_dev_msix_notify(d, 1), 0);
-	assert_int_equal(msi.n, 2);
+	assert_int_equal(fk->msis, 2);
 	cfg_wr(v, 3, cap + 2, 0x8000, 2);
-	assert_int_equal(msi.n, 3);
+	assert_int_equal(fk->msis, 3);
 	/* Out of range vectors; table accesses never reach the device. */
 	assert_int_equal(libvm_pci_dev_msix_notify(d, 3), -EINVAL);
 	assert_int_equal(log.n, 0);
@@ -288,110 +277,69 @@ static void test_msix(void **state)
 	mmio_rd(v, t + 0x400, 4);
 	assert_int_equal(log.n, 1);
 	assert_int_equal(log.bar, 1);
-	free(v);
 	devtest_vm_free(vm);
 }
 
 /*
- * MSI-X through routes and irqfds, with the route and irqfd calls faked
- * (the eventfds are real: the test reads them to count messages).
+ * MSI-X through routes and irqfds on the fake backend, which keeps the
+ * routing table and the irqfd bindings (the eventfds are real: the test
+ * reads them to count messages).
  */
-#define MAX_FAKE_ROUTES 8
-static struct {
-	int adds, updates, removes, binds, unbinds;
-	int fail_add;                   /* the next route_add fails with this */
-	uint32_t next_gsi;
-	struct {
-		bool live;
-		uint64_t addr;
-		uint32_t data;
-		int fd;                 /* bound eventfd, -1 none */
-	} r[MAX_FAKE_ROUTES];           /* indexed by GSI - 24 */
-} rt;
+#define TABLE_CALLS (fk->calls[LIBVM__FAKE_set_gsi_routing])
 
-static int fake_route_add(uint32_t *g, libvm_vm *vm, uint64_t addr, uint32_t data)
+/* The MSI route of @gsi in the backend's table, or NULL. */
+static const struct kvm_irq_routing_entry *route(uint32_t gsi)
 {
-	(void)vm;
-	if (rt.fail_add) {
-		int err = rt.fail_add;
-
-		rt.fail_add = 0;
-		return libvm__fail(err, "fake: no route");
-	}
-	assert_true(rt.next_gsi < MAX_FAKE_ROUTES);
-	rt.adds++;
-	rt.r[rt.next_gsi].live = true;
-	rt.r[rt.next_gsi].addr = addr;
-	rt.r[rt.next_gsi].data = data;
-	rt.r[rt.next_gsi].fd = -1;
-	*g = 24 + rt.next_gsi++;
-	return 0;
+	for (uint32_t i = 0; i < fk->nr_routes; i++)
+		if (fk->routes[i].gsi == gsi && fk->routes[i].type == KVM_IRQ_ROUTING_MSI)
+			return &fk->routes[i];
+	return NULL;
 }
 
-static int fake_route_update(libvm_vm *vm, uint32_t g, uint64_t addr, uint32_t data)
+static uint32_t nr_msi_routes(void)
 {
-	(void)vm;
-	assert_true(g >= 24 && g < 24 + MAX_FAKE_ROUTES && rt.r[g - 24].live);
-	rt.updates++;
-	rt.r[g - 24].addr = addr;
-	rt.r[g - 24].data = data;
-	return 0;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < fk->nr_routes; i++)
+		n += fk->routes[i].type == KVM_IRQ_ROUTING_MSI;
+	return n;
 }
 
-static int fake_routes_remove(libvm_vm *vm, const uint32_t *g, uint32_t n)
+static void assert_route(uint32_t gsi, uint32_t addr, uint32_t data)
 {
-	(void)vm;
-	for (uint32_t i = 0; i < n; i++) {
-		assert_true(g[i] >= 24 && g[i] < 24 + MAX_FAKE_ROUTES && rt.r[g[i] - 24].live);
-		/* Its irqfd went first. */
-		assert_int_equal(rt.r[g[i] - 24].fd, -1);
-		rt.r[g[i] - 24].live = false;
-		rt.removes++;
-	}
-	return 0;
+	const struct kvm_irq_routing_entry *e = route(gsi);
+
+	assert_non_null(e);
+	assert_int_equal(e->u.msi.address_lo, addr);
+	assert_int_equal(e->u.msi.address_hi, 0);
+	assert_int_equal(e->u.msi.data, data);
 }
 
-static int fake_irqfd_add(libvm_vm *vm, int fd, uint32_t g)
+/* The eventfd bound to @gsi, or -1. */
+static int irqfd_of(uint32_t gsi)
 {
-	(void)vm;
-	assert_true(g >= 24 && g < 24 + MAX_FAKE_ROUTES && rt.r[g - 24].live);
-	rt.binds++;
-	rt.r[g - 24].fd = fd;
-	return 0;
+	for (uint32_t i = 0; i < fk->nr_irqfds; i++)
+		if (fk->irqfd[i].gsi == gsi)
+			return fk->irqfd[i].fd;
+	return -1;
 }
-
-static int fake_irqfd_remove(libvm_vm *vm, int fd, uint32_t g)
-{
-	(void)vm;
-	assert_int_equal(rt.r[g - 24].fd, fd);
-	rt.unbinds++;
-	rt.r[g - 24].fd = -1;
-	return 0;
-}
-
-static const struct libvm__pci_irqfd_ops fake_irqfd_ops = {
-	.route_add = fake_route_add,
-	.route_update = fake_route_update,
-	.routes_remove = fake_routes_remove,
-	.irqfd_add = fake_irqfd_add,
-	.irqfd_remove = fake_irqfd_remove,
-};
 
 /* Messages raised through GSI @g's eventfd since the last look. */
 static uint64_t fired(uint32_t g)
 {
 	uint64_t n = 0;
+	int fd = irqfd_of(g);
 
-	assert_true(rt.r[g - 24].fd >= 0);
-	if (read(rt.r[g - 24].fd, &n, sizeof(n)) != sizeof(n))
+	assert_true(fd >= 0);
+	if (read(fd, &n, sizeof(n)) != sizeof(n))
 		return 0; /* EAGAIN: none */
 	return n;
 }
 
 /*
- * The MSI-X route tests' machine: device 3 with 3 vectors on a bus whose
- * routes and irqfds are the fakes above (@irqfd: 1 routes, -1 ask once),
- * memory decoding on. MSI-X itself is left for the test to enable.
+ * The MSI-X route tests' machine: device 3 with 3 vectors on a bus of a VM
+ * on the fake backend (@config), memory decoding on. MSI-X itself is left
+ * for the test to enable.
  */
 struct msix_rig {
 	libvm_vm *vm;
@@ -403,52 +351,49 @@ struct msix_rig {
 	uint64_t t; /* the MSI-X table in BAR 1 */
 };
 
-static void msix_rig_up(struct msix_rig *r, int irqfd)
+static void msix_rig_up(struct msix_rig *r, const char *config)
 {
 	memset(r, 0, sizeof(*r));
-	memset(&rt, 0, sizeof(rt));
-	r->vm = devtest_vm();
+	r->vm = pci_vm(config);
 	r->v = devtest_vcpu(r->vm);
 	r->bus = bus_new(r->vm);
 	r->d = add_dev(r->bus, &r->log, 3);
 	r->cap = cfg_rd(r->v, 3, 0x34, 1);
 	r->t = libvm_pci_dev_bar_addr(r->d, 1);
-	if (irqfd > 0)
-		r->bus->msix_irqfd = irqfd;
-	r->bus->irqfd_ops = &fake_irqfd_ops;
 	cfg_wr(r->v, 3, 0x04, 0x0006, 2);
 }
 
 static void msix_rig_down(struct msix_rig *r)
 {
-	free(r->v);
 	devtest_vm_free(r->vm); /* detaches the bus */
 }
 
 static void test_msix_irqfd(void **state)
 {
 	struct msix_rig r;
+	unsigned calls;
 	int fd;
 
 	(void)state;
-	msix_rig_up(&r, 1);
+	msix_rig_up(&r, NULL);
+	calls = TABLE_CALLS; /* the irqchip's own table */
 	cfg_wr(r.v, 3, r.cap + 2, 0x8000, 2);
 	/* Programmed but masked: no route yet; a message pends. */
 	mmio_wr(r.v, r.t + 16, 0xfee00000, 4);
 	mmio_wr(r.v, r.t + 20, 0, 4);
 	mmio_wr(r.v, r.t + 24, 0x4041, 4);
-	assert_int_equal(rt.adds, 0);
+	assert_int_equal(TABLE_CALLS, calls);
+	assert_int_equal(nr_msi_routes(), 0);
 	assert_int_equal(libvm_pci_dev_msix_notify(r.d, 1), 0);
 	assert_int_equal(mmio_rd(r.v, r.t + 0x800, 8), 2);
 	/* Unmasking makes the route with the entry's message, binds an
 	 * eventfd and delivers the pending message through it. */
 	mmio_wr(r.v, r.t + 28, 0, 4);
-	assert_int_equal(rt.adds, 1);
-	assert_int_equal(rt.binds, 1);
-	assert_int_equal(rt.r[0].addr, 0xfee00000);
-	assert_int_equal(rt.r[0].data, 0x4041);
+	assert_int_equal(nr_msi_routes(), 1);
+	assert_int_equal(fk->nr_irqfds, 1);
+	assert_route(24, 0xfee00000, 0x4041);
 	assert_int_equal(fired(24), 1);
-	assert_int_equal(msi.n, 0);
+	assert_int_equal(fk->msis, 0);
 	assert_int_equal(mmio_rd(r.v, r.t + 0x800, 8), 0);
 	/* Each message is one eventfd write. */
 	assert_int_equal(libvm_pci_dev_msix_notify(r.d, 1), 0);
@@ -459,56 +404,59 @@ static void test_msix_irqfd(void **state)
 	mmio_wr(r.v, r.t + 28, 1, 4);
 	assert_int_equal(libvm_pci_dev_msix_notify(r.d, 1), 0);
 	assert_int_equal(fired(24), 0);
+	calls = TABLE_CALLS;
 	mmio_wr(r.v, r.t + 16, 0xfee01000, 4);
 	mmio_wr(r.v, r.t + 24, 0x4042, 4);
-	assert_int_equal(rt.updates, 0);
+	assert_int_equal(TABLE_CALLS, calls);
+	assert_route(24, 0xfee00000, 0x4041);
 	/* ...until the unmask, which updates it before the pending message
 	 * goes out (so it carries the new one). */
 	mmio_wr(r.v, r.t + 28, 0, 4);
-	assert_int_equal(rt.updates, 1);
-	assert_int_equal(rt.r[0].addr, 0xfee01000);
-	assert_int_equal(rt.r[0].data, 0x4042);
+	assert_int_equal(TABLE_CALLS, calls + 1);
+	assert_route(24, 0xfee01000, 0x4042);
 	assert_int_equal(fired(24), 1);
-	assert_int_equal(rt.adds, 1);
+	assert_int_equal(nr_msi_routes(), 1);
 	/* A rewrite while unmasked updates the route at once. */
 	mmio_wr(r.v, r.t + 24, 0x4043, 4);
-	assert_int_equal(rt.updates, 2);
-	assert_int_equal(rt.r[0].data, 0x4043);
+	assert_int_equal(TABLE_CALLS, calls + 2);
+	assert_route(24, 0xfee01000, 0x4043);
 	/* The function mask pends it too; clearing the mask delivers it. */
 	cfg_wr(r.v, 3, r.cap + 2, 0xc000, 2);
 	assert_int_equal(libvm_pci_dev_msix_notify(r.d, 1), 0);
 	assert_int_equal(fired(24), 0);
 	cfg_wr(r.v, 3, r.cap + 2, 0x8000, 2);
 	assert_int_equal(fired(24), 1);
-	assert_int_equal(msi.n, 0);
+	assert_int_equal(fk->msis, 0);
 	/* A vector whose route cannot be made uses libvm_msi_send(). */
-	rt.fail_add = -ENOSPC;
+	fk->fail[LIBVM__FAKE_set_gsi_routing] = -ENOSPC;
 	mmio_wr(r.v, r.t + 0, 0xfee00000, 4);
 	mmio_wr(r.v, r.t + 8, 0x4050, 4);
 	mmio_wr(r.v, r.t + 12, 0, 4);
-	assert_int_equal(rt.adds, 1);
+	fk->fail[LIBVM__FAKE_set_gsi_routing] = 0;
+	assert_int_equal(nr_msi_routes(), 1);
 	assert_int_equal(libvm_pci_dev_msix_notify(r.d, 0), 0);
-	assert_int_equal(msi.n, 1);
-	assert_int_equal(msi.data, 0x4050);
+	assert_int_equal(fk->msis, 1);
+	assert_int_equal(fk->last_msi.data, 0x4050);
 	/* ...and does not try again at every message. */
+	calls = TABLE_CALLS;
 	assert_int_equal(libvm_pci_dev_msix_notify(r.d, 0), 0);
-	assert_int_equal(msi.n, 2);
-	assert_int_equal(rt.adds, 1);
+	assert_int_equal(fk->msis, 2);
+	assert_int_equal(TABLE_CALLS, calls);
 	/* A third vector gets its own route. */
 	mmio_wr(r.v, r.t + 32, 0xfee00000, 4);
 	mmio_wr(r.v, r.t + 40, 0x4060, 4);
 	mmio_wr(r.v, r.t + 44, 0, 4);
-	assert_int_equal(rt.adds, 2);
-	assert_int_equal(rt.r[1].data, 0x4060);
+	assert_int_equal(nr_msi_routes(), 2);
+	assert_route(25, 0xfee00000, 0x4060);
 	assert_int_equal(libvm_pci_dev_msix_notify(r.d, 2), 0);
 	assert_int_equal(fired(25), 1);
 	/* Removing the device unbinds the eventfds, then removes the routes
-	 * and closes the eventfds. */
-	fd = rt.r[0].fd;
+	 * (never a route under a bound irqfd) and closes the eventfds. */
+	fd = irqfd_of(24);
 	libvm_pci_dev_remove(r.d);
-	assert_int_equal(rt.unbinds, 2);
-	assert_int_equal(rt.removes, 2);
-	assert_false(rt.r[0].live || rt.r[1].live);
+	assert_int_equal(fk->nr_irqfds, 0);
+	assert_int_equal(nr_msi_routes(), 0);
+	assert_int_equal(fk->routes_dropped_under_irqfd, 0);
 	assert_int_equal(fcntl(fd, F_GETFD), -1);
 	msix_rig_down(&r);
 }
@@ -517,29 +465,45 @@ static void test_msix_irqfd(void **state)
 static void test_msix_irqfd_detach(void **state)
 {
 	struct msix_rig r;
+	int fds[3];
 
 	(void)state;
-	msix_rig_up(&r, 1);
+	msix_rig_up(&r, NULL);
 	cfg_wr(r.v, 3, r.cap + 2, 0x8000, 2);
 	for (int i = 0; i < 3; i++) {
 		mmio_wr(r.v, r.t + 16 * i, 0xfee00000, 4);
 		mmio_wr(r.v, r.t + 16 * i + 8, 0x4070 + i, 4);
 		mmio_wr(r.v, r.t + 16 * i + 12, 0, 4);
 	}
-	assert_int_equal(rt.binds, 3);
+	assert_int_equal(fk->nr_irqfds, 3);
+	for (int i = 0; i < 3; i++)
+		fds[i] = fk->irqfd[i].fd;
+	libvm_pci_bus_detach(r.bus);
+	assert_int_equal(fk->nr_irqfds, 0);
+	assert_int_equal(nr_msi_routes(), 0);
+	assert_int_equal(fk->routes_dropped_under_irqfd, 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(fcntl(fds[i], F_GETFD), -1);
 	msix_rig_down(&r);
-	assert_int_equal(rt.unbinds, 3);
-	assert_int_equal(rt.removes, 3);
+
+	/* Left to the VM's destroy, the eventfds are closed all the same. */
+	msix_rig_up(&r, NULL);
+	cfg_wr(r.v, 3, r.cap + 2, 0x8000, 2);
+	mmio_wr(r.v, r.t, 0xfee00000, 4);
+	mmio_wr(r.v, r.t + 12, 0, 4);
+	assert_int_equal(fk->nr_irqfds, 1);
+	fds[0] = fk->irqfd[0].fd;
+	msix_rig_down(&r);
+	assert_int_equal(fcntl(fds[0], F_GETFD), -1);
 }
 
-/* Without routing or irqfd (the devtest VM has no irqchip) the bus asks
- * once and then uses libvm_msi_send(). */
+/* Without MSI routing the bus asks once and then uses libvm_msi_send(). */
 static void test_msix_no_irqfd(void **state)
 {
 	struct msix_rig r;
 
 	(void)state;
-	msix_rig_up(&r, -1); /* the fakes must not be used */
+	msix_rig_up(&r, "routing=0");
 	assert_int_equal(r.bus->msix_irqfd, -1);
 	cfg_wr(r.v, 3, r.cap + 2, 0x8000, 2);
 	mmio_wr(r.v, r.t, 0xfee00000, 4);
@@ -547,15 +511,15 @@ static void test_msix_no_irqfd(void **state)
 	mmio_wr(r.v, r.t + 12, 0, 4);
 	assert_int_equal(r.bus->msix_irqfd, 0);
 	assert_int_equal(libvm_pci_dev_msix_notify(r.d, 0), 0);
-	assert_int_equal(msi.n, 1);
-	assert_int_equal(msi.data, 0x4080);
-	assert_int_equal(rt.adds, 0);
+	assert_int_equal(fk->msis, 1);
+	assert_int_equal(fk->last_msi.data, 0x4080);
+	assert_int_equal(TABLE_CALLS, 0);
 	msix_rig_down(&r);
 }
 
 static void test_intx(void **state)
 {
-	libvm_vm *vm = devtest_vm();
+	libvm_vm *vm = pci_vm(NULL);
 	libvm_vcpu *v = devtest_vcpu(vm);
 	libvm_pci_bus *bus = bus_new(vm);
 	struct bar_log log = { 0 };
@@ -564,29 +528,28 @@ static void test_intx(void **state)
 	(void)state;
 	/* Slot 1 INTA and slot 5 INTA both land on GSI 16 + (1 mod 4) = 17. */
 	assert_int_equal(libvm_pci_dev_set_irq(a, true), 0);
-	assert_true(gsi[17]);
+	assert_true(fk->irq_level[17]);
 	assert_int_equal(cfg_rd(v, 1, 0x06, 2) & 0x08, 0x08);
 	assert_int_equal(libvm_pci_dev_set_irq(b, true), 0);
 	assert_int_equal(libvm_pci_dev_set_irq(a, false), 0);
-	assert_true(gsi[17]); /* wired-OR: b still holds it */
+	assert_true(fk->irq_level[17]); /* wired-OR: b still holds it */
 	assert_int_equal(libvm_pci_dev_set_irq(b, false), 0);
-	assert_false(gsi[17]);
+	assert_false(fk->irq_level[17]);
 	/* Interrupt Disable hides the pin and reveals it again. */
 	assert_int_equal(libvm_pci_dev_set_irq(a, true), 0);
 	cfg_wr(v, 1, 0x04, 0x0400, 2);
-	assert_false(gsi[17]);
+	assert_false(fk->irq_level[17]);
 	cfg_wr(v, 1, 0x04, 0x0000, 2);
-	assert_true(gsi[17]);
+	assert_true(fk->irq_level[17]);
 	libvm_pci_dev_remove(a);
-	assert_false(gsi[17]);
+	assert_false(fk->irq_level[17]);
 	assert_int_equal(libvm_pci_dev_set_irq(NULL, true), -EINVAL);
-	free(v);
 	devtest_vm_free(vm);
 }
 
 static void test_bad_options(void **state)
 {
-	libvm_vm *vm = devtest_vm();
+	libvm_vm *vm = pci_vm(NULL);
 	libvm_pci_bus *bus = bus_new(vm), *other;
 	libvm_pci_bus_options bo = LIBVM_PCI_BUS_OPTIONS_INIT;
 	libvm_pci_dev_options o = LIBVM_PCI_DEV_OPTIONS_INIT;
@@ -654,7 +617,7 @@ static uint32_t pkglen(const uint8_t *p, int *bytes)
 
 static void test_acpi_aml(void **state)
 {
-	libvm_vm *vm = devtest_vm();
+	libvm_vm *vm = pci_vm(NULL);
 	libvm_pci_bus *bus = bus_new(vm);
 	uint8_t aml[4096], small[8];
 	size_t len = 0, n;

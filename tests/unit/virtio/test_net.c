@@ -113,10 +113,10 @@ static void test_rx_waits_for_buffers(void **state)
 	assert_int_equal(g_get32(d.g, RX_USED + 8), sizeof(frame));
 	assert_memory_equal(d.g->buf + G_DATA, frame, sizeof(frame));
 	/* Without MSI-X, INTx goes up (right after the used index, on the thread). */
-	for (int i = 0; i < 2000 && !__atomic_load_n(&vt_gsi[16 + libvm_pci_dev_slot(d.v->pci) % 4],
+	for (int i = 0; i < 2000 && !__atomic_load_n(&vt->irq_level[16 + libvm_pci_dev_slot(d.v->pci) % 4],
 						     __ATOMIC_ACQUIRE); i++)
 		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
-	assert_true(vt_gsi[16 + libvm_pci_dev_slot(d.v->pci) % 4]);
+	assert_true(vt->irq_level[16 + libvm_pci_dev_slot(d.v->pci) % 4]);
 	/* A buffer too small: the frame is dropped, the buffer returned empty. */
 	g_desc(d.g, RX_DESC, 1, G_DATA, 16, LIBVM__VRING_DESC_F_WRITE, 0);
 	g_avail_at(d.g, RX_AVAIL, QS, 1);

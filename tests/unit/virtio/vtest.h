@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Helpers for the virtio tests, no KVM: guest RAM as a buffer behind the
- * virtqueue memory accessor (refusing and counting anything outside it),
- * a driver that writes descriptors and rings into it, and a device
- * driven through the real PCI bus dispatch (configuration ports and BAR 0).
+ * virtqueue memory accessor (refusing and counting anything outside it)
+ * for the virtqueue functions alone; a VM on the fake backend whose RAM a
+ * driver here fills with descriptors and rings; and a device on it driven
+ * through the real PCI bus dispatch (configuration ports and BAR 0).
  */
 #ifndef VTEST_H
 #define VTEST_H
@@ -140,48 +141,36 @@ struct vdev {
 	uint64_t bar0;
 };
 
-static struct {
-	int n;
-	uint32_t data;
-} vt_msi;
-static bool vt_gsi[24];
+/* The fake backend of the VM under test: its MSIs and pin levels. */
+static struct libvm__fake_vm *vt;
 
-static int vt_fake_msi(libvm_vm *vm, uint64_t addr, uint32_t data)
-{
-	(void)vm;
-	(void)addr;
-	vt_msi.n++;
-	vt_msi.data = data;
-	return 0;
-}
-
-static void vt_fake_gsi(libvm_vm *vm, int g, bool level)
-{
-	(void)vm;
-	vt_gsi[g] = level;
-}
-
+/*
+ * A VM on the fake backend with an irqchip (so the devices' interrupts
+ * reach it), MSIs sent with libvm_msi_send() (no routes) and queue
+ * notifications as exits (no ioeventfd: no worker thread), @d->g over its
+ * G_RAM of RAM at 0, and a PCI bus.
+ */
 static inline void vdev_bus(struct vdev *d)
 {
 	memset(d, 0, sizeof(*d));
-	memset(&vt_msi, 0, sizeof(vt_msi));
-	memset(vt_gsi, 0, sizeof(vt_gsi));
-	d->vm = devtest_vm();
+	d->vm = devtest_vm_on("routing=0,ioeventfd=0");
+	if (libvm_irqchip_create(d->vm, 0))
+		abort();
+	vt = libvm__fake_vm(d->vm);
 	d->vcpu = devtest_vcpu(d->vm);
+	d->g = calloc(1, sizeof(*d->g));
+	d->g->size = G_RAM;
+	d->g->buf = libvm_region_volatile_ptr(fakevm_ram(d->vm, 0, G_RAM, "ram"));
 	if (libvm_pci_bus_attach(&d->bus, d->vm, NULL))
 		abort();
-	d->bus->send_msi = vt_fake_msi;
-	d->bus->set_gsi = vt_fake_gsi;
-	d->g = gmem_new();
 }
 
-/* After the device was attached as @v: point it at the buffer, enable decoding. */
+/* After the device was attached as @v: enable its decoding. */
 static inline void vdev_plug(struct vdev *d, struct libvm__virtio *v)
 {
 	uint32_t slot;
 
 	d->v = v;
-	v->mem = gmem_accessor(d->g);
 	slot = (uint32_t)libvm_pci_dev_slot(v->pci);
 	devtest_out(d->vcpu, 0xcf8, 0x80000000u | slot << 11 | 0x04, 4);
 	devtest_out(d->vcpu, 0xcfc, 0x0006, 2);
@@ -199,9 +188,8 @@ static inline uint32_t cfg_rd_id(struct vdev *d)
 
 static inline void vdev_free(struct vdev *d)
 {
-	free(d->vcpu);
-	devtest_vm_free(d->vm); /* releases the device, then the bus */
-	gmem_free(d->g);
+	devtest_vm_free(d->vm); /* releases the device, then the bus, then RAM */
+	free(d->g);
 }
 
 static inline uint64_t vd_rd(struct vdev *d, uint64_t off, uint32_t len)
