@@ -33,7 +33,70 @@
 /* Memory slots we track; backends offer more, but no VM here needs more. */
 #define LIBVM__MAX_SLOTS 512u
 
+/*
+ * Handle magic (handle.c): the first member of every object libvm hands
+ * out, cleared when it is destroyed. One value per type, so a handle of
+ * the wrong type is told apart too.
+ */
+#define LIBVM__MAGIC(a, b, c, d) \
+	((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+enum {
+	LIBVM__MAGIC_DEAD = LIBVM__MAGIC('d', 'e', 'a', 'd'),
+	LIBVM__MAGIC_VM = LIBVM__MAGIC('V', 'M', 'v', 'm'),
+	LIBVM__MAGIC_VCPU = LIBVM__MAGIC('V', 'C', 'P', 'U'),
+	LIBVM__MAGIC_REGION = LIBVM__MAGIC('R', 'G', 'O', 'N'),
+	LIBVM__MAGIC_UART = LIBVM__MAGIC('U', 'A', 'R', 'T'),
+	LIBVM__MAGIC_DEBUGEXIT = LIBVM__MAGIC('D', 'X', 'I', 'T'),
+	LIBVM__MAGIC_FWCFG = LIBVM__MAGIC('F', 'W', 'C', 'F'),
+	LIBVM__MAGIC_I8042 = LIBVM__MAGIC('8', '0', '4', '2'),
+	LIBVM__MAGIC_RTC = LIBVM__MAGIC('R', 'T', 'C', '0'),
+	LIBVM__MAGIC_PORT80 = LIBVM__MAGIC('P', '8', '0', '0'),
+	LIBVM__MAGIC_TESTDEV = LIBVM__MAGIC('T', 'D', 'E', 'V'),
+	LIBVM__MAGIC_PMTIMER = LIBVM__MAGIC('P', 'M', 'T', 'M'),
+	LIBVM__MAGIC_ACPIPM = LIBVM__MAGIC('A', 'C', 'P', 'M'),
+	LIBVM__MAGIC_PCI_BUS = LIBVM__MAGIC('P', 'C', 'I', 'B'),
+	LIBVM__MAGIC_PCI_DEV = LIBVM__MAGIC('P', 'C', 'I', 'D'),
+	LIBVM__MAGIC_VIRTIO_RNG = LIBVM__MAGIC('V', 'R', 'N', 'G'),
+	LIBVM__MAGIC_VIRTIO_BLK = LIBVM__MAGIC('V', 'B', 'L', 'K'),
+	LIBVM__MAGIC_VIRTIO_NET = LIBVM__MAGIC('V', 'N', 'E', 'T'),
+	LIBVM__MAGIC_VIRTIO_CONSOLE = LIBVM__MAGIC('V', 'C', 'O', 'N'),
+	LIBVM__MAGIC_MACHINE = LIBVM__MAGIC('M', 'A', 'C', 'H'),
+};
+
+/* True when @obj is a live handle of the type @magic names. */
+static inline bool libvm__live(const void *obj, uint32_t magic)
+{
+	return obj && *(const uint32_t *)obj == magic;
+}
+
+/* Retire @obj (@size bytes, from malloc): zero it, mark it dead, free it
+ * later (handle.c). Use instead of free() for every handle. */
+void libvm__bury(void *obj, size_t size);
+/* -EBADF with a message for a non-NULL handle that is not live. */
+int libvm__dead(const void *obj, uint32_t magic, const char *fn, const char *what);
+
+/*
+ * Argument checks for a handle @arg: -EINVAL for NULL, -EBADF for a
+ * destroyed @type (or a handle of another type), each with a message
+ * naming @fn.
+ */
+#define LIBVM__CHECK_HANDLE(obj, magic, fn, arg, type)                                 \
+	do {                                                                           \
+		if (!(obj))                                                            \
+			return libvm__fail(-EINVAL, "%s: %s is NULL", (fn), (arg));    \
+		if (*(const uint32_t *)(obj) != (magic))                               \
+			return libvm__dead((obj), (magic), (fn), (type));              \
+	} while (0)
+#define LIBVM__CHECK_VM(vm, fn) LIBVM__CHECK_HANDLE(vm, LIBVM__MAGIC_VM, fn, "vm", "VM")
+#define LIBVM__CHECK_PCI_BUS(bus, fn) \
+	LIBVM__CHECK_HANDLE(bus, LIBVM__MAGIC_PCI_BUS, fn, "bus", "PCI bus")
+#define LIBVM__CHECK_PCI_DEV(dev, fn) \
+	LIBVM__CHECK_HANDLE(dev, LIBVM__MAGIC_PCI_DEV, fn, "dev", "PCI device")
+#define LIBVM__CHECK_VCPU(vcpu, fn) \
+	LIBVM__CHECK_HANDLE(vcpu, LIBVM__MAGIC_VCPU, fn, "vcpu", "vCPU")
+
 struct libvm_region {
+	uint32_t magic;
 	libvm_vm *vm;
 	uint64_t gpa;
 	uint64_t length;
@@ -62,6 +125,7 @@ struct libvm__device {
 };
 
 struct libvm_vm {
+	uint32_t magic;
 	const struct libvm__backend *backend;
 	void *bk;                /* the backend's own state (its fds) */
 	int kick_signal;
@@ -74,6 +138,7 @@ struct libvm_vm {
 	bool has_readonly_mem;
 	bool has_irqchip;        /* libvm_irqchip_create() succeeded */
 	atomic_bool stop_requested; /* libvm_vm_stop() before or during libvm_vm_run() */
+	uint32_t runners;        /* libvm_vm_run() calls in progress (vcpu_lock) */
 	uint32_t nr_vcpus;       /* vCPUs created so far (guarded by vcpu_lock) */
 
 	/* Supported CPUID; a new vCPU gets it by default. Borrowed from the
@@ -116,6 +181,7 @@ struct libvm__owned {
 };
 
 struct libvm_vcpu {
+	uint32_t magic;
 	libvm_vm *vm;
 	uint32_t id;
 	void *bk;                /* the backend's own state (its fd) */
@@ -176,6 +242,16 @@ void libvm__vm_release_children(libvm_vm *vm, void *parent);
 void libvm__vm_disown(libvm_vm *vm, void *obj);
 
 /* iobus.c */
+/* True when this thread is inside a device handler of @vm. */
+bool libvm__in_handler(const libvm_vm *vm);
+/* Lock @vm's device maps for reading, unless this thread already holds
+ * them (it is inside one of its handlers); returns whether it locked. */
+bool libvm__iobus_rdlock(libvm_vm *vm);
+void libvm__iobus_unlock(libvm_vm *vm);
+/* The MMIO device overlapping [gpa, gpa + length), or NULL; device maps
+ * locked by the caller. */
+const struct libvm__device *libvm__iobus_mmio_overlap(const libvm_vm *vm, uint64_t gpa,
+						       uint64_t length);
 void libvm__iobus_init(libvm_vm *vm);
 void libvm__iobus_fini(libvm_vm *vm);
 /* 1 handled, 0 no device there, <0 the handler's error. */
@@ -195,6 +271,9 @@ int libvm__has_msi_routing(const libvm_vm *vm);
 
 /* region.c */
 void libvm__regions_fini(libvm_vm *vm);
+/* The writable region overlapping [gpa, gpa + length), or NULL; caller
+ * holds mem_lock. */
+const libvm_region *libvm__ram_overlap(const libvm_vm *vm, uint64_t gpa, uint64_t length);
 
 /* vcpu.c */
 void libvm__vcpus_fini(libvm_vm *vm);

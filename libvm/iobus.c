@@ -17,6 +17,35 @@
 /* The VM whose device handler this thread is running, if any. */
 static _Thread_local const libvm_vm *in_handler;
 
+bool libvm__in_handler(const libvm_vm *vm)
+{
+	return in_handler == vm;
+}
+
+bool libvm__iobus_rdlock(libvm_vm *vm)
+{
+	/* A handler of this VM holds it already: taking it again could wait
+	 * behind a queued writer that waits for this very handler. */
+	if (in_handler == vm)
+		return false;
+	pthread_rwlock_rdlock(&vm->io_lock);
+	return true;
+}
+
+void libvm__iobus_unlock(libvm_vm *vm)
+{
+	pthread_rwlock_unlock(&vm->io_lock);
+}
+
+const struct libvm__device *libvm__iobus_mmio_overlap(const libvm_vm *vm, uint64_t gpa,
+						       uint64_t length)
+{
+	size_t i, end;
+
+	libvm__rangemap_overlaps(&vm->io[LIBVM_SPACE_MMIO], gpa, length, &i, &end);
+	return i < end ? vm->io[LIBVM_SPACE_MMIO].v[i].item : NULL;
+}
+
 static const char *space_name(enum libvm_space space)
 {
 	return space == LIBVM_SPACE_PIO ? "port" : "MMIO";
@@ -51,8 +80,7 @@ void libvm__iobus_fini(libvm_vm *vm)
 
 static int check_call(const libvm_vm *vm, enum libvm_space space, const char *fn)
 {
-	if (!vm)
-		return libvm__fail(-EINVAL, "%s: vm is NULL", fn);
+	LIBVM__CHECK_VM(vm, fn);
 	if (space != LIBVM_SPACE_PIO && space != LIBVM_SPACE_MMIO)
 		return libvm__fail(-EINVAL, "%s: unknown address space %d", fn, (int)space);
 	/* Its own VM's map is read-locked for the handler; another VM's is
@@ -92,6 +120,28 @@ LIBVM_EXPORT int libvm_io_register(libvm_vm *vm, enum libvm_space space, uint64_
 	snprintf(d->name, sizeof(d->name), "%s", name ? name : "");
 
 	pthread_rwlock_wrlock(&vm->io_lock);
+	if (space == LIBVM_SPACE_MMIO) {
+		/* A device under RAM would never be called: the guest's
+		 * accesses go to the memory. Under a read-only region it gets
+		 * the writes (see libvm_region_map()). Lock order: device
+		 * maps, then memory. */
+		const libvm_region *ram;
+
+		pthread_rwlock_rdlock(&vm->mem_lock);
+		ram = libvm__ram_overlap(vm, base, length);
+		if (ram)
+			err = libvm__fail(-EEXIST, "MMIO range '%s' 0x%llx+0x%llx overlaps RAM region '%s' 0x%llx+0x%llx",
+					  d->name, (unsigned long long)base,
+					  (unsigned long long)length, libvm_region_name(ram),
+					  (unsigned long long)libvm_region_gpa(ram),
+					  (unsigned long long)libvm_region_length(ram));
+		pthread_rwlock_unlock(&vm->mem_lock);
+		if (err) {
+			pthread_rwlock_unlock(&vm->io_lock);
+			free(d);
+			return err;
+		}
+	}
 	err = libvm__rangemap_insert(&vm->io[space], base, length, d, &conflict);
 	if (err == -EEXIST) {
 		const struct libvm__device *c = conflict->item;

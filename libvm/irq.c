@@ -25,8 +25,7 @@ LIBVM_EXPORT int libvm_irqchip_create(libvm_vm *vm, uint32_t flags)
 {
 	int err;
 
-	if (!vm)
-		return libvm__fail(-EINVAL, "libvm_irqchip_create: vm is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_irqchip_create");
 	if (flags & ~LIBVM_IRQCHIP_PIT)
 		return libvm__fail(-EINVAL, "libvm_irqchip_create: unknown flags 0x%x",
 				   flags & ~LIBVM_IRQCHIP_PIT);
@@ -65,8 +64,7 @@ LIBVM_EXPORT int libvm_irq_set(libvm_vm *vm, uint32_t gsi, bool level)
 {
 	struct kvm_irq_level line = { .irq = gsi, .level = level };
 
-	if (!vm)
-		return libvm__fail(-EINVAL, "libvm_irq_set: vm is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_irq_set");
 	if (!vm->has_irqchip)
 		return libvm__fail(-ENOTSUP, "libvm_irq_set: the VM has no irqchip");
 	if (gsi >= IOAPIC_PINS)
@@ -84,8 +82,7 @@ LIBVM_EXPORT int libvm_msi_send(libvm_vm *vm, uint64_t addr, uint32_t data)
 	};
 	int r;
 
-	if (!vm)
-		return libvm__fail(-EINVAL, "libvm_msi_send: vm is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_msi_send");
 	if (!vm->has_irqchip || libvm__check_extension(vm, KVM_CAP_SIGNAL_MSI) <= 0)
 		return libvm__fail(-ENOTSUP, "libvm_msi_send: no in-kernel MSI delivery");
 	r = libvm__bk_signal_msi(vm, &msi);
@@ -105,8 +102,9 @@ static int irqfd(libvm_vm *vm, int fd, uint32_t gsi, bool remove)
 	};
 	const char *fn = remove ? "libvm_irqfd_remove" : "libvm_irqfd_add";
 
-	if (!vm || fd < 0)
-		return libvm__fail(-EINVAL, "%s: %s", fn, vm ? "bad fd" : "vm is NULL");
+	LIBVM__CHECK_VM(vm, fn);
+	if (fd < 0)
+		return libvm__fail(-EINVAL, "%s: bad fd", fn);
 	if (!vm->has_irqchip || libvm__check_extension(vm, KVM_CAP_IRQFD) <= 0)
 		return libvm__fail(-ENOTSUP, "%s: no irqfd (an irqchip is needed)", fn);
 	return vm_result(libvm__bk_irqfd(vm, &req), "KVM_IRQFD");
@@ -133,8 +131,9 @@ static int ioeventfd(libvm_vm *vm, enum libvm_space space, uint64_t addr, uint32
 		.fd = fd,
 	};
 
-	if (!vm || fd < 0)
-		return libvm__fail(-EINVAL, "%s: %s", fn, vm ? "bad fd" : "vm is NULL");
+	LIBVM__CHECK_VM(vm, fn);
+	if (fd < 0)
+		return libvm__fail(-EINVAL, "%s: bad fd", fn);
 	if (space != LIBVM_SPACE_PIO && space != LIBVM_SPACE_MMIO)
 		return libvm__fail(-EINVAL, "%s: unknown address space %d", fn, (int)space);
 	if (flags & ~LIBVM_IOEVENTFD_DATAMATCH)

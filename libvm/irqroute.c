@@ -123,8 +123,7 @@ int libvm__irqroutes_install(libvm_vm *vm)
 /* -ENOTSUP with the reason when the VM cannot have MSI routes. */
 static int check_vm(libvm_vm *vm, const char *fn)
 {
-	if (!vm)
-		return libvm__fail(-EINVAL, "%s: vm is NULL", fn);
+	LIBVM__CHECK_VM(vm, fn);
 	if (libvm__has_msi_routing(vm))
 		return 0;
 	if (!vm->has_irqchip) {

@@ -48,6 +48,21 @@ const struct libvm__range *libvm__rangemap_find(const struct libvm__rangemap *ma
 	return &map->v[i - 1];
 }
 
+void libvm__rangemap_overlaps(const struct libvm__rangemap *map, uint64_t base, uint64_t length,
+			      size_t *first, size_t *end)
+{
+	uint64_t last = base + (length - 1);
+	size_t i = upper_bound(map, base);
+
+	/* Only the predecessor can start below base and reach into it. */
+	if (i > 0 && range_last(&map->v[i - 1]) >= base)
+		i--;
+	*first = i;
+	while (i < map->n && map->v[i].base <= last)
+		i++;
+	*end = i;
+}
+
 int libvm__rangemap_insert(struct libvm__rangemap *map, uint64_t base, uint64_t length,
 			   void *item, const struct libvm__range **conflict)
 {

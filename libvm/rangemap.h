@@ -40,6 +40,11 @@ void *libvm__rangemap_remove(struct libvm__rangemap *map, uint64_t base);
 const struct libvm__range *libvm__rangemap_find(const struct libvm__rangemap *map,
 						uint64_t addr);
 
+/* The entries overlapping the valid range [base, base + length) are
+ * map->v[*first] up to, not including, map->v[*end]. O(log n + k). */
+void libvm__rangemap_overlaps(const struct libvm__rangemap *map, uint64_t base, uint64_t length,
+			      size_t *first, size_t *end);
+
 void libvm__rangemap_free(struct libvm__rangemap *map);
 
 #endif

@@ -165,12 +165,14 @@ LIBVM_EXPORT int libvm_region_map(libvm_region **out, libvm_vm *vm,
 	libvm_region_options o;
 	const struct libvm__range *conflict = NULL;
 	libvm_region *r;
+	bool io_locked;
 	int slot, err;
 
 	if (out)
 		*out = NULL;
-	if (!vm || !opts)
-		return libvm__fail(-EINVAL, "libvm_region_map: %s is NULL", vm ? "opts" : "vm");
+	LIBVM__CHECK_VM(vm, "libvm_region_map");
+	if (!opts)
+		return libvm__fail(-EINVAL, "libvm_region_map: opts is NULL");
 	err = libvm__copy_options(&o, sizeof(o), opts, "libvm_region_options");
 	if (err)
 		return err;
@@ -183,13 +185,30 @@ LIBVM_EXPORT int libvm_region_map(libvm_region **out, libvm_vm *vm,
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return libvm__fail(-ENOMEM, "libvm_region_map: out of memory");
+	r->magic = LIBVM__MAGIC_REGION;
 	r->vm = vm;
 	r->gpa = o.gpa;
 	r->length = o.length;
 	r->flags = o.flags;
 	snprintf(r->name, sizeof(r->name), "%s", o.name ? o.name : "");
 
+	/* Device maps first, then memory: the order handlers take them in. */
+	io_locked = libvm__iobus_rdlock(vm);
 	pthread_rwlock_wrlock(&vm->mem_lock);
+	/* RAM over an MMIO device would hide it: the guest's accesses would
+	 * never exit. A read-only region may overlay one: its writes exit,
+	 * and the device gets them (flash that reads like ROM). */
+	if (!(o.flags & LIBVM_REGION_READONLY)) {
+		const struct libvm__device *d = libvm__iobus_mmio_overlap(vm, o.gpa, o.length);
+
+		if (d) {
+			err = libvm__fail(-EEXIST, "region '%s' 0x%llx+0x%llx overlaps MMIO device '%s' 0x%llx+0x%llx",
+					  r->name, (unsigned long long)o.gpa,
+					  (unsigned long long)o.length, d->name,
+					  (unsigned long long)d->base, (unsigned long long)d->length);
+			goto unlock;
+		}
+	}
 	err = libvm__rangemap_insert(&vm->regions, o.gpa, o.length, r, &conflict);
 	if (err == -EEXIST) {
 		const libvm_region *c = conflict->item;
@@ -220,6 +239,8 @@ LIBVM_EXPORT int libvm_region_map(libvm_region **out, libvm_vm *vm,
 		goto unback;
 	}
 	pthread_rwlock_unlock(&vm->mem_lock);
+	if (io_locked)
+		libvm__iobus_unlock(vm);
 	libvm__log(vm, LIBVM_LOG_DEBUG, "mapped region '%s' at 0x%llx+0x%llx (slot %u)", r->name,
 		   (unsigned long long)o.gpa, (unsigned long long)o.length, r->slot);
 	if (out)
@@ -235,6 +256,8 @@ remove:
 	libvm__rangemap_remove(&vm->regions, o.gpa);
 unlock:
 	pthread_rwlock_unlock(&vm->mem_lock);
+	if (io_locked)
+		libvm__iobus_unlock(vm);
 	free(r);
 	return err;
 }
@@ -263,7 +286,7 @@ static int region_remove_locked(libvm_region *r)
 	slot_free(vm, r->slot);
 	if (r->owns_mapping)
 		munmap(r->host, r->length);
-	free(r);
+	libvm__bury(r, sizeof(*r));
 	return 0;
 }
 
@@ -274,6 +297,8 @@ LIBVM_EXPORT int libvm_region_unmap(libvm_region *region)
 
 	if (!region)
 		return 0;
+	if (!libvm__live(region, LIBVM__MAGIC_REGION))
+		return libvm__dead(region, LIBVM__MAGIC_REGION, "libvm_region_unmap", "region");
 	vm = region->vm;
 	pthread_rwlock_wrlock(&vm->mem_lock);
 	err = region_remove_locked(region);
@@ -291,29 +316,48 @@ void libvm__regions_fini(libvm_vm *vm)
 
 		if (r->owns_mapping)
 			munmap(r->host, r->length);
-		free(r);
+		libvm__bury(r, sizeof(*r));
 	}
 	libvm__rangemap_free(&vm->regions);
 }
 
+const libvm_region *libvm__ram_overlap(const libvm_vm *vm, uint64_t gpa, uint64_t length)
+{
+	size_t i, end;
+
+	libvm__rangemap_overlaps(&vm->regions, gpa, length, &i, &end);
+	for (; i < end; i++) {
+		const libvm_region *r = vm->regions.v[i].item;
+
+		if (!(r->flags & LIBVM_REGION_READONLY))
+			return r;
+	}
+	return NULL;
+}
+
+static bool region_live(const libvm_region *region)
+{
+	return libvm__live(region, LIBVM__MAGIC_REGION);
+}
+
 LIBVM_EXPORT uint64_t libvm_region_gpa(const libvm_region *region)
 {
-	return region ? region->gpa : 0;
+	return region_live(region) ? region->gpa : 0;
 }
 
 LIBVM_EXPORT uint64_t libvm_region_length(const libvm_region *region)
 {
-	return region ? region->length : 0;
+	return region_live(region) ? region->length : 0;
 }
 
 LIBVM_EXPORT const char *libvm_region_name(const libvm_region *region)
 {
-	return region ? region->name : "";
+	return region_live(region) ? region->name : "";
 }
 
 LIBVM_EXPORT void *libvm_region_volatile_ptr(const libvm_region *region)
 {
-	return region ? region->host : NULL;
+	return region_live(region) ? region->host : NULL;
 }
 
 /*
@@ -361,9 +405,9 @@ static int mem_access(libvm_vm *vm, uint64_t gpa, void *buf, size_t len, bool wr
 {
 	int err;
 
-	if (!vm || (!buf && len))
-		return libvm__fail(-EINVAL, "libvm_mem_%s: %s is NULL", write ? "write" : "read",
-				   vm ? "buf" : "vm");
+	LIBVM__CHECK_VM(vm, write ? "libvm_mem_write" : "libvm_mem_read");
+	if (!buf && len)
+		return libvm__fail(-EINVAL, "libvm_mem_%s: buf is NULL", write ? "write" : "read");
 	if (len == 0)
 		return 0;
 	if (len - 1 > UINT64_MAX - gpa)
@@ -392,8 +436,9 @@ LIBVM_EXPORT int libvm_vm_memory_map(libvm_vm *vm, libvm_mem_range *ranges, uint
 	uint32_t n;
 	int err = 0;
 
-	if (!vm || !count)
-		return libvm__fail(-EINVAL, "libvm_vm_memory_map: %s is NULL", vm ? "count" : "vm");
+	LIBVM__CHECK_VM(vm, "libvm_vm_memory_map");
+	if (!count)
+		return libvm__fail(-EINVAL, "libvm_vm_memory_map: count is NULL");
 	pthread_rwlock_rdlock(&vm->mem_lock);
 	n = (uint32_t)vm->regions.n;
 	if (ranges && *count < n) {

@@ -45,8 +45,7 @@ int libvm__kick_signal_install(int sig)
 
 LIBVM_EXPORT int libvm_vcpu_stop(libvm_vcpu *vcpu)
 {
-	if (!vcpu)
-		return libvm__fail(-EINVAL, "libvm_vcpu_stop: vcpu is NULL");
+	LIBVM__CHECK_VCPU(vcpu, "libvm_vcpu_stop");
 	atomic_store(&vcpu->stop_requested, true);
 	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 	pthread_mutex_lock(&vcpu->run_lock);
@@ -335,11 +334,18 @@ LIBVM_EXPORT int libvm_vcpu_run(libvm_vcpu *vcpu, libvm_exit *exit)
 	bool unblocked = false;
 	int r;
 
-	if (!vcpu || !exit)
-		return libvm__fail(-EINVAL, "libvm_vcpu_run: %s is NULL", vcpu ? "exit" : "vcpu");
+	LIBVM__CHECK_VCPU(vcpu, "libvm_vcpu_run");
+	if (!exit)
+		return libvm__fail(-EINVAL, "libvm_vcpu_run: exit is NULL");
 	memset(exit, 0, sizeof(*exit));
 
 	pthread_mutex_lock(&vcpu->run_lock);
+	/* Again under the lock: a destroy on another thread marks it dead
+	 * under this lock before tearing it down. */
+	if (vcpu->magic != LIBVM__MAGIC_VCPU) {
+		pthread_mutex_unlock(&vcpu->run_lock);
+		return libvm__dead(vcpu, LIBVM__MAGIC_VCPU, "libvm_vcpu_run", "vCPU");
+	}
 	if (vcpu->running) {
 		pthread_mutex_unlock(&vcpu->run_lock);
 		return libvm__fail(-EBUSY, "vCPU %u is already running on another thread",
@@ -366,9 +372,9 @@ LIBVM_EXPORT int libvm_vcpu_run(libvm_vcpu *vcpu, libvm_exit *exit)
 
 LIBVM_EXPORT int libvm_vcpu_complete_read(libvm_vcpu *vcpu, const void *data, uint32_t len)
 {
-	if (!vcpu || !data)
-		return libvm__fail(-EINVAL, "libvm_vcpu_complete_read: %s is NULL",
-				   vcpu ? "data" : "vcpu");
+	LIBVM__CHECK_VCPU(vcpu, "libvm_vcpu_complete_read");
+	if (!data)
+		return libvm__fail(-EINVAL, "libvm_vcpu_complete_read: data is NULL");
 	if (!vcpu->read_pending)
 		return libvm__fail(-EINVAL, "vCPU %u has no unhandled read to complete", vcpu->id);
 	if (len == 0 || len > vcpu->read_len)
@@ -380,8 +386,7 @@ LIBVM_EXPORT int libvm_vcpu_complete_read(libvm_vcpu *vcpu, const void *data, ui
 
 LIBVM_EXPORT int libvm_vcpu_end_run(libvm_vcpu *vcpu, uint32_t reason, uint64_t code)
 {
-	if (!vcpu)
-		return libvm__fail(-EINVAL, "libvm_vcpu_end_run: vcpu is NULL");
+	LIBVM__CHECK_VCPU(vcpu, "libvm_vcpu_end_run");
 	if (reason != LIBVM_EXIT_GUEST_EXIT && reason != LIBVM_EXIT_RESET &&
 	    reason != LIBVM_EXIT_POWEROFF)
 		return libvm__fail(-EINVAL, "libvm_vcpu_end_run: reason %u is not an ending",

@@ -55,8 +55,7 @@ LIBVM_EXPORT int libvm_vcpu_create(libvm_vcpu **out, libvm_vm *vm, uint32_t id)
 	if (!out)
 		return libvm__fail(-EINVAL, "libvm_vcpu_create: out is NULL");
 	*out = NULL;
-	if (!vm)
-		return libvm__fail(-EINVAL, "libvm_vcpu_create: vm is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_vcpu_create");
 	if (id >= vm->max_vcpus)
 		return libvm__fail(-EINVAL, "vCPU id %u is out of range (this VM allows %u)", id,
 				   vm->max_vcpus);
@@ -64,6 +63,7 @@ LIBVM_EXPORT int libvm_vcpu_create(libvm_vcpu **out, libvm_vm *vm, uint32_t id)
 	vcpu = calloc(1, sizeof(*vcpu));
 	if (!vcpu)
 		return libvm__fail(-ENOMEM, "libvm_vcpu_create: out of memory");
+	vcpu->magic = LIBVM__MAGIC_VCPU;
 	vcpu->vm = vm;
 	vcpu->id = id;
 	atomic_init(&vcpu->stop_requested, false);
@@ -103,44 +103,77 @@ unlock:
 	return err;
 }
 
-LIBVM_EXPORT void libvm_vcpu_destroy(libvm_vcpu *vcpu)
+/* Take the vCPU out of its VM and release it (it is not running). */
+static void vcpu_free(libvm_vcpu *vcpu)
 {
-	libvm_vm *vm;
+	libvm_vm *vm = vcpu->vm;
 
-	if (!vcpu)
-		return;
-	vm = vcpu->vm;
 	pthread_mutex_lock(&vm->vcpu_lock);
 	vm->vcpus[vcpu->id] = NULL;
 	pthread_mutex_unlock(&vm->vcpu_lock);
 	vm->backend->vcpu_destroy(vcpu);
 	pthread_mutex_destroy(&vcpu->run_lock);
-	free(vcpu);
+	libvm__bury(vcpu, sizeof(*vcpu));
 }
 
+LIBVM_EXPORT int libvm_vcpu_destroy(libvm_vcpu *vcpu)
+{
+	const char *fn = "libvm_vcpu_destroy";
+
+	if (!vcpu)
+		return 0;
+	LIBVM__CHECK_VCPU(vcpu, fn);
+	/* Marked dead under the run lock: a run starting on another thread
+	 * from here on fails with -EBADF instead of entering it. */
+	pthread_mutex_lock(&vcpu->vm->vcpu_lock);
+	if (vcpu->vm->runners) {
+		pthread_mutex_unlock(&vcpu->vm->vcpu_lock);
+		return libvm__fail(-EBUSY, "%s: libvm_vm_run() is running vCPU %u's VM", fn,
+				   vcpu->id);
+	}
+	pthread_mutex_lock(&vcpu->run_lock);
+	pthread_mutex_unlock(&vcpu->vm->vcpu_lock);
+	if (vcpu->running) {
+		bool self = pthread_equal(vcpu->thread, pthread_self());
+
+		pthread_mutex_unlock(&vcpu->run_lock);
+		if (self)
+			return libvm__fail(-EDEADLK, "%s: vCPU %u is running on this thread "
+					   "(called from one of its device handlers)", fn, vcpu->id);
+		return libvm__fail(-EBUSY, "%s: vCPU %u is running on another thread "
+				   "(stop it and wait for its run to return)", fn, vcpu->id);
+	}
+	vcpu->magic = LIBVM__MAGIC_DEAD;
+	pthread_mutex_unlock(&vcpu->run_lock);
+	vcpu_free(vcpu);
+	return 0;
+}
+
+/* libvm_vm_destroy(): the vCPUs are idle and already marked dead. */
 void libvm__vcpus_fini(libvm_vm *vm)
 {
 	if (!vm->vcpus)
 		return;
 	for (uint32_t i = 0; i < vm->max_vcpus; i++)
-		libvm_vcpu_destroy(vm->vcpus[i]);
+		if (vm->vcpus[i])
+			vcpu_free(vm->vcpus[i]);
 }
 
 LIBVM_EXPORT uint32_t libvm_vcpu_id(const libvm_vcpu *vcpu)
 {
-	return vcpu ? vcpu->id : 0;
+	return libvm__live(vcpu, LIBVM__MAGIC_VCPU) ? vcpu->id : 0;
 }
 
 LIBVM_EXPORT libvm_vm *libvm_vcpu_vm(const libvm_vcpu *vcpu)
 {
-	return vcpu ? vcpu->vm : NULL;
+	return libvm__live(vcpu, LIBVM__MAGIC_VCPU) ? vcpu->vm : NULL;
 }
 
 #define CHECK_ARGS(vcpu, p, fn)                                                      \
 	do {                                                                         \
-		if (!(vcpu) || !(p))                                                 \
-			return libvm__fail(-EINVAL, "%s: %s is NULL", fn,            \
-					   (vcpu) ? #p : "vcpu");                    \
+		LIBVM__CHECK_VCPU(vcpu, fn);                                         \
+		if (!(p))                                                            \
+			return libvm__fail(-EINVAL, "%s: %s is NULL", fn, #p);       \
 	} while (0)
 
 LIBVM_EXPORT int libvm_vcpu_get_regs(libvm_vcpu *vcpu, libvm_regs *regs)
@@ -326,8 +359,9 @@ static struct kvm_msrs *msr_buffer(const libvm_msr *msrs, uint32_t count)
 
 static int msr_args(libvm_vcpu *vcpu, const libvm_msr *msrs, uint32_t count, const char *fn)
 {
-	if (!vcpu || !msrs)
-		return libvm__fail(-EINVAL, "%s: %s is NULL", fn, vcpu ? "msrs" : "vcpu");
+	LIBVM__CHECK_VCPU(vcpu, fn);
+	if (!msrs)
+		return libvm__fail(-EINVAL, "%s: msrs is NULL", fn);
 	if (count == 0 || count > LIBVM__MAX_MSRS)
 		return libvm__fail(-EINVAL, "%s: count %u is not in 1..%u", fn, count,
 				   LIBVM__MAX_MSRS);
@@ -404,9 +438,9 @@ out:
 LIBVM_EXPORT int libvm_vm_supported_cpuid(libvm_vm *vm, libvm_cpuid_entry *entries,
 					  uint32_t *count)
 {
-	if (!vm || !count)
-		return libvm__fail(-EINVAL, "libvm_vm_supported_cpuid: %s is NULL",
-				   vm ? "count" : "vm");
+	LIBVM__CHECK_VM(vm, "libvm_vm_supported_cpuid");
+	if (!count)
+		return libvm__fail(-EINVAL, "libvm_vm_supported_cpuid: count is NULL");
 	if (!vm->cpuid_count)
 		return libvm__fail(-ENOTSUP, "%s does not report its supported CPUID",
 				   vm->device_path);
@@ -428,9 +462,9 @@ LIBVM_EXPORT int libvm_vcpu_set_cpuid(libvm_vcpu *vcpu, const libvm_cpuid_entry 
 	struct kvm_cpuid2 *k;
 	int err;
 
-	if (!vcpu || !entries)
-		return libvm__fail(-EINVAL, "libvm_vcpu_set_cpuid: %s is NULL",
-				   vcpu ? "entries" : "vcpu");
+	LIBVM__CHECK_VCPU(vcpu, "libvm_vcpu_set_cpuid");
+	if (!entries)
+		return libvm__fail(-EINVAL, "libvm_vcpu_set_cpuid: entries is NULL");
 	if (count == 0 || count > LIBVM__MAX_CPUID)
 		return libvm__fail(-EINVAL, "libvm_vcpu_set_cpuid: count %u is not in 1..%u", count,
 				   LIBVM__MAX_CPUID);

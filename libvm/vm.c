@@ -147,6 +147,8 @@ static int query_limits(libvm_vm *vm)
 	return 0;
 }
 
+static void teardown(libvm_vm *vm);
+
 /* The backend for a device path: the fake for "fake" and "fake:...". */
 static const struct libvm__backend *backend_for(const char *path)
 {
@@ -185,6 +187,7 @@ LIBVM_EXPORT int libvm_vm_create(libvm_vm **out, const libvm_vm_options *opts)
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
 		return libvm__fail(-ENOMEM, "libvm_vm_create: out of memory");
+	vm->magic = LIBVM__MAGIC_VM;
 	vm->backend = backend_for(path);
 	vm->kick_signal = o.kick_signal;
 	vm->log = o.log;
@@ -223,7 +226,7 @@ LIBVM_EXPORT int libvm_vm_create(libvm_vm **out, const libvm_vm_options *opts)
 	*out = vm;
 	return 0;
 fail:
-	libvm_vm_destroy(vm);
+	teardown(vm);
 	return r;
 }
 
@@ -304,10 +307,75 @@ static void release_owned(libvm_vm *vm)
 	}
 }
 
-LIBVM_EXPORT void libvm_vm_destroy(libvm_vm *vm)
+/*
+ * May @vm go? Not from inside one of its device handlers, not while
+ * libvm_vm_run() or a vCPU runs. When it may, its vCPUs are marked dead
+ * under their run locks, so that a run starting on another thread from
+ * here on fails with -EBADF instead of entering a vCPU being torn down.
+ */
+static int retire_vcpus(libvm_vm *vm)
 {
+	int err = 0;
+	uint32_t locked = 0;
+
+	if (libvm__in_handler(vm))
+		return libvm__fail(-EDEADLK, "libvm_vm_destroy: called from inside a device "
+				   "handler of this VM (stop the run, then destroy it)");
+	pthread_mutex_lock(&vm->vcpu_lock);
+	if (vm->runners) {
+		err = libvm__fail(-EBUSY, "libvm_vm_destroy: libvm_vm_run() is running this VM "
+				  "(libvm_vm_stop() it and wait for it to return)");
+		goto out;
+	}
+	for (; locked < vm->max_vcpus; locked++) {
+		libvm_vcpu *v = vm->vcpus[locked];
+
+		if (!v)
+			continue;
+		pthread_mutex_lock(&v->run_lock);
+		if (v->running) {
+			bool self = pthread_equal(v->thread, pthread_self());
+
+			pthread_mutex_unlock(&v->run_lock);
+			err = libvm__fail(self ? -EDEADLK : -EBUSY,
+					  "libvm_vm_destroy: vCPU %u is running%s", v->id,
+					  self ? " on this thread" : " (stop it first)");
+			break;
+		}
+	}
+	/* Every vCPU below @locked is locked and idle. */
+	for (uint32_t i = 0; i < locked; i++) {
+		libvm_vcpu *v = vm->vcpus[i];
+
+		if (!v)
+			continue;
+		if (!err)
+			v->magic = LIBVM__MAGIC_DEAD;
+		pthread_mutex_unlock(&v->run_lock);
+	}
+out:
+	pthread_mutex_unlock(&vm->vcpu_lock);
+	return err;
+}
+
+LIBVM_EXPORT int libvm_vm_destroy(libvm_vm *vm)
+{
+	int err;
+
 	if (!vm)
-		return;
+		return 0;
+	if (!libvm__live(vm, LIBVM__MAGIC_VM))
+		return libvm__dead(vm, LIBVM__MAGIC_VM, "libvm_vm_destroy", "VM");
+	err = retire_vcpus(vm);
+	if (err)
+		return err;
+	teardown(vm);
+	return 0;
+}
+
+/* Release everything of @vm, whole or half-built, and retire its handle. */
+static void teardown(libvm_vm *vm)
+{
 	release_owned(vm);
 	libvm__vcpus_fini(vm);
 	libvm__regions_fini(vm);
@@ -320,13 +388,12 @@ LIBVM_EXPORT void libvm_vm_destroy(libvm_vm *vm)
 	if (vm->cpuid_owned)
 		free(vm->cpuid);
 	free(vm->device_path);
-	free(vm);
+	libvm__bury(vm, sizeof(*vm));
 }
 
 LIBVM_EXPORT int libvm_has(libvm_vm *vm, enum libvm_cap cap)
 {
-	if (!vm)
-		return libvm__fail(-EINVAL, "libvm_has: vm is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_has");
 	switch (cap) {
 	case LIBVM_CAP_READONLY_MEM:
 		return vm->has_readonly_mem;
@@ -350,12 +417,11 @@ LIBVM_EXPORT int libvm_has(libvm_vm *vm, enum libvm_cap cap)
 
 LIBVM_EXPORT const char *libvm_vm_device_path(const libvm_vm *vm)
 {
-	return vm ? vm->device_path : NULL;
+	return libvm__live(vm, LIBVM__MAGIC_VM) ? vm->device_path : NULL;
 }
 
 LIBVM_EXPORT int libvm_vm_max_vcpus(libvm_vm *vm)
 {
-	if (!vm)
-		return libvm__fail(-EINVAL, "libvm_vm_max_vcpus: vm is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_vm_max_vcpus");
 	return (int)vm->max_vcpus;
 }

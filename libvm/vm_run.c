@@ -89,8 +89,7 @@ static void *vcpu_main(void *arg)
 
 LIBVM_EXPORT int libvm_vm_stop(libvm_vm *vm)
 {
-	if (!vm)
-		return libvm__fail(-EINVAL, "libvm_vm_stop: vm is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_vm_stop");
 	/* All under vcpu_lock, as libvm_vm_run()'s clean-up is: a run that
 	 * ends half-way through this loop must not clear the flags set so far
 	 * and leave the later ones pending for the next run. */
@@ -111,8 +110,9 @@ LIBVM_EXPORT int libvm_vm_run(libvm_vm *vm, const libvm_vm_run_options *opts, li
 	struct vcpu_thread *threads = NULL;
 	int err = 0;
 
-	if (!vm || !exit)
-		return libvm__fail(-EINVAL, "libvm_vm_run: %s is NULL", vm ? "exit" : "vm");
+	LIBVM__CHECK_VM(vm, "libvm_vm_run");
+	if (!exit)
+		return libvm__fail(-EINVAL, "libvm_vm_run: exit is NULL");
 	if (opts && (err = libvm__copy_options(&o, sizeof(o), opts, "libvm_vm_run_options")))
 		return err;
 	if (o.flags & ~LIBVM_RUN_STOP_ON_UNHANDLED)
@@ -126,16 +126,17 @@ LIBVM_EXPORT int libvm_vm_run(libvm_vm *vm, const libvm_vm_run_options *opts, li
 		err = libvm__fail(-ENOMEM, "libvm_vm_run: out of memory");
 		goto out;
 	}
+	/* Counted as a runner from here to the end, so that
+	 * libvm_vm_destroy() refuses to tear the vCPUs down under it. */
 	pthread_mutex_lock(&vm->vcpu_lock);
 	for (uint32_t i = 0; i < vm->max_vcpus; i++)
 		if (vm->vcpus[i])
 			r.vcpus[r.nr++] = vm->vcpus[i];
-	pthread_mutex_unlock(&vm->vcpu_lock);
 	if (!r.nr) {
+		pthread_mutex_unlock(&vm->vcpu_lock);
 		err = libvm__fail(-ENOENT, "libvm_vm_run: the VM has no vCPU");
 		goto out;
 	}
-	pthread_mutex_lock(&vm->vcpu_lock);
 	if (atomic_exchange(&vm->stop_requested, false)) {
 		for (uint32_t i = 0; i < r.nr; i++)
 			libvm__vcpu_clear_stop(r.vcpus[i]);
@@ -143,6 +144,7 @@ LIBVM_EXPORT int libvm_vm_run(libvm_vm *vm, const libvm_vm_run_options *opts, li
 		exit->reason = LIBVM_EXIT_STOPPED;
 		goto out;
 	}
+	vm->runners++;
 	pthread_mutex_unlock(&vm->vcpu_lock);
 
 	pthread_mutex_init(&r.lock, NULL);
@@ -170,6 +172,7 @@ LIBVM_EXPORT int libvm_vm_run(libvm_vm *vm, const libvm_vm_run_options *opts, li
 		libvm__vcpu_clear_stop(r.vcpus[i]);
 	if (r.exit.reason == LIBVM_EXIT_STOPPED)
 		atomic_store(&vm->stop_requested, false);
+	vm->runners--;
 	pthread_mutex_unlock(&vm->vcpu_lock);
 	pthread_mutex_destroy(&r.lock);
 	if (!err)

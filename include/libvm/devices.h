@@ -19,7 +19,9 @@
  * - libvm_<dev>_detach(dev) unregisters the ranges and frees the handle.
  *   NULL is a no-op. When it returns the device's handlers are no longer
  *   running. A device still attached when its VM is destroyed is detached
- *   and freed by libvm_vm_destroy() (its handle is invalid afterwards).
+ *   and freed by libvm_vm_destroy(); a detach of its handle afterwards, or
+ *   a second detach, does nothing, and the device's other calls fail with
+ *   -EBADF (within the limit libvm.h describes under "Misuse").
  *   Never detach from inside a device handler (the ranges cannot be
  *   released there; the handle is then deliberately leaked rather than
  *   freed under a running handler).

@@ -11,6 +11,14 @@
  * its `_destroy` (or `_unmap`) call. Pointers returned by getters are
  * borrowed and live as long as the object they came from.
  *
+ * Misuse: a handle that was destroyed (directly, or with its VM) is
+ * recognised as such for a while, since libvm keeps the memory of the last
+ * few thousand destroyed objects marked dead: a second destroy, unmap or
+ * detach, or any call on it, fails with -EBADF (calls without a return
+ * value do nothing) instead of touching freed memory. That is a safety
+ * net, not a licence: after enough other objects were destroyed the memory
+ * is reused, and a stale handle is then undefined behaviour.
+ *
  * Thread rules, unless a function says otherwise: a VM and its regions and
  * devices may be used from any thread, but calls that change the VM layout
  * (region map/unmap, device register/unregister, vCPU create/destroy) must
@@ -143,12 +151,19 @@ LIBVM_EXPORT int libvm_vm_create(libvm_vm **out, const libvm_vm_options *opts);
 
 /**
  * libvm_vm_destroy() - destroy a VM with all its vCPUs, regions and devices.
- * @vm: the VM, or NULL (no-op).
+ * @vm: the VM, or NULL (no-op, returns 0).
  *
- * No vCPU of the VM may be running. Thread: any, but not concurrently with
- * any other call on the same VM or its objects.
+ * Devices still attached are detached (their handles become invalid:
+ * a later detach of one does nothing), vCPUs destroyed, regions unmapped,
+ * MSI routes dropped. Refused while the VM is in use: stop its runs first.
+ * Thread: any, but not concurrently with any other call on the same VM or
+ * its objects; never from inside one of its device handlers.
+ * Returns: 0 (the VM is gone); -EBUSY while libvm_vm_run() or one of its
+ * vCPUs runs on another thread; -EDEADLK from inside a device handler of
+ * this VM or while one of its vCPUs runs on the calling thread; -EBADF for
+ * a VM destroyed before. The VM is unchanged unless 0 is returned.
  */
-LIBVM_EXPORT void libvm_vm_destroy(libvm_vm *vm);
+LIBVM_EXPORT int libvm_vm_destroy(libvm_vm *vm);
 
 /** Capabilities that libvm_has() can report. */
 enum libvm_cap {
@@ -233,11 +248,15 @@ typedef struct libvm_region_options {
  * @vm:   the VM.
  * @opts: what to map.
  *
+ * RAM may not cover an MMIO device (libvm_io_register()): the guest's
+ * accesses there would never reach it. A LIBVM_REGION_READONLY region may:
+ * the guest reads the memory and its writes go to the device (flash).
+ *
  * Thread: any, but not concurrently with running vCPUs of the VM touching
  * the same addresses. Returns: 0; -EINVAL for a zero length, misalignment,
  * a range that wraps or leaves the backend's physical address space, or bad
- * options; -EEXIST when the range overlaps another region (the message
- * names it); -ENOSPC when the backend has no free memory slot; -ENOTSUP for
+ * options; -EEXIST when the range overlaps another region or (unless
+ * read-only) an MMIO device (the message names it); -ENOSPC when the backend has no free memory slot; -ENOTSUP for
  * LIBVM_REGION_READONLY on a backend without it; -ENOMEM; or the backend's
  * error.
  */
@@ -256,7 +275,8 @@ LIBVM_EXPORT int libvm_region_map_ram(libvm_region **out, libvm_vm *vm,
  * @region: the region, or NULL (no-op, returns 0).
  *
  * Memory libvm allocated is freed; caller memory and files are left alone.
- * Returns: 0, or the backend's error (the region then stays mapped).
+ * Returns: 0; -EBADF when it was unmapped before (also by its VM's
+ * destroy); or the backend's error (the region then stays mapped).
  */
 LIBVM_EXPORT int libvm_region_unmap(libvm_region *region);
 
@@ -359,10 +379,12 @@ typedef int (*libvm_io_fn)(libvm_vcpu *vcpu, uint64_t addr, void *data,
  * @fn:     the handler.
  * @opaque: passed to @fn.
  *
+ * An MMIO range may not lie under RAM (the guest's accesses would go to the
+ * memory); under a read-only region it receives the writes.
  * Lookup is a binary search; dispatch does not allocate. Thread: any; a
  * registration waits for handlers running at that moment to finish.
- * Returns: 0; -EEXIST when the range overlaps a registered one (the message
- * names it); -EINVAL for a bad space, zero length, wrap-around or NULL @fn;
+ * Returns: 0; -EEXIST when the range overlaps a registered one or, for
+ * MMIO, a writable region (the message names it); -EINVAL for a bad space, zero length, wrap-around or NULL @fn;
  * -EDEADLK when called from inside a handler of this VM; -ENOMEM.
  */
 LIBVM_EXPORT int libvm_io_register(libvm_vm *vm, enum libvm_space space,
@@ -399,9 +421,16 @@ LIBVM_EXPORT int libvm_io_unregister(libvm_vm *vm, enum libvm_space space, uint6
 LIBVM_EXPORT int libvm_vcpu_create(libvm_vcpu **out, libvm_vm *vm, uint32_t id);
 
 /**
- * libvm_vcpu_destroy() - destroy a vCPU that is not running. NULL: no-op.
+ * libvm_vcpu_destroy() - destroy a vCPU that is not running.
+ * @vcpu: the vCPU, or NULL (no-op, returns 0).
+ *
+ * Its id may be created again. Thread: any, not concurrently with other
+ * calls on the vCPU. Returns: 0; -EBUSY while it runs on another thread
+ * (alone or under libvm_vm_run()); -EDEADLK from inside one of its own
+ * device handlers; -EBADF when it was destroyed before (also by its VM's
+ * destroy).
  */
-LIBVM_EXPORT void libvm_vcpu_destroy(libvm_vcpu *vcpu);
+LIBVM_EXPORT int libvm_vcpu_destroy(libvm_vcpu *vcpu);
 
 /** libvm_vcpu_id() - the vCPU's id (0 for NULL). */
 LIBVM_EXPORT uint32_t libvm_vcpu_id(const libvm_vcpu *vcpu);

@@ -63,6 +63,7 @@ enum libvm__acpipm_action libvm__acpipm_access(struct libvm__acpipm *pm, uint32_
 }
 
 struct libvm_acpipm {
+	uint32_t magic;
 	libvm_vm *vm;
 	struct libvm__devrange ranges[2];
 	pthread_mutex_t lock;
@@ -126,8 +127,9 @@ LIBVM_EXPORT int libvm_acpipm_attach(libvm_acpipm **out, libvm_vm *vm,
 	libvm_acpipm *pm;
 	int err;
 
-	if (!out || !vm)
-		return libvm__fail(-EINVAL, "libvm_acpipm_attach: %s is NULL", out ? "vm" : "out");
+	if (!out)
+		return libvm__fail(-EINVAL, "libvm_acpipm_attach: out is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_acpipm_attach");
 	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_acpipm_attach");
 	if (err)
 		return err;
@@ -139,6 +141,7 @@ LIBVM_EXPORT int libvm_acpipm_attach(libvm_acpipm **out, libvm_vm *vm,
 	pm = calloc(1, sizeof(*pm));
 	if (!pm)
 		return libvm__fail(-ENOMEM, "acpi-pm: out of memory");
+	pm->magic = LIBVM__MAGIC_ACPIPM;
 	pm->vm = vm;
 	pthread_mutex_init(&pm->lock, NULL);
 	pm->st.s5_typ = o.s5_typ;
@@ -158,8 +161,9 @@ LIBVM_EXPORT int libvm_acpipm_attach(libvm_acpipm **out, libvm_vm *vm,
 
 LIBVM_EXPORT void libvm_acpipm_detach(libvm_acpipm *pm)
 {
-	if (!pm || !libvm__dev_unregister(pm->vm, pm->ranges, 2, pm))
+	if (!libvm__live(pm, LIBVM__MAGIC_ACPIPM) ||
+	    !libvm__dev_unregister(pm->vm, pm->ranges, 2, pm))
 		return;
 	pthread_mutex_destroy(&pm->lock);
-	free(pm);
+	libvm__bury(pm, sizeof(*pm));
 }

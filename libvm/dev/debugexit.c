@@ -28,6 +28,7 @@ int libvm__debugexit_access(struct libvm__debugexit *d, uint32_t offset, void *d
 }
 
 struct libvm_debugexit {
+	uint32_t magic;
 	libvm_vm *vm;
 	struct libvm__devrange range;
 	struct libvm__debugexit st;
@@ -57,9 +58,9 @@ LIBVM_EXPORT int libvm_debugexit_attach(libvm_debugexit **out, libvm_vm *vm,
 	libvm_debugexit *d;
 	int err;
 
-	if (!out || !vm)
-		return libvm__fail(-EINVAL, "libvm_debugexit_attach: %s is NULL",
-				   out ? "vm" : "out");
+	if (!out)
+		return libvm__fail(-EINVAL, "libvm_debugexit_attach: out is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_debugexit_attach");
 	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_debugexit_attach");
 	if (err)
 		return err;
@@ -71,6 +72,7 @@ LIBVM_EXPORT int libvm_debugexit_attach(libvm_debugexit **out, libvm_vm *vm,
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return libvm__fail(-ENOMEM, "debug-exit: out of memory");
+	d->magic = LIBVM__MAGIC_DEBUGEXIT;
 	d->vm = vm;
 	d->st.width = o.width;
 	d->range = (struct libvm__devrange){ LIBVM_SPACE_PIO, o.port, o.width, "debug-exit",
@@ -86,7 +88,8 @@ LIBVM_EXPORT int libvm_debugexit_attach(libvm_debugexit **out, libvm_vm *vm,
 
 LIBVM_EXPORT void libvm_debugexit_detach(libvm_debugexit *dev)
 {
-	if (!dev || !libvm__dev_unregister(dev->vm, &dev->range, 1, dev))
+	if (!libvm__live(dev, LIBVM__MAGIC_DEBUGEXIT) ||
+	    !libvm__dev_unregister(dev->vm, &dev->range, 1, dev))
 		return;
-	free(dev);
+	libvm__bury(dev, sizeof(*dev));
 }

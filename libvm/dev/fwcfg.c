@@ -245,6 +245,7 @@ int libvm__fwcfg_access(struct libvm__fwcfg *f, uint32_t offset, void *data, uin
 }
 
 struct libvm_fwcfg {
+	uint32_t magic;
 	libvm_vm *vm;
 	pthread_mutex_t lock;
 	struct libvm__devrange range;
@@ -277,9 +278,9 @@ LIBVM_EXPORT int libvm_fwcfg_attach(libvm_fwcfg **out, libvm_vm *vm,
 	libvm_fwcfg *f;
 	int err;
 
-	if (!out || !vm || !opts)
-		return libvm__fail(-EINVAL, "libvm_fwcfg_attach: %s is NULL",
-				   !out ? "out" : !vm ? "vm" : "opts (nb_cpus is required)");
+	if (!out || !opts)
+		return libvm__fail(-EINVAL, "libvm_fwcfg_attach: %s is NULL", out ? "opts" : "out");
+	LIBVM__CHECK_VM(vm, "libvm_fwcfg_attach");
 	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_fwcfg_attach");
 	if (err)
 		return err;
@@ -295,6 +296,7 @@ LIBVM_EXPORT int libvm_fwcfg_attach(libvm_fwcfg **out, libvm_vm *vm,
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return libvm__fail(-ENOMEM, "fw_cfg: out of memory");
+	f->magic = LIBVM__MAGIC_FWCFG;
 	err = libvm__fwcfg_init(&f->st, o.ram_size, o.nb_cpus, o.max_cpus, o.cmdline);
 	if (err) {
 		free(f);
@@ -316,11 +318,12 @@ LIBVM_EXPORT int libvm_fwcfg_attach(libvm_fwcfg **out, libvm_vm *vm,
 
 LIBVM_EXPORT void libvm_fwcfg_detach(libvm_fwcfg *fwcfg)
 {
-	if (!fwcfg || !libvm__dev_unregister(fwcfg->vm, &fwcfg->range, 1, fwcfg))
+	if (!libvm__live(fwcfg, LIBVM__MAGIC_FWCFG) ||
+	    !libvm__dev_unregister(fwcfg->vm, &fwcfg->range, 1, fwcfg))
 		return;
 	libvm__fwcfg_fini(&fwcfg->st);
 	pthread_mutex_destroy(&fwcfg->lock);
-	free(fwcfg);
+	libvm__bury(fwcfg, sizeof(*fwcfg));
 }
 
 LIBVM_EXPORT int libvm_fwcfg_add_file(libvm_fwcfg *fwcfg, const char *name, const void *data,
@@ -328,8 +331,7 @@ LIBVM_EXPORT int libvm_fwcfg_add_file(libvm_fwcfg *fwcfg, const char *name, cons
 {
 	int err;
 
-	if (!fwcfg)
-		return libvm__fail(-EINVAL, "libvm_fwcfg_add_file: fwcfg is NULL");
+	LIBVM__CHECK_HANDLE(fwcfg, LIBVM__MAGIC_FWCFG, "libvm_fwcfg_add_file", "fwcfg", "fw_cfg");
 	pthread_mutex_lock(&fwcfg->lock);
 	err = libvm__fwcfg_add_file(&fwcfg->st, name, data, len);
 	pthread_mutex_unlock(&fwcfg->lock);

@@ -231,6 +231,7 @@ int libvm__i8042_access(struct libvm__i8042 *k, uint32_t offset, void *data, uin
 enum { R_DATA, R_CMD, NR_RANGES };
 
 struct libvm_i8042 {
+	uint32_t magic;
 	libvm_vm *vm;
 	pthread_mutex_t lock;
 	struct libvm__devrange range[NR_RANGES];
@@ -273,8 +274,9 @@ LIBVM_EXPORT int libvm_i8042_attach(libvm_i8042 **out, libvm_vm *vm,
 	libvm_i8042 *k;
 	int err;
 
-	if (!out || !vm)
-		return libvm__fail(-EINVAL, "libvm_i8042_attach: %s is NULL", out ? "vm" : "out");
+	if (!out)
+		return libvm__fail(-EINVAL, "libvm_i8042_attach: out is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_i8042_attach");
 	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_i8042_attach");
 	if (err)
 		return err;
@@ -283,6 +285,7 @@ LIBVM_EXPORT int libvm_i8042_attach(libvm_i8042 **out, libvm_vm *vm,
 	k = calloc(1, sizeof(*k));
 	if (!k)
 		return libvm__fail(-ENOMEM, "i8042: out of memory");
+	k->magic = LIBVM__MAGIC_I8042;
 	k->vm = vm;
 	k->irq = o.irq;
 	pthread_mutex_init(&k->lock, NULL);
@@ -305,8 +308,9 @@ LIBVM_EXPORT int libvm_i8042_attach(libvm_i8042 **out, libvm_vm *vm,
 
 LIBVM_EXPORT void libvm_i8042_detach(libvm_i8042 *dev)
 {
-	if (!dev || !libvm__dev_unregister(dev->vm, dev->range, NR_RANGES, dev))
+	if (!libvm__live(dev, LIBVM__MAGIC_I8042) ||
+	    !libvm__dev_unregister(dev->vm, dev->range, NR_RANGES, dev))
 		return;
 	pthread_mutex_destroy(&dev->lock);
-	free(dev);
+	libvm__bury(dev, sizeof(*dev));
 }

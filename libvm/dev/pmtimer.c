@@ -45,6 +45,7 @@ int libvm__pmtimer_access(struct libvm__pmtimer *t, uint32_t offset, void *data,
 }
 
 struct libvm_pmtimer {
+	uint32_t magic;
 	libvm_vm *vm;
 	struct libvm__devrange range;
 	struct libvm__pmtimer st; /* read-only after attach: no lock */
@@ -79,8 +80,9 @@ LIBVM_EXPORT int libvm_pmtimer_attach(libvm_pmtimer **out, libvm_vm *vm,
 	libvm_pmtimer *t;
 	int err;
 
-	if (!out || !vm)
-		return libvm__fail(-EINVAL, "libvm_pmtimer_attach: %s is NULL", out ? "vm" : "out");
+	if (!out)
+		return libvm__fail(-EINVAL, "libvm_pmtimer_attach: out is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_pmtimer_attach");
 	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_pmtimer_attach");
 	if (err)
 		return err;
@@ -91,6 +93,7 @@ LIBVM_EXPORT int libvm_pmtimer_attach(libvm_pmtimer **out, libvm_vm *vm,
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return libvm__fail(-ENOMEM, "pm-timer: out of memory");
+	t->magic = LIBVM__MAGIC_PMTIMER;
 	t->vm = vm;
 	t->st.mask = o.bits == 32 ? 0xffffffffu : 0xffffffu;
 	t->st.now_ns = monotonic_ns;
@@ -107,7 +110,8 @@ LIBVM_EXPORT int libvm_pmtimer_attach(libvm_pmtimer **out, libvm_vm *vm,
 
 LIBVM_EXPORT void libvm_pmtimer_detach(libvm_pmtimer *dev)
 {
-	if (!dev || !libvm__dev_unregister(dev->vm, &dev->range, 1, dev))
+	if (!libvm__live(dev, LIBVM__MAGIC_PMTIMER) ||
+	    !libvm__dev_unregister(dev->vm, &dev->range, 1, dev))
 		return;
-	free(dev);
+	libvm__bury(dev, sizeof(*dev));
 }

@@ -25,6 +25,7 @@ int libvm__port80_access(struct libvm__port80 *p, uint32_t offset, void *data, u
 }
 
 struct libvm_port80 {
+	uint32_t magic;
 	libvm_vm *vm;
 	pthread_mutex_t lock;
 	struct libvm__devrange range;
@@ -55,14 +56,16 @@ LIBVM_EXPORT int libvm_port80_attach(libvm_port80 **out, libvm_vm *vm,
 	libvm_port80 *p;
 	int err;
 
-	if (!out || !vm)
-		return libvm__fail(-EINVAL, "libvm_port80_attach: %s is NULL", out ? "vm" : "out");
+	if (!out)
+		return libvm__fail(-EINVAL, "libvm_port80_attach: out is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_port80_attach");
 	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_port80_attach");
 	if (err)
 		return err;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return libvm__fail(-ENOMEM, "port80: out of memory");
+	p->magic = LIBVM__MAGIC_PORT80;
 	p->vm = vm;
 	pthread_mutex_init(&p->lock, NULL);
 	p->range = (struct libvm__devrange){ LIBVM_SPACE_PIO, o.port, 1, "post", port80_io };
@@ -78,18 +81,18 @@ LIBVM_EXPORT int libvm_port80_attach(libvm_port80 **out, libvm_vm *vm,
 
 LIBVM_EXPORT void libvm_port80_detach(libvm_port80 *dev)
 {
-	if (!dev || !libvm__dev_unregister(dev->vm, &dev->range, 1, dev))
+	if (!libvm__live(dev, LIBVM__MAGIC_PORT80) ||
+	    !libvm__dev_unregister(dev->vm, &dev->range, 1, dev))
 		return;
 	pthread_mutex_destroy(&dev->lock);
-	free(dev);
+	libvm__bury(dev, sizeof(*dev));
 }
 
 LIBVM_EXPORT int libvm_port80_last(libvm_port80 *dev)
 {
 	int r;
 
-	if (!dev)
-		return libvm__fail(-EINVAL, "libvm_port80_last: dev is NULL");
+	LIBVM__CHECK_HANDLE(dev, LIBVM__MAGIC_PORT80, "libvm_port80_last", "dev", "port 0x80 sink");
 	pthread_mutex_lock(&dev->lock);
 	r = dev->st.written ? dev->st.last : -ENOENT;
 	pthread_mutex_unlock(&dev->lock);

@@ -271,6 +271,7 @@ int libvm__rtc_access(struct libvm__rtc *r, uint32_t offset, void *data, uint32_
 }
 
 struct libvm_rtc {
+	uint32_t magic;
 	libvm_vm *vm;
 	pthread_mutex_t lock;
 	struct libvm__devrange range;
@@ -310,8 +311,9 @@ LIBVM_EXPORT int libvm_rtc_attach(libvm_rtc **out, libvm_vm *vm, const libvm_rtc
 	libvm_rtc *r;
 	int err;
 
-	if (!out || !vm)
-		return libvm__fail(-EINVAL, "libvm_rtc_attach: %s is NULL", out ? "vm" : "out");
+	if (!out)
+		return libvm__fail(-EINVAL, "libvm_rtc_attach: out is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_rtc_attach");
 	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_rtc_attach");
 	if (err)
 		return err;
@@ -325,6 +327,7 @@ LIBVM_EXPORT int libvm_rtc_attach(libvm_rtc **out, libvm_vm *vm, const libvm_rtc
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return libvm__fail(-ENOMEM, "rtc: out of memory");
+	r->magic = LIBVM__MAGIC_RTC;
 	r->vm = vm;
 	pthread_mutex_init(&r->lock, NULL);
 	r->st.now_ns = realtime_ns;
@@ -342,8 +345,9 @@ LIBVM_EXPORT int libvm_rtc_attach(libvm_rtc **out, libvm_vm *vm, const libvm_rtc
 
 LIBVM_EXPORT void libvm_rtc_detach(libvm_rtc *rtc)
 {
-	if (!rtc || !libvm__dev_unregister(rtc->vm, &rtc->range, 1, rtc))
+	if (!libvm__live(rtc, LIBVM__MAGIC_RTC) ||
+	    !libvm__dev_unregister(rtc->vm, &rtc->range, 1, rtc))
 		return;
 	pthread_mutex_destroy(&rtc->lock);
-	free(rtc);
+	libvm__bury(rtc, sizeof(*rtc));
 }

@@ -78,6 +78,7 @@ int libvm__testdev_iomem(struct libvm__testdev *t, uint64_t offset, void *data, 
 enum { R_SCRATCH, R_SINK, R_IRQ, R_IOMEM, NR_RANGES };
 
 struct libvm_testdev {
+	uint32_t magic;
 	libvm_vm *vm;
 	pthread_mutex_t lock;
 	struct libvm__devrange range[NR_RANGES];
@@ -123,8 +124,9 @@ LIBVM_EXPORT int libvm_testdev_attach(libvm_testdev **out, libvm_vm *vm,
 	libvm_testdev *t;
 	int err;
 
-	if (!out || !vm)
-		return libvm__fail(-EINVAL, "libvm_testdev_attach: %s is NULL", out ? "vm" : "out");
+	if (!out)
+		return libvm__fail(-EINVAL, "libvm_testdev_attach: out is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_testdev_attach");
 	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_testdev_attach");
 	if (err)
 		return err;
@@ -138,6 +140,7 @@ LIBVM_EXPORT int libvm_testdev_attach(libvm_testdev **out, libvm_vm *vm,
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return libvm__fail(-ENOMEM, "pc-testdev: out of memory");
+	t->magic = LIBVM__MAGIC_TESTDEV;
 	if (o.mmio_size) {
 		t->st.iomem = calloc(1, o.mmio_size);
 		if (!t->st.iomem) {
@@ -172,9 +175,10 @@ LIBVM_EXPORT int libvm_testdev_attach(libvm_testdev **out, libvm_vm *vm,
 
 LIBVM_EXPORT void libvm_testdev_detach(libvm_testdev *dev)
 {
-	if (!dev || !libvm__dev_unregister(dev->vm, dev->range, dev->nr_ranges, dev))
+	if (!libvm__live(dev, LIBVM__MAGIC_TESTDEV) ||
+	    !libvm__dev_unregister(dev->vm, dev->range, dev->nr_ranges, dev))
 		return;
 	pthread_mutex_destroy(&dev->lock);
 	free(dev->st.iomem);
-	free(dev);
+	libvm__bury(dev, sizeof(*dev));
 }

@@ -308,6 +308,7 @@ int libvm__uart_access(struct libvm__uart *u, uint32_t offset, void *data, uint3
 /* ------------------------------------------------------------------ */
 
 struct libvm_uart {
+	uint32_t magic;
 	libvm_vm *vm;
 	pthread_mutex_t lock;
 	struct libvm__uart st;
@@ -481,8 +482,9 @@ LIBVM_EXPORT int libvm_uart_attach(libvm_uart **out, libvm_vm *vm, const libvm_u
 	libvm_uart *u;
 	int err;
 
-	if (!out || !vm)
-		return libvm__fail(-EINVAL, "libvm_uart_attach: %s is NULL", out ? "vm" : "out");
+	if (!out)
+		return libvm__fail(-EINVAL, "libvm_uart_attach: out is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_uart_attach");
 	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_uart_attach");
 	if (err)
 		return err;
@@ -498,6 +500,7 @@ LIBVM_EXPORT int libvm_uart_attach(libvm_uart **out, libvm_vm *vm, const libvm_u
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return libvm__fail(-ENOMEM, "uart: out of memory");
+	u->magic = LIBVM__MAGIC_UART;
 	u->vm = vm;
 	pthread_mutex_init(&u->lock, NULL);
 	u->irq = o.irq;
@@ -527,18 +530,20 @@ LIBVM_EXPORT int libvm_uart_attach(libvm_uart **out, libvm_vm *vm, const libvm_u
 
 LIBVM_EXPORT void libvm_uart_detach(libvm_uart *uart)
 {
-	if (!uart || !libvm__dev_unregister(uart->vm, &uart->range, 1, uart))
+	if (!libvm__live(uart, LIBVM__MAGIC_UART) ||
+	    !libvm__dev_unregister(uart->vm, &uart->range, 1, uart))
 		return;
 	pthread_mutex_destroy(&uart->lock);
-	free(uart);
+	libvm__bury(uart, sizeof(*uart));
 }
 
 LIBVM_EXPORT int libvm_uart_input(libvm_uart *uart, const void *data, size_t len)
 {
 	size_t n;
 
-	if (!uart || (!data && len))
-		return libvm__fail(-EINVAL, "libvm_uart_input: %s is NULL", uart ? "data" : "uart");
+	LIBVM__CHECK_HANDLE(uart, LIBVM__MAGIC_UART, "libvm_uart_input", "uart", "UART");
+	if (!data && len)
+		return libvm__fail(-EINVAL, "libvm_uart_input: data is NULL");
 	pthread_mutex_lock(&uart->lock);
 	n = libvm__uart_receive(&uart->st, data, len);
 	pthread_mutex_unlock(&uart->lock);
@@ -549,8 +554,7 @@ LIBVM_EXPORT int libvm_uart_poll_input(libvm_uart *uart)
 {
 	int r;
 
-	if (!uart)
-		return libvm__fail(-EINVAL, "libvm_uart_poll_input: uart is NULL");
+	LIBVM__CHECK_HANDLE(uart, LIBVM__MAGIC_UART, "libvm_uart_poll_input", "uart", "UART");
 	pthread_mutex_lock(&uart->lock);
 	r = pull_input(uart);
 	pthread_mutex_unlock(&uart->lock);

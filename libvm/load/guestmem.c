@@ -24,8 +24,7 @@ int libvm__gm_from_vm(struct libvm__guest_mem *gm, libvm_vm *vm)
 	int err;
 
 	memset(gm, 0, sizeof(*gm));
-	if (!vm)
-		return libvm__fail(-EINVAL, "vm is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_load");
 	/* Regions may come and go between the two calls: retry on -E2BIG. */
 	for (int tries = 0; tries < 8; tries++) {
 		err = libvm_vm_memory_map(vm, NULL, &n);

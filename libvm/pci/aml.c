@@ -228,8 +228,9 @@ LIBVM_EXPORT int libvm_pci_acpi_aml(libvm_pci_bus *bus, void *buf, size_t *len)
 	struct aml *a;
 	int err = 0;
 
-	if (!bus || !len)
-		return libvm__fail(-EINVAL, "libvm_pci_acpi_aml: %s is NULL", bus ? "len" : "bus");
+	LIBVM__CHECK_PCI_BUS(bus, "libvm_pci_acpi_aml");
+	if (!len)
+		return libvm__fail(-EINVAL, "libvm_pci_acpi_aml: len is NULL");
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return libvm__fail(-ENOMEM, "out of memory");

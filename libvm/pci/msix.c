@@ -294,8 +294,7 @@ LIBVM_EXPORT int libvm_pci_dev_msix_enabled(libvm_pci_dev *dev)
 {
 	int on;
 
-	if (!dev)
-		return libvm__fail(-EINVAL, "libvm_pci_dev_msix_enabled: dev is NULL");
+	LIBVM__CHECK_PCI_DEV(dev, "libvm_pci_dev_msix_enabled");
 	pthread_mutex_lock(&dev->bus->lock);
 	on = dev->msix_cap && (control(dev) & PCI_MSIX_ENABLE);
 	pthread_mutex_unlock(&dev->bus->lock);
@@ -306,8 +305,7 @@ LIBVM_EXPORT int libvm_pci_dev_msix_notify(libvm_pci_dev *dev, uint16_t vector)
 {
 	int err;
 
-	if (!dev)
-		return libvm__fail(-EINVAL, "libvm_pci_dev_msix_notify: dev is NULL");
+	LIBVM__CHECK_PCI_DEV(dev, "libvm_pci_dev_msix_notify");
 	pthread_mutex_lock(&dev->bus->lock);
 	err = libvm__msix_notify_locked(dev, vector);
 	pthread_mutex_unlock(&dev->bus->lock);

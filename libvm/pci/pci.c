@@ -192,8 +192,9 @@ LIBVM_EXPORT int libvm_pci_bus_attach(libvm_pci_bus **out, libvm_vm *vm,
 	libvm_pci_dev *h;
 	int err;
 
-	if (!out || !vm)
-		return libvm__fail(-EINVAL, "libvm_pci_bus_attach: %s is NULL", out ? "vm" : "out");
+	if (!out)
+		return libvm__fail(-EINVAL, "libvm_pci_bus_attach: out is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_pci_bus_attach");
 	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_pci_bus_attach");
 	if (err)
 		return err;
@@ -209,6 +210,7 @@ LIBVM_EXPORT int libvm_pci_bus_attach(libvm_pci_bus **out, libvm_vm *vm,
 	bus = calloc(1, sizeof(*bus));
 	if (!bus)
 		return libvm__fail(-ENOMEM, "pci: out of memory");
+	bus->magic = LIBVM__MAGIC_PCI_BUS;
 	bus->vm = vm;
 	pthread_mutex_init(&bus->lock, NULL);
 	bus->irq_base = o.irq_base;
@@ -238,7 +240,8 @@ LIBVM_EXPORT int libvm_pci_bus_attach(libvm_pci_bus **out, libvm_vm *vm,
 
 LIBVM_EXPORT void libvm_pci_bus_detach(libvm_pci_bus *bus)
 {
-	if (!bus || !libvm__dev_unregister(bus->vm, bus->ranges, 2, bus))
+	if (!libvm__live(bus, LIBVM__MAGIC_PCI_BUS) ||
+	    !libvm__dev_unregister(bus->vm, bus->ranges, 2, bus))
 		return;
 	/* Devices of libvm's own on the bus (virtio) are detached first, as
 	 * their owners would: they hold their slots and run threads that
@@ -248,10 +251,10 @@ LIBVM_EXPORT void libvm_pci_bus_detach(libvm_pci_bus *bus)
 		if (!bus->slots[s])
 			continue;
 		libvm__msix_fini(bus->slots[s]);
-		free(bus->slots[s]);
+		libvm__bury(bus->slots[s], sizeof(*bus->slots[s]));
 	}
 	pthread_mutex_destroy(&bus->lock);
-	free(bus);
+	libvm__bury(bus, sizeof(*bus));
 }
 
 libvm_pci_bus *libvm__pci_dev_bus(const libvm_pci_dev *dev)
@@ -261,7 +264,7 @@ libvm_pci_bus *libvm__pci_dev_bus(const libvm_pci_dev *dev)
 
 LIBVM_EXPORT libvm_vm *libvm_pci_bus_vm(const libvm_pci_bus *bus)
 {
-	return bus ? bus->vm : NULL;
+	return libvm__live(bus, LIBVM__MAGIC_PCI_BUS) ? bus->vm : NULL;
 }
 
 static int check_dev_options(const libvm_pci_dev_options *o)
@@ -315,9 +318,9 @@ LIBVM_EXPORT int libvm_pci_dev_add(libvm_pci_dev **out, libvm_pci_bus *bus,
 	uint32_t at = 0x40; /* wide: a full space must not wrap to 0 */
 	int err;
 
-	if (!out || !bus || !opts)
-		return libvm__fail(-EINVAL, "libvm_pci_dev_add: %s is NULL",
-				   !out ? "out" : !bus ? "bus" : "opts");
+	if (!out || !opts)
+		return libvm__fail(-EINVAL, "libvm_pci_dev_add: %s is NULL", out ? "opts" : "out");
+	LIBVM__CHECK_PCI_BUS(bus, "libvm_pci_dev_add");
 	memset(&o, 0, sizeof(o));
 	err = libvm__copy_options(&o, sizeof(o), opts, "libvm_pci_dev_add");
 	if (err)
@@ -328,6 +331,7 @@ LIBVM_EXPORT int libvm_pci_dev_add(libvm_pci_dev **out, libvm_pci_bus *bus,
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return libvm__fail(-ENOMEM, "pci: out of memory");
+	d->magic = LIBVM__MAGIC_PCI_DEV;
 	d->bus = bus;
 	snprintf(d->name, sizeof(d->name), "%s", o.name ? o.name : "pci-device");
 	libvm__put16(d->cfg + PCI_VENDOR_ID, o.vendor_id);
@@ -412,7 +416,7 @@ LIBVM_EXPORT void libvm_pci_dev_remove(libvm_pci_dev *dev)
 {
 	libvm_pci_bus *bus;
 
-	if (!dev)
+	if (!libvm__live(dev, LIBVM__MAGIC_PCI_DEV))
 		return;
 	bus = dev->bus;
 	pthread_mutex_lock(&bus->lock);
@@ -421,19 +425,20 @@ LIBVM_EXPORT void libvm_pci_dev_remove(libvm_pci_dev *dev)
 	libvm__msix_fini(dev);
 	bus->slots[dev->slot] = NULL;
 	pthread_mutex_unlock(&bus->lock);
-	free(dev);
+	libvm__bury(dev, sizeof(*dev));
 }
 
 LIBVM_EXPORT int libvm_pci_dev_slot(const libvm_pci_dev *dev)
 {
-	return dev ? dev->slot : libvm__fail(-EINVAL, "libvm_pci_dev_slot: dev is NULL");
+	LIBVM__CHECK_PCI_DEV(dev, "libvm_pci_dev_slot");
+	return dev->slot;
 }
 
 LIBVM_EXPORT uint64_t libvm_pci_dev_bar_addr(libvm_pci_dev *dev, uint32_t bar)
 {
 	uint64_t a;
 
-	if (!dev)
+	if (!libvm__live(dev, LIBVM__MAGIC_PCI_DEV))
 		return 0;
 	pthread_mutex_lock(&dev->bus->lock);
 	a = libvm__pci_bar_addr(dev, bar);
@@ -443,9 +448,9 @@ LIBVM_EXPORT uint64_t libvm_pci_dev_bar_addr(libvm_pci_dev *dev, uint32_t bar)
 
 LIBVM_EXPORT int libvm_pci_dev_set_irq(libvm_pci_dev *dev, bool level)
 {
-	if (!dev || !dev->cfg[PCI_INTERRUPT_PIN])
-		return libvm__fail(-EINVAL, "libvm_pci_dev_set_irq: %s",
-				   dev ? "the device has no interrupt pin" : "dev is NULL");
+	LIBVM__CHECK_PCI_DEV(dev, "libvm_pci_dev_set_irq");
+	if (!dev->cfg[PCI_INTERRUPT_PIN])
+		return libvm__fail(-EINVAL, "libvm_pci_dev_set_irq: the device has no interrupt pin");
 	pthread_mutex_lock(&dev->bus->lock);
 	dev->intx_level = level;
 	intx_update(dev);

@@ -42,6 +42,7 @@
 #define PCI_MSIX_MASKALL 0x4000
 
 struct libvm_pci_dev {
+	uint32_t magic;          /* handle magic (0 for the host bridge) */
 	libvm_pci_bus *bus;
 	uint8_t slot;
 	char name[32];
@@ -71,6 +72,7 @@ struct libvm_pci_dev {
 };
 
 struct libvm_pci_bus {
+	uint32_t magic;
 	libvm_vm *vm;
 	pthread_mutex_t lock;
 	uint32_t config_address;  /* CONFIG_ADDRESS as the guest wrote it */

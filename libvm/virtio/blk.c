@@ -240,9 +240,9 @@ LIBVM_EXPORT int libvm_virtio_blk_attach(libvm_virtio_blk **out, libvm_pci_bus *
 	const char *id;
 	int err;
 
-	if (!out || !bus || !opts)
-		return libvm__fail(-EINVAL, "libvm_virtio_blk_attach: %s is NULL",
-				   !out ? "out" : !bus ? "bus" : "opts");
+	if (!out || !opts)
+		return libvm__fail(-EINVAL, "libvm_virtio_blk_attach: %s is NULL", out ? "opts" : "out");
+	LIBVM__CHECK_PCI_BUS(bus, "libvm_virtio_blk_attach");
 	err = libvm__copy_options(&o, sizeof(o), opts, "libvm_virtio_blk_attach");
 	if (err)
 		return err;
@@ -254,6 +254,7 @@ LIBVM_EXPORT int libvm_virtio_blk_attach(libvm_virtio_blk **out, libvm_pci_bus *
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return libvm__fail(-ENOMEM, "virtio-blk: out of memory");
+	b->v.magic = LIBVM__MAGIC_VIRTIO_BLK;
 	err = open_backing(b, &o);
 	if (err) {
 		if (b->fd >= 0)
@@ -308,10 +309,10 @@ LIBVM_EXPORT int libvm_virtio_blk_attach(libvm_virtio_blk **out, libvm_pci_bus *
 
 LIBVM_EXPORT void libvm_virtio_blk_detach(libvm_virtio_blk *blk)
 {
-	if (!blk)
+	if (!libvm__live(blk, LIBVM__MAGIC_VIRTIO_BLK))
 		return;
 	libvm__vm_disown(blk->v.vm, blk);
 	libvm__virtio_fini(&blk->v);
 	close(blk->fd);
-	free(blk);
+	libvm__bury(blk, sizeof(*blk));
 }

@@ -217,9 +217,9 @@ LIBVM_EXPORT int libvm_virtio_console_attach(libvm_virtio_console **out, libvm_p
 	libvm_virtio_console *c;
 	int err;
 
-	if (!out || !bus)
-		return libvm__fail(-EINVAL, "libvm_virtio_console_attach: %s is NULL",
-				   out ? "bus" : "out");
+	if (!out)
+		return libvm__fail(-EINVAL, "libvm_virtio_console_attach: out is NULL");
+	LIBVM__CHECK_PCI_BUS(bus, "libvm_virtio_console_attach");
 	if (opts) {
 		err = libvm__copy_options(&o, sizeof(o), opts, "libvm_virtio_console_attach");
 		if (err)
@@ -232,6 +232,7 @@ LIBVM_EXPORT int libvm_virtio_console_attach(libvm_virtio_console **out, libvm_p
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return libvm__fail(-ENOMEM, "virtio-console: out of memory");
+	c->v.magic = LIBVM__MAGIC_VIRTIO_CONSOLE;
 	c->in_fd = o.input_fd;
 	c->out_fd = o.output_fd;
 	c->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -266,7 +267,7 @@ LIBVM_EXPORT int libvm_virtio_console_attach(libvm_virtio_console **out, libvm_p
 
 LIBVM_EXPORT void libvm_virtio_console_detach(libvm_virtio_console *c)
 {
-	if (!c)
+	if (!libvm__live(c, LIBVM__MAGIC_VIRTIO_CONSOLE))
 		return;
 	libvm__vm_disown(c->v.vm, c);
 	if (c->thread_started) {
@@ -276,5 +277,5 @@ LIBVM_EXPORT void libvm_virtio_console_detach(libvm_virtio_console *c)
 	}
 	libvm__virtio_fini(&c->v);
 	close(c->wake);
-	free(c);
+	libvm__bury(c, sizeof(*c));
 }

@@ -224,6 +224,7 @@ int libvm__virtio_net_attach_fd(libvm_virtio_net **out, libvm_pci_bus *bus,
 		close(fd);
 		return libvm__fail(-ENOMEM, "virtio-net: out of memory");
 	}
+	n->v.magic = LIBVM__MAGIC_VIRTIO_NET;
 	n->tap = fd;
 	n->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (n->wake < 0) {
@@ -302,9 +303,9 @@ LIBVM_EXPORT int libvm_virtio_net_attach(libvm_virtio_net **out, libvm_pci_bus *
 	libvm_virtio_net_options o = LIBVM_VIRTIO_NET_OPTIONS_INIT;
 	int err, fd;
 
-	if (!out || !bus || !opts)
-		return libvm__fail(-EINVAL, "libvm_virtio_net_attach: %s is NULL",
-				   !out ? "out" : !bus ? "bus" : "opts");
+	if (!out || !opts)
+		return libvm__fail(-EINVAL, "libvm_virtio_net_attach: %s is NULL", out ? "opts" : "out");
+	LIBVM__CHECK_PCI_BUS(bus, "libvm_virtio_net_attach");
 	err = libvm__copy_options(&o, sizeof(o), opts, "libvm_virtio_net_attach");
 	if (err)
 		return err;
@@ -318,7 +319,7 @@ LIBVM_EXPORT int libvm_virtio_net_attach(libvm_virtio_net **out, libvm_pci_bus *
 
 LIBVM_EXPORT void libvm_virtio_net_detach(libvm_virtio_net *net)
 {
-	if (!net)
+	if (!libvm__live(net, LIBVM__MAGIC_VIRTIO_NET))
 		return;
 	libvm__vm_disown(net->v.vm, net);
 	if (net->thread_started) {
@@ -329,5 +330,5 @@ LIBVM_EXPORT void libvm_virtio_net_detach(libvm_virtio_net *net)
 	libvm__virtio_fini(&net->v);
 	close(net->wake);
 	close(net->tap);
-	free(net);
+	libvm__bury(net, sizeof(*net));
 }

@@ -65,9 +65,9 @@ LIBVM_EXPORT int libvm_virtio_rng_attach(libvm_virtio_rng **out, libvm_pci_bus *
 	libvm_virtio_rng *rng;
 	int err;
 
-	if (!out || !bus)
-		return libvm__fail(-EINVAL, "libvm_virtio_rng_attach: %s is NULL",
-				   out ? "bus" : "out");
+	if (!out)
+		return libvm__fail(-EINVAL, "libvm_virtio_rng_attach: out is NULL");
+	LIBVM__CHECK_PCI_BUS(bus, "libvm_virtio_rng_attach");
 	if (opts) {
 		err = libvm__copy_options(&o, sizeof(o), opts, "libvm_virtio_rng_attach");
 		if (err)
@@ -76,6 +76,7 @@ LIBVM_EXPORT int libvm_virtio_rng_attach(libvm_virtio_rng **out, libvm_pci_bus *
 	rng = calloc(1, sizeof(*rng));
 	if (!rng)
 		return libvm__fail(-ENOMEM, "virtio-rng: out of memory");
+	rng->v.magic = LIBVM__MAGIC_VIRTIO_RNG;
 	err = libvm__virtio_init(&rng->v, bus, o.slot, &rng_ops, "virtio-rng");
 	if (!err) {
 		err = libvm__vm_own_child(rng->v.vm, rng, rng_release, libvm__pci_dev_bus(rng->v.pci));
@@ -92,9 +93,9 @@ LIBVM_EXPORT int libvm_virtio_rng_attach(libvm_virtio_rng **out, libvm_pci_bus *
 
 LIBVM_EXPORT void libvm_virtio_rng_detach(libvm_virtio_rng *rng)
 {
-	if (!rng)
+	if (!libvm__live(rng, LIBVM__MAGIC_VIRTIO_RNG))
 		return;
 	libvm__vm_disown(rng->v.vm, rng);
 	libvm__virtio_fini(&rng->v);
-	free(rng);
+	libvm__bury(rng, sizeof(*rng));
 }

@@ -75,6 +75,7 @@ struct libvm__virtio_ops {
 };
 
 struct libvm__virtio {
+	uint32_t magic;             /* the device's handle magic (internal.h) */
 	pthread_mutex_t lock;
 	const struct libvm__virtio_ops *ops;
 	libvm_vm *vm;
