@@ -10,8 +10,11 @@
  * - libvm_<dev>_attach(&dev, vm, opts) claims the device's port/MMIO ranges
  *   on @vm with libvm_io_register() and hands out a handle the caller owns.
  *   @opts may be NULL for the defaults; otherwise start from the device's
- *   LIBVM_<DEV>_OPTIONS_INIT (it sets .size and the default ports). Fields
- *   are only ever appended; the library reads no further than .size.
+ *   LIBVM_<DEV>_OPTIONS_INIT or libvm_<dev>_options_init() (they set .size
+ *   and the defaults). A field's zero value means its default (0 for a
+ *   port is the device's usual port, for an IRQ its usual IRQ; -1 means
+ *   none), except where a field says otherwise. Fields are only ever
+ *   appended; the library reads no further than .size.
  *   Returns 0; -EINVAL for a NULL @out/@vm, a bad .size or bad options;
  *   -EEXIST when a range is already claimed (the message names the owner);
  *   -EDEADLK from inside a device handler; -ENOMEM. On failure nothing stays
@@ -67,12 +70,14 @@ typedef void (*libvm_uart_output_fn)(const uint8_t *data, size_t len, void *opaq
 /**
  * struct libvm_uart_options - a 16550A serial port.
  * @size:          sizeof(struct libvm_uart_options); set by the INIT macro.
- * @port:          first of its 8 I/O ports (default 0x3f8, COM1).
- * @irq:           ISA IRQ / GSI it raises (default 4), or -1 for none.
- * @output_fd:     file descriptor that receives transmitted bytes, or -1.
+ * @port:          first of its 8 I/O ports; 0 means 0x3f8 (COM1).
+ * @irq:           ISA IRQ / GSI it raises, 1 .. 23; 0 means 4; -1 none.
+ * @output_fd:     file descriptor that receives transmitted bytes, or -1
+ *                 (the default; 0 is fd 0, not the default).
  *                 Not owned (never closed). A pipe or socket whose reader
  *                 went away does not raise SIGPIPE; output stops instead.
- * @input_fd:      file descriptor whose bytes the guest receives, or -1.
+ * @input_fd:      file descriptor whose bytes the guest receives, or -1
+ *                 (the default; 0 is stdin).
  *                 Not owned. Read without blocking whenever the guest looks
  *                 at the receiver and by libvm_uart_poll_input(); end of
  *                 file stops the reading.
@@ -94,8 +99,11 @@ typedef struct libvm_uart_options {
 } libvm_uart_options;
 
 #define LIBVM_UART_OPTIONS_INIT                                                     \
-	{ .size = sizeof(libvm_uart_options), .port = 0x3f8, .irq = 4, .output_fd = -1, \
-	  .input_fd = -1 }
+	LIBVM__OPTIONS_INIT_WITH(libvm_uart_options, libvm_uart_options_init,       \
+				 .output_fd = -1, .input_fd = -1)
+
+/** libvm_uart_options_init() - the defaults; see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_uart_options_init(libvm_uart_options *opts, size_t size);
 
 /**
  * libvm_uart_attach() - add a 16550A UART to @vm.
@@ -146,8 +154,8 @@ typedef struct libvm_debugexit libvm_debugexit;
 /**
  * struct libvm_debugexit_options - the test exit device.
  * @size:  sizeof(struct libvm_debugexit_options); set by the INIT macro.
- * @port:  first port (default 0xf4).
- * @width: number of ports it claims, 1, 2 or 4 (default 4).
+ * @port:  first port; 0 means 0xf4.
+ * @width: number of ports it claims, 1, 2 or 4; 0 means 4.
  *
  * A guest write of value v (the bytes written, little-endian) to any of its
  * ports ends the run: libvm_vcpu_run() returns 0 with reason
@@ -162,12 +170,15 @@ typedef struct libvm_debugexit_options {
 } libvm_debugexit_options;
 
 #define LIBVM_DEBUGEXIT_OPTIONS_INIT \
-	{ .size = sizeof(libvm_debugexit_options), .port = 0xf4, .width = 4 }
+	LIBVM__OPTIONS_INIT(libvm_debugexit_options, libvm_debugexit_options_init)
+
+/** libvm_debugexit_options_init() - the defaults; see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_debugexit_options_init(libvm_debugexit_options *opts, size_t size);
 
 /**
  * libvm_debugexit_attach() - add the test exit device to @vm.
- * Returns: as the common rules say; -EINVAL also for a width other than 1,
- * 2 or 4 or a range past port 0xffff.
+ * Returns: as the common rules say; -EINVAL also for a width other than 0,
+ * 1, 2 or 4 or a range past port 0xffff.
  */
 LIBVM_EXPORT int libvm_debugexit_attach(libvm_debugexit **out, libvm_vm *vm,
 					const libvm_debugexit_options *opts);
@@ -184,11 +195,12 @@ typedef struct libvm_fwcfg libvm_fwcfg;
 /**
  * struct libvm_fwcfg_options - the fw_cfg device.
  * @size:     sizeof(struct libvm_fwcfg_options); set by the INIT macro.
- * @port:     selector port (16-bit); the data port is @port + 1
- *            (default 0x510/0x511).
- * @nb_cpus:  FW_CFG_NB_CPUS. Required (1 or more): pass the number of vCPUs
- *            the launcher creates and starts. Test kernels wait for exactly
- *            this many processors to come up, so it must be the real count.
+ * @port:     selector port (16-bit); the data port is @port + 1; 0 means
+ *            0x510 (data 0x511).
+ * @nb_cpus:  FW_CFG_NB_CPUS. Required (1 or more; 0 is refused, there is
+ *            no default): pass the number of vCPUs the launcher creates
+ *            and starts. Test kernels wait for exactly this many
+ *            processors to come up, so it must be the real count.
  * @max_cpus: FW_CFG_MAX_CPUS; 0 means @nb_cpus. Must not be below @nb_cpus.
  * @ram_size: FW_CFG_RAM_SIZE in bytes (all guest RAM, below and above 4 GiB).
  * @cmdline:  kernel command line for FW_CFG_CMDLINE_SIZE/_DATA (copied), or
@@ -206,7 +218,10 @@ typedef struct libvm_fwcfg_options {
 	const char *cmdline;
 } libvm_fwcfg_options;
 
-#define LIBVM_FWCFG_OPTIONS_INIT { .size = sizeof(libvm_fwcfg_options), .port = 0x510 }
+#define LIBVM_FWCFG_OPTIONS_INIT LIBVM__OPTIONS_INIT(libvm_fwcfg_options, libvm_fwcfg_options_init)
+
+/** libvm_fwcfg_options_init() - the defaults; see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_fwcfg_options_init(libvm_fwcfg_options *opts, size_t size);
 
 /**
  * libvm_fwcfg_attach() - add fw_cfg to @vm.
@@ -245,7 +260,7 @@ typedef struct libvm_i8042 libvm_i8042;
 /**
  * struct libvm_i8042_options - the PS/2 controller at ports 0x60/0x64.
  * @size: sizeof(struct libvm_i8042_options); set by the INIT macro.
- * @irq:  keyboard IRQ (default 1), or -1 for none.
+ * @irq:  keyboard IRQ, 1 .. 23; 0 means 1; -1 none.
  *
  * Command 0xFE (and the other output-port pulses that drive the reset line,
  * or 0xD1 with bit 0 clear) ends the run with LIBVM_EXIT_RESET; the reset
@@ -258,7 +273,10 @@ typedef struct libvm_i8042_options {
 	uint32_t reserved0;
 } libvm_i8042_options;
 
-#define LIBVM_I8042_OPTIONS_INIT { .size = sizeof(libvm_i8042_options), .irq = 1 }
+#define LIBVM_I8042_OPTIONS_INIT LIBVM__OPTIONS_INIT(libvm_i8042_options, libvm_i8042_options_init)
+
+/** libvm_i8042_options_init() - the defaults; see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_i8042_options_init(libvm_i8042_options *opts, size_t size);
 
 /**
  * libvm_i8042_attach() - add the i8042 to @vm (ports 0x60 and 0x64).
@@ -295,7 +313,10 @@ typedef struct libvm_rtc_options {
 	int64_t offset_seconds;
 } libvm_rtc_options;
 
-#define LIBVM_RTC_OPTIONS_INIT { .size = sizeof(libvm_rtc_options) }
+#define LIBVM_RTC_OPTIONS_INIT LIBVM__OPTIONS_INIT(libvm_rtc_options, libvm_rtc_options_init)
+
+/** libvm_rtc_options_init() - the defaults; see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_rtc_options_init(libvm_rtc_options *opts, size_t size);
 
 /**
  * libvm_rtc_attach() - add the RTC to @vm.
@@ -316,7 +337,7 @@ typedef struct libvm_port80 libvm_port80;
 /**
  * struct libvm_port80_options - the POST-code port.
  * @size: sizeof(struct libvm_port80_options); set by the INIT macro.
- * @port: the port (default 0x80).
+ * @port: the port; 0 means 0x80.
  *
  * Writes are swallowed (Linux uses the port as an I/O delay) and the last
  * byte is kept; reads return 0xff, as on a bus where nothing answers.
@@ -328,7 +349,11 @@ typedef struct libvm_port80_options {
 	uint32_t reserved1;
 } libvm_port80_options;
 
-#define LIBVM_PORT80_OPTIONS_INIT { .size = sizeof(libvm_port80_options), .port = 0x80 }
+#define LIBVM_PORT80_OPTIONS_INIT \
+	LIBVM__OPTIONS_INIT(libvm_port80_options, libvm_port80_options_init)
+
+/** libvm_port80_options_init() - the defaults; see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_port80_options_init(libvm_port80_options *opts, size_t size);
 
 /** libvm_port80_attach() - add the sink to @vm. Returns: as the common rules say. */
 LIBVM_EXPORT int libvm_port80_attach(libvm_port80 **out, libvm_vm *vm,
@@ -354,14 +379,15 @@ typedef struct libvm_testdev libvm_testdev;
  * struct libvm_testdev_options - the test device kvm-unit-tests style
  * kernels use.
  * @size:      sizeof(struct libvm_testdev_options); set by the INIT macro.
- * @port:      4-byte scratch register (default 0xe0); the 4-byte write sink
- *             follows at @port + 4.
+ * @port:      4-byte scratch register; 0 means 0xe0. The 4-byte write
+ *             sink follows at @port + 4.
  * @irq_port:  first of 24 one-byte ports: a write of v to @irq_port + n sets
- *             the level of ISA IRQ / GSI n to (v != 0) (default 0x2000).
- * @mmio_base: RAM-like MMIO window (default 0xff000000), served through
- *             exits; accesses of any width read back what was written.
- * @mmio_size: its size in bytes (default 64 KiB, at most 16 MiB); 0 leaves
- *             the window out.
+ *             the level of ISA IRQ / GSI n to (v != 0); 0 means 0x2000.
+ * @mmio_size: the size of a RAM-like MMIO window in bytes, at most 16 MiB;
+ *             0 means 64 KiB. Served through exits; accesses of any width
+ *             read back what was written.
+ * @mmio_base: where the window lies; 0 means 0xff000000.
+ * @flags:     LIBVM_TESTDEV_* flags.
  */
 typedef struct libvm_testdev_options {
 	size_t size;
@@ -369,11 +395,18 @@ typedef struct libvm_testdev_options {
 	uint16_t irq_port;
 	uint32_t mmio_size;
 	uint64_t mmio_base;
+	uint32_t flags;
+	uint32_t reserved0;
 } libvm_testdev_options;
 
-#define LIBVM_TESTDEV_OPTIONS_INIT                                                    \
-	{ .size = sizeof(libvm_testdev_options), .port = 0xe0, .irq_port = 0x2000,     \
-	  .mmio_size = 0x10000, .mmio_base = 0xff000000ull }
+/* libvm_testdev_options.flags */
+#define LIBVM_TESTDEV_NO_MMIO (1u << 0) /* leave the MMIO window out */
+
+#define LIBVM_TESTDEV_OPTIONS_INIT \
+	LIBVM__OPTIONS_INIT(libvm_testdev_options, libvm_testdev_options_init)
+
+/** libvm_testdev_options_init() - the defaults; see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_testdev_options_init(libvm_testdev_options *opts, size_t size);
 
 /**
  * libvm_testdev_attach() - add the pc-testdev to @vm.
@@ -395,8 +428,8 @@ typedef struct libvm_pmtimer libvm_pmtimer;
 /**
  * struct libvm_pmtimer_options - the ACPI power-management timer.
  * @size: sizeof(struct libvm_pmtimer_options); set by the INIT macro.
- * @port: its 4-byte I/O block (default 0x608, QEMU q35's PM_TMR_BLK).
- * @bits: counter width, 24 (default) or 32; must match the FADT's
+ * @port: its 4-byte I/O block; 0 means 0x608 (QEMU q35's PM_TMR_BLK).
+ * @bits: counter width, 24 or 32; 0 means 24. Must match the FADT's
  *        TMR_VAL_EXT flag (set for 32).
  *
  * Counts at 3.579545 MHz from 0 at attach time, from the host's monotonic
@@ -410,12 +443,16 @@ typedef struct libvm_pmtimer_options {
 	uint32_t reserved1;
 } libvm_pmtimer_options;
 
-#define LIBVM_PMTIMER_OPTIONS_INIT { .size = sizeof(libvm_pmtimer_options), .port = 0x608, .bits = 24 }
+#define LIBVM_PMTIMER_OPTIONS_INIT \
+	LIBVM__OPTIONS_INIT(libvm_pmtimer_options, libvm_pmtimer_options_init)
+
+/** libvm_pmtimer_options_init() - the defaults; see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_pmtimer_options_init(libvm_pmtimer_options *opts, size_t size);
 
 /**
  * libvm_pmtimer_attach() - add the PM timer to @vm.
- * Returns: as the common rules say; -EINVAL also for @bits other than 24
- * or 32, or a block past port 0xffff.
+ * Returns: as the common rules say; -EINVAL also for @bits other than 0,
+ * 24 or 32, or a block past port 0xffff.
  */
 LIBVM_EXPORT int libvm_pmtimer_attach(libvm_pmtimer **out, libvm_vm *vm,
 				      const libvm_pmtimer_options *opts);
@@ -432,12 +469,14 @@ typedef struct libvm_acpipm libvm_acpipm;
 /**
  * struct libvm_acpipm_options - the ACPI fixed power-management registers.
  * @size:     sizeof(struct libvm_acpipm_options); set by the INIT macro.
- * @evt_port: PM1a event block, 4 ports: PM1_STS, PM1_EN (default 0x600,
- *            what libvm_acpi_build() puts in the FADT).
- * @cnt_port: PM1a control block, 2 ports: PM1_CNT (default 0x604).
+ * @evt_port: PM1a event block, 4 ports: PM1_STS, PM1_EN; 0 means 0x600
+ *            (what libvm_acpi_build() puts in the FADT).
+ * @cnt_port: PM1a control block, 2 ports: PM1_CNT; 0 means 0x604.
  * @s5_typ:   the SLP_TYP value of the soft-off state S5: what the DSDT's
- *            \_S5 package says (default 5, as libvm_pci_acpi_aml()
- *            writes it). 0 .. 7.
+ *            \_S5 package says, 1 .. 7; 0 means 5 (what
+ *            libvm_pci_acpi_aml() writes). For a DSDT whose \_S5 says 0
+ *            (PIIX4 style), set LIBVM_ACPIPM_S5_TYP_0 in @flags.
+ * @flags:    LIBVM_ACPIPM_* flags.
  *
  * A guest write to PM1_CNT with SLP_EN and SLP_TYP = @s5_typ (how an ACPI
  * OS powers off) ends the run: libvm_vcpu_run() returns 0 with reason
@@ -449,16 +488,24 @@ typedef struct libvm_acpipm_options {
 	uint16_t evt_port;
 	uint16_t cnt_port;
 	uint8_t s5_typ;
-	uint8_t reserved0[3];
+	uint8_t flags;
+	uint8_t reserved0[2];
 } libvm_acpipm_options;
 
+/* libvm_acpipm_options.flags */
+#define LIBVM_ACPIPM_S5_TYP_0 (1u << 0) /* S5's SLP_TYP is 0 (@s5_typ must be 0) */
+
 #define LIBVM_ACPIPM_OPTIONS_INIT \
-	{ .size = sizeof(libvm_acpipm_options), .evt_port = 0x600, .cnt_port = 0x604, .s5_typ = 5 }
+	LIBVM__OPTIONS_INIT(libvm_acpipm_options, libvm_acpipm_options_init)
+
+/** libvm_acpipm_options_init() - the defaults; see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_acpipm_options_init(libvm_acpipm_options *opts, size_t size);
 
 /**
  * libvm_acpipm_attach() - add the PM1a blocks to @vm.
  * Returns: as the common rules say; -EINVAL also for blocks past port
- * 0xffff or @s5_typ above 7.
+ * 0xffff, @s5_typ above 7, unknown @flags, or LIBVM_ACPIPM_S5_TYP_0 with
+ * an @s5_typ.
  */
 LIBVM_EXPORT int libvm_acpipm_attach(libvm_acpipm **out, libvm_vm *vm,
 				     const libvm_acpipm_options *opts);

@@ -45,6 +45,29 @@ extern "C" {
 #define LIBVM_EXPORT
 #endif
 
+/* Anonymous unions are C11 (and C++); GCC and Clang accept them in C99
+ * without a -pedantic warning when told they are an extension. */
+#if !defined(__cplusplus) && defined(__GNUC__) && \
+	(!defined(__STDC_VERSION__) || __STDC_VERSION__ < 201112L)
+#define LIBVM__ANON __extension__
+#else
+#define LIBVM__ANON
+#endif
+
+/*
+ * The options INIT macros: in C a designated initializer (a constant
+ * expression, usable for static objects); in C++, which has designated
+ * initializers only from C++20, a call of the struct's _options_init()
+ * function, which gives the same values.
+ */
+#ifdef __cplusplus
+#define LIBVM__OPTIONS_INIT(type, init) (libvm__cxx_options<type>(init))
+#define LIBVM__OPTIONS_INIT_WITH(type, init, ...) (libvm__cxx_options<type>(init))
+#else
+#define LIBVM__OPTIONS_INIT(type, init) { .size = sizeof(type) }
+#define LIBVM__OPTIONS_INIT_WITH(type, init, ...) { .size = sizeof(type), __VA_ARGS__ }
+#endif
+
 typedef struct libvm_vm libvm_vm;
 typedef struct libvm_vcpu libvm_vcpu;
 typedef struct libvm_region libvm_region;
@@ -134,7 +157,24 @@ typedef struct libvm_vm_options {
 	void *log_opaque;
 } libvm_vm_options;
 
-#define LIBVM_VM_OPTIONS_INIT { .size = sizeof(libvm_vm_options) }
+#define LIBVM_VM_OPTIONS_INIT LIBVM__OPTIONS_INIT(libvm_vm_options, libvm_vm_options_init)
+
+/**
+ * libvm_vm_options_init() - fill @opts with the defaults, as
+ * LIBVM_VM_OPTIONS_INIT does; for bindings and C++ code.
+ * @opts: the struct to fill.
+ * @size: sizeof(*opts) as the caller knows it (a struct from an older
+ *        header is shorter; only @size bytes are written).
+ *
+ * Every *_options struct has such a function. The rule for all of them:
+ * a field's zero value means its default, except where the field's
+ * documentation says otherwise (file descriptors, where 0 is stdin, and
+ * required fields); fields added later always follow it, so zero-filling
+ * a struct and setting .size is as good as the INIT macro for them.
+ * Thread: any. Returns: 0; -EINVAL for NULL @opts, or @size smaller than
+ * a size_t or larger than this library's struct.
+ */
+LIBVM_EXPORT int libvm_vm_options_init(libvm_vm_options *opts, size_t size);
 
 /**
  * libvm_vm_create() - open the device and create an empty VM.
@@ -218,7 +258,9 @@ LIBVM_EXPORT int libvm_vm_max_vcpus(libvm_vm *vm);
  * @host_addr: caller-owned memory to map (page aligned, at least @length
  *             bytes, must outlive the region), or NULL.
  * @fd:        file to map (MAP_SHARED) when >= 0 and @host_addr is NULL.
- *             -1 (the INIT default) for none.
+ *             -1 (the INIT default) for none. 0 is fd 0, not the
+ *             default: start from the INIT macro or
+ *             libvm_region_options_init().
  * @offset:    offset into @fd; page aligned. A regular file must reach
  *             @offset + @length (rounded up to a page): pages past its end
  *             could not be touched, so such a region is refused (-EINVAL).
@@ -238,7 +280,11 @@ typedef struct libvm_region_options {
 	const char *name;
 } libvm_region_options;
 
-#define LIBVM_REGION_OPTIONS_INIT { .size = sizeof(libvm_region_options), .fd = -1 }
+#define LIBVM_REGION_OPTIONS_INIT \
+	LIBVM__OPTIONS_INIT_WITH(libvm_region_options, libvm_region_options_init, .fd = -1)
+
+/** libvm_region_options_init() - the defaults (.fd = -1); see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_region_options_init(libvm_region_options *opts, size_t size);
 
 /**
  * libvm_region_map() - map memory into the guest-physical address space.
@@ -604,7 +650,7 @@ enum libvm_system_event {
 typedef struct libvm_exit {
 	uint32_t reason; /* enum libvm_exit_reason */
 	uint32_t padding;
-	union {
+	LIBVM__ANON union {
 		struct {
 			uint64_t addr;
 			uint64_t data;
@@ -714,7 +760,11 @@ typedef struct libvm_vm_run_options {
 	uint32_t reserved0;
 } libvm_vm_run_options;
 
-#define LIBVM_VM_RUN_OPTIONS_INIT { .size = sizeof(libvm_vm_run_options) }
+#define LIBVM_VM_RUN_OPTIONS_INIT \
+	LIBVM__OPTIONS_INIT(libvm_vm_run_options, libvm_vm_run_options_init)
+
+/** libvm_vm_run_options_init() - the defaults; see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_vm_run_options_init(libvm_vm_run_options *opts, size_t size);
 
 /**
  * libvm_vm_run() - run every vCPU of the VM, each on a thread of its own,
@@ -857,6 +907,16 @@ LIBVM_EXPORT int libvm_ioeventfd_remove(libvm_vm *vm, enum libvm_space space, ui
 					uint32_t len, int fd, uint32_t flags, uint64_t data);
 
 #ifdef __cplusplus
+}
+
+/* What the INIT macros expand to in C++ (see LIBVM__OPTIONS_INIT). */
+template <typename T>
+inline T libvm__cxx_options(int (*init)(T *, size_t))
+{
+	T o = T();
+
+	init(&o, sizeof(o));
+	return o;
 }
 #endif
 

@@ -165,7 +165,10 @@ typedef struct libvm_load_options {
 	uint64_t rsdp_gpa;
 } libvm_load_options;
 
-#define LIBVM_LOAD_OPTIONS_INIT { .size = sizeof(libvm_load_options) }
+#define LIBVM_LOAD_OPTIONS_INIT LIBVM__OPTIONS_INIT(libvm_load_options, libvm_load_options_init)
+
+/** libvm_load_options_init() - the defaults; see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_load_options_init(libvm_load_options *opts, size_t size);
 
 /**
  * libvm_load_detect() - guess the format of @image (@size bytes).
@@ -290,7 +293,8 @@ LIBVM_EXPORT int libvm_boot_apply(libvm_vcpu *vcpu, const libvm_boot *boot);
  * struct libvm_acpi_options - what the ACPI tables describe.
  * @size:          sizeof(libvm_acpi_options); set by LIBVM_ACPI_OPTIONS_INIT.
  * @nr_cpus:       CPUs; one enabled LAPIC per CPU with APIC id = ACPI
- *                 processor UID = vCPU id 0 .. nr_cpus - 1. 1 .. 1024.
+ *                 processor UID = vCPU id 0 .. nr_cpus - 1. 1 .. 1024; 0
+ *                 means 1.
  * @flags:         LIBVM_ACPI_* flags.
  * @gpa:           where the tables go (64-byte aligned, for the FACS); 0 means
  *                 LIBVM_ACPI_DEFAULT_GPA, where a guest's RSDP scan of
@@ -325,7 +329,10 @@ typedef struct libvm_acpi_options {
 	uint64_t dsdt_aml_size;
 } libvm_acpi_options;
 
-#define LIBVM_ACPI_OPTIONS_INIT { .size = sizeof(libvm_acpi_options), .nr_cpus = 1 }
+#define LIBVM_ACPI_OPTIONS_INIT LIBVM__OPTIONS_INIT(libvm_acpi_options, libvm_acpi_options_init)
+
+/** libvm_acpi_options_init() - the defaults; see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_acpi_options_init(libvm_acpi_options *opts, size_t size);
 
 /**
  * libvm_acpi_build() - write ACPI 6.0 tables into guest memory.
@@ -348,7 +355,8 @@ LIBVM_EXPORT int libvm_acpi_build(uint64_t *rsdp_gpa, libvm_vm *vm,
 /**
  * struct libvm_mptable_options - what the MP table describes.
  * @size:        sizeof(libvm_mptable_options); set by the INIT macro.
- * @nr_cpus:     CPUs, APIC ids 0 .. nr_cpus - 1 (1 .. 254); CPU 0 is the BSP.
+ * @nr_cpus:     CPUs, APIC ids 0 .. nr_cpus - 1 (1 .. 254; 0 means 1); CPU 0
+ *               is the BSP.
  * @gpa:         where the floating pointer goes (16-byte aligned), the
  *               configuration table right after it; 0 means
  *               LIBVM_MPTABLE_DEFAULT_GPA.
@@ -364,7 +372,11 @@ typedef struct libvm_mptable_options {
 	uint32_t reserved0;
 } libvm_mptable_options;
 
-#define LIBVM_MPTABLE_OPTIONS_INIT { .size = sizeof(libvm_mptable_options), .nr_cpus = 1 }
+#define LIBVM_MPTABLE_OPTIONS_INIT \
+	LIBVM__OPTIONS_INIT(libvm_mptable_options, libvm_mptable_options_init)
+
+/** libvm_mptable_options_init() - the defaults; see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_mptable_options_init(libvm_mptable_options *opts, size_t size);
 
 /**
  * libvm_mptable_build() - write an Intel MP 1.4 table: floating pointer,

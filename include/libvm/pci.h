@@ -43,13 +43,13 @@ typedef struct libvm_pci_dev libvm_pci_dev;
 /**
  * struct libvm_pci_bus_options - the host bridge.
  * @size:      sizeof(struct libvm_pci_bus_options); set by the INIT macro.
- * @port:      the CONFIG_ADDRESS port; CONFIG_DATA is @port + 4 (default
- *             0xcf8).
- * @irq_base:  first of the four GSIs INTA-INTD are swizzled onto (default
- *             16, the IOAPIC pins above the ISA ones). 0 .. 20.
- * @mmio_base: start of the window BARs are placed in (default 0xc0000000,
- *             right above 3 GiB of low RAM). 4 KiB aligned, below 4 GiB.
- * @mmio_size: its size (default 0x20000000, 512 MiB); the window must end
+ * @port:      the CONFIG_ADDRESS port; CONFIG_DATA is @port + 4; 0 means
+ *             0xcf8.
+ * @irq_base:  first of the four GSIs INTA-INTD are swizzled onto, 1 .. 20;
+ *             0 means 16 (the IOAPIC pins above the ISA ones).
+ * @mmio_base: start of the window BARs are placed in, 4 KiB aligned, below
+ *             4 GiB; 0 means 0xc0000000 (right above 3 GiB of low RAM).
+ * @mmio_size: its size; 0 means 0x20000000 (512 MiB). The window must end
  *             at or below 4 GiB and must not overlap RAM.
  */
 typedef struct libvm_pci_bus_options {
@@ -62,9 +62,11 @@ typedef struct libvm_pci_bus_options {
 	uint64_t mmio_size;
 } libvm_pci_bus_options;
 
-#define LIBVM_PCI_BUS_OPTIONS_INIT                                                 \
-	{ .size = sizeof(libvm_pci_bus_options), .port = 0xcf8, .irq_base = 16,        \
-	  .mmio_base = 0xc0000000ull, .mmio_size = 0x20000000ull }
+#define LIBVM_PCI_BUS_OPTIONS_INIT \
+	LIBVM__OPTIONS_INIT(libvm_pci_bus_options, libvm_pci_bus_options_init)
+
+/** libvm_pci_bus_options_init() - the defaults; see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_pci_bus_options_init(libvm_pci_bus_options *opts, size_t size);
 
 /**
  * libvm_pci_bus_attach() - add a PCI host bridge and bus 0 to @vm.
@@ -181,7 +183,11 @@ typedef struct libvm_pci_dev_options {
 	const char *name;
 } libvm_pci_dev_options;
 
-#define LIBVM_PCI_DEV_OPTIONS_INIT { .size = sizeof(libvm_pci_dev_options) }
+#define LIBVM_PCI_DEV_OPTIONS_INIT \
+	LIBVM__OPTIONS_INIT(libvm_pci_dev_options, libvm_pci_dev_options_init)
+
+/** libvm_pci_dev_options_init() - the defaults; see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_pci_dev_options_init(libvm_pci_dev_options *opts, size_t size);
 
 /**
  * libvm_pci_dev_add() - plug a device into @bus.

@@ -59,7 +59,11 @@ typedef struct libvm_virtio_rng_options {
 	uint8_t reserved0[7];
 } libvm_virtio_rng_options;
 
-#define LIBVM_VIRTIO_RNG_OPTIONS_INIT { .size = sizeof(libvm_virtio_rng_options) }
+#define LIBVM_VIRTIO_RNG_OPTIONS_INIT \
+	LIBVM__OPTIONS_INIT(libvm_virtio_rng_options, libvm_virtio_rng_options_init)
+
+/** libvm_virtio_rng_options_init() - the defaults; see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_virtio_rng_options_init(libvm_virtio_rng_options *opts, size_t size);
 
 /** libvm_virtio_rng_attach() - add a virtio-rng. Returns: see the common rules. */
 LIBVM_EXPORT int libvm_virtio_rng_attach(libvm_virtio_rng **out, libvm_pci_bus *bus,
@@ -101,7 +105,11 @@ typedef struct libvm_virtio_blk_options {
 	const char *serial;
 } libvm_virtio_blk_options;
 
-#define LIBVM_VIRTIO_BLK_OPTIONS_INIT { .size = sizeof(libvm_virtio_blk_options) }
+#define LIBVM_VIRTIO_BLK_OPTIONS_INIT \
+	LIBVM__OPTIONS_INIT(libvm_virtio_blk_options, libvm_virtio_blk_options_init)
+
+/** libvm_virtio_blk_options_init() - the defaults; see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_virtio_blk_options_init(libvm_virtio_blk_options *opts, size_t size);
 
 /**
  * libvm_virtio_blk_attach() - add a virtio-blk backed by @opts->path.
@@ -142,7 +150,11 @@ typedef struct libvm_virtio_net_options {
 	uint8_t reserved0;
 } libvm_virtio_net_options;
 
-#define LIBVM_VIRTIO_NET_OPTIONS_INIT { .size = sizeof(libvm_virtio_net_options) }
+#define LIBVM_VIRTIO_NET_OPTIONS_INIT \
+	LIBVM__OPTIONS_INIT(libvm_virtio_net_options, libvm_virtio_net_options_init)
+
+/** libvm_virtio_net_options_init() - the defaults; see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_virtio_net_options_init(libvm_virtio_net_options *opts, size_t size);
 
 /**
  * libvm_virtio_net_attach() - add a virtio-net on tap @opts->tap.
@@ -166,10 +178,12 @@ typedef struct libvm_virtio_console libvm_virtio_console;
  * struct libvm_virtio_console_options - a console (virtio 1.x, 5.3), one
  * port, no optional features (Linux calls it hvc0).
  * @size:      sizeof(struct libvm_virtio_console_options); set by the INIT macro.
- * @input_fd:  what the guest reads, or -1 for nothing. Not owned (never
- *             closed); read by a thread of the device whenever the driver
- *             has receive buffers; end of file stops the reading.
- * @output_fd: where the guest's output goes, or -1 to discard it. Not owned.
+ * @input_fd:  what the guest reads, or -1 for nothing (the default; 0 is
+ *             stdin). Not owned (never closed); read by a thread of the
+ *             device whenever the driver has receive buffers; end of file
+ *             stops the reading.
+ * @output_fd: where the guest's output goes, or -1 to discard it (the
+ *             default; 0 is fd 0). Not owned.
  * @slot:      PCI slot 1 .. 31, or 0 for the first free one.
  */
 typedef struct libvm_virtio_console_options {
@@ -180,8 +194,14 @@ typedef struct libvm_virtio_console_options {
 	uint8_t reserved0[7];
 } libvm_virtio_console_options;
 
-#define LIBVM_VIRTIO_CONSOLE_OPTIONS_INIT \
-	{ .size = sizeof(libvm_virtio_console_options), .input_fd = -1, .output_fd = -1 }
+#define LIBVM_VIRTIO_CONSOLE_OPTIONS_INIT                                             \
+	LIBVM__OPTIONS_INIT_WITH(libvm_virtio_console_options,                       \
+				 libvm_virtio_console_options_init, .input_fd = -1,    \
+				 .output_fd = -1)
+
+/** libvm_virtio_console_options_init() - the defaults; see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_virtio_console_options_init(libvm_virtio_console_options *opts,
+						   size_t size);
 
 /**
  * libvm_virtio_console_attach() - add a virtio-console.

@@ -133,6 +133,17 @@ LIBVM_EXPORT int libvm_acpipm_attach(libvm_acpipm **out, libvm_vm *vm,
 	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_acpipm_attach");
 	if (err)
 		return err;
+	if (o.flags & ~LIBVM_ACPIPM_S5_TYP_0)
+		return libvm__fail(-EINVAL, "acpi-pm: unknown flags 0x%x", o.flags);
+	if ((o.flags & LIBVM_ACPIPM_S5_TYP_0) && o.s5_typ)
+		return libvm__fail(-EINVAL, "acpi-pm: SLP_TYP %u with LIBVM_ACPIPM_S5_TYP_0",
+				   o.s5_typ);
+	if (!o.evt_port)
+		o.evt_port = 0x600;
+	if (!o.cnt_port)
+		o.cnt_port = 0x604;
+	if (!o.s5_typ && !(o.flags & LIBVM_ACPIPM_S5_TYP_0))
+		o.s5_typ = 5;
 	if (!libvm__dev_ports_ok(o.evt_port, 4) || !libvm__dev_ports_ok(o.cnt_port, 2))
 		return libvm__fail(-EINVAL, "acpi-pm: ports 0x%x+4 / 0x%x+2 go past 0xffff",
 				   o.evt_port, o.cnt_port);

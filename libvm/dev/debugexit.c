@@ -64,6 +64,10 @@ LIBVM_EXPORT int libvm_debugexit_attach(libvm_debugexit **out, libvm_vm *vm,
 	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_debugexit_attach");
 	if (err)
 		return err;
+	if (!o.port)
+		o.port = 0xf4;
+	if (!o.width)
+		o.width = 4;
 	if (o.width != 1 && o.width != 2 && o.width != 4)
 		return libvm__fail(-EINVAL, "debug-exit: width %u is not 1, 2 or 4", o.width);
 	if (!libvm__dev_ports_ok(o.port, o.width))

@@ -284,6 +284,8 @@ LIBVM_EXPORT int libvm_fwcfg_attach(libvm_fwcfg **out, libvm_vm *vm,
 	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_fwcfg_attach");
 	if (err)
 		return err;
+	if (!o.port)
+		o.port = 0x510;
 	if (!o.nb_cpus)
 		return libvm__fail(-EINVAL, "fw_cfg: nb_cpus is 0; pass the number of vCPUs");
 	if (!o.max_cpus)

@@ -280,6 +280,8 @@ LIBVM_EXPORT int libvm_i8042_attach(libvm_i8042 **out, libvm_vm *vm,
 	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_i8042_attach");
 	if (err)
 		return err;
+	if (!o.irq)
+		o.irq = 1;
 	if (o.irq < -1 || o.irq > 23)
 		return libvm__fail(-EINVAL, "i8042: IRQ %d is not in -1..23", (int)o.irq);
 	k = calloc(1, sizeof(*k));

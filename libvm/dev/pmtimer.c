@@ -86,6 +86,10 @@ LIBVM_EXPORT int libvm_pmtimer_attach(libvm_pmtimer **out, libvm_vm *vm,
 	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_pmtimer_attach");
 	if (err)
 		return err;
+	if (!o.port)
+		o.port = 0x608;
+	if (!o.bits)
+		o.bits = 24;
 	if (o.bits != 24 && o.bits != 32)
 		return libvm__fail(-EINVAL, "pm-timer: %u bits; it is 24 or 32", o.bits);
 	if (!libvm__dev_ports_ok(o.port, 4))

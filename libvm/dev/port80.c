@@ -62,6 +62,8 @@ LIBVM_EXPORT int libvm_port80_attach(libvm_port80 **out, libvm_vm *vm,
 	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_port80_attach");
 	if (err)
 		return err;
+	if (!o.port)
+		o.port = 0x80;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return libvm__fail(-ENOMEM, "port80: out of memory");

@@ -130,6 +130,18 @@ LIBVM_EXPORT int libvm_testdev_attach(libvm_testdev **out, libvm_vm *vm,
 	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_testdev_attach");
 	if (err)
 		return err;
+	if (o.flags & ~LIBVM_TESTDEV_NO_MMIO)
+		return libvm__fail(-EINVAL, "testdev: unknown flags 0x%x", o.flags);
+	if (!o.port)
+		o.port = 0xe0;
+	if (!o.irq_port)
+		o.irq_port = 0x2000;
+	if (!o.mmio_size)
+		o.mmio_size = 0x10000;
+	if (!o.mmio_base)
+		o.mmio_base = 0xff000000ull;
+	if (o.flags & LIBVM_TESTDEV_NO_MMIO)
+		o.mmio_size = 0;
 	if (!libvm__dev_ports_ok(o.port, 8) || !libvm__dev_ports_ok(o.irq_port, LIBVM__TESTDEV_IRQS))
 		return libvm__fail(-EINVAL, "pc-testdev: ports 0x%x+8 or 0x%x+%u go past 0xffff",
 				   o.port, o.irq_port, LIBVM__TESTDEV_IRQS);

@@ -488,6 +488,11 @@ LIBVM_EXPORT int libvm_uart_attach(libvm_uart **out, libvm_vm *vm, const libvm_u
 	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_uart_attach");
 	if (err)
 		return err;
+	/* Zero means the default (devices.h). */
+	if (!o.port)
+		o.port = 0x3f8;
+	if (!o.irq)
+		o.irq = 4;
 	if (!libvm__dev_ports_ok(o.port, 8))
 		return libvm__fail(-EINVAL, "uart: ports 0x%x+8 go past 0xffff", o.port);
 	if (o.irq < -1 || o.irq > 23)

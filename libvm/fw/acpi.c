@@ -209,7 +209,9 @@ int libvm__acpi_build(uint64_t *rsdp_gpa, const struct libvm__guest_mem *gm,
 	} else {
 		o = (libvm_acpi_options)LIBVM_ACPI_OPTIONS_INIT;
 	}
-	if (o.nr_cpus == 0 || o.nr_cpus > MAX_CPUS)
+	if (o.nr_cpus == 0)
+		o.nr_cpus = 1; /* zero means the default */
+	if (o.nr_cpus > MAX_CPUS)
 		return libvm__fail(-EINVAL, "ACPI: nr_cpus %u is not in 1..%u", o.nr_cpus, MAX_CPUS);
 	if (o.flags & ~LIBVM_ACPI_PM_TIMER_32BIT)
 		return libvm__fail(-EINVAL, "ACPI: unknown flags 0x%x",

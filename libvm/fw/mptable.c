@@ -62,7 +62,9 @@ int libvm__mptable_build(uint64_t *table_gpa, const struct libvm__guest_mem *gm,
 		o = (libvm_mptable_options)LIBVM_MPTABLE_OPTIONS_INIT;
 	}
 	/* xAPIC ids are 8-bit and 0xff is broadcast; the IOAPIC needs one too. */
-	if (o.nr_cpus == 0 || o.nr_cpus > 254)
+	if (o.nr_cpus == 0)
+		o.nr_cpus = 1; /* zero means the default */
+	if (o.nr_cpus > 254)
 		return libvm__fail(-EINVAL, "MP table: nr_cpus %u is not in 1..254", o.nr_cpus);
 	if (!o.ioapic_id)
 		o.ioapic_id = o.nr_cpus;

@@ -198,6 +198,15 @@ LIBVM_EXPORT int libvm_pci_bus_attach(libvm_pci_bus **out, libvm_vm *vm,
 	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_pci_bus_attach");
 	if (err)
 		return err;
+	/* Zero means the default (pci.h). */
+	if (!o.port)
+		o.port = 0xcf8;
+	if (!o.irq_base)
+		o.irq_base = 16;
+	if (!o.mmio_base)
+		o.mmio_base = 0xc0000000ull;
+	if (!o.mmio_size)
+		o.mmio_size = 0x20000000ull;
 	if (!libvm__dev_ports_ok(o.port, 8))
 		return libvm__fail(-EINVAL, "pci: ports 0x%x+8 go past 0xffff", o.port);
 	if (o.irq_base > 20)

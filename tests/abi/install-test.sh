@@ -23,3 +23,18 @@ cc -std=gnu11 -Wall -Wextra -Werror -o "$tmp/consumer" "$src/tests/abi/consumer.
 # not the build tree's (meson test exports LD_LIBRARY_PATH to the latter).
 libdir=$(pkg-config --libs-only-L libvm | sed 's/^ *-L//; s/ *$//')
 LD_LIBRARY_PATH="$libdir" "$tmp/consumer"
+
+# The static archive: installed next to the shared library, and enough on
+# its own (with pkg-config's private libraries) for a program that needs
+# no libvm.so at run time.
+[ -f "$libdir/libvm.a" ] || { echo "FAIL: libvm.a was not installed in $libdir"; exit 1; }
+private=$(pkg-config --static --libs-only-other --libs-only-l libvm | sed 's/-lvm//')
+# shellcheck disable=SC2086
+cc -std=gnu11 -Wall -Wextra -Werror -o "$tmp/consumer-static" "$src/tests/abi/consumer.c" \
+	$(pkg-config --cflags libvm) "$libdir/libvm.a" $private
+if readelf -d "$tmp/consumer-static" | grep -q 'NEEDED.*libvm'; then
+	echo "FAIL: the program linked with libvm.a still needs libvm.so"; exit 1
+fi
+out=$(env -u LD_LIBRARY_PATH "$tmp/consumer-static") || {
+	echo "$out"; echo "FAIL: the program linked with libvm.a"; exit 1; }
+echo "$out" | sed 's/^PASS: /PASS (static libvm.a): /'

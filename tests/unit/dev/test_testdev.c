@@ -135,7 +135,9 @@ static void test_options(void **state)
 	assert_int_equal(libvm_io_unregister(vm, LIBVM_SPACE_PIO, 0xe0), -ENOENT);
 	/* Without the window, only the ports. */
 	o = (libvm_testdev_options)LIBVM_TESTDEV_OPTIONS_INIT;
-	o.mmio_size = 0;
+	o.flags = 2;
+	assert_int_equal(libvm_testdev_attach(&t, vm, &o), -EINVAL);
+	o.flags = LIBVM_TESTDEV_NO_MMIO;
 	assert_int_equal(libvm_testdev_attach(&t, vm, &o), 0);
 	libvm_testdev_detach(t);
 	devtest_vm_free(vm);
