@@ -31,6 +31,15 @@ __asm__(".section .text\n"
 #define RING 0x200000u   /* desc at +0, avail at +0x1000, used at +0x2000 */
 #define DATA 0x210000u
 #define QSIZE 8
+/*
+ * How long to poll the used ring before calling a request lost. The device
+ * may serve it on its own thread (ioeventfd), which on a one-CPU host runs
+ * only once the scheduler preempts this vCPU's thread: 2 million polls
+ * (about 10 ms in the emulated KVM host) were sometimes too few on a
+ * loaded machine. 100 million take seconds there, well inside the test's
+ * time limit, and fail no sooner than a lost request should.
+ */
+#define POLLS 100000000u
 
 static inline void outb(uint16_t p, uint8_t v)
 {
@@ -162,7 +171,7 @@ static uint32_t submit(uint32_t bar, uint16_t head, uint32_t step)
 	M16(RING + 0x1000 + 2) = (uint16_t)(idx + 1);
 	M16(bar + 0x3000) = 0;
 	for (uint32_t spin = 0; M16(RING + 0x2000 + 2) != (uint16_t)(used + 1); spin++)
-		if (spin > 2000000)
+		if (spin > POLLS)
 			finish(step);
 	return M32(RING + 0x2000 + 4 + 8u * (used % QSIZE) + 4);
 }
@@ -217,7 +226,7 @@ void guest_main(void)
 		M16(blk + 0x3000) = 0;
 	}
 	for (uint32_t spin = 0; !(M8(blk + 0x14) & 0x40); spin++)
-		if (spin > 2000000)
+		if (spin > POLLS)
 			finish(48);
 	finish(0);
 }
