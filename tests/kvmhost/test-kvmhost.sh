@@ -67,31 +67,26 @@ ok $(( st != 124 )) "--timeout ends it with 124 ($st)"
 check "it says so" grep -q "timed out after 20 s" "$T/err"
 check "nothing is left behind after a timeout" leftovers
 
-"$K" -- sleep 600 > /dev/null 2>&1 &
-pid=$!
-for _ in $(seq 600); do
-	ls "$TMPDIR"/kvmhost.*/console.log >/dev/null 2>&1 && break
-	sleep 0.1
-done
-sleep 5
-kill -TERM $pid
-wait $pid
-st=$?
+kill_running() {	# kill_running SIGNAL: start a long command, send SIGNAL; $st
+	"$K" -- sleep 600 > /dev/null 2>&1 &
+	local pid=$!
+	for _ in $(seq 600); do
+		ls "$TMPDIR"/kvmhost.*/console.log >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	sleep 5	# the emulated host is booting or running by now
+	kill -"$1" $pid
+	wait $pid 2>/dev/null
+	st=$?
+}
+kill_running TERM
 ok $(( st != 143 )) "SIGTERM ends it with 143 ($st)"
 sleep 1
 check "nothing is left behind after SIGTERM" leftovers
 
 # SIGKILL cannot be trapped: QEMU and timeout die with kvmhost (parent-death
 # signals) and virtiofsd with QEMU; the next run removes the directory.
-"$K" -- sleep 600 > /dev/null 2>&1 &
-pid=$!
-for _ in $(seq 600); do
-	ls "$TMPDIR"/kvmhost.*/console.log >/dev/null 2>&1 && break
-	sleep 0.1
-done
-sleep 5
-kill -KILL $pid
-wait $pid 2>/dev/null
+kill_running KILL
 for _ in $(seq 50); do
 	pgrep -f "$TMPDIR/kvmhost" >/dev/null || break
 	sleep 0.2
