@@ -271,6 +271,25 @@ static int detect_kernel(struct machine *m, const struct vmrun_options *o)
 	return 0;
 }
 
+/* --cpu: one table for every vCPU (libvm sets each one's APIC id). */
+static int set_cpu_model(struct machine *m, const char *spec)
+{
+	libvm_cpuid_entry *t;
+	uint32_t n = 0;
+	int err = libvm_cpuid_build(m->vm, spec, NULL, &n);
+
+	if (err)
+		return fail(err, "--cpu");
+	t = calloc(n, sizeof(*t));
+	if (!t)
+		return fail(-ENOMEM, "--cpu");
+	err = libvm_cpuid_build(m->vm, spec, t, &n);
+	for (uint32_t i = 0; !err && i < m->nr_vcpus; i++)
+		err = libvm_vcpu_set_cpuid(m->vcpus[i], t, n);
+	free(t);
+	return err ? fail(err, "--cpu") : 0;
+}
+
 /* --verbose: libvm's diagnostics up to the level asked for. */
 static void log_to_stderr(int level, const char *message, void *opaque)
 {
@@ -320,6 +339,8 @@ int machine_build(struct machine *m, const struct vmrun_options *o)
 			return fail(err, "create a vCPU");
 		m->nr_vcpus++;
 	}
+	if (o->cpu && (err = set_cpu_model(m, o->cpu)))
+		return err;
 	/* Only the boot processor starts at the kernel; the others wait for
 	 * the guest's INIT/SIPI in the in-kernel LAPIC. */
 	if ((err = libvm_boot_apply(m->vcpus[0], &m->boot)))

@@ -6,6 +6,7 @@
 #ifndef VMRUN_MACHINE_H
 #define VMRUN_MACHINE_H
 
+#include <libvm/cpu.h>
 #include <libvm/devices.h>
 #include <libvm/libvm.h>
 #include <libvm/load.h>
