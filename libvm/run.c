@@ -182,6 +182,25 @@ static uint32_t copy_data(uint64_t dst[16], const void *src, uint32_t n)
 	return n;
 }
 
+/*
+ * Whether the vCPU's registers after a shutdown exit are its reset state
+ * rather than the state at the triple fault: real mode at 0xf000:0xfff0
+ * with the reset CS base (SDM vol. 3 9.1.4). A guest cannot be caught
+ * there by a triple fault of its own (the first instruction would have to
+ * fault three times with no IDT change). Unknown (an ioctl failed) counts
+ * as lost.
+ */
+static uint32_t shutdown_state_lost(libvm_vcpu *vcpu)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0)
+		return 1;
+	return r.rip == 0xfff0 && s.cs.selector == 0xf000 && s.cs.base == 0xffff0000ull &&
+	       !(s.cr0 & 1);
+}
+
 /* Translate one KVM exit. 1: keep running; 0: return; <0: error. */
 static int handle_exit(libvm_vcpu *vcpu, libvm_exit *exit)
 {
@@ -197,6 +216,7 @@ static int handle_exit(libvm_vcpu *vcpu, libvm_exit *exit)
 		return 0;
 	case KVM_EXIT_SHUTDOWN:
 		exit->reason = LIBVM_EXIT_SHUTDOWN;
+		exit->shutdown.state_lost = shutdown_state_lost(vcpu);
 		return 0;
 	case KVM_EXIT_INTR:
 		return 1; /* a signal; the loop checks for a stop */

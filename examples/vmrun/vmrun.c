@@ -74,7 +74,13 @@ static int status_of(struct machine *m, int err, const libvm_exit *ex, uint32_t 
 		fprintf(stderr, "vmrun: vCPU %u: system event %u\n", id, ex->system_event.backend_type);
 		return VMRUN_STATUS_CPU_ERROR;
 	case LIBVM_EXIT_SHUTDOWN:
-		fprintf(stderr, "vmrun: vCPU %u: triple fault (shutdown)\n", id);
+		if (ex->shutdown.state_lost) {
+			fprintf(stderr,
+				"vmrun: vCPU %u: triple fault (shutdown); its state at the fault is lost: %s reset the vCPU before reporting it (AMD SVM leaves the VMCB undefined at a shutdown)\n",
+				id, libvm_vm_device_path(m->vm));
+			return VMRUN_STATUS_TRIPLE_FAULT;
+		}
+		fprintf(stderr, "vmrun: vCPU %u: triple fault (shutdown); state at the fault:\n", id);
 		machine_dump_vcpu(m, id);
 		return VMRUN_STATUS_TRIPLE_FAULT;
 	case LIBVM_EXIT_HLT:

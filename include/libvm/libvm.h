@@ -683,6 +683,18 @@ typedef struct libvm_exit {
 		struct {
 			uint64_t code; /* e.g. the exit device's status */
 		} end;
+		struct {
+			/*
+			 * LIBVM_EXIT_SHUTDOWN: 1 when the backend had already put
+			 * the vCPU back into its reset state when it reported the
+			 * shutdown (kvm-amd: AMD SVM leaves the VMCB undefined at
+			 * a shutdown intercept, and KVM INITs the vCPU), so its
+			 * registers are not the ones at the fault; 0 when they
+			 * are (KVM on Intel VMX keeps them).
+			 */
+			uint32_t state_lost;
+			uint32_t padding;
+		} shutdown;
 		uint8_t reserved[256];
 	};
 } libvm_exit;
