@@ -157,8 +157,8 @@ static int build_tables(struct machine *m, const struct vmrun_options *o)
 {
 	libvm_acpi_options ao = LIBVM_ACPI_OPTIONS_INIT;
 	libvm_mptable_options mo = LIBVM_MPTABLE_OPTIONS_INIT;
-	uint8_t aml[4096];
-	size_t aml_len = sizeof(aml);
+	uint8_t aml[8192];
+	size_t aml_len = 0, isa_len;
 	int err;
 
 	ao.nr_cpus = o->smp;
@@ -166,11 +166,19 @@ static int build_tables(struct machine *m, const struct vmrun_options *o)
 	ao.flags = LIBVM_ACPI_PM_TIMER_32BIT;
 	if (m->pci) {
 		/* \_SB.PCI0 with its _PRT, and \_S5 for ACPI power off. */
+		aml_len = sizeof(aml) / 2;
 		if ((err = libvm_pci_acpi_aml(m->pci, aml, &aml_len)))
 			return fail(err, "describe the PCI bus");
-		ao.dsdt_aml = aml;
-		ao.dsdt_aml_size = aml_len;
 	}
+	/* The i8042's keyboard and mouse and the RTC, so that an ACPI OS
+	 * finds them in the namespace instead of probing. */
+	isa_len = sizeof(aml) - aml_len;
+	if ((err = libvm_acpi_isa_aml(aml + aml_len, &isa_len,
+				      LIBVM_ACPI_AML_I8042 | LIBVM_ACPI_AML_RTC)))
+		return fail(err, "describe the ISA devices");
+	aml_len += isa_len;
+	ao.dsdt_aml = aml;
+	ao.dsdt_aml_size = aml_len;
 	if ((err = libvm_acpi_build(&m->rsdp, m->vm, &ao)))
 		return fail(err, "build the ACPI tables");
 	/* MP 1.4 has 8-bit APIC ids with 0xff reserved: beyond 254 CPUs only

@@ -261,16 +261,21 @@ typedef struct libvm_i8042 libvm_i8042;
  * struct libvm_i8042_options - the PS/2 controller at ports 0x60/0x64.
  * @size: sizeof(struct libvm_i8042_options); set by the INIT macro.
  * @irq:  keyboard IRQ, 1 .. 23; 0 means 1; -1 none.
+ * @aux_irq: mouse (AUX port) IRQ, 1 .. 23; 0 means 12; -1 none (since 0.2).
  *
  * Command 0xFE (and the other output-port pulses that drive the reset line,
  * or 0xD1 with bit 0 clear) ends the run with LIBVM_EXIT_RESET; the reset
- * itself is the caller's business. A keyboard without keys answers its
- * commands; there is no AUX (mouse) port.
+ * itself is the caller's business. A keyboard without keys and a PS/2
+ * mouse that never moves answer their commands; the AUX loopback (0xD3)
+ * raises @aux_irq as on a PC. ACPI guests find both through the DSDT
+ * devices libvm_acpi_isa_aml() writes (PNP0303, PNP0F13).
  */
 typedef struct libvm_i8042_options {
 	size_t size;
 	int32_t irq;
 	uint32_t reserved0;
+	int32_t aux_irq;
+	uint32_t reserved1;
 } libvm_i8042_options;
 
 #define LIBVM_I8042_OPTIONS_INIT LIBVM__OPTIONS_INIT(libvm_i8042_options, libvm_i8042_options_init)

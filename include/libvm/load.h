@@ -352,6 +352,25 @@ LIBVM_EXPORT int libvm_acpi_options_init(libvm_acpi_options *opts, size_t size);
 LIBVM_EXPORT int libvm_acpi_build(uint64_t *rsdp_gpa, libvm_vm *vm,
 				  const libvm_acpi_options *opts);
 
+/* libvm_acpi_isa_aml() flags */
+#define LIBVM_ACPI_AML_I8042 (1u << 0) /* \_SB.KBD_ (PNP0303) and \_SB.MOU_ (PNP0F13) */
+#define LIBVM_ACPI_AML_RTC (1u << 1)   /* \_SB.RTC_ (PNP0B00, ports 0x70-0x71, IRQ 8) */
+#define LIBVM_ACPI_AML_S3 (1u << 2)    /* \_S3 = { 1, 1 }: suspend to RAM offered */
+
+/**
+ * libvm_acpi_isa_aml() - AML describing the PC's ISA devices, for the DSDT.
+ * @buf:   where to write it, or NULL (with *@len 0) to ask for the size.
+ * @len:   in: room in @buf; out: bytes written (or needed).
+ * @flags: LIBVM_ACPI_AML_* flags: which devices and objects.
+ *
+ * A TermList (a Scope (\_SB) with the devices, and \_S3 at the root) to
+ * append to other AML, e.g. libvm_pci_acpi_aml()'s, in
+ * libvm_acpi_options.dsdt_aml. Thread: any.
+ * Returns: 0; -EINVAL for NULL @len or unknown flags; -E2BIG when @buf is
+ * too small (*@len holds the size needed).
+ */
+LIBVM_EXPORT int libvm_acpi_isa_aml(void *buf, size_t *len, uint32_t flags);
+
 /**
  * struct libvm_mptable_options - what the MP table describes.
  * @size:        sizeof(libvm_mptable_options); set by the INIT macro.
