@@ -133,7 +133,7 @@ static int attach_pci(struct machine *m, const struct vmrun_options *o)
 			    m->kernel_format == LIBVM_FORMAT_PVH;
 	int err;
 
-	if (!linux_kernel && !o->nr_disks && !o->tap && !o->rng)
+	if (!linux_kernel && !o->nr_disks && !o->tap && !o->rng && !o->pci_testdev)
 		return 0;
 	if ((err = libvm_pci_bus_attach(&m->pci, m->vm, NULL)))
 		return fail(err, "attach the PCI host bridge");
@@ -150,6 +150,8 @@ static int attach_pci(struct machine *m, const struct vmrun_options *o)
 	}
 	if (o->rng && (err = libvm_virtio_rng_attach(&m->rng, m->pci, NULL)))
 		return fail(err, "attach virtio-rng");
+	if (o->pci_testdev && (err = libvm_pci_testdev_attach(&m->pci_testdev, m->pci, 0)))
+		return fail(err, "attach the PCI test device");
 	return 0;
 }
 
@@ -380,7 +382,8 @@ void machine_dump_vcpu(struct machine *m, uint32_t id)
 
 void machine_destroy(struct machine *m)
 {
-	/* Virtio devices before the bus they sit on. */
+	/* Devices before the bus they sit on. */
+	libvm_pci_testdev_detach(m->pci_testdev);
 	libvm_virtio_rng_detach(m->rng);
 	libvm_virtio_net_detach(m->net);
 	for (uint32_t i = 0; i < VMRUN_MAX_DISKS; i++)

@@ -36,6 +36,7 @@ struct machine {
 	libvm_virtio_blk *disks[VMRUN_MAX_DISKS];
 	libvm_virtio_net *net;
 	libvm_virtio_rng *rng;
+	libvm_pci_testdev *pci_testdev;
 	int kernel_format;           /* LIBVM_FORMAT_* of the kernel file */
 	uint64_t rsdp;
 	libvm_boot boot;

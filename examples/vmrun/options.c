@@ -41,6 +41,7 @@ static void usage(FILE *f)
 		"      --rng               virtio-rng fed from getrandom()\n"
 		"      --cpu MODEL[,+F][,-F]...  CPU model and features (default host; --cpu help\n"
 		"                          lists them)\n"
+		"      --pci-testdev       QEMU's PCI test device (1b36:0005) on the PCI bus\n"
 		"  -q, --quiet             no messages from vmrun itself\n"
 		"  -v, --verbose           libvm's log on stderr (-v: info, -vv: debug too)\n"
 		"  -h, --help              this text\n"
@@ -99,7 +100,7 @@ static int parse_size(const char *s, uint64_t *out)
 
 int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 {
-	enum { OPT_MODULE = 256, OPT_LOAD_ADDR, OPT_DISK, OPT_NET, OPT_RNG, OPT_CPU };
+	enum { OPT_MODULE = 256, OPT_LOAD_ADDR, OPT_DISK, OPT_NET, OPT_RNG, OPT_CPU, OPT_PCI_TESTDEV };
 	static const struct option longopts[] = {
 		{ "mem", required_argument, NULL, 'm' },
 		{ "smp", required_argument, NULL, 's' },
@@ -117,6 +118,7 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "cpu", required_argument, NULL, OPT_CPU },
+		{ "pci-testdev", no_argument, NULL, OPT_PCI_TESTDEV },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -241,6 +243,9 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 			break;
 		case OPT_RNG:
 			o->rng = true;
+			break;
+		case OPT_PCI_TESTDEV:
+			o->pci_testdev = true;
 			break;
 		case OPT_CPU:
 			if (!strcmp(optarg, "help")) {

@@ -63,6 +63,7 @@ struct vmrun_options {
 	const char *tap;         /* virtio-net on this tap, or NULL */
 	bool rng;                /* virtio-rng */
 	const char *cpu;         /* --cpu MODEL[,+feat][,-feat]..., or NULL (host) */
+	bool pci_testdev;        /* --pci-testdev */
 };
 
 /*
