@@ -408,7 +408,7 @@ LIBVM_EXPORT int libvm_vcpu_end_run(libvm_vcpu *vcpu, uint32_t reason, uint64_t 
 {
 	LIBVM__CHECK_VCPU(vcpu, "libvm_vcpu_end_run");
 	if (reason != LIBVM_EXIT_GUEST_EXIT && reason != LIBVM_EXIT_RESET &&
-	    reason != LIBVM_EXIT_POWEROFF)
+	    reason != LIBVM_EXIT_POWEROFF && reason != LIBVM_EXIT_SUSPEND)
 		return libvm__fail(-EINVAL, "libvm_vcpu_end_run: reason %u is not an ending",
 				   reason);
 	vcpu->end_reason = reason;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -110,6 +111,8 @@ static int attach_devices(struct machine *m, const struct vmrun_options *o)
 	if ((err = libvm_i8042_attach(&m->i8042, m->vm, NULL)))
 		return fail(err, "attach the i8042");
 	ro.ram_size = o->mem;
+	m->rtc_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ro.wake_fd = m->rtc_wake_fd;
 	if ((err = libvm_rtc_attach(&m->rtc, m->vm, &ro)))
 		return fail(err, "attach the RTC");
 	if ((err = libvm_port80_attach(&m->port80, m->vm, NULL)))
@@ -176,7 +179,7 @@ static int build_tables(struct machine *m, const struct vmrun_options *o)
 	 * finds them in the namespace instead of probing. */
 	isa_len = sizeof(aml) - aml_len;
 	if ((err = libvm_acpi_isa_aml(aml + aml_len, &isa_len,
-				      LIBVM_ACPI_AML_I8042 | LIBVM_ACPI_AML_RTC)))
+				      LIBVM_ACPI_AML_I8042 | LIBVM_ACPI_AML_RTC | LIBVM_ACPI_AML_S3)))
 		return fail(err, "describe the ISA devices");
 	aml_len += isa_len;
 	ao.dsdt_aml = aml;
@@ -316,6 +319,7 @@ int machine_build(struct machine *m, const struct vmrun_options *o)
 
 	memset(m, 0, sizeof(*m));
 	m->serial_fd = -1;
+	m->rtc_wake_fd = -1;
 	vo.device_path = o->device;
 	if (o->verbose) {
 		vo.log = log_to_stderr;
@@ -355,6 +359,22 @@ int machine_build(struct machine *m, const struct vmrun_options *o)
 	 * the guest's INIT/SIPI in the in-kernel LAPIC. */
 	if ((err = libvm_boot_apply(m->vcpus[0], &m->boot)))
 		return fail(err, "set the entry state");
+	return 0;
+}
+
+int machine_resume(struct machine *m, bool by_rtc)
+{
+	libvm_boot b;
+	int err;
+
+	if ((err = libvm_acpipm_wake(m->acpipm, by_rtc ? LIBVM_ACPIPM_WAKE_RTC : 0)) ||
+	    (err = libvm_acpi_waking_vector(&b, m->vm, m->rsdp)))
+		return fail(err, "wake the guest");
+	for (uint32_t i = 0; i < m->nr_vcpus; i++)
+		if ((err = libvm_vcpu_reset(m->vcpus[i], i ? LIBVM_VCPU_RESET_WAIT_SIPI : 0)))
+			return fail(err, "reset a vCPU for the wake");
+	if ((err = libvm_boot_apply(m->vcpus[0], &b)))
+		return fail(err, "enter the waking vector");
 	return 0;
 }
 
@@ -401,5 +421,7 @@ void machine_destroy(struct machine *m)
 	libvm_vm_destroy(m->vm);
 	if (m->serial_owned)
 		close(m->serial_fd);
+	if (m->rtc_wake_fd >= 0)
+		close(m->rtc_wake_fd);
 	memset(m, 0, sizeof(*m));
 }

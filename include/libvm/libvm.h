@@ -607,6 +607,22 @@ LIBVM_EXPORT int libvm_vm_supported_cpuid(libvm_vm *vm, libvm_cpuid_entry *entri
 LIBVM_EXPORT int libvm_vcpu_set_cpuid(libvm_vcpu *vcpu, const libvm_cpuid_entry *entries,
 				      uint32_t count);
 
+#define LIBVM_VCPU_RESET_WAIT_SIPI (1u << 0) /* an AP: wait for the guest's SIPI */
+
+/**
+ * libvm_vcpu_reset() - put a vCPU that is not running into the state INIT
+ * and power-on leave it in: real mode at 0xf000:0xfff0 (CS base
+ * 0xffff0000), CR0 0x60000010, paging and long mode off, FPU reset, the
+ * in-kernel LAPIC's interrupts and LVTs cleared and masked (its id kept).
+ * With LIBVM_VCPU_RESET_WAIT_SIPI the vCPU then waits for a SIPI from the
+ * guest (an application processor); otherwise it runs from the reset
+ * vector (or wherever the caller puts it next, e.g. a waking vector).
+ * Memory, CPUID and MSRs other than EFER are left alone.
+ * Returns: 0; -EINVAL; -ENOTSUP for WAIT_SIPI without an irqchip; the
+ * backend's error.
+ */
+LIBVM_EXPORT int libvm_vcpu_reset(libvm_vcpu *vcpu, uint32_t flags);
+
 /* ------------------------------------------------------------------ */
 /* Running                                                             */
 /* ------------------------------------------------------------------ */
@@ -627,6 +643,7 @@ enum libvm_exit_reason {
 	LIBVM_EXIT_GUEST_EXIT = 11,    /* a device ended the VM with a status: .end.code */
 	LIBVM_EXIT_RESET = 12,         /* a device requested a reset: .end.code */
 	LIBVM_EXIT_POWEROFF = 13,      /* a device requested power-off: .end.code */
+	LIBVM_EXIT_SUSPEND = 14,       /* a device put the machine to sleep (ACPI S3): .end.code = 3 */
 };
 
 /** System event types in libvm_exit.system_event.type. */
@@ -743,7 +760,8 @@ LIBVM_EXPORT int libvm_vcpu_stop(libvm_vcpu *vcpu);
 /**
  * libvm_vcpu_end_run() - from a device handler, end the current run.
  * @vcpu:   the vCPU whose handler is running.
- * @reason: LIBVM_EXIT_GUEST_EXIT, LIBVM_EXIT_RESET or LIBVM_EXIT_POWEROFF.
+ * @reason: LIBVM_EXIT_GUEST_EXIT, LIBVM_EXIT_RESET, LIBVM_EXIT_POWEROFF or
+ *          LIBVM_EXIT_SUSPEND.
  * @code:   reported in exit->end.code (the exit status for GUEST_EXIT).
  *
  * The access completes, then libvm_vcpu_run() returns 0 with this exit

@@ -352,6 +352,19 @@ LIBVM_EXPORT int libvm_acpi_options_init(libvm_acpi_options *opts, size_t size);
 LIBVM_EXPORT int libvm_acpi_build(uint64_t *rsdp_gpa, libvm_vm *vm,
 				  const libvm_acpi_options *opts);
 
+/**
+ * libvm_acpi_waking_vector() - the entry state of a guest waking from ACPI
+ * S3: the waking vector the guest's OS put in the FACS, found through the
+ * tables from @rsdp_gpa (libvm_acpi_build()'s result), as real mode at
+ * CS:IP = (vector >> 4):(vector & 0xf). Apply it to the boot vCPU after
+ * libvm_vcpu_reset(). Thread: any, while the guest does not run.
+ * Returns: 0; -EINVAL for NULL arguments, a missing signature or a vector
+ * outside the first MiB; -ENOENT without FADT or FACS; -EFAULT when a
+ * table lies outside guest memory; -ENOTSUP when the guest asked for a
+ * protected-mode wake (X_Firmware_Waking_Vector).
+ */
+LIBVM_EXPORT int libvm_acpi_waking_vector(libvm_boot *boot, libvm_vm *vm, uint64_t rsdp_gpa);
+
 /* libvm_acpi_isa_aml() flags */
 #define LIBVM_ACPI_AML_I8042 (1u << 0) /* \_SB.KBD_ (PNP0303) and \_SB.MOU_ (PNP0F13) */
 #define LIBVM_ACPI_AML_RTC (1u << 1)   /* \_SB.RTC_ (PNP0B00, ports 0x70-0x71, IRQ 8) */
