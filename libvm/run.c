@@ -282,6 +282,8 @@ static int enter(libvm_vcpu *vcpu)
 	int r = vcpu->vm->backend->vcpu_run(vcpu);
 
 	vcpu->read_pending = false;
+	/* Queued writes first: the exit may be a read that depends on them. */
+	libvm__coalesced_drain(vcpu);
 	if (r >= 0)
 		return 0;
 	if (r == -EINTR || r == -EAGAIN) {

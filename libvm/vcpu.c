@@ -82,6 +82,8 @@ LIBVM_EXPORT int libvm_vcpu_create(libvm_vcpu **out, libvm_vm *vm, uint32_t id)
 	/* The backend counts it from here on, whatever happens next. */
 	vm->nr_vcpus++;
 	err = vm->backend->vcpu_map(vcpu);
+	if (!err && vm->coalesced_page && vm->backend->vcpu_coalesced_ring)
+		vcpu->coalesced_ring = vm->backend->vcpu_coalesced_ring(vcpu, vm->coalesced_page);
 	if (!err && vm->cpuid_count)
 		err = set_default_cpuid(vcpu);
 	if (err) {

@@ -922,6 +922,24 @@ LIBVM_EXPORT int libvm_msi_route_remove(libvm_vm *vm, uint32_t gsi);
 LIBVM_EXPORT int libvm_irqfd_add(libvm_vm *vm, int fd, uint32_t gsi);
 LIBVM_EXPORT int libvm_irqfd_remove(libvm_vm *vm, int fd, uint32_t gsi);
 
+/**
+ * libvm_io_coalesce_add() / libvm_io_coalesce_remove() - let the backend
+ * queue guest writes to [@addr, @addr + @len) in @space instead of exiting
+ * for each (KVM's coalesced MMIO and PIO). The queued writes reach the
+ * range's handler (libvm_io_register()) in order, on a vCPU thread, as
+ * soon as any vCPU of the VM next leaves the kernel and before that exit
+ * is handled; reads still exit as usual. Only for writes that need no
+ * immediate effect: a guest that waits for one without causing an exit
+ * (an interrupt it expects, say) would wait until something else exits.
+ * Remove takes the same arguments as add. Thread: any.
+ * Returns: 0; -EINVAL for a bad space or range; -ENOTSUP where the backend
+ * cannot (libvm then keeps exiting for each write); the backend's error.
+ */
+LIBVM_EXPORT int libvm_io_coalesce_add(libvm_vm *vm, enum libvm_space space, uint64_t addr,
+				       uint32_t len);
+LIBVM_EXPORT int libvm_io_coalesce_remove(libvm_vm *vm, enum libvm_space space, uint64_t addr,
+					  uint32_t len);
+
 #define LIBVM_IOEVENTFD_DATAMATCH (1u << 0) /* only writes of @data signal */
 
 /**
