@@ -233,6 +233,22 @@ static int handle_exit(libvm_vcpu *vcpu, libvm_exit *exit)
 		exit->system_event.ndata = copy_data(exit->system_event.data,
 						     run->system_event.data, run->system_event.ndata);
 		return 0;
+	case KVM_EXIT_HYPERV:
+		exit->reason = LIBVM_EXIT_HYPERV;
+		exit->hyperv.type = run->hyperv.type;
+		if (run->hyperv.type == KVM_EXIT_HYPERV_SYNIC) {
+			exit->hyperv.msr = run->hyperv.u.synic.msr;
+			exit->hyperv.control = run->hyperv.u.synic.control;
+			exit->hyperv.evt_page = run->hyperv.u.synic.evt_page;
+			exit->hyperv.msg_page = run->hyperv.u.synic.msg_page;
+		} else if (run->hyperv.type == KVM_EXIT_HYPERV_HCALL) {
+			exit->hyperv.input = run->hyperv.u.hcall.input;
+			exit->hyperv.params[0] = run->hyperv.u.hcall.params[0];
+			exit->hyperv.params[1] = run->hyperv.u.hcall.params[1];
+			/* Unless the VMM answers: no such hypercall (TLFS 3.10). */
+			run->hyperv.u.hcall.result = 2;
+		}
+		return 0;
 	case KVM_EXIT_FAIL_ENTRY:
 		exit->reason = LIBVM_EXIT_FAIL_ENTRY;
 		exit->fail_entry.hardware_reason = run->fail_entry.hardware_entry_failure_reason;

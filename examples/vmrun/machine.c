@@ -355,6 +355,9 @@ int machine_build(struct machine *m, const struct vmrun_options *o)
 	}
 	if (o->cpu && (err = set_cpu_model(m, o->cpu)))
 		return err;
+	for (uint32_t i = 0; o->hyperv && i < m->nr_vcpus; i++)
+		if ((err = libvm_vcpu_enable_hyperv(m->vcpus[i], o->hyperv)))
+			return fail(err, "--hyperv");
 	/* Only the boot processor starts at the kernel; the others wait for
 	 * the guest's INIT/SIPI in the in-kernel LAPIC. */
 	if ((err = libvm_boot_apply(m->vcpus[0], &m->boot)))

@@ -42,6 +42,8 @@ static void usage(FILE *f)
 		"      --cpu MODEL[,+F][,-F]...  CPU model and features (default host; --cpu help\n"
 		"                          lists them)\n"
 		"      --pci-testdev       QEMU's PCI test device (1b36:0005) on the PCI bus\n"
+		"      --hyperv F[,F]...   Hyper-V enlightenments by QEMU's hv_* names, or all\n"
+		"                          (--hyperv help lists them)\n"
 		"  -q, --quiet             no messages from vmrun itself\n"
 		"  -v, --verbose           libvm's log on stderr (-v: info, -vv: debug too)\n"
 		"  -h, --help              this text\n"
@@ -100,7 +102,7 @@ static int parse_size(const char *s, uint64_t *out)
 
 int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 {
-	enum { OPT_MODULE = 256, OPT_LOAD_ADDR, OPT_DISK, OPT_NET, OPT_RNG, OPT_CPU, OPT_PCI_TESTDEV };
+	enum { OPT_MODULE = 256, OPT_LOAD_ADDR, OPT_DISK, OPT_NET, OPT_RNG, OPT_CPU, OPT_PCI_TESTDEV, OPT_HYPERV };
 	static const struct option longopts[] = {
 		{ "mem", required_argument, NULL, 'm' },
 		{ "smp", required_argument, NULL, 's' },
@@ -119,6 +121,7 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "cpu", required_argument, NULL, OPT_CPU },
 		{ "pci-testdev", no_argument, NULL, OPT_PCI_TESTDEV },
+		{ "hyperv", required_argument, NULL, OPT_HYPERV },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -243,6 +246,21 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 			break;
 		case OPT_RNG:
 			o->rng = true;
+			break;
+		case OPT_HYPERV:
+			if (!strcmp(optarg, "help")) {
+				const char *n;
+
+				printf("Hyper-V features (--hyperv F1,F2,... or all):");
+				for (uint32_t i = 0; (n = libvm_hyperv_feature_name(i)); i++)
+					printf(" %s", n);
+				printf("\n");
+				return 0;
+			}
+			if (libvm_hyperv_parse(optarg, &o->hyperv)) {
+				fprintf(stderr, "vmrun: --hyperv: %s\n", libvm_error_message());
+				return VMRUN_STATUS_ERROR;
+			}
 			break;
 		case OPT_PCI_TESTDEV:
 			o->pci_testdev = true;

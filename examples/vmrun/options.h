@@ -64,6 +64,7 @@ struct vmrun_options {
 	bool rng;                /* virtio-rng */
 	const char *cpu;         /* --cpu MODEL[,+feat][,-feat]..., or NULL (host) */
 	bool pci_testdev;        /* --pci-testdev */
+	uint32_t hyperv;         /* --hyperv: LIBVM_HV_* features, 0 for none */
 };
 
 /*

@@ -59,6 +59,66 @@ LIBVM_EXPORT const char *libvm_cpu_model_name(uint32_t i);
  */
 LIBVM_EXPORT const char *libvm_cpu_feature_name(uint32_t i);
 
+/* ------------------------------------------------------------------ */
+/* Hyper-V enlightenments                                              */
+/* ------------------------------------------------------------------ */
+
+/* Hyper-V features, QEMU's hv_* names (libvm_hyperv_parse()). */
+#define LIBVM_HV_RELAXED (1u << 0)       /* hv_relaxed: relaxed timing recommended */
+#define LIBVM_HV_VAPIC (1u << 1)         /* hv_vapic: APIC access MSRs */
+#define LIBVM_HV_TIME (1u << 2)          /* hv_time: reference counter and TSC page */
+#define LIBVM_HV_VPINDEX (1u << 3)       /* hv_vpindex: VP index MSR */
+#define LIBVM_HV_RUNTIME (1u << 4)       /* hv_runtime: VP runtime MSR */
+#define LIBVM_HV_SYNIC (1u << 5)         /* hv_synic: synthetic interrupt controller */
+#define LIBVM_HV_STIMER (1u << 6)        /* hv_stimer: synthetic timers */
+#define LIBVM_HV_STIMER_DIRECT (1u << 7) /* hv_stimer_direct: timers in direct mode */
+#define LIBVM_HV_RESET (1u << 8)         /* hv_reset: reset MSR */
+#define LIBVM_HV_FREQUENCIES (1u << 9)   /* hv_frequencies: TSC/APIC frequency MSRs */
+#define LIBVM_HV_CRASH (1u << 10)        /* hv_crash: guest crash MSRs */
+
+/**
+ * libvm_hyperv_parse() - "hv_relaxed,hv_time,..." (or "all") to LIBVM_HV_*.
+ * Returns: 0; -EINVAL for NULL arguments or an unknown name (named in the
+ * message). Thread: any.
+ */
+LIBVM_EXPORT int libvm_hyperv_parse(const char *spec, uint32_t *features);
+
+/** libvm_hyperv_feature_name() - the @i-th hv_* name, or NULL past the last. */
+LIBVM_EXPORT const char *libvm_hyperv_feature_name(uint32_t i);
+
+/**
+ * libvm_vcpu_enable_hyperv() - offer Hyper-V enlightenments to a vCPU's
+ * guest. Call after its CPUID is set (libvm_vcpu_set_cpuid() replaces
+ * these leaves) and before it runs.
+ * @vcpu:     the vCPU.
+ * @features: LIBVM_HV_* flags; SynIC needs VP index, synthetic timers
+ *            SynIC and hv_time, direct mode the timers.
+ *
+ * Leaves 0x40000000 - 0x40000006 come from the backend's supported
+ * Hyper-V CPUID with the feature and recommendation bits kept to
+ * @features (plus the hypercall MSRs every feature uses); KVM's own leaves
+ * move to 0x40000100. With LIBVM_HV_SYNIC, SynIC is enabled on the vCPU
+ * (KVM_CAP_HYPERV_SYNIC2). The guest's writes to the SynIC control MSRs
+ * and the hypercalls the backend leaves to userspace (HvPostMessage,
+ * HvSignalEvent without an eventfd) come back from libvm_vcpu_run() as
+ * LIBVM_EXIT_HYPERV; libvm_vm_run() resumes after them, hypercalls
+ * answered HV_STATUS_INVALID_HYPERCALL_CODE (2) unless the VMM set a
+ * result with libvm_vcpu_hyperv_result().
+ * Thread: the vCPU's. Returns: 0; -EINVAL for NULL, unknown flags or a
+ * missing dependency; -ENOTSUP when the backend has no Hyper-V CPUID or
+ * lacks an asked feature (the message says which bits); the backend's
+ * error.
+ */
+LIBVM_EXPORT int libvm_vcpu_enable_hyperv(libvm_vcpu *vcpu, uint32_t features);
+
+/**
+ * libvm_vcpu_hyperv_result() - the result of the Hyper-V hypercall whose
+ * LIBVM_EXIT_HYPERV (type LIBVM_HYPERV_HCALL) the last run returned; the
+ * guest sees it in RAX when the vCPU runs again.
+ * Returns: 0; -EINVAL for NULL or when the last exit was not a hypercall.
+ */
+LIBVM_EXPORT int libvm_vcpu_hyperv_result(libvm_vcpu *vcpu, uint64_t result);
+
 #ifdef __cplusplus
 }
 #endif

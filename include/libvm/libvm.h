@@ -644,6 +644,13 @@ enum libvm_exit_reason {
 	LIBVM_EXIT_RESET = 12,         /* a device requested a reset: .end.code */
 	LIBVM_EXIT_POWEROFF = 13,      /* a device requested power-off: .end.code */
 	LIBVM_EXIT_SUSPEND = 14,       /* a device put the machine to sleep (ACPI S3): .end.code = 3 */
+	LIBVM_EXIT_HYPERV = 15,        /* Hyper-V SynIC MSR write or hypercall: .hyperv */
+};
+
+/** Types in libvm_exit.hyperv.type (libvm_vcpu_enable_hyperv()). */
+enum libvm_hyperv_exit {
+	LIBVM_HYPERV_SYNIC = 1, /* SynIC control MSR written: .msr, .control, .evt_page, .msg_page */
+	LIBVM_HYPERV_HCALL = 2, /* hypercall for the VMM: .input, .params; answer: libvm_vcpu_hyperv_result() */
 };
 
 /** System event types in libvm_exit.system_event.type. */
@@ -700,6 +707,15 @@ typedef struct libvm_exit {
 		struct {
 			uint64_t code; /* e.g. the exit device's status */
 		} end;
+		struct {
+			uint32_t type;     /* enum libvm_hyperv_exit */
+			uint32_t msr;      /* SYNIC: the MSR written */
+			uint64_t control;  /* SYNIC: SCONTROL */
+			uint64_t evt_page; /* SYNIC: SIEFP */
+			uint64_t msg_page; /* SYNIC: SIMP */
+			uint64_t input;    /* HCALL: the hypercall input value */
+			uint64_t params[2];/* HCALL: input and output parameter GPAs (or values) */
+		} hyperv;
 		struct {
 			/*
 			 * LIBVM_EXIT_SHUTDOWN: 1 when the backend had already put
