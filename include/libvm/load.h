@@ -12,27 +12,36 @@
  * Every header field, offset and size of an image is treated as hostile:
  * it is checked against the file and against guest RAM before anything is
  * written, so a rejected image leaves guest memory untouched. Errors:
- * -ENOEXEC not this format; -EINVAL malformed; -EFAULT a part would land
- * outside guest RAM; -EEXIST a part overlaps the boot data areas below;
- * -E2BIG the boot data does not fit its area; -ENOTSUP a feature the image
- * requires that libvm does not offer. libvm_error_message() names the field.
+ * -ENOEXEC not this format; -EINVAL malformed (segments that overlap each
+ * other included); -EFAULT a part would land outside guest RAM; -EEXIST a
+ * part overlaps the firmware table area; -ENOSPC no free RAM below 4 GiB is
+ * left for the boot data; -E2BIG the boot data does not fit its area;
+ * -ENOTSUP a feature the image requires that libvm does not offer.
+ * libvm_error_message() names the field.
  *
  * Guest-physical layout used by the loaders and tables (RAM from 0):
  *
- *   0x00000-0x004ff  untouched (real-mode IVT, BDA)
+ *   0xe0000-0xeffff  ACPI tables (RSDP first, found by scanning)
+ *   0xf0000-0xf0fff  MP table (floating pointer first)
+ *   >= kernel end    modules, each page aligned, right after the kernel
+ *                    (a kernel that ends below 1 MiB: from 1 MiB on when
+ *                    they would reach the legacy hole at 0x9fc00)
+ *
+ * The boot data (GDT, information struct with memory map and command
+ * lines, the Linux zero page, page tables for 64-bit entry) is placed once
+ * the kernel's segments and modules are known, in RAM below 4 GiB that
+ * none of them uses and outside the legacy areas (below 0x500, and
+ * 0x9fc00-0xfffff): each piece at its traditional address below
+ * (LIBVM_BOOT_*_GPA) when that is free, else at the lowest free place.
+ * So a kernel may load anywhere in RAM except the firmware table area
+ * 0xe0000-0xfffff; libvm_boot tells where the boot data went (gdt_base,
+ * cr3, info_gpa). Traditional places:
+ *
  *   0x00500-0x0053f  GDT written for protected/long-mode entry
  *   0x07000-0x08fff  boot information: multiboot info struct or PVH
  *                    start_info, memory map, module list, command lines
  *   0x09000-0x0efff  identity page tables (4 GiB, 2 MiB pages) for 64-bit
  *                    entry only
- *   0xe0000-0xeffff  ACPI tables (RSDP first, found by scanning)
- *   0xf0000-0xf0fff  MP table (floating pointer first)
- *   >= kernel end    modules, each page aligned, right after the kernel
- *
- * Loaders refuse kernels that overlap the areas they use (GDT, boot info,
- * page tables when 64-bit) or the firmware area 0xe0000-0xfffff. The rest
- * of low memory (0x0 - 0x6fff, 0xf000 - 0x9ffff) is free for the guest,
- * e.g. for an SMP trampoline.
  *
  * Thread rules: the loaders and builders take the VM's memory map once and
  * write through libvm_mem_write(); do not change the VM's regions while
@@ -47,7 +56,8 @@
 extern "C" {
 #endif
 
-/* The fixed layout above, for launchers and guests that need it. */
+/* The layout above: preferred places of the boot data, and the fixed
+ * firmware areas. */
 #define LIBVM_BOOT_GDT_GPA        0x500ull
 #define LIBVM_BOOT_GDT_SIZE       0x40ull
 #define LIBVM_BOOT_INFO_GPA       0x7000ull
