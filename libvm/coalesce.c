@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include <linux/kvm.h>
 
@@ -34,11 +33,13 @@ static int zone(libvm_vm *vm, enum libvm_space space, uint64_t addr, uint32_t le
 		return libvm__fail(-ENOTSUP, "%s: %s has no coalesced %s", fn, vm->device_path,
 				   space == LIBVM_SPACE_PIO ? "port I/O" : "MMIO");
 	z.pio = space == LIBVM_SPACE_PIO;
-	if (ioctl(vm->vm_fd, add ? KVM_REGISTER_COALESCED_MMIO : KVM_UNREGISTER_COALESCED_MMIO,
-		  &z) < 0) {
-		int err = -errno;
+	{
+		int err = add ? libvm__bk_register_coalesced_mmio(vm, &z) :
+				libvm__bk_unregister_coalesced_mmio(vm, &z);
 
-		return libvm__fail(err == -ENOTTY ? -ENOTSUP : err, "%s: %s", fn, strerror(-err));
+		if (err < 0)
+			return libvm__fail(err == -ENOTTY ? -ENOTSUP : err, "%s: %s", fn,
+					   strerror(-err));
 	}
 	return 0;
 }

@@ -195,7 +195,7 @@ static uint32_t shutdown_state_lost(libvm_vcpu *vcpu)
 	struct kvm_regs r;
 	struct kvm_sregs s;
 
-	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0)
+	if (libvm__bk_get_regs(vcpu, &r) < 0 || libvm__bk_get_sregs(vcpu, &s) < 0)
 		return 1;
 	return r.rip == 0xfff0 && s.cs.selector == 0xf000 && s.cs.base == 0xffff0000ull &&
 	       !(s.cr0 & 1);

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include <linux/kvm.h>
 
@@ -38,8 +37,10 @@ static int reset_lapic(libvm_vcpu *vcpu)
 {
 	struct kvm_lapic_state l;
 
-	if (ioctl(vcpu->fd, KVM_GET_LAPIC, &l) < 0)
-		return -errno;
+	int err = libvm__bk_get_lapic(vcpu, &l);
+
+	if (err < 0)
+		return err;
 	put32((uint8_t *)l.regs + APIC_TPR, 0);
 	put32((uint8_t *)l.regs + APIC_LDR, 0);
 	put32((uint8_t *)l.regs + APIC_DFR, 0xffffffffu);
@@ -52,7 +53,8 @@ static int reset_lapic(libvm_vcpu *vcpu)
 	for (uint32_t r = APIC_LVT_FIRST; r <= APIC_LVT_LAST; r += 0x10)
 		put32((uint8_t *)l.regs + r, APIC_LVT_MASKED);
 	put32((uint8_t *)l.regs + APIC_TIMER_ICR, 0);
-	return ioctl(vcpu->fd, KVM_SET_LAPIC, &l) < 0 ? -errno : 0;
+	err = libvm__bk_set_lapic(vcpu, &l);
+	return err < 0 ? err : 0;
 }
 
 LIBVM_EXPORT int libvm_vcpu_reset(libvm_vcpu *vcpu, uint32_t flags)
@@ -68,7 +70,7 @@ LIBVM_EXPORT int libvm_vcpu_reset(libvm_vcpu *vcpu, uint32_t flags)
 		return libvm__fail(-EINVAL, "libvm_vcpu_reset: vcpu is NULL");
 	if (flags & ~LIBVM_VCPU_RESET_WAIT_SIPI)
 		return libvm__fail(-EINVAL, "libvm_vcpu_reset: unknown flags 0x%x", flags);
-	if (ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0)
+	if ((err = libvm__bk_get_sregs(vcpu, &s)) < 0)
 		goto fail;
 	/* Real mode at 0xf000:0xfff0 with the reset CS base 0xffff0000. */
 	s.cs = (struct kvm_segment){ .base = 0xffff0000ull, .limit = 0xffff, .selector = 0xf000,
@@ -82,18 +84,18 @@ LIBVM_EXPORT int libvm_vcpu_reset(libvm_vcpu *vcpu, uint32_t flags)
 	s.cr2 = s.cr3 = s.cr4 = s.cr8 = 0;
 	s.efer = 0;
 	memset(s.interrupt_bitmap, 0, sizeof(s.interrupt_bitmap));
-	if (ioctl(vcpu->fd, KVM_SET_SREGS, &s) < 0)
+	if ((err = libvm__bk_set_sregs(vcpu, &s)) < 0)
 		goto fail;
 	memset(&r, 0, sizeof(r));
 	r.rip = 0xfff0;
 	r.rflags = 0x2;
 	r.rdx = 0x600; /* a processor signature; CPUID tells the real one */
-	if (ioctl(vcpu->fd, KVM_SET_REGS, &r) < 0)
+	if ((err = libvm__bk_set_regs(vcpu, &r)) < 0)
 		goto fail;
 	memset(&f, 0, sizeof(f));
 	f.fcw = 0x37f;
 	f.mxcsr = 0x1f80;
-	if (ioctl(vcpu->fd, KVM_SET_FPU, &f) < 0)
+	if ((err = libvm__bk_set_fpu(vcpu, &f)) < 0)
 		goto fail;
 	if (vcpu->vm->has_irqchip) {
 		err = reset_lapic(vcpu);
@@ -103,7 +105,7 @@ LIBVM_EXPORT int libvm_vcpu_reset(libvm_vcpu *vcpu, uint32_t flags)
 		/* An AP waits for the guest's SIPI, as after INIT. */
 		mp.mp_state = (flags & LIBVM_VCPU_RESET_WAIT_SIPI) ? KVM_MP_STATE_INIT_RECEIVED :
 								     KVM_MP_STATE_RUNNABLE;
-		if (ioctl(vcpu->fd, KVM_SET_MP_STATE, &mp) < 0)
+		if ((err = libvm__bk_set_mp_state(vcpu, &mp)) < 0)
 			goto fail;
 	} else if (flags & LIBVM_VCPU_RESET_WAIT_SIPI) {
 		return libvm__fail(-ENOTSUP, "vCPU %u: waiting for a SIPI needs the in-kernel LAPIC",
@@ -111,7 +113,6 @@ LIBVM_EXPORT int libvm_vcpu_reset(libvm_vcpu *vcpu, uint32_t flags)
 	}
 	return 0;
 fail:
-	err = -errno;
 	return libvm__fail(err == -ENOTTY ? -ENOTSUP : err, "vCPU %u: reset failed: %s", vcpu->id,
-			   strerror(errno));
+			   strerror(-err));
 }

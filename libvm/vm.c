@@ -137,9 +137,7 @@ static int query_limits(libvm_vm *vm)
 
 	vm->has_readonly_mem = libvm__check_extension(vm, KVM_CAP_READONLY_MEM) > 0;
 	n = libvm__check_extension(vm, KVM_CAP_COALESCED_MMIO);
-	/* The ring must lie inside the vCPU mapping. */
-	vm->coalesced_page = n > 0 && (size_t)(n + 1) * LIBVM__PAGE_SIZE <= vm->run_size ?
-				     (uint32_t)n : 0;
+	vm->coalesced_page = n > 0 ? (uint32_t)n : 0; /* the backend checks its mapping */
 
 	if (libvm__check_extension(vm, KVM_CAP_SET_TSS_ADDR) > 0) {
 		int err = vm->backend->set_tss_addr(vm, TSS_ADDR);

@@ -125,7 +125,7 @@ static const struct {
 };
 
 /* x86-64 psABI level 1 plus what a PC guest relies on (APIC, MSR, PAE ...). */
-#define V1 "fpu", "vme", "de", "pse", "tsc", "msr", "pae", "mce", "cx8", "apic", "sep", \
+#define V1 "fpu", "de", "pse", "tsc", "msr", "pae", "mce", "cx8", "apic", "sep", \
 	   "mtrr", "pge", "mca", "cmov", "pat", "pse36", "clflush", "mmx", "fxsr", "sse", \
 	   "sse2", "syscall", "nx", "lm", "x2apic"
 #define BASELINE V1, "sse3", "cx16", "lahf_lm"

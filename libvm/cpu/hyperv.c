@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include <linux/kvm.h>
 
@@ -89,18 +88,15 @@ LIBVM_EXPORT const char *libvm_hyperv_feature_name(uint32_t i)
 	return i < NHV ? hv_features[i].name : NULL;
 }
 
-/* KVM_GET_SUPPORTED_HV_CPUID: on the system fd where the backend allows
- * (KVM_CAP_SYS_HYPERV_CPUID), else on the vCPU. Caller frees. */
+/* KVM_GET_SUPPORTED_HV_CPUID on the vCPU (KVM_CAP_HYPERV_CPUID). Caller frees. */
 static struct kvm_cpuid2 *supported_hv(libvm_vcpu *vcpu)
 {
-	libvm_vm *vm = vcpu->vm;
 	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 64 * sizeof(c->entries[0]));
-	int fd = libvm__check_extension(vm, KVM_CAP_SYS_HYPERV_CPUID) > 0 ? vm->sys_fd : vcpu->fd;
 
 	if (!c)
 		return NULL;
 	c->nent = 64;
-	if (ioctl(fd, KVM_GET_SUPPORTED_HV_CPUID, c) < 0) {
+	if (libvm__bk_get_supported_hv_cpuid(vcpu, c) < 0) {
 		free(c);
 		return NULL;
 	}
@@ -162,9 +158,9 @@ LIBVM_EXPORT int libvm_vcpu_enable_hyperv(libvm_vcpu *vcpu, uint32_t features)
 		goto out;
 	}
 	cur->nent = LIBVM__MAX_CPUID;
-	if (ioctl(vcpu->fd, KVM_GET_CPUID2, cur) < 0) {
-		err = libvm__fail(-errno, "vCPU %u: KVM_GET_CPUID2 failed: %s", vcpu->id,
-				  strerror(errno));
+	if ((err = libvm__bk_get_cpuid2(vcpu, cur)) < 0) {
+		err = libvm__fail(err, "vCPU %u: KVM_GET_CPUID2 failed: %s", vcpu->id,
+				  strerror(-err));
 		goto out;
 	}
 	for (uint32_t i = 0; i < cur->nent; i++) {
@@ -194,19 +190,35 @@ LIBVM_EXPORT int libvm_vcpu_enable_hyperv(libvm_vcpu *vcpu, uint32_t features)
 		}
 		cur->entries[n++] = e;
 	}
+	/* KVM takes at most 256 entries: leaves the backend reports empty
+	 * (all four registers 0) are the first to go, a guest reads them as
+	 * 0 anyway. */
+	for (uint32_t i = 0; n > LIBVM__MAX_CPUID && i < n;) {
+		struct kvm_cpuid_entry2 *e = &cur->entries[i];
+
+		if (!e->eax && !e->ebx && !e->ecx && !e->edx && e->function != HV_BASE + 5) {
+			memmove(e, e + 1, (n - i - 1) * sizeof(*e));
+			n--;
+		} else {
+			i++;
+		}
+	}
 	cur->nent = n;
-	if (ioctl(vcpu->fd, KVM_SET_CPUID2, cur) < 0) {
-		err = libvm__fail(-errno, "vCPU %u: KVM_SET_CPUID2 with Hyper-V leaves failed: %s",
-				  vcpu->id, strerror(errno));
+	if ((err = libvm__bk_set_cpuid2(vcpu, cur)) < 0) {
+		err = libvm__fail(err, "vCPU %u: KVM_SET_CPUID2 with Hyper-V leaves failed: %s",
+				  vcpu->id, strerror(-err));
 		goto out;
 	}
+	err = 0;
 	if (features & LIBVM_HV_SYNIC) {
 		struct kvm_enable_cap cap = { .cap = KVM_CAP_HYPERV_SYNIC2 };
 
-		if (ioctl(vcpu->fd, KVM_ENABLE_CAP, &cap) < 0)
-			err = libvm__fail(-errno == -EINVAL ? -ENOTSUP : -errno,
+		if ((err = libvm__bk_enable_cap(vcpu, &cap)) < 0)
+			err = libvm__fail(err == -EINVAL ? -ENOTSUP : err,
 					  "vCPU %u: enabling SynIC (KVM_CAP_HYPERV_SYNIC2) failed: %s",
-					  vcpu->id, strerror(errno));
+					  vcpu->id, strerror(-err));
+		else
+			err = 0;
 	}
 out:
 	free(cur);

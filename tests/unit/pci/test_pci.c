@@ -551,7 +551,7 @@ static void test_intx(void **state)
  * decoded only with I/O Space on, and refused with bad sizes. */
 static void test_io_bars(void **state)
 {
-	libvm_vm *vm = devtest_vm();
+	libvm_vm *vm = pci_vm(NULL);
 	libvm_vcpu *v = devtest_vcpu(vm);
 	libvm_pci_bus *bus = bus_new(vm);
 	libvm_pci_dev_options o = LIBVM_PCI_DEV_OPTIONS_INIT;
@@ -602,7 +602,6 @@ static void test_io_bars(void **state)
 	o.msix_bar = 0;
 	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), -EINVAL);
 	libvm_pci_bus_detach(bus);
-	free(v);
 	devtest_vm_free(vm);
 }
 
