@@ -179,7 +179,16 @@ LIBVM_EXPORT int libvm_vcpu_enable_hyperv(libvm_vcpu *vcpu, uint32_t features)
 	for (uint32_t i = 0; i < hv->nent; i++) {
 		struct kvm_cpuid_entry2 e = hv->entries[i];
 
-		if (e.function == HV_FEATURES) {
+		if (e.function == HV_BASE) {
+			/* The highest leaf kept (the nested and debugger ones go). */
+			uint32_t max = HV_BASE;
+
+			for (uint32_t j = 0; j < hv->nent; j++)
+				if (hv->entries[j].function < HV_BASE + 8 &&
+				    hv->entries[j].function > max)
+					max = hv->entries[j].function;
+			e.eax = max;
+		} else if (e.function == HV_FEATURES) {
 			e.eax &= want_eax;
 			e.edx &= want_edx;
 			e.ebx = 0; /* no partition privileges beyond these */
