@@ -124,6 +124,33 @@ static void test_public(void **state)
 	libvm_vm_destroy(vm);
 }
 
+/* libvm_vcpu_reset(): the INIT state through the backend's registers. */
+static void test_reset(void **state)
+{
+	libvm_vm *vm = fakevm_new(NULL);
+	libvm_vcpu *v = fakevm_vcpu(vm, 0);
+	libvm_regs r = { .rip = 0x1234, .rflags = 0x202, .rax = 7 };
+	libvm_sregs s;
+
+	(void)state;
+	assert_int_equal(libvm_vcpu_set_regs(v, &r), 0);
+	assert_int_equal(libvm_vcpu_reset(v, 0), 0);
+	assert_int_equal(libvm_vcpu_get_regs(v, &r), 0);
+	assert_int_equal(r.rip, 0xfff0);
+	assert_int_equal(r.rflags, 0x2);
+	assert_int_equal(r.rax, 0);
+	assert_int_equal(libvm_vcpu_get_sregs(v, &s), 0);
+	assert_int_equal(s.cs.selector, 0xf000);
+	assert_int_equal(s.cs.base, 0xffff0000ull);
+	assert_int_equal(s.cr0, 0x60000010ull);
+	assert_int_equal(s.efer, 0);
+	/* Waiting for a SIPI needs the in-kernel LAPIC, which this VM lacks. */
+	assert_int_equal(libvm_vcpu_reset(v, LIBVM_VCPU_RESET_WAIT_SIPI), -ENOTSUP);
+	assert_int_equal(libvm_vcpu_reset(v, 0x80), -EINVAL);
+	assert_int_equal(libvm_vcpu_reset(NULL, 0), -EINVAL);
+	libvm_vm_destroy(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -132,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_features),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_public),
+		cmocka_unit_test(test_reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
