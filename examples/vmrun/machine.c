@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -110,6 +111,8 @@ static int attach_devices(struct machine *m, const struct vmrun_options *o)
 	if ((err = libvm_i8042_attach(&m->i8042, m->vm, NULL)))
 		return fail(err, "attach the i8042");
 	ro.ram_size = o->mem;
+	m->rtc_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ro.wake_fd = m->rtc_wake_fd;
 	if ((err = libvm_rtc_attach(&m->rtc, m->vm, &ro)))
 		return fail(err, "attach the RTC");
 	if ((err = libvm_port80_attach(&m->port80, m->vm, NULL)))
@@ -133,7 +136,7 @@ static int attach_pci(struct machine *m, const struct vmrun_options *o)
 			    m->kernel_format == LIBVM_FORMAT_PVH;
 	int err;
 
-	if (!linux_kernel && !o->nr_disks && !o->tap && !o->rng)
+	if (!linux_kernel && !o->nr_disks && !o->tap && !o->rng && !o->pci_testdev)
 		return 0;
 	if ((err = libvm_pci_bus_attach(&m->pci, m->vm, NULL)))
 		return fail(err, "attach the PCI host bridge");
@@ -150,6 +153,8 @@ static int attach_pci(struct machine *m, const struct vmrun_options *o)
 	}
 	if (o->rng && (err = libvm_virtio_rng_attach(&m->rng, m->pci, NULL)))
 		return fail(err, "attach virtio-rng");
+	if (o->pci_testdev && (err = libvm_pci_testdev_attach(&m->pci_testdev, m->pci, 0)))
+		return fail(err, "attach the PCI test device");
 	return 0;
 }
 
@@ -157,8 +162,8 @@ static int build_tables(struct machine *m, const struct vmrun_options *o)
 {
 	libvm_acpi_options ao = LIBVM_ACPI_OPTIONS_INIT;
 	libvm_mptable_options mo = LIBVM_MPTABLE_OPTIONS_INIT;
-	uint8_t aml[4096];
-	size_t aml_len = sizeof(aml);
+	uint8_t aml[8192];
+	size_t aml_len = 0, isa_len;
 	int err;
 
 	ao.nr_cpus = o->smp;
@@ -166,11 +171,19 @@ static int build_tables(struct machine *m, const struct vmrun_options *o)
 	ao.flags = LIBVM_ACPI_PM_TIMER_32BIT;
 	if (m->pci) {
 		/* \_SB.PCI0 with its _PRT, and \_S5 for ACPI power off. */
+		aml_len = sizeof(aml) / 2;
 		if ((err = libvm_pci_acpi_aml(m->pci, aml, &aml_len)))
 			return fail(err, "describe the PCI bus");
-		ao.dsdt_aml = aml;
-		ao.dsdt_aml_size = aml_len;
 	}
+	/* The i8042's keyboard and mouse and the RTC, so that an ACPI OS
+	 * finds them in the namespace instead of probing. */
+	isa_len = sizeof(aml) - aml_len;
+	if ((err = libvm_acpi_isa_aml(aml + aml_len, &isa_len,
+				      LIBVM_ACPI_AML_I8042 | LIBVM_ACPI_AML_RTC | LIBVM_ACPI_AML_S3)))
+		return fail(err, "describe the ISA devices");
+	aml_len += isa_len;
+	ao.dsdt_aml = aml;
+	ao.dsdt_aml_size = aml_len;
 	if ((err = libvm_acpi_build(&m->rsdp, m->vm, &ao)))
 		return fail(err, "build the ACPI tables");
 	/* MP 1.4 has 8-bit APIC ids with 0xff reserved: beyond 254 CPUs only
@@ -271,6 +284,25 @@ static int detect_kernel(struct machine *m, const struct vmrun_options *o)
 	return 0;
 }
 
+/* --cpu: one table for every vCPU (libvm sets each one's APIC id). */
+static int set_cpu_model(struct machine *m, const char *spec)
+{
+	libvm_cpuid_entry *t;
+	uint32_t n = 0;
+	int err = libvm_cpuid_build(m->vm, spec, NULL, &n);
+
+	if (err)
+		return fail(err, "--cpu");
+	t = calloc(n, sizeof(*t));
+	if (!t)
+		return fail(-ENOMEM, "--cpu");
+	err = libvm_cpuid_build(m->vm, spec, t, &n);
+	for (uint32_t i = 0; !err && i < m->nr_vcpus; i++)
+		err = libvm_vcpu_set_cpuid(m->vcpus[i], t, n);
+	free(t);
+	return err ? fail(err, "--cpu") : 0;
+}
+
 /* --verbose: libvm's diagnostics up to the level asked for. */
 static void log_to_stderr(int level, const char *message, void *opaque)
 {
@@ -287,6 +319,7 @@ int machine_build(struct machine *m, const struct vmrun_options *o)
 
 	memset(m, 0, sizeof(*m));
 	m->serial_fd = -1;
+	m->rtc_wake_fd = -1;
 	vo.device_path = o->device;
 	if (o->verbose) {
 		vo.log = log_to_stderr;
@@ -320,10 +353,31 @@ int machine_build(struct machine *m, const struct vmrun_options *o)
 			return fail(err, "create a vCPU");
 		m->nr_vcpus++;
 	}
+	if (o->cpu && (err = set_cpu_model(m, o->cpu)))
+		return err;
+	for (uint32_t i = 0; o->hyperv && i < m->nr_vcpus; i++)
+		if ((err = libvm_vcpu_enable_hyperv(m->vcpus[i], o->hyperv)))
+			return fail(err, "--hyperv");
 	/* Only the boot processor starts at the kernel; the others wait for
 	 * the guest's INIT/SIPI in the in-kernel LAPIC. */
 	if ((err = libvm_boot_apply(m->vcpus[0], &m->boot)))
 		return fail(err, "set the entry state");
+	return 0;
+}
+
+int machine_resume(struct machine *m, bool by_rtc)
+{
+	libvm_boot b;
+	int err;
+
+	if ((err = libvm_acpipm_wake(m->acpipm, by_rtc ? LIBVM_ACPIPM_WAKE_RTC : 0)) ||
+	    (err = libvm_acpi_waking_vector(&b, m->vm, m->rsdp)))
+		return fail(err, "wake the guest");
+	for (uint32_t i = 0; i < m->nr_vcpus; i++)
+		if ((err = libvm_vcpu_reset(m->vcpus[i], i ? LIBVM_VCPU_RESET_WAIT_SIPI : 0)))
+			return fail(err, "reset a vCPU for the wake");
+	if ((err = libvm_boot_apply(m->vcpus[0], &b)))
+		return fail(err, "enter the waking vector");
 	return 0;
 }
 
@@ -351,7 +405,8 @@ void machine_dump_vcpu(struct machine *m, uint32_t id)
 
 void machine_destroy(struct machine *m)
 {
-	/* Virtio devices before the bus they sit on. */
+	/* Devices before the bus they sit on. */
+	libvm_pci_testdev_detach(m->pci_testdev);
 	libvm_virtio_rng_detach(m->rng);
 	libvm_virtio_net_detach(m->net);
 	for (uint32_t i = 0; i < VMRUN_MAX_DISKS; i++)
@@ -369,5 +424,7 @@ void machine_destroy(struct machine *m)
 	libvm_vm_destroy(m->vm);
 	if (m->serial_owned)
 		close(m->serial_fd);
+	if (m->rtc_wake_fd >= 0)
+		close(m->rtc_wake_fd);
 	memset(m, 0, sizeof(*m));
 }

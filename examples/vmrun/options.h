@@ -62,6 +62,9 @@ struct vmrun_options {
 	uint32_t nr_disks;
 	const char *tap;         /* virtio-net on this tap, or NULL */
 	bool rng;                /* virtio-rng */
+	const char *cpu;         /* --cpu MODEL[,+feat][,-feat]..., or NULL (host) */
+	bool pci_testdev;        /* --pci-testdev */
+	uint32_t hyperv;         /* --hyperv: LIBVM_HV_* features, 0 for none */
 };
 
 /*

@@ -5,10 +5,14 @@
  * exit status a test harness can read like QEMU's isa-debug-exit status.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "console.h"
 #include "machine.h"
@@ -58,6 +62,9 @@ static int status_of(struct machine *m, int err, const libvm_exit *ex, uint32_t 
 	switch (ex->reason) {
 	case LIBVM_EXIT_GUEST_EXIT:
 		return (int)(ex->end.code & 0xff);
+	case LIBVM_EXIT_SUSPEND:
+		fprintf(stderr, "vmrun: the guest suspended to RAM and cannot be woken here\n");
+		return VMRUN_STATUS_CPU_ERROR;
 	case LIBVM_EXIT_POWEROFF:
 		if (!quiet)
 			fprintf(stderr, "vmrun: the guest powered off\n");
@@ -74,7 +81,13 @@ static int status_of(struct machine *m, int err, const libvm_exit *ex, uint32_t 
 		fprintf(stderr, "vmrun: vCPU %u: system event %u\n", id, ex->system_event.backend_type);
 		return VMRUN_STATUS_CPU_ERROR;
 	case LIBVM_EXIT_SHUTDOWN:
-		fprintf(stderr, "vmrun: vCPU %u: triple fault (shutdown)\n", id);
+		if (ex->shutdown.state_lost) {
+			fprintf(stderr,
+				"vmrun: vCPU %u: triple fault (shutdown); its state at the fault is lost: %s reset the vCPU before reporting it (AMD SVM leaves the VMCB undefined at a shutdown)\n",
+				id, libvm_vm_device_path(m->vm));
+			return VMRUN_STATUS_TRIPLE_FAULT;
+		}
+		fprintf(stderr, "vmrun: vCPU %u: triple fault (shutdown); state at the fault:\n", id);
 		machine_dump_vcpu(m, id);
 		return VMRUN_STATUS_TRIPLE_FAULT;
 	case LIBVM_EXIT_HLT:
@@ -113,6 +126,58 @@ static int status_of(struct machine *m, int err, const libvm_exit *ex, uint32_t 
 	}
 }
 
+/* SIGUSR1 while the guest sleeps in S3: the control request that wakes it. */
+static int wake_request_fd = -1;
+
+static void on_wake_request(int sig)
+{
+	uint64_t one = 1;
+
+	(void)sig;
+	if (write(wake_request_fd, &one, sizeof(one)) < 0)
+		return; /* nothing to do in a signal handler */
+}
+
+/*
+ * The guest entered S3: keep everything, wait for the RTC alarm or SIGUSR1,
+ * then wake it (machine_resume). Returns true to run on; false with
+ * *status set when it ended meanwhile (timeout, quit) or the wake failed.
+ */
+static bool sleep_until_woken(struct machine *m, const struct vmrun_options *o, int *status)
+{
+	struct pollfd p[2] = { { .fd = m->rtc_wake_fd, .events = POLLIN },
+			       { .fd = wake_request_fd, .events = POLLIN } };
+	uint64_t v;
+
+	if (!o->quiet)
+		fprintf(stderr, "vmrun: the guest suspended to RAM (S3); its RTC alarm or SIGUSR1 (kill -USR1 %d) wakes it\n",
+			(int)getpid());
+	/* Only what happens from now on wakes it: alarms that fired while it
+	 * ran, and requests made then, are spent. */
+	if (read(m->rtc_wake_fd, &v, sizeof(v)) < 0)
+		v = 0;
+	if (read(wake_request_fd, &v, sizeof(v)) < 0)
+		v = 0;
+	for (;;) {
+		if (watchdog.fired || console_quit_requested())
+			return true; /* the next run returns STOPPED and says why */
+		if (poll(p, 2, 100) > 0)
+			break;
+	}
+	if (!o->quiet)
+		fprintf(stderr, "vmrun: waking the guest (%s)\n",
+			p[0].revents & POLLIN ? "RTC alarm" : "SIGUSR1");
+	if (p[0].revents & POLLIN && read(m->rtc_wake_fd, &v, sizeof(v)) < 0)
+		v = 0;
+	if (p[1].revents & POLLIN && read(wake_request_fd, &v, sizeof(v)) < 0)
+		v = 0;
+	if (machine_resume(m, p[0].revents & POLLIN)) {
+		*status = VMRUN_STATUS_ERROR;
+		return false;
+	}
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	struct vmrun_options o;
@@ -139,7 +204,16 @@ int main(int argc, char **argv)
 		wd_started = pthread_create(&wd, NULL, watchdog_main, NULL) == 0;
 	}
 
-	err = libvm_vm_run(m.vm, NULL, &ex, &id);
+	wake_request_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	signal(SIGUSR1, on_wake_request);
+	status = -1;
+	for (;;) {
+		err = libvm_vm_run(m.vm, NULL, &ex, &id);
+		if (err || ex.reason != LIBVM_EXIT_SUSPEND || m.rtc_wake_fd < 0)
+			break;
+		if (!sleep_until_woken(&m, &o, &status))
+			break;
+	}
 
 	if (wd_started) {
 		pthread_mutex_lock(&watchdog.lock);
@@ -149,7 +223,8 @@ int main(int argc, char **argv)
 		pthread_join(wd, NULL);
 	}
 	console_stop();
-	status = status_of(&m, err, &ex, id, o.quiet);
+	if (status < 0)
+		status = status_of(&m, err, &ex, id, o.quiet);
 	machine_destroy(&m);
 	return status;
 }

@@ -607,6 +607,22 @@ LIBVM_EXPORT int libvm_vm_supported_cpuid(libvm_vm *vm, libvm_cpuid_entry *entri
 LIBVM_EXPORT int libvm_vcpu_set_cpuid(libvm_vcpu *vcpu, const libvm_cpuid_entry *entries,
 				      uint32_t count);
 
+#define LIBVM_VCPU_RESET_WAIT_SIPI (1u << 0) /* an AP: wait for the guest's SIPI */
+
+/**
+ * libvm_vcpu_reset() - put a vCPU that is not running into the state INIT
+ * and power-on leave it in: real mode at 0xf000:0xfff0 (CS base
+ * 0xffff0000), CR0 0x60000010, paging and long mode off, FPU reset, the
+ * in-kernel LAPIC's interrupts and LVTs cleared and masked (its id kept).
+ * With LIBVM_VCPU_RESET_WAIT_SIPI the vCPU then waits for a SIPI from the
+ * guest (an application processor); otherwise it runs from the reset
+ * vector (or wherever the caller puts it next, e.g. a waking vector).
+ * Memory, CPUID and MSRs other than EFER are left alone.
+ * Returns: 0; -EINVAL; -ENOTSUP for WAIT_SIPI without an irqchip; the
+ * backend's error.
+ */
+LIBVM_EXPORT int libvm_vcpu_reset(libvm_vcpu *vcpu, uint32_t flags);
+
 /* ------------------------------------------------------------------ */
 /* Running                                                             */
 /* ------------------------------------------------------------------ */
@@ -627,6 +643,14 @@ enum libvm_exit_reason {
 	LIBVM_EXIT_GUEST_EXIT = 11,    /* a device ended the VM with a status: .end.code */
 	LIBVM_EXIT_RESET = 12,         /* a device requested a reset: .end.code */
 	LIBVM_EXIT_POWEROFF = 13,      /* a device requested power-off: .end.code */
+	LIBVM_EXIT_SUSPEND = 14,       /* a device put the machine to sleep (ACPI S3): .end.code = 3 */
+	LIBVM_EXIT_HYPERV = 15,        /* Hyper-V SynIC MSR write or hypercall: .hyperv */
+};
+
+/** Types in libvm_exit.hyperv.type (libvm_vcpu_enable_hyperv()). */
+enum libvm_hyperv_exit {
+	LIBVM_HYPERV_SYNIC = 1, /* SynIC control MSR written: .msr, .control, .evt_page, .msg_page */
+	LIBVM_HYPERV_HCALL = 2, /* hypercall for the VMM: .input, .params; answer: libvm_vcpu_hyperv_result() */
 };
 
 /** System event types in libvm_exit.system_event.type. */
@@ -683,6 +707,27 @@ typedef struct libvm_exit {
 		struct {
 			uint64_t code; /* e.g. the exit device's status */
 		} end;
+		struct {
+			uint32_t type;     /* enum libvm_hyperv_exit */
+			uint32_t msr;      /* SYNIC: the MSR written */
+			uint64_t control;  /* SYNIC: SCONTROL */
+			uint64_t evt_page; /* SYNIC: SIEFP */
+			uint64_t msg_page; /* SYNIC: SIMP */
+			uint64_t input;    /* HCALL: the hypercall input value */
+			uint64_t params[2];/* HCALL: input and output parameter GPAs (or values) */
+		} hyperv;
+		struct {
+			/*
+			 * LIBVM_EXIT_SHUTDOWN: 1 when the backend had already put
+			 * the vCPU back into its reset state when it reported the
+			 * shutdown (kvm-amd: AMD SVM leaves the VMCB undefined at
+			 * a shutdown intercept, and KVM INITs the vCPU), so its
+			 * registers are not the ones at the fault; 0 when they
+			 * are (KVM on Intel VMX keeps them).
+			 */
+			uint32_t state_lost;
+			uint32_t padding;
+		} shutdown;
 		uint8_t reserved[256];
 	};
 } libvm_exit;
@@ -731,7 +776,8 @@ LIBVM_EXPORT int libvm_vcpu_stop(libvm_vcpu *vcpu);
 /**
  * libvm_vcpu_end_run() - from a device handler, end the current run.
  * @vcpu:   the vCPU whose handler is running.
- * @reason: LIBVM_EXIT_GUEST_EXIT, LIBVM_EXIT_RESET or LIBVM_EXIT_POWEROFF.
+ * @reason: LIBVM_EXIT_GUEST_EXIT, LIBVM_EXIT_RESET, LIBVM_EXIT_POWEROFF or
+ *          LIBVM_EXIT_SUSPEND.
  * @code:   reported in exit->end.code (the exit status for GUEST_EXIT).
  *
  * The access completes, then libvm_vcpu_run() returns 0 with this exit
@@ -891,6 +937,24 @@ LIBVM_EXPORT int libvm_msi_route_remove(libvm_vm *vm, uint32_t gsi);
  */
 LIBVM_EXPORT int libvm_irqfd_add(libvm_vm *vm, int fd, uint32_t gsi);
 LIBVM_EXPORT int libvm_irqfd_remove(libvm_vm *vm, int fd, uint32_t gsi);
+
+/**
+ * libvm_io_coalesce_add() / libvm_io_coalesce_remove() - let the backend
+ * queue guest writes to [@addr, @addr + @len) in @space instead of exiting
+ * for each (KVM's coalesced MMIO and PIO). The queued writes reach the
+ * range's handler (libvm_io_register()) in order, on a vCPU thread, as
+ * soon as any vCPU of the VM next leaves the kernel and before that exit
+ * is handled; reads still exit as usual. Only for writes that need no
+ * immediate effect: a guest that waits for one without causing an exit
+ * (an interrupt it expects, say) would wait until something else exits.
+ * Remove takes the same arguments as add. Thread: any.
+ * Returns: 0; -EINVAL for a bad space or range; -ENOTSUP where the backend
+ * cannot (libvm then keeps exiting for each write); the backend's error.
+ */
+LIBVM_EXPORT int libvm_io_coalesce_add(libvm_vm *vm, enum libvm_space space, uint64_t addr,
+				       uint32_t len);
+LIBVM_EXPORT int libvm_io_coalesce_remove(libvm_vm *vm, enum libvm_space space, uint64_t addr,
+					  uint32_t len);
 
 #define LIBVM_IOEVENTFD_DATAMATCH (1u << 0) /* only writes of @data signal */
 

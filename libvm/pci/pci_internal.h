@@ -28,10 +28,14 @@
 #define PCI_REVISION 0x08
 #define PCI_HEADER_TYPE 0x0e
 #define PCI_BAR0 0x10
+/* The I/O window the bus decodes for I/O BARs (inside the DSDT's _CRS). */
+#define LIBVM__PCI_IO_BASE 0xc000u
+#define LIBVM__PCI_IO_SIZE 0x4000u
 #define PCI_SUBSYSTEM_VENDOR 0x2c
 #define PCI_CAP_PTR 0x34
 #define PCI_INTERRUPT_LINE 0x3c
 #define PCI_INTERRUPT_PIN 0x3d
+#define PCI_CMD_IO 0x0001
 #define PCI_CMD_MEMORY 0x0002
 #define PCI_CMD_MASTER 0x0004
 #define PCI_CMD_INTX_DISABLE 0x0400
@@ -49,6 +53,7 @@ struct libvm_pci_dev {
 	uint8_t cfg[256];
 	uint8_t wmask[256];      /* bits the guest may change */
 	uint32_t bar_size[6];
+	uint32_t bar_io;          /* bit i: BAR i is an I/O BAR */
 	libvm_pci_bar_fn bar_fn;
 	void *opaque;
 	bool intx_level;         /* what the device drives */
@@ -78,7 +83,8 @@ struct libvm_pci_bus {
 	uint32_t config_address;  /* CONFIG_ADDRESS as the guest wrote it */
 	uint8_t irq_base;
 	uint64_t mmio_base, mmio_size, mmio_next;
-	struct libvm__devrange ranges[2];
+	uint32_t io_next;         /* next free port of the I/O window */
+	struct libvm__devrange ranges[3]; /* config ports, MMIO window, I/O window */
 	libvm_pci_dev host;       /* 00.0 */
 	libvm_pci_dev *slots[LIBVM__PCI_SLOTS];
 	bool gsi_level[4];        /* per swizzled GSI: wired-OR of the pins */

@@ -36,6 +36,14 @@ while :; do
 		echo "SKIP: $dev cannot create a VM here: $(grep 'create the VM' "$err")"
 		exit 77
 	fi
+	if [ "$status" -eq 126 ] && grep -q -- '--hyperv: not supported by this backend' "$err"; then
+		echo "SKIP: $dev has no Hyper-V emulation: $(grep -- '--hyperv' "$err")"
+		exit 77
+	fi
+	if [ "$status" -eq 126 ] && grep -q -- '--cpu: not supported by this backend' "$err"; then
+		echo "SKIP: $dev lacks a CPU feature the model needs: $(grep -- '--cpu' "$err")"
+		exit 77
+	fi
 	[ "$status" -eq "$expect" ] && exit 0
 	echo "run-kernel: vmrun ended with status $status, expected $expect (run $run of $attempts)" >&2
 	[ "$run" -ge "$attempts" ] && exit 1

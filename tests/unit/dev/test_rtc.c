@@ -278,10 +278,69 @@ static void test_through_bus(void **state)
 	devtest_vm_free(vm);
 }
 
+/* Register C: UF each second, AF at the alarm ("don't care" bytes), PF at
+ * the periodic rate; IRQF only with the enable; reading C clears it; the
+ * next event is planned only for enabled interrupts and while the line is
+ * down. */
+static void test_interrupt_flags(void **state)
+{
+	int64_t t0 = fake_now;
+
+	(void)state;
+	fake_now = (fake_now / 1000000000ll) * 1000000000ll + 100000000; /* .1 s into a second */
+	rtc.last_second = fake_now / 1000000000ll;
+	wr(0x0a, 0x20); /* no periodic rate */
+	rd(0x0c);
+	assert_int_equal(libvm__rtc_next_event(&rtc), INT64_MAX); /* nothing enabled */
+	fake_now += 1000000000ll;
+	assert_int_equal(rd(0x0c), 0x10);      /* UF, no IRQF */
+	assert_int_equal(rd(0x0c), 0x00);      /* cleared by the read */
+	wr(0x0b, 0x12);                        /* UIE, 24 h */
+	assert_true(libvm__rtc_next_event(&rtc) > fake_now);
+	fake_now += 1000000000ll;
+	assert_true(libvm__rtc_update(&rtc));
+	assert_int_equal(libvm__rtc_next_event(&rtc), INT64_MAX); /* line is up */
+	/* (the alarm registers are 0: midnight, just crossed, sets AF too) */
+	assert_int_equal(rd(0x0c) & 0xd0, 0x90);
+	assert_false(libvm__rtc_update(&rtc));
+	/* Alarm: seconds = now + 2, minutes and hours "don't care". */
+	wr(0x0b, 0x22);                        /* AIE */
+	{
+		uint8_t s = rd(0x00);
+		unsigned int v = (s >> 4) * 10 + (s & 0xf);
+
+		wr(0x01, (uint8_t)(((v + 2) % 60 / 10) << 4 | (v + 2) % 60 % 10));
+	}
+	wr(0x03, 0xc0);
+	wr(0x05, 0xff);
+	rd(0x0c);
+	fake_now += 1000000000ll;
+	assert_false(libvm__rtc_update(&rtc));
+	fake_now += 1000000000ll;
+	assert_true(libvm__rtc_update(&rtc));
+	assert_int_equal(rd(0x0c) & 0xb0, 0xb0); /* IRQF AF UF */
+	/* Periodic: rate 0xf = 2 Hz. */
+	wr(0x0b, 0x42);
+	wr(0x0a, 0x2f);
+	rd(0x0c);
+	assert_true(libvm__rtc_next_event(&rtc) <= fake_now + 500000000ll);
+	fake_now += 500000000ll;
+	assert_true(libvm__rtc_update(&rtc));
+	assert_int_equal(rd(0x0c) & 0xc0, 0xc0);
+	/* SET holds the clock: no update cycles, so no UF. */
+	wr(0x0b, 0x82);
+	rd(0x0c);
+	fake_now += 3000000000ll;
+	assert_int_equal(rd(0x0c) & 0x10, 0);
+	wr(0x0b, 0x02);
+	fake_now = t0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_bcd_24h, setup),
+		cmocka_unit_test_setup(test_interrupt_flags, setup),
 		cmocka_unit_test_setup(test_binary_and_12h, setup),
 		cmocka_unit_test_setup(test_time_runs, setup),
 		cmocka_unit_test_setup(test_uip_before_tick, setup),

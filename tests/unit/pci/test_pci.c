@@ -547,6 +547,64 @@ static void test_intx(void **state)
 	devtest_vm_free(vm);
 }
 
+/* I/O BARs: bit 0 set, placed in the I/O window, sized like memory BARs,
+ * decoded only with I/O Space on, and refused with bad sizes. */
+static void test_io_bars(void **state)
+{
+	libvm_vm *vm = pci_vm(NULL);
+	libvm_vcpu *v = devtest_vcpu(vm);
+	libvm_pci_bus *bus = bus_new(vm);
+	libvm_pci_dev_options o = LIBVM_PCI_DEV_OPTIONS_INIT;
+	struct bar_log log = { 0 };
+	libvm_pci_dev *d;
+	uint32_t io;
+
+	(void)state;
+	o.bar_size[0] = 0x1000;
+	o.bar_size[2] = 0x40;
+	o.bar_io = 1u << 2;
+	o.bar_fn = bar_fn;
+	o.opaque = &log;
+	o.slot = 5;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), 0);
+	io = cfg_rd(v, 5, 0x18, 4);
+	assert_int_equal(io & 3, 1);
+	assert_true((io & ~3u) >= 0xc000 && (io & ~3u) < 0x10000 && !(io & 0x3c));
+	assert_int_equal(libvm_pci_dev_bar_addr(d, 2), io & ~3u);
+	cfg_wr(v, 5, 0x18, 0xffffffff, 4);
+	assert_int_equal(cfg_rd(v, 5, 0x18, 4), 0xffc1); /* 64 ports, I/O */
+	cfg_wr(v, 5, 0x18, 0xd000, 4);
+	assert_int_equal(libvm_pci_dev_bar_addr(d, 2), 0xd000);
+	/* I/O Space off: nothing decodes it. */
+	assert_int_equal(devtest_in(v, 0xd004, 4), 0xffffffffu);
+	assert_int_equal(log.n, 0);
+	cfg_wr(v, 5, 0x04, 0x0001, 2);
+	assert_int_equal(devtest_in(v, 0xd004, 4), 0x42424242u);
+	assert_int_equal(log.bar, 2);
+	assert_int_equal(log.off, 4);
+	devtest_out(v, 0xd03c, 0x1234, 2);
+	assert_true(log.is_write && log.off == 0x3c && log.value == 0x1234);
+	/* The memory BAR is not decoded while only I/O Space is on. */
+	log.n = 0;
+	mmio_rd(v, libvm_pci_dev_bar_addr(d, 0), 4);
+	assert_int_equal(log.n, 0);
+	/* Bad I/O BARs. */
+	o.slot = 6;
+	o.bar_size[2] = 2;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), -EINVAL);
+	o.bar_size[2] = 0x200;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), -EINVAL);
+	o.bar_size[2] = 0x40;
+	o.bar_io = 1u << 7;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), -EINVAL);
+	o.bar_io = 1u << 0;
+	o.msix_vectors = 1;
+	o.msix_bar = 0;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), -EINVAL);
+	libvm_pci_bus_detach(bus);
+	devtest_vm_free(vm);
+}
+
 static void test_bad_options(void **state)
 {
 	libvm_vm *vm = pci_vm(NULL);
@@ -666,6 +724,7 @@ int main(void)
 		cmocka_unit_test(test_msix_irqfd_detach),
 		cmocka_unit_test(test_msix_no_irqfd),
 		cmocka_unit_test(test_intx),
+		cmocka_unit_test(test_io_bars),
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_acpi_aml),
 	};
