@@ -177,6 +177,15 @@ struct vmm_arch_ops {
 
 	int (*vcpu_create)(struct vmm_vcpu *vcpu);
 	void (*vcpu_free)(struct vmm_vcpu *vcpu);
+	/*
+	 * Optional: make the vCPU's hardware state reachable from this task
+	 * (VMX: the VMCS current on whatever CPU the task runs on) from
+	 * vcpu_load until vcpu_put.  The core brackets every vCPU ioctl and
+	 * the reset at creation with them; every other call with a vCPU
+	 * happens in between.
+	 */
+	void (*vcpu_load)(struct vmm_vcpu *vcpu);
+	void (*vcpu_put)(struct vmm_vcpu *vcpu);
 	/* Power-on state of what the backend owns (the core did its part). */
 	void (*vcpu_reset)(struct vmm_vcpu *vcpu);
 

@@ -376,6 +376,18 @@ static long vmm_vcpu_ioctl_locked(struct vmm_vcpu *vcpu, unsigned int cmd,
 	return ret;
 }
 
+static void vmm_vcpu_load(struct vmm_vcpu *vcpu)
+{
+	if (vcpu->vm->ops->vcpu_load)
+		vcpu->vm->ops->vcpu_load(vcpu);
+}
+
+static void vmm_vcpu_put(struct vmm_vcpu *vcpu)
+{
+	if (vcpu->vm->ops->vcpu_put)
+		vcpu->vm->ops->vcpu_put(vcpu);
+}
+
 static long vmm_vcpu_ioctl(struct file *filp, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -386,7 +398,9 @@ static long vmm_vcpu_ioctl(struct file *filp, unsigned int cmd,
 		return -EIO;
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
+	vmm_vcpu_load(vcpu);
 	ret = vmm_vcpu_ioctl_locked(vcpu, cmd, (void __user *)arg, arg);
+	vmm_vcpu_put(vcpu);
 	mutex_unlock(&vcpu->mutex);
 	return ret;
 }
@@ -449,7 +463,9 @@ int vmm_vcpu_create(struct vmm_vm *vm, unsigned long id)
 	ret = vm->ops->vcpu_create(vcpu);
 	if (ret)
 		goto err_fpu;
+	vmm_vcpu_load(vcpu);
 	vmm_vcpu_reset(vcpu);
+	vmm_vcpu_put(vcpu);
 	atomic64_inc(&vmm_live_objects);
 
 	/* The fd holds a VM reference; the VM owns the vCPU. */
