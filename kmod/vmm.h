@@ -17,6 +17,7 @@
 #include <linux/srcu.h>
 #include <linux/types.h>
 #include <asm/fpu/types.h>
+#include <asm/processor-flags.h>
 
 #include "vmm_decode.h"
 
@@ -277,6 +278,14 @@ static inline bool vmm_canonical(u64 v)
 
 /* vmm_vcpu.c */
 bool vmm_sregs_valid(const struct kvm_sregs *sr);
+
+/* CR4 bits a guest may have (KVM_SET_SREGS; MOV to CR4 where it exits). */
+#define VMM_CR4_VALID	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | \
+			 X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
+			 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | \
+			 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | \
+			 X86_CR4_UMIP | X86_CR4_FSGSBASE | X86_CR4_PCIDE | \
+			 X86_CR4_OSXSAVE | X86_CR4_SMEP | X86_CR4_SMAP)
 
 int vmm_mem_set_region(struct vmm_vm *vm,
 		       const struct kvm_userspace_memory_region *r);

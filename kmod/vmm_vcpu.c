@@ -186,13 +186,6 @@ static void vmm_get_sregs(struct vmm_vcpu *vcpu, struct kvm_sregs *sr)
 }
 
 #define VMM_EFER_VALID	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
-#define VMM_CR4_VALID	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | \
-			 X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
-			 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | \
-			 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | \
-			 X86_CR4_UMIP | X86_CR4_FSGSBASE | X86_CR4_PCIDE | \
-			 X86_CR4_OSXSAVE | X86_CR4_SMEP | X86_CR4_SMAP)
-
 /* Reject what the architecture forbids outright, like KVM does. */
 bool vmm_sregs_valid(const struct kvm_sregs *sr)
 {

@@ -102,10 +102,16 @@ int vmx_set_msr(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_EFER:
 		if (data & ~(u64)(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
 			return -EINVAL;
-		/* LMA follows CR0.PG in the guest; only the host sets it. */
-		if (!host)
-			data = (data & ~(u64)EFER_LMA) |
-			       (vmcs_read(VMCS_GUEST_EFER) & EFER_LMA);
+		if (!host) {
+			u64 efer = vmcs_read(VMCS_GUEST_EFER);
+
+			/* LME may change only while paging is off (#GP). */
+			if (((data ^ efer) & EFER_LME) &&
+			    (vmx_guest_cr0() & X86_CR0_PG))
+				return -EINVAL;
+			/* LMA follows CR0.PG in the guest. */
+			data = (data & ~(u64)EFER_LMA) | (efer & EFER_LMA);
+		}
 		vmx_set_efer(vcpu, data);
 		return 0;
 	case MSR_STAR:

@@ -267,9 +267,8 @@ int vmx_set_cr4(struct vmm_vcpu *vcpu, u64 cr4)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	u64 efer = vmcs_read(VMCS_GUEST_EFER), cr0 = vmx_guest_cr0();
 
-	if (cr4 & ~vmx_caps.cr4_fixed1 & ~(u64)X86_CR4_VMXE)
-		return -EINVAL;
-	if (cr4 & X86_CR4_VMXE)		/* no nested VMX */
+	/* What we support (no LA57, no VMXE: no nested VMX), and the CPU. */
+	if (cr4 & ~(u64)VMM_CR4_VALID || cr4 & ~vmx_caps.cr4_fixed1)
 		return -EINVAL;
 	if ((efer & EFER_LMA) && !(cr4 & X86_CR4_PAE))
 		return -EINVAL;
