@@ -139,8 +139,23 @@ CFLAGS="-static -O2 -Wall -Wextra -Werror -I$SRC/kmod"
 gcc $CFLAGS -o $R/bin/vmmtest "$SRC/tests/nested/vmmtest.c" -lpthread || exit 1
 gcc $CFLAGS -o $R/bin/hostile "$SRC/tests/nested/hostile.c" -lpthread || exit 1
 gcc $CFLAGS -o $R/bin/kmodbench "$SRC/bench/kmod/kmodbench.c" -lpthread -lm || exit 1
+# The libvm guest suite: guest-runner, the guest images and every shared
+# library the runner loads, at the paths they have here, so that the
+# script tests/nested/gen-suites.sh writes for the QEMU tier (which runs
+# the build tree in place) runs unchanged inside Bochs too.
 if [ -n "$LIBVM_BUILD" ] && [ $BENCH = 0 ]; then
-	"$SRC/tests/nested/pack-guests.sh" "$SRC" "$LIBVM_BUILD" "$R" || exit 1
+	B=$(cd "$LIBVM_BUILD" && pwd -P)
+	[ -x "$B/tests/guest/guest-runner" ] ||
+		{ echo "no $B/tests/guest/guest-runner (build libvm first)" >&2; exit 1; }
+	mkdir -p "$R$B/tests/guest"
+	cp "$B/tests/guest/guest-runner" "$B"/tests/guest/*.bin "$R$B/tests/guest/"
+	ldd "$B/tests/guest/guest-runner" |
+	awk '/=> \// { print $3 } /^\t\/lib64/ { print $1 }' |
+	while read -r lib; do
+		mkdir -p "$R$(dirname "$lib")"
+		cp -L "$lib" "$R$lib"
+	done
+	"$SRC/tests/nested/gen-suites.sh" "$B" "$R/bin" || exit 1
 fi
 M=/lib/modules/$KVER/kernel
 cp $M/virt/lib/irqbypass.ko $M/arch/x86/kvm/kvm.ko $M/arch/x86/kvm/kvm-intel.ko \
