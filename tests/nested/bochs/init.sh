@@ -18,7 +18,9 @@ mkdir -p /tmp && mount -t tmpfs tmp /tmp
 echo "NESTED-BOOTED $(cut -d' ' -f1 /proc/uptime)"
 
 . /etc/nested.conf
-export KMODBENCH_DEBUG HOSTILE_VERBOSE
+# Exported only when set: kmodbench tests getenv() for NULL.
+[ -n "$KMODBENCH_DEBUG" ] && export KMODBENCH_DEBUG
+[ -n "$HOSTILE_VERBOSE" ] && export HOSTILE_VERBOSE
 
 up() { cut -d' ' -f1 /proc/uptime; }
 # Each phase's guest time, for the runner's time budget figures.
