@@ -17,6 +17,7 @@
 #include <linux/srcu.h>
 #include <linux/types.h>
 #include <asm/fpu/types.h>
+#include <asm/processor-flags.h>
 
 #include "vmm_decode.h"
 
@@ -177,6 +178,15 @@ struct vmm_arch_ops {
 
 	int (*vcpu_create)(struct vmm_vcpu *vcpu);
 	void (*vcpu_free)(struct vmm_vcpu *vcpu);
+	/*
+	 * Optional: make the vCPU's hardware state reachable from this task
+	 * (VMX: the VMCS current on whatever CPU the task runs on) from
+	 * vcpu_load until vcpu_put.  The core brackets every vCPU ioctl and
+	 * the reset at creation with them; every other call with a vCPU
+	 * happens in between.
+	 */
+	void (*vcpu_load)(struct vmm_vcpu *vcpu);
+	void (*vcpu_put)(struct vmm_vcpu *vcpu);
 	/* Power-on state of what the backend owns (the core did its part). */
 	void (*vcpu_reset)(struct vmm_vcpu *vcpu);
 
@@ -268,6 +278,14 @@ static inline bool vmm_canonical(u64 v)
 
 /* vmm_vcpu.c */
 bool vmm_sregs_valid(const struct kvm_sregs *sr);
+
+/* CR4 bits a guest may have (KVM_SET_SREGS; MOV to CR4 where it exits). */
+#define VMM_CR4_VALID	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | \
+			 X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
+			 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | \
+			 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | \
+			 X86_CR4_UMIP | X86_CR4_FSGSBASE | X86_CR4_PCIDE | \
+			 X86_CR4_OSXSAVE | X86_CR4_SMEP | X86_CR4_SMAP)
 
 int vmm_mem_set_region(struct vmm_vm *vm,
 		       const struct kvm_userspace_memory_region *r);

@@ -186,13 +186,6 @@ static void vmm_get_sregs(struct vmm_vcpu *vcpu, struct kvm_sregs *sr)
 }
 
 #define VMM_EFER_VALID	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
-#define VMM_CR4_VALID	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | \
-			 X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
-			 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | \
-			 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | \
-			 X86_CR4_UMIP | X86_CR4_FSGSBASE | X86_CR4_PCIDE | \
-			 X86_CR4_OSXSAVE | X86_CR4_SMEP | X86_CR4_SMAP)
-
 /* Reject what the architecture forbids outright, like KVM does. */
 bool vmm_sregs_valid(const struct kvm_sregs *sr)
 {
@@ -376,6 +369,18 @@ static long vmm_vcpu_ioctl_locked(struct vmm_vcpu *vcpu, unsigned int cmd,
 	return ret;
 }
 
+static void vmm_vcpu_load(struct vmm_vcpu *vcpu)
+{
+	if (vcpu->vm->ops->vcpu_load)
+		vcpu->vm->ops->vcpu_load(vcpu);
+}
+
+static void vmm_vcpu_put(struct vmm_vcpu *vcpu)
+{
+	if (vcpu->vm->ops->vcpu_put)
+		vcpu->vm->ops->vcpu_put(vcpu);
+}
+
 static long vmm_vcpu_ioctl(struct file *filp, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -386,7 +391,9 @@ static long vmm_vcpu_ioctl(struct file *filp, unsigned int cmd,
 		return -EIO;
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
+	vmm_vcpu_load(vcpu);
 	ret = vmm_vcpu_ioctl_locked(vcpu, cmd, (void __user *)arg, arg);
+	vmm_vcpu_put(vcpu);
 	mutex_unlock(&vcpu->mutex);
 	return ret;
 }
@@ -449,7 +456,9 @@ int vmm_vcpu_create(struct vmm_vm *vm, unsigned long id)
 	ret = vm->ops->vcpu_create(vcpu);
 	if (ret)
 		goto err_fpu;
+	vmm_vcpu_load(vcpu);
 	vmm_vcpu_reset(vcpu);
+	vmm_vcpu_put(vcpu);
 	atomic64_inc(&vmm_live_objects);
 
 	/* The fd holds a VM reference; the VM owns the vCPU. */

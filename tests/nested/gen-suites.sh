@@ -41,6 +41,10 @@ run1() {
 	rc=\$?
 }
 for s in $scenarios; do
+	# GUEST_SKIP="name ...": scenarios this run leaves out, GUEST_SKIP_WHY
+	case " \${GUEST_SKIP:-} " in
+	*" \$s "*) echo "SKIP: guests-\$tag/\$s: \${GUEST_SKIP_WHY:-excluded}"; continue ;;
+	esac
 	run1 \$s
 	first=
 	if [ \$rc -ne 0 ] && [ \$rc -ne 77 ]; then

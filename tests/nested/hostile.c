@@ -574,13 +574,19 @@ int main(int argc, char **argv)
 	size_t i;
 
 	if (argc != 2 && argc != 3) {
-		fprintf(stderr, "usage: %s DEVICE [CASE]\n", argv[0]);
+		fprintf(stderr, "usage: %s DEVICE [CASE | !CASE]\n", argv[0]);
 		return 2;
 	}
 	dev = argv[1];
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (argc == 2 || !strcmp(argv[2], cases[i].name))
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* CASE: that one only; !CASE: all but that one */
+		if (argc == 3 && argv[2][0] == '!' &&
+		    !strcmp(argv[2] + 1, cases[i].name))
+			printf("SKIP: hostile/%s: excluded\n", cases[i].name);
+		else if (argc == 2 || argv[2][0] == '!' ||
+			 !strcmp(argv[2], cases[i].name))
 			cases[i].fn();
+	}
 	return failures;
 }

@@ -5,7 +5,7 @@
  * (our modules) and prints one "PASS: dev/name" or "FAIL: dev/name: why"
  * line per test.  Exit status: number of failures.
  *
- * usage: vmmtest /dev/vmm [test-name-substring]
+ * usage: vmmtest /dev/vmm [test-name-substring | !test-name-substring]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -843,8 +843,14 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	dev = argv[1];
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (argc < 3 || strstr(tests[i].name, argv[2]))
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		const char *name = tests[i].name;
+
+		/* FILTER: run the tests whose name has it; !FILTER: the rest */
+		if (argc >= 3 && argv[2][0] == '!' && strstr(name, argv[2] + 1))
+			printf("SKIP: %s/%s: excluded (%s)\n", dev, name, argv[2]);
+		else if (argc < 3 || argv[2][0] == '!' || strstr(name, argv[2]))
 			run_test(&tests[i]);
+	}
 	return failures;
 }
