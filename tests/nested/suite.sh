@@ -13,7 +13,6 @@
 # usage: suite.sh WORK   (WORK: run.sh's work directory: kmod/, bin/, nested.conf)
 W=$1
 export PATH=$W/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export KMODBENCH_DEBUG HOSTILE_VERBOSE
 echo "NESTED-BOOTED $(cut -d' ' -f1 /proc/uptime)"
 
 check() {	# check NAME CMD...: PASS/FAIL from the exit status
@@ -37,6 +36,10 @@ run_suite() {	# run_suite NAME CMD...
 }
 
 . "$W/nested.conf"
+# Exported only when set: kmodbench and hostile take any value, the empty
+# one too, as a request for their debug output.
+[ -n "$KMODBENCH_DEBUG" ] && export KMODBENCH_DEBUG
+[ -n "$HOSTILE_VERBOSE" ] && export HOSTILE_VERBOSE
 
 M=$W/kmod
 # kvm-amd, the reference, runs with CPU 1 offline: on a 2-CPU TCG VM it
