@@ -1,24 +1,24 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Boot a multiboot kernel from Python through libvm's C ABI.
+"""Boot a kernel from Python through libvm's C ABI.
 
 usage: boot.py [--smp N] [--mem MIB] [--append TEXT] KERNEL
 
-The platform is the one vmrun builds for such kernels, minus PCI: RAM from
-0, the in-kernel PIC/IOAPIC/LAPIC and PIT, COM1 (its output handed to a
-Python function), the exit device at 0xf4, fw_cfg, an RTC, the i8042,
-port 0x80, the pc-testdev, an ACPI PM timer, ACPI tables and an MP table.
-Every vCPU runs on a thread of libvm's; the call returns when the VM
-stops. The exit status follows vmrun's: the guest's exit-device status
-((v << 1) | 1), 0 power-off, 2 reset, 4 triple fault, 6 anything else.
+The platform is libvm's PC machine (libvm_machine_create), the one vmrun
+boots: RAM from 0, the in-kernel PIC/IOAPIC/LAPIC and PIT, COM1 (its
+output handed to a Python function), the exit device at 0xf4, fw_cfg, an
+RTC, the i8042, port 0x80, the pc-testdev, an ACPI PM timer, ACPI tables
+and an MP table; the kernel's format (multiboot, ELF, bzImage) is found
+from its header. Every vCPU runs on a thread of libvm's; the call returns
+when the VM stops. The exit status follows vmrun's: the guest's
+exit-device status ((v << 1) | 1), 0 power-off, 2 reset, 4 triple fault,
+6 anything else.
 """
 import argparse
 import os
 import sys
 
 import libvm
-
-PM_TIMER_PORT = 0x608
 
 
 def status_of(ex):
@@ -29,7 +29,7 @@ def status_of(ex):
 
 
 def boot(image, name="kernel", smp=1, mem_mib=128, cmdline=None, output=None):
-    """Boot multiboot kernel bytes; returns (libvm exit, vCPU that ended it).
+    """Boot kernel bytes; returns (libvm exit, vCPU that ended it).
 
     output(bytes) receives the serial console (default: standard output).
     Raises libvm.LibvmError with libvm's own message when something is wrong.
@@ -38,26 +38,10 @@ def boot(image, name="kernel", smp=1, mem_mib=128, cmdline=None, output=None):
         def output(data):
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
-    ram = mem_mib << 20
-    with libvm.Vm() as vm:
-        vm.map_ram(0, ram)
-        vm.irqchip(pit=True)
-        vm.uart(output)
-        vm.attach("debugexit")
-        vm.attach("fwcfg", libvm.FwcfgOptions(port=0x510, nb_cpus=smp, ram_size=ram))
-        vm.attach("rtc", libvm.RtcOptions(ram_size=ram))
-        vm.attach("i8042")
-        vm.attach("port80")
-        vm.attach("testdev")
-        vm.attach("pmtimer", libvm.PmtimerOptions(port=PM_TIMER_PORT, bits=32))
-        vm.acpi_tables(libvm.AcpiOptions(nr_cpus=smp, pm_timer_port=PM_TIMER_PORT,
-                                         flags=libvm.ACPI_PM_TIMER_32BIT))
-        vm.mptable(libvm.MptableOptions(nr_cpus=smp))
-        entry = vm.load_multiboot(image, libvm.LoadOptions(
-            kernel_name=name.encode(), cmdline=cmdline.encode() if cmdline else None))
-        vm.add_vcpus(smp)
-        vm.boot_apply(0, entry)  # the others wait for INIT/SIPI
-        return vm.run_all()
+    with libvm.Machine(output, ram_size=mem_mib << 20, nr_vcpus=smp, kernel_image=image,
+                       kernel_size=len(image), kernel_name=name.encode(),
+                       cmdline=cmdline.encode() if cmdline else None) as m:
+        return m.run_all()
 
 
 def main():

@@ -92,6 +92,25 @@ LoadOptions = _options(("kernel_name", ctypes.c_char_p), ("cmdline", ctypes.c_ch
 VmRunOptions = _options(("flags", ctypes.c_uint32), ("reserved0", ctypes.c_uint32))
 
 
+class MachineOptions(ctypes.Structure):
+    """struct libvm_machine_options (include/libvm/machine.h)."""
+    _fields_ = [("size", ctypes.c_size_t), ("vm", ctypes.c_void_p), ("ram_size", ctypes.c_uint64),
+                ("ram_below_4g", ctypes.c_uint64), ("nr_vcpus", ctypes.c_uint32),
+                ("flags", ctypes.c_uint32), ("kernel_path", ctypes.c_char_p),
+                ("kernel_image", ctypes.c_char_p), ("kernel_size", ctypes.c_uint64),
+                ("kernel_name", ctypes.c_char_p), ("kernel_format", ctypes.c_uint32),
+                ("nr_modules", ctypes.c_uint32), ("modules", ctypes.c_void_p),
+                ("initrd_path", ctypes.c_char_p), ("cmdline", ctypes.c_char_p),
+                ("load_addr", ctypes.c_uint64), ("uart", ctypes.c_void_p), ("pci", ctypes.c_void_p),
+                ("nr_disks", ctypes.c_uint32), ("nr_nets", ctypes.c_uint32),
+                ("disks", ctypes.c_void_p), ("nets", ctypes.c_void_p),
+                ("nr_consoles", ctypes.c_uint32), ("nr_rngs", ctypes.c_uint32),
+                ("consoles", ctypes.c_void_p)]
+
+    def __init__(self, **kw):
+        super().__init__(size=ctypes.sizeof(self), **kw)
+
+
 class Boot(ctypes.Structure):
     _fields_ = [("mode", ctypes.c_uint32), ("format", ctypes.c_uint32), ("entry", ctypes.c_uint64),
                 ("code_selector", ctypes.c_uint16), ("data_selector", ctypes.c_uint16),
@@ -138,6 +157,12 @@ _lib.libvm_load_multiboot.argtypes = [_P, _P, ctypes.c_char_p, ctypes.c_size_t, 
 _lib.libvm_boot_apply.argtypes = [_P, _P]
 _lib.libvm_vm_run.argtypes = [_P, _P, _P, ctypes.POINTER(ctypes.c_uint32)]
 _lib.libvm_vm_stop.argtypes = [_P]
+
+
+_lib.libvm_machine_create.argtypes = [_PP, _P]
+_lib.libvm_machine_destroy.argtypes = [_P]
+_lib.libvm_machine_vm.argtypes = [_P]
+_lib.libvm_machine_vm.restype = _P
 
 
 def _check(err, what):
@@ -247,6 +272,38 @@ class Vm:
         if self._vm:
             _lib.libvm_vm_destroy(self._vm)
             self._vm = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Machine:
+    """libvm's PC (libvm_machine_create): RAM, irqchip, devices, tables,
+    the kernel, vCPUs. COM1's output goes to output(bytes)."""
+
+    def __init__(self, output, **options):
+        self._cb = UartOutputFn(lambda data, n, opaque: output(ctypes.string_at(data, n)))
+        self._uart = UartOptions(output_fd=-1, input_fd=-1, output=self._cb)
+        opts = MachineOptions(uart=ctypes.addressof(self._uart), **options)
+        self._m = ctypes.c_void_p()
+        _check(_lib.libvm_machine_create(ctypes.byref(self._m), ctypes.byref(opts)),
+               "create the machine")
+        self._vm = _lib.libvm_machine_vm(self._m)
+
+    def run_all(self):
+        """Run every vCPU on its own thread until the VM stops: (exit, vcpu id)."""
+        ex = Exit()
+        who = ctypes.c_uint32()
+        _check(_lib.libvm_vm_run(self._vm, None, ctypes.byref(ex), ctypes.byref(who)), "run the VM")
+        return ex, who.value
+
+    def close(self):
+        if self._m:
+            _lib.libvm_machine_destroy(self._m)
+            self._m = None
 
     def __enter__(self):
         return self

@@ -41,7 +41,7 @@ def main(demo):
             boot.boot(bad, "bad", mem_mib=mem, output=out.append)
             ok &= check(False, "%s refused" % what)
         except libvm.LibvmError as e:
-            ok &= check("load the multiboot kernel" in str(e) and "(" in str(e),
+            ok &= check("create the machine" in str(e) and "machine: load the kernel: " in str(e),
                         "%s refused: %s" % (what, e))
     return 0 if ok else 1
 

@@ -84,6 +84,7 @@ enum libvm_image_format {
 	LIBVM_FORMAT_MULTIBOOT = 3, /* multiboot v1 header in the first 8 KiB */
 	LIBVM_FORMAT_BZIMAGE = 4,   /* Linux boot protocol ("HdrS"): libvm_load_bzimage() */
 	LIBVM_FORMAT_PVH = 5,       /* ELF32/ELF64 with a PVH entry note (a Linux vmlinux) */
+	LIBVM_FORMAT_FLAT = 6,      /* a flat binary: never detected (UNKNOWN is), for forcing */
 };
 
 /** CPU modes a boot state can start in. */
