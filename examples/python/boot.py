@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Boot a kernel from Python through libvm's C ABI.
+"""Boot a kernel from Python with the libvm package.
 
 usage: boot.py [--smp N] [--mem MIB] [--append TEXT] KERNEL
 
@@ -23,13 +23,14 @@ import libvm
 
 def status_of(ex):
     """vmrun's exit status for how the VM ended."""
-    if ex.reason == libvm.EXIT_GUEST_EXIT:
-        return ex.end.code
-    return {libvm.EXIT_POWEROFF: 0, libvm.EXIT_RESET: 2, libvm.EXIT_SHUTDOWN: 4}.get(ex.reason, 6)
+    if ex.reason == libvm.ExitReason.GUEST_EXIT:
+        return ex.code
+    return {libvm.ExitReason.POWEROFF: 0, libvm.ExitReason.RESET: 2,
+            libvm.ExitReason.SHUTDOWN: 4}.get(ex.reason, 6)
 
 
 def boot(image, name="kernel", smp=1, mem_mib=128, cmdline=None, output=None):
-    """Boot kernel bytes; returns (libvm exit, vCPU that ended it).
+    """Boot kernel bytes; returns (libvm.Exit, vCPU that ended it).
 
     output(bytes) receives the serial console (default: standard output).
     Raises libvm.LibvmError with libvm's own message when something is wrong.
@@ -38,10 +39,9 @@ def boot(image, name="kernel", smp=1, mem_mib=128, cmdline=None, output=None):
         def output(data):
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
-    with libvm.Machine(output, ram_size=mem_mib << 20, nr_vcpus=smp, kernel_image=image,
-                       kernel_size=len(image), kernel_name=name.encode(),
-                       cmdline=cmdline.encode() if cmdline else None) as m:
-        return m.run_all()
+    with libvm.Machine(ram_size=mem_mib << 20, vcpus=smp, kernel=image, kernel_name=name,
+                       cmdline=cmdline, serial=output) as m:
+        return m.run()
 
 
 def main():
@@ -59,7 +59,7 @@ def main():
         print("boot.py: %s" % e, file=sys.stderr)
         return 126
     status = status_of(ex)
-    print("boot.py: vCPU %d ended the VM (exit reason %d), status %d" % (vcpu, ex.reason, status),
+    print("boot.py: vCPU %d ended the VM (%s), status %d" % (vcpu, ex.reason.name, status),
           file=sys.stderr)
     return status
 

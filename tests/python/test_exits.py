@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: MIT
+"""Every exit reason of enum libvm_exit_reason decodes into libvm.Exit
+with the details of its kind (from C structs built here; the ones a real
+guest can produce are also seen live in test_kvm.py)."""
+import pytest
+
+import libvm
+from libvm import _types
+
+
+def make(reason, fill=None):
+    s = _types.ExitStruct(reason=reason)
+    if fill:
+        fill(s)
+    return libvm.Exit.from_struct(s)
+
+
+def test_every_reason_is_known():
+    assert [r.value for r in libvm.ExitReason] == list(range(14))
+
+
+@pytest.mark.parametrize("reason", [libvm.ExitReason.IO, libvm.ExitReason.MMIO,
+                                    libvm.ExitReason.DEVICE_ERROR])
+def test_io_exits(reason):
+    def fill(s):
+        s.io.addr, s.io.data, s.io.size, s.io.count, s.io.is_write = 0x3f8, 0x41, 1, 3, 1
+    ex = make(reason, fill)
+    assert ex.reason == reason
+    assert ex.io == libvm.IoAccess(0x3f8, 0x41, 1, 3, True)
+    assert ex.code is None and ex.status is None
+
+
+@pytest.mark.parametrize("reason", [libvm.ExitReason.GUEST_EXIT, libvm.ExitReason.RESET,
+                                    libvm.ExitReason.POWEROFF])
+def test_endings(reason):
+    def fill(s):
+        s.end.code = 7
+    ex = make(reason, fill)
+    assert ex.code == 7
+    assert ex.status == (7 if reason == libvm.ExitReason.GUEST_EXIT else None)
+
+
+def test_internal_error_keeps_at_most_16_words():
+    def fill(s):
+        s.internal.suberror, s.internal.ndata = 1, 99
+        for i in range(16):
+            s.internal.data[i] = i
+    ex = make(libvm.ExitReason.INTERNAL_ERROR, fill)
+    assert ex.internal.suberror == 1 and ex.internal.data == tuple(range(16))
+
+
+def test_system_event():
+    def fill(s):
+        s.system_event.type, s.system_event.backend_type, s.system_event.ndata = 2, 2, 1
+        s.system_event.data[0] = 5
+    ex = make(libvm.ExitReason.SYSTEM_EVENT, fill)
+    assert ex.system_event == libvm.SystemEventInfo(libvm.SystemEvent.RESET, 2, (5,))
+    ex = make(libvm.ExitReason.SYSTEM_EVENT, lambda s: setattr(s.system_event, "type", 77))
+    assert ex.system_event.type == 77  # newer than this binding: kept as a number
+
+
+def test_fail_entry_and_unknown():
+    def fill(s):
+        s.fail_entry.hardware_reason, s.fail_entry.cpu = 0x80000021, 3
+    assert make(libvm.ExitReason.FAIL_ENTRY, fill).fail_entry == libvm.FailEntry(0x80000021, 3)
+    ex = make(libvm.ExitReason.UNKNOWN, lambda s: setattr(s.unknown, "backend_reason", 1234))
+    assert ex.backend_reason == 1234
+
+
+@pytest.mark.parametrize("reason", [libvm.ExitReason.NONE, libvm.ExitReason.HLT,
+                                    libvm.ExitReason.SHUTDOWN, libvm.ExitReason.STOPPED])
+def test_plain_reasons(reason):
+    ex = make(reason)
+    assert ex == libvm.Exit(reason)
+
+
+def test_reason_newer_than_the_binding():
+    assert make(99).reason == 99
