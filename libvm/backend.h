@@ -69,7 +69,8 @@ typedef struct libvm_vcpu libvm_vcpu;
 	X(enable_cap, KVM_ENABLE_CAP, const struct kvm_enable_cap)                     \
 	X(get_lapic, KVM_GET_LAPIC, struct kvm_lapic_state)                            \
 	X(set_lapic, KVM_SET_LAPIC, const struct kvm_lapic_state)                      \
-	X(set_mp_state, KVM_SET_MP_STATE, const struct kvm_mp_state)
+	X(set_mp_state, KVM_SET_MP_STATE, const struct kvm_mp_state)                   \
+	X(set_guest_debug, KVM_SET_GUEST_DEBUG, const struct kvm_guest_debug)
 
 struct libvm__backend {
 	const char *name;

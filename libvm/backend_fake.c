@@ -584,6 +584,13 @@ static int fake_set_cpuid2(libvm_vcpu *vcpu, const struct kvm_cpuid2 *c)
 	return 0;
 }
 
+static int fake_set_guest_debug(libvm_vcpu *vcpu, const struct kvm_guest_debug *g)
+{
+	ENTER(F(vcpu->vm), set_guest_debug);
+	V(vcpu)->debug = *g;
+	return 0;
+}
+
 const struct libvm__backend libvm__backend_fake = {
 	.name = "fake",
 	.vm_open = fake_vm_open,
@@ -613,4 +620,5 @@ const struct libvm__backend libvm__backend_fake = {
 	.get_msrs = fake_get_msrs,
 	.set_msrs = fake_set_msrs,
 	.set_cpuid2 = fake_set_cpuid2,
+	.set_guest_debug = fake_set_guest_debug,
 };

@@ -101,6 +101,7 @@ struct libvm__fake_vcpu {
 	uint32_t refuse_msr;         /* get/set stop at this index (0: none) */
 	struct kvm_cpuid_entry2 cpuid[LIBVM__MAX_CPUID];
 	uint32_t nr_cpuid;
+	struct kvm_guest_debug debug;  /* the last KVM_SET_GUEST_DEBUG */
 	libvm__fake_run_fn run_fn;
 	void *run_opaque;
 };

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <libvm/debug.h>
 #include <libvm/devices.h>
 #include <libvm/load.h>
 #include <libvm/machine.h>
@@ -61,3 +62,4 @@ OPTIONS_INIT(libvm_acpi_options, LIBVM_ACPI_OPTIONS_INIT)
 OPTIONS_INIT(libvm_mptable_options, LIBVM_MPTABLE_OPTIONS_INIT)
 OPTIONS_INIT(libvm_machine_options, LIBVM_MACHINE_OPTIONS_INIT)
 OPTIONS_INIT(libvm_machine_parts, LIBVM_MACHINE_PARTS_INIT)
+OPTIONS_INIT(libvm_debug_options, LIBVM_DEBUG_OPTIONS_INIT)

@@ -249,6 +249,13 @@ static int handle_exit(libvm_vcpu *vcpu, libvm_exit *exit)
 			run->hyperv.u.hcall.result = 2;
 		}
 		return 0;
+	case KVM_EXIT_DEBUG:
+		exit->reason = LIBVM_EXIT_DEBUG;
+		exit->debug.exception = run->debug.arch.exception;
+		exit->debug.pc = run->debug.arch.pc;
+		exit->debug.dr6 = run->debug.arch.dr6;
+		exit->debug.dr7 = run->debug.arch.dr7;
+		return 0;
 	case KVM_EXIT_FAIL_ENTRY:
 		exit->reason = LIBVM_EXIT_FAIL_ENTRY;
 		exit->fail_entry.hardware_reason = run->fail_entry.hardware_entry_failure_reason;

@@ -645,6 +645,7 @@ enum libvm_exit_reason {
 	LIBVM_EXIT_POWEROFF = 13,      /* a device requested power-off: .end.code */
 	LIBVM_EXIT_SUSPEND = 14,       /* a device put the machine to sleep (ACPI S3): .end.code = 3 */
 	LIBVM_EXIT_HYPERV = 15,        /* Hyper-V SynIC MSR write or hypercall: .hyperv */
+	LIBVM_EXIT_DEBUG = 16,         /* a breakpoint or single step (<libvm/debug.h>): .debug */
 };
 
 /** Types in libvm_exit.hyperv.type (libvm_vcpu_enable_hyperv()). */
@@ -728,6 +729,13 @@ typedef struct libvm_exit {
 			uint32_t state_lost;
 			uint32_t padding;
 		} shutdown;
+		struct {
+			uint32_t exception; /* 1: #DB (step, hardware breakpoint), 3: #BP (INT3) */
+			uint32_t padding;
+			uint64_t pc;        /* linear address of the instruction (CS base + RIP) */
+			uint64_t dr6;       /* B0..B3 say which hardware breakpoint, BS a step */
+			uint64_t dr7;
+		} debug;
 		uint8_t reserved[256];
 	};
 } libvm_exit;

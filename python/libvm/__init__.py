@@ -18,10 +18,12 @@ Every failure raises LibvmError with libvm's own message; objects are
 context managers; device handlers are plain callables and what they raise
 comes out of the run call. See docs/python.md.
 """
-from ._types import (AcpiOptions, Boot, BootMode, Cap, ExitReason, Format, LogLevel,
-                     MachineFlag, Regs, Segment, Sregs, Space, SystemEvent)
-from .core import (Device, Exit, FailEntry, Fwcfg, InternalError, IoAccess, LibvmError, Port80,
-                   Region, SystemEventInfo, Uart, Vcpu, Vm, detect, strerror, version)
+from ._types import (AcpiOptions, Boot, BootMode, Cap, ExitReason, Format, HwBreakpointType,
+                     HypervExit, LogLevel, MachineFlag, Regs, Segment, Sregs, Space,
+                     SystemEvent)
+from .core import (DebugEvent, Device, Exit, FailEntry, Fwcfg, HypervEvent, InternalError,
+                   IoAccess, LibvmError, Port80, Region, SystemEventInfo, Translation, Uart,
+                   Vcpu, Vm, detect, hyperv_features, strerror, version)
 from .machine import Machine
 
 try:
@@ -30,8 +32,10 @@ except ImportError:  # the source tree
     __version__ = version()
 
 __all__ = [
-    "AcpiOptions", "Boot", "BootMode", "Cap", "Device", "Exit", "ExitReason", "FailEntry",
-    "Format", "Fwcfg", "InternalError", "IoAccess", "LibvmError", "LogLevel", "Machine",
-    "MachineFlag", "Port80", "Region", "Regs", "Segment", "Sregs", "Space", "SystemEvent",
-    "SystemEventInfo", "Uart", "Vcpu", "Vm", "detect", "strerror", "version",
+    "AcpiOptions", "Boot", "BootMode", "Cap", "DebugEvent", "Device", "Exit", "ExitReason",
+    "FailEntry", "Format", "Fwcfg", "HwBreakpointType", "HypervEvent", "HypervExit",
+    "InternalError", "IoAccess",
+    "LibvmError", "LogLevel", "Machine", "MachineFlag", "Port80", "Region", "Regs", "Segment",
+    "Sregs", "Space", "SystemEvent", "SystemEventInfo", "Translation", "Uart", "Vcpu", "Vm",
+    "detect", "hyperv_features", "strerror", "version",
 ]

@@ -13,9 +13,9 @@ import ctypes
 import os
 from typing import List, Optional
 
-from ._types import (Boot, CpuidEntry, ExitStruct, Fpu, IoFn, LoadOptions, MachineOptions,
-                     MachineParts, MemRange, Msr, Regs, RegionOptions, Sregs, VmOptions,
-                     VmRunOptions)
+from ._types import (Boot, CpuidEntry, DebugOptions, ExitStruct, Fpu, IoFn, LoadOptions,
+                     MachineOptions, MachineParts, MemRange, Msr, Regs, RegionOptions, Sregs,
+                     Translation, VmOptions, VmRunOptions)
 
 try:
     from . import _config  # type: ignore[attr-defined]
@@ -125,8 +125,16 @@ for _dev in ("uart", "debugexit", "fwcfg", "i8042", "rtc", "port80", "testdev", 
 _proto("libvm_uart_input", I, P, P, SZ)
 _proto("libvm_fwcfg_add_file", I, P, S, P, SZ)
 _proto("libvm_port80_last", I, P)
+_proto("libvm_vcpu_set_debug", I, P, ctypes.POINTER(DebugOptions))
+_proto("libvm_vcpu_translate", I, P, U64, ctypes.POINTER(Translation))
 _proto("libvm_machine_create", I, PP, ctypes.POINTER(MachineOptions))
 _proto("libvm_machine_destroy", I, P)
 _proto("libvm_machine_vm", P, P)
 _proto("libvm_machine_vcpu", P, P, U32)
 _proto("libvm_machine_get_parts", I, P, ctypes.POINTER(MachineParts))
+_proto("libvm_machine_wake", I, P, U32)
+_proto("libvm_vcpu_reset", I, P, U32)
+_proto("libvm_cpuid_build", I, P, S, ctypes.POINTER(CpuidEntry), ctypes.POINTER(U32))
+_proto("libvm_hyperv_parse", I, S, ctypes.POINTER(U32))
+_proto("libvm_vcpu_enable_hyperv", I, P, U32)
+_proto("libvm_vcpu_hyperv_result", I, P, U64)

@@ -135,10 +135,29 @@ class EndExitData(ctypes.Structure):
     _fields_ = [("code", c_u64)]
 
 
+class HypervExitData(ctypes.Structure):
+    _c_name_ = ""
+    _fields_ = [("type", c_u32), ("msr", c_u32), ("control", c_u64), ("evt_page", c_u64),
+                ("msg_page", c_u64), ("input", c_u64), ("params", c_u64 * 2)]
+
+
+class ShutdownExitData(ctypes.Structure):
+    _c_name_ = ""
+    _fields_ = [("state_lost", c_u32), ("padding", c_u32)]
+
+
+class DebugExitData(ctypes.Structure):
+    _c_name_ = ""
+    _fields_ = [("exception", c_u32), ("padding", c_u32), ("pc", c_u64), ("dr6", c_u64),
+                ("dr7", c_u64)]
+
+
 class _ExitUnion(ctypes.Union):
     _fields_ = [("io", IoExitData), ("internal", InternalExitData),
                 ("system_event", SystemEventExitData), ("fail_entry", FailEntryExitData),
-                ("unknown", UnknownExitData), ("end", EndExitData), ("reserved", c_u8 * 256)]
+                ("unknown", UnknownExitData), ("end", EndExitData), ("hyperv", HypervExitData),
+                ("shutdown", ShutdownExitData), ("debug", DebugExitData),
+                ("reserved", c_u8 * 256)]
 
 
 class ExitStruct(ctypes.Structure):
@@ -210,13 +229,14 @@ class FwcfgOptions(Options):
 
 class I8042Options(Options):
     _c_name_ = "libvm_i8042_options"
-    _fields_ = [("size", c_size), ("irq", c_i32), ("reserved0", c_u32)]
+    _fields_ = [("size", c_size), ("irq", c_i32), ("reserved0", c_u32), ("aux_irq", c_i32),
+                ("reserved1", c_u32)]
 
 
 class RtcOptions(Options):
     _c_name_ = "libvm_rtc_options"
     _fields_ = [("size", c_size), ("ram_size", c_u64), ("ram_below_4g", c_u64),
-                ("offset_seconds", c_i64)]
+                ("offset_seconds", c_i64), ("irq", c_i32), ("wake_fd", c_i32)]
 
 
 class Port80Options(Options):
@@ -239,7 +259,7 @@ class PmtimerOptions(Options):
 class AcpipmOptions(Options):
     _c_name_ = "libvm_acpipm_options"
     _fields_ = [("size", c_size), ("evt_port", c_u16), ("cnt_port", c_u16), ("s5_typ", c_u8),
-                ("flags", c_u8), ("reserved0", c_u8 * 2)]
+                ("flags", c_u8), ("s3_typ", c_u8), ("reserved0", c_u8)]
 
 
 # PCI and virtio (include/libvm/pci.h, virtio.h).
@@ -296,7 +316,8 @@ class MachineOptions(Options):
                 ("disks", ctypes.POINTER(ctypes.POINTER(VirtioBlkOptions))),
                 ("nets", ctypes.POINTER(ctypes.POINTER(VirtioNetOptions))),
                 ("nr_consoles", c_u32), ("nr_rngs", c_u32),
-                ("consoles", ctypes.POINTER(ctypes.POINTER(VirtioConsoleOptions)))]
+                ("consoles", ctypes.POINTER(ctypes.POINTER(VirtioConsoleOptions))),
+                ("cpu", c_str), ("hyperv", c_u32), ("reserved0", c_u32)]
 
 
 class MachineParts(Options):
@@ -308,7 +329,36 @@ class MachineParts(Options):
         [("disks", ctypes.POINTER(c_ptr)), ("nr_nets", c_u32), ("nr_consoles", c_u32),
          ("nets", ctypes.POINTER(c_ptr)), ("consoles", ctypes.POINTER(c_ptr)), ("rng", c_ptr),
          ("kernel_format", c_u32), ("reserved0", c_u32), ("rsdp_gpa", c_u64),
-         ("mptable_gpa", c_u64), ("boot", Boot)]
+         ("mptable_gpa", c_u64), ("boot", Boot), ("pci_testdev", c_ptr),
+         ("rtc_wake_fd", c_i32), ("reserved1", c_u32)]
+
+
+# Guest debugging (include/libvm/debug.h).
+
+class HwBreakpoint(ctypes.Structure):
+    _c_name_ = "libvm_hw_breakpoint"
+    _fields_ = [("addr", c_u64), ("type", c_u32), ("len", c_u32)]
+
+
+class DebugOptions(Options):
+    _c_name_ = "libvm_debug_options"
+    _fields_ = [("size", c_size), ("flags", c_u32), ("nr_hw", c_u32), ("hw", HwBreakpoint * 4)]
+
+
+class Translation(ctypes.Structure):
+    _c_name_ = "libvm_translation"
+    _fields_ = [("gpa", c_u64), ("writable", c_u8), ("user", c_u8), ("reserved", c_u8 * 6)]
+
+
+class HwBreakpointType(enum.IntEnum):
+    EXEC = 0
+    WRITE = 1
+    ACCESS = 3
+
+
+DEBUG_SINGLESTEP = 1 << 0
+DEBUG_SW_BREAKPOINTS = 1 << 1
+DEBUG_HW_BREAKPOINTS = 1 << 2
 
 
 # Every struct that mirrors a C type, for the layout test.
@@ -317,7 +367,8 @@ C_STRUCTS = [VmOptions, RegionOptions, MemRange, VmRunOptions, Regs, Segment, DT
              MptableOptions, UartOptions, DebugexitOptions, FwcfgOptions, I8042Options,
              RtcOptions, Port80Options, TestdevOptions, PmtimerOptions, AcpipmOptions,
              PciBusOptions, VirtioRngOptions, VirtioBlkOptions, VirtioNetOptions,
-             VirtioConsoleOptions, MachineModule, MachineOptions, MachineParts]
+             VirtioConsoleOptions, MachineModule, MachineOptions, MachineParts, HwBreakpoint,
+             DebugOptions, Translation]
 
 
 class ExitReason(enum.IntEnum):
@@ -336,6 +387,15 @@ class ExitReason(enum.IntEnum):
     GUEST_EXIT = 11
     RESET = 12
     POWEROFF = 13
+    SUSPEND = 14
+    HYPERV = 15
+    DEBUG = 16
+
+
+class HypervExit(enum.IntEnum):
+    """libvm_exit.hyperv.type."""
+    SYNIC = 1
+    HCALL = 2
 
 
 class SystemEvent(enum.IntEnum):
@@ -401,6 +461,11 @@ class MachineFlag(enum.IntFlag):
     NO_MPTABLE = 1 << 10
     PCI = 1 << 11
     NO_PCI = 1 << 12
+    PCI_TESTDEV = 1 << 13
+
+
+MACHINE_WAKE_RTC = 1 << 0
+VCPU_RESET_WAIT_SIPI = 1 << 0
 
 
 REGION_READONLY = 1 << 0

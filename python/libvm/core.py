@@ -68,6 +68,16 @@ def strerror(err: int) -> str:
     return lib.libvm_strerror(err).decode()
 
 
+def hyperv_features(features: Union[int, str]) -> int:
+    """LIBVM_HV_* bits from their names ("hv_relaxed,hv_vapic", "all"), or
+    the bits themselves."""
+    if isinstance(features, int):
+        return features
+    v = ctypes.c_uint32(0)
+    _check(lib.libvm_hyperv_parse(features.encode(), ctypes.byref(v)), "libvm_hyperv_parse")
+    return v.value
+
+
 def detect(image: Bytes) -> T.Format:
     """The format libvm_load_detect() finds in a kernel image."""
     buf = bytes(image)
@@ -106,15 +116,52 @@ class FailEntry:
 
 
 @dataclass(frozen=True)
+class DebugEvent:
+    """A DEBUG exit: exception 3 (an INT3), or 1 (a step: dr6 bit 14; a
+    hardware breakpoint: dr6 bit n for breakpoint n)."""
+    exception: int
+    pc: int          #: linear address of the instruction
+    dr6: int
+    dr7: int
+
+
+@dataclass(frozen=True)
+class HypervEvent:
+    """A HYPERV exit: a SynIC control MSR write (type SYNIC: msr, control,
+    evt_page, msg_page) or a hypercall for the VMM (type HCALL: input,
+    params; answer with Vcpu.hyperv_result)."""
+    type: Union[T.HypervExit, int]
+    msr: int = 0
+    control: int = 0
+    evt_page: int = 0
+    msg_page: int = 0
+    input: int = 0
+    params: Tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True)
+class Translation:
+    """Where a guest-virtual address leads (Vcpu.translate)."""
+    gpa: int
+    writable: bool
+    user: bool
+
+
+@dataclass(frozen=True)
 class Exit:
     """Why a run returned, with the details of that kind of exit."""
     reason: Union[T.ExitReason, int]
     io: Optional[IoAccess] = None                 #: IO, MMIO, DEVICE_ERROR
-    code: Optional[int] = None                    #: GUEST_EXIT, RESET, POWEROFF
+    code: Optional[int] = None                    #: GUEST_EXIT, RESET, POWEROFF, SUSPEND
     internal: Optional[InternalError] = None      #: INTERNAL_ERROR
     system_event: Optional[SystemEventInfo] = None  #: SYSTEM_EVENT
     fail_entry: Optional[FailEntry] = None        #: FAIL_ENTRY
     backend_reason: Optional[int] = None          #: UNKNOWN
+    debug: Optional[DebugEvent] = None            #: DEBUG
+    hyperv: Optional[HypervEvent] = None          #: HYPERV
+    #: SHUTDOWN: the backend already reset the vCPU (its registers are not
+    #: the ones at the triple fault; kvm-amd)
+    state_lost: Optional[bool] = None
 
     @property
     def status(self) -> Optional[int]:
@@ -131,7 +178,7 @@ class Exit:
         if reason in (R.IO, R.MMIO, R.DEVICE_ERROR):
             return cls(reason, io=IoAccess(s.io.addr, s.io.data, s.io.size, s.io.count,
                                            bool(s.io.is_write)))
-        if reason in (R.GUEST_EXIT, R.RESET, R.POWEROFF):
+        if reason in (R.GUEST_EXIT, R.RESET, R.POWEROFF, R.SUSPEND):
             return cls(reason, code=s.end.code)
         if reason == R.INTERNAL_ERROR:
             n = min(s.internal.ndata, 16)
@@ -150,6 +197,23 @@ class Exit:
                                                     s.fail_entry.cpu))
         if reason == R.UNKNOWN:
             return cls(reason, backend_reason=s.unknown.backend_reason)
+        if reason == R.SHUTDOWN:
+            return cls(reason, state_lost=bool(s.shutdown.state_lost))
+        if reason == R.HYPERV:
+            h = s.hyperv
+            try:
+                kind2: Union[T.HypervExit, int] = T.HypervExit(h.type)
+            except ValueError:
+                kind2 = h.type
+            if kind2 == T.HypervExit.SYNIC:
+                return cls(reason, hyperv=HypervEvent(kind2, msr=h.msr, control=h.control,
+                                                      evt_page=h.evt_page,
+                                                      msg_page=h.msg_page))
+            return cls(reason, hyperv=HypervEvent(kind2, input=h.input,
+                                                  params=(h.params[0], h.params[1])))
+        if reason == R.DEBUG:
+            return cls(reason, debug=DebugEvent(s.debug.exception, s.debug.pc, s.debug.dr6,
+                                                s.debug.dr7))
         return cls(reason)
 
 
@@ -291,6 +355,56 @@ class Vcpu:
     def boot(self, boot: T.Boot) -> None:
         """Put the vCPU in a loader's entry state (libvm_boot_apply)."""
         _check(lib.libvm_boot_apply(self.handle, ctypes.byref(boot)), "libvm_boot_apply")
+
+    def set_debug(self, *, singlestep: bool = False, sw_breakpoints: bool = False,
+                  hw: Sequence[Tuple[int, T.HwBreakpointType, int]] = ()) -> None:
+        """What ends this vCPU's runs with a DEBUG exit: single steps, the
+        guest's INT3s, and up to 4 hardware breakpoints (linear address,
+        type, length). All off with no arguments."""
+        o = T.DebugOptions(flags=(T.DEBUG_SINGLESTEP if singlestep else 0) |
+                           (T.DEBUG_SW_BREAKPOINTS if sw_breakpoints else 0) |
+                           (T.DEBUG_HW_BREAKPOINTS if hw else 0), nr_hw=len(hw))
+        if len(hw) > len(o.hw):
+            raise ValueError("at most %d hardware breakpoints" % len(o.hw))
+        for i, (addr, kind, length) in enumerate(hw):
+            o.hw[i] = T.HwBreakpoint(addr, int(kind), length)
+        _check(lib.libvm_vcpu_set_debug(self.handle, ctypes.byref(o)), "libvm_vcpu_set_debug")
+
+    def translate(self, gva: int) -> "Translation":
+        """Guest-virtual to guest-physical, as the vCPU's MMU would now."""
+        t = T.Translation()
+        _check(lib.libvm_vcpu_translate(self.handle, gva, ctypes.byref(t)),
+               "libvm_vcpu_translate")
+        return Translation(t.gpa, bool(t.writable), bool(t.user))
+
+    def reset(self, wait_sipi: bool = False) -> None:
+        """Put the vCPU in its INIT state (libvm_vcpu_reset); an AP with
+        ``wait_sipi`` then waits for the guest's SIPI."""
+        _check(lib.libvm_vcpu_reset(self.handle, T.VCPU_RESET_WAIT_SIPI if wait_sipi else 0),
+               "libvm_vcpu_reset")
+
+    def set_cpu(self, spec: str) -> None:
+        """A CPU model and features for this vCPU, as libvm_cpuid_build()
+        takes them ("Skylake-Client,-avx", "host")."""
+        n = ctypes.c_uint32(0)
+        vm = self._vm.handle
+        _check(lib.libvm_cpuid_build(vm, spec.encode(), None, ctypes.byref(n)),
+               "libvm_cpuid_build")
+        arr = (T.CpuidEntry * max(n.value, 1))()
+        _check(lib.libvm_cpuid_build(vm, spec.encode(), arr, ctypes.byref(n)),
+               "libvm_cpuid_build")
+        _check(lib.libvm_vcpu_set_cpuid(self.handle, arr, n.value), "libvm_vcpu_set_cpuid")
+
+    def enable_hyperv(self, features: Union[int, str]) -> None:
+        """Hyper-V enlightenments: LIBVM_HV_* bits, or their names as
+        libvm_hyperv_parse() takes them ("hv_relaxed,hv_time", "all")."""
+        _check(lib.libvm_vcpu_enable_hyperv(self.handle, hyperv_features(features)),
+               "libvm_vcpu_enable_hyperv")
+
+    def hyperv_result(self, result: int) -> None:
+        """The answer to the hypercall of the HYPERV exit the last run
+        returned (without one, the guest sees HV_STATUS_INVALID_HYPERCALL_CODE)."""
+        _check(lib.libvm_vcpu_hyperv_result(self.handle, result), "libvm_vcpu_hyperv_result")
 
     def start_real_mode(self, ip: int, cs: int = 0) -> None:
         """Real mode at CS:IP (CS base = cs << 4)."""

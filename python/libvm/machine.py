@@ -9,7 +9,7 @@ from typing import Callable, List, Optional, Sequence, Tuple, Union
 from . import _types as T
 from ._ffi import lib
 from .core import Bytes, Device, Exit, Fwcfg, LogHandler, Port80, Uart, Vcpu, Vm, \
-    _check, _uart_output
+    _check, _uart_output, hyperv_features
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -33,8 +33,15 @@ class Machine:
       descriptor, or None (discarded); ``serial_input_fd`` feeds its input;
     - ``disks`` (paths, or (path, readonly) pairs), ``taps`` (tap names for
       virtio-net), ``rng`` (a virtio-rng), ``consoles`` ((input_fd,
-      output_fd) pairs);
+      output_fd) pairs); ``pci_testdev`` (QEMU's PCI test device);
+    - ``cpu``: the vCPUs' CPU model and features ("Skylake-Client,-avx");
+      ``hyperv``: Hyper-V enlightenments (LIBVM_HV_* bits or their names,
+      "hv_relaxed,hv_time" or "all");
     - ``device``, ``log``: as for Vm.
+
+    A guest that suspends to RAM ends a run with ExitReason.SUSPEND: wait
+    (``rtc_wake_fd`` becomes readable when its RTC alarm fires), call
+    wake() and run again.
     """
 
     def __init__(self, *, ram_size: int = 0, ram_below_4g: int = 0, vcpus: int = 0,
@@ -47,7 +54,8 @@ class Machine:
                  serial_input_fd: int = -1,
                  disks: Sequence[Union[PathLike, Tuple[PathLike, bool]]] = (),
                  taps: Sequence[str] = (), rng: bool = False,
-                 consoles: Sequence[Tuple[int, int]] = (),
+                 consoles: Sequence[Tuple[int, int]] = (), pci_testdev: bool = False,
+                 cpu: Optional[str] = None, hyperv: Union[int, str] = 0,
                  device: Optional[str] = None, log: Optional[LogHandler] = None) -> None:
         self._h: Optional[int] = None
         self._keep: List[object] = []
@@ -108,6 +116,10 @@ class Machine:
         o.consoles, o.nr_consoles = self._array(T.VirtioConsoleOptions, [
             T.VirtioConsoleOptions(input_fd=i, output_fd=out) for i, out in consoles])
         o.nr_rngs = 1 if rng else 0
+        if pci_testdev:
+            o.flags |= T.MachineFlag.PCI_TESTDEV
+        o.cpu = cpu.encode() if cpu else None
+        o.hyperv = hyperv_features(hyperv)
 
         h = ctypes.c_void_p()
         err = lib.libvm_machine_create(ctypes.byref(h), ctypes.byref(o))
@@ -152,6 +164,9 @@ class Machine:
         self.has_pci = bool(p.pci)
         self.nr_disks, self.nr_nets, self.nr_consoles = p.nr_disks, p.nr_nets, p.nr_consoles
         self.has_rng = bool(p.rng)
+        self.has_pci_testdev = bool(p.pci_testdev)
+        #: an eventfd readable when the RTC alarm fired (-1 without an RTC)
+        self.rtc_wake_fd: int = p.rtc_wake_fd
         self.kernel_format = T.Format(p.kernel_format)
         self.rsdp_gpa, self.mptable_gpa = p.rsdp_gpa, p.mptable_gpa
         self.boot = T.Boot.from_buffer_copy(p.boot)
@@ -162,6 +177,15 @@ class Machine:
 
     def stop(self) -> None:
         self.vm.stop()
+
+    def wake(self, by_rtc: bool = False) -> None:
+        """Wake a guest that suspended to RAM (its run returned SUSPEND):
+        vCPU 0 at its waking vector, the others waiting for a SIPI. Run it
+        again afterwards."""
+        if not self._h:
+            raise ValueError("the machine is destroyed")
+        _check(lib.libvm_machine_wake(self._h, T.MACHINE_WAKE_RTC if by_rtc else 0),
+               "libvm_machine_wake")
 
     def close(self) -> None:
         """Destroy the machine with its VM, devices and vCPUs."""

@@ -95,6 +95,23 @@ def test_vcpu_state_and_capabilities():
         vm.vcpu(1).close()  # the id is free again
 
 
+def test_vcpu_reset_cpu_model_and_hyperv_names(fake_vm):
+    cpu = fake_vm.vcpu(0)
+    cpu.start_real_mode(0x1234)
+    cpu.reset()
+    assert cpu.regs.rip == 0xfff0
+    cpu.set_cpu("host")
+    with pytest.raises(libvm.LibvmError) as e:
+        cpu.set_cpu("host,+nonsense")
+    assert e.value.errno == errno.EINVAL
+    assert libvm.hyperv_features("hv_relaxed,hv_vapic") == 3
+    assert libvm.hyperv_features(5) == 5
+    with pytest.raises(libvm.LibvmError):
+        libvm.hyperv_features("hv_nonsense")
+    with pytest.raises(libvm.LibvmError):
+        cpu.enable_hyperv("all")  # the fake has no Hyper-V CPUID
+
+
 def test_built_in_devices(fake_vm):
     fake_vm.irqchip()
     fw = fake_vm.attach("fwcfg", nb_cpus=2, cmdline="x=1")
@@ -136,6 +153,18 @@ def test_ctypes_zero_filled_options_are_defaults(fake_vm):
     with pytest.raises(libvm.LibvmError) as e:
         fake_vm.register_pio(0x3f8, 1, lambda *a: None)
     assert e.value.errno == errno.EEXIST and "'uart'" in e.value.message
+
+
+def test_debug_state_and_translation(fake_vm):
+    fake_vm.map_ram(0, 0x100000)
+    cpu = fake_vm.vcpu(0)
+    cpu.set_debug(singlestep=True, hw=[(0x1000, libvm.HwBreakpointType.EXEC, 1)])
+    with pytest.raises(libvm.LibvmError) as e:
+        cpu.set_debug(hw=[(0x1001, libvm.HwBreakpointType.WRITE, 2)])
+    assert "aligned" in e.value.message
+    cpu.set_debug()
+    # Paging off: linear is physical.
+    assert cpu.translate(0x1234) == libvm.Translation(0x1234, True, True)
 
 
 def test_log_callback():

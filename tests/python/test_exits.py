@@ -16,7 +16,7 @@ def make(reason, fill=None):
 
 
 def test_every_reason_is_known():
-    assert [r.value for r in libvm.ExitReason] == list(range(14))
+    assert [r.value for r in libvm.ExitReason] == list(range(17))
 
 
 @pytest.mark.parametrize("reason", [libvm.ExitReason.IO, libvm.ExitReason.MMIO,
@@ -31,7 +31,7 @@ def test_io_exits(reason):
 
 
 @pytest.mark.parametrize("reason", [libvm.ExitReason.GUEST_EXIT, libvm.ExitReason.RESET,
-                                    libvm.ExitReason.POWEROFF])
+                                    libvm.ExitReason.POWEROFF, libvm.ExitReason.SUSPEND])
 def test_endings(reason):
     def fill(s):
         s.end.code = 7
@@ -67,8 +67,37 @@ def test_fail_entry_and_unknown():
     assert ex.backend_reason == 1234
 
 
+def test_debug():
+    def fill(s):
+        s.debug.exception, s.debug.pc, s.debug.dr6, s.debug.dr7 = 1, 0x1003, 1 << 14, 0x400
+    ex = make(libvm.ExitReason.DEBUG, fill)
+    assert ex.debug == libvm.DebugEvent(1, 0x1003, 1 << 14, 0x400)
+
+
+def test_hyperv():
+    def synic(s):
+        h = s.hyperv
+        h.type, h.msr, h.control, h.evt_page, h.msg_page = 1, 0x40000080, 1, 0x5000, 0x6000
+    ex = make(libvm.ExitReason.HYPERV, synic)
+    assert ex.hyperv == libvm.HypervEvent(libvm.HypervExit.SYNIC, msr=0x40000080, control=1,
+                                          evt_page=0x5000, msg_page=0x6000)
+
+    def hcall(s):
+        h = s.hyperv
+        h.type, h.input, h.params[0], h.params[1] = 2, 0x10008, 0x1000, 0x2000
+    ex = make(libvm.ExitReason.HYPERV, hcall)
+    assert ex.hyperv == libvm.HypervEvent(libvm.HypervExit.HCALL, input=0x10008,
+                                          params=(0x1000, 0x2000))
+
+
+def test_shutdown_says_whether_the_state_is_lost():
+    assert make(libvm.ExitReason.SHUTDOWN).state_lost is False
+    ex = make(libvm.ExitReason.SHUTDOWN, lambda s: setattr(s.shutdown, "state_lost", 1))
+    assert ex.state_lost is True
+
+
 @pytest.mark.parametrize("reason", [libvm.ExitReason.NONE, libvm.ExitReason.HLT,
-                                    libvm.ExitReason.SHUTDOWN, libvm.ExitReason.STOPPED])
+                                    libvm.ExitReason.STOPPED])
 def test_plain_reasons(reason):
     ex = make(reason)
     assert ex == libvm.Exit(reason)

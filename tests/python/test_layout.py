@@ -35,7 +35,7 @@ def test_structs_match_the_c_headers(tmp_path):
     if not cc or not includes:
         pytest.skip("LIBVM_TEST_CC/LIBVM_TEST_INCLUDES not set (run through meson test)")
     want = {}
-    lines = ["#include <stddef.h>", "#include <stdio.h>", "#include <libvm/machine.h>",
+    lines = ["#include <stddef.h>", "#include <stdio.h>", "#include <libvm/machine.h>", "#include <libvm/debug.h>",
              "int main(void) {"]
     for struct in _types.C_STRUCTS:
         c = struct._c_name_

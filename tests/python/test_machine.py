@@ -74,3 +74,28 @@ def test_callback_exception_during_build():
         raise RuntimeError("from the log callback")
     with pytest.raises(RuntimeError, match="from the log callback"):
         libvm.Machine(device="fake", log=log)
+
+
+def test_pci_testdev_cpu_model_and_wake():
+    with libvm.Machine(device="fake", pci_testdev=True, vcpus=2, cpu="host,-fpu") as m:
+        assert m.has_pci and m.has_pci_testdev
+        assert m.rtc_wake_fd >= 0
+        # The guest never suspended: no waking vector in the FACS.
+        with pytest.raises(libvm.LibvmError) as e:
+            m.wake(by_rtc=True)
+        assert e.value.errno == errno.EINVAL and "Firmware_Waking_Vector" in e.value.message
+    with pytest.raises(ValueError):
+        m.wake()
+    with libvm.Machine(device="fake", flags=libvm.MachineFlag.NO_ACPI
+                       | libvm.MachineFlag.NO_RTC) as m:
+        assert m.rtc_wake_fd == -1
+        with pytest.raises(libvm.LibvmError) as e:
+            m.wake()
+        assert e.value.errno == errno.ENOTSUP
+    with pytest.raises(libvm.LibvmError) as e:
+        libvm.Machine(device="fake", cpu="no-such-cpu")
+    assert "CPU model" in e.value.message
+    # The fake has no Hyper-V CPUID to offer.
+    with pytest.raises(libvm.LibvmError) as e:
+        libvm.Machine(device="fake", hyperv="hv_relaxed")
+    assert "Hyper-V" in e.value.message
