@@ -14,7 +14,7 @@
 # (default auto: the host's KVM when it is usable).
 # Expects the current directory to be the top of the source tree.
 
-HOST_BUG_SUITES="host-kvm-level-eoi host-kvm-timer-mask host-kvm-irq-window host-kvm-features host-kvm-guest-debug"
+HOST_BUG_SUITES="host-kvm-level-eoi host-kvm-timer-mask host-kvm-irq-window host-kvm-features"
 HOST_BUG_SUITES_OFF=
 HOST_BUG_SUITES_ON=
 case ${LIBVM_KVMHOST:-auto} in

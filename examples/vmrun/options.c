@@ -44,6 +44,8 @@ static void usage(FILE *f)
 		"      --pci-testdev       QEMU's PCI test device (1b36:0005) on the PCI bus\n"
 		"      --hyperv F[,F]...   Hyper-V enlightenments by QEMU's hv_* names, or all\n"
 		"                          (--hyperv help lists them)\n"
+		"      --gdb PORT          a GDB stub on localhost:PORT (target remote :PORT)\n"
+		"      --gdb-wait          with --gdb: wait for gdb, stopped at the first instruction\n"
 		"  -q, --quiet             no messages from vmrun itself\n"
 		"  -v, --verbose           libvm's log on stderr (-v: info, -vv: debug too)\n"
 		"  -h, --help              this text\n"
@@ -102,7 +104,10 @@ static int parse_size(const char *s, uint64_t *out)
 
 int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 {
-	enum { OPT_MODULE = 256, OPT_LOAD_ADDR, OPT_DISK, OPT_NET, OPT_RNG, OPT_CPU, OPT_PCI_TESTDEV, OPT_HYPERV };
+	enum {
+		OPT_MODULE = 256, OPT_LOAD_ADDR, OPT_DISK, OPT_NET, OPT_RNG, OPT_CPU, OPT_PCI_TESTDEV,
+		OPT_HYPERV, OPT_GDB, OPT_GDB_WAIT
+	};
 	static const struct option longopts[] = {
 		{ "mem", required_argument, NULL, 'm' },
 		{ "smp", required_argument, NULL, 's' },
@@ -122,6 +127,8 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 		{ "cpu", required_argument, NULL, OPT_CPU },
 		{ "pci-testdev", no_argument, NULL, OPT_PCI_TESTDEV },
 		{ "hyperv", required_argument, NULL, OPT_HYPERV },
+		{ "gdb", required_argument, NULL, OPT_GDB },
+		{ "gdb-wait", no_argument, NULL, OPT_GDB_WAIT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -272,6 +279,19 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 			}
 			o->cpu = optarg;
 			break;
+		case OPT_GDB: {
+			unsigned long port = strtoul(optarg, &end, 10);
+
+			if (*end || port < 1 || port > 65535) {
+				fprintf(stderr, "vmrun: --gdb %s: want a TCP port\n", optarg);
+				return VMRUN_STATUS_ERROR;
+			}
+			o->gdb_port = (uint16_t)port;
+			break;
+		}
+		case OPT_GDB_WAIT:
+			o->gdb_wait = true;
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -296,5 +316,9 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 	}
 	if (!o->kernel)
 		o->kernel = argv[optind];
+	if (o->gdb_wait && !o->gdb_port) {
+		fprintf(stderr, "vmrun: --gdb-wait needs --gdb PORT\n");
+		return VMRUN_STATUS_ERROR;
+	}
 	return -1;
 }

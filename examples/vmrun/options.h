@@ -65,6 +65,8 @@ struct vmrun_options {
 	const char *cpu;         /* --cpu MODEL[,+feat][,-feat]..., or NULL (host) */
 	bool pci_testdev;        /* --pci-testdev */
 	uint32_t hyperv;         /* --hyperv: LIBVM_HV_* features, 0 for none */
+	uint16_t gdb_port;       /* --gdb: the stub's TCP port, 0 for none */
+	bool gdb_wait;           /* --gdb-wait: stopped at the first instruction */
 };
 
 /*

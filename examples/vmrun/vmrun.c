@@ -20,6 +20,7 @@
 #include <libvm/machine.h>
 
 #include "console.h"
+#include "gdbstub.h"
 #include "options.h"
 
 /* --timeout: a thread that stops the VM unless woken first. */
@@ -295,6 +296,20 @@ static bool sleep_until_woken(libvm_machine *m, int rtc_wake_fd, const struct vm
 	return true;
 }
 
+/* gdb's register layout: amd64 unless the kernel is a 32-bit ELF. */
+static bool kernel_is_64bit(const char *path)
+{
+	unsigned char ident[5] = { 0 };
+	FILE *f = fopen(path, "rb");
+
+	if (f) {
+		if (fread(ident, 1, sizeof(ident), f) != sizeof(ident))
+			ident[0] = 0;
+		fclose(f);
+	}
+	return !(ident[0] == 0x7f && !memcmp(ident + 1, "ELF", 3) && ident[4] == 1);
+}
+
 int main(int argc, char **argv)
 {
 	struct vmrun_options o;
@@ -304,6 +319,7 @@ int main(int argc, char **argv)
 	libvm_vm *vm;
 	pthread_t wd;
 	bool wd_started = false;
+	struct gdbstub *gdb = NULL;
 	libvm_exit ex;
 	uint32_t id = 0;
 	int status, err;
@@ -321,6 +337,14 @@ int main(int argc, char **argv)
 	libvm_machine_get_parts(m, &parts);
 	if (!strcmp(o.serial, "stdio") && console_start(parts.uart, vm) < 0)
 		fprintf(stderr, "vmrun: no console input: %s\n", strerror(errno));
+	if (o.gdb_port) {
+		gdb = gdbstub_open(m, o.gdb_port, o.gdb_wait, kernel_is_64bit(o.kernel));
+		if (!gdb) {
+			console_stop();
+			libvm_machine_destroy(m);
+			return VMRUN_STATUS_ERROR;
+		}
+	}
 	if (o.timeout > 0) {
 		watchdog.seconds = o.timeout;
 		watchdog.vm = vm;
@@ -331,7 +355,7 @@ int main(int argc, char **argv)
 	signal(SIGUSR1, on_wake_request);
 	status = -1;
 	for (;;) {
-		err = libvm_vm_run(vm, NULL, &ex, &id);
+		err = gdb ? gdbstub_run(gdb, &ex, &id) : libvm_vm_run(vm, NULL, &ex, &id);
 		if (err || ex.reason != LIBVM_EXIT_SUSPEND || parts.rtc_wake_fd < 0)
 			break;
 		if (!sleep_until_woken(m, parts.rtc_wake_fd, &o, &status))
@@ -346,8 +370,15 @@ int main(int argc, char **argv)
 		pthread_join(wd, NULL);
 	}
 	console_stop();
-	if (status < 0)
+	if (status >= 0) {
+		/* ended while asleep, or the wake failed */
+	} else if (gdb && err == 1) {
+		fprintf(stderr, "vmrun: killed from gdb\n");
+		status = VMRUN_STATUS_QUIT;
+	} else {
 		status = status_of(m, err, &ex, id, o.quiet);
+	}
+	gdbstub_close(gdb, status);
 	libvm_machine_destroy(m);
 	if (own.serial_fd >= 0)
 		close(own.serial_fd);
