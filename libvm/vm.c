@@ -180,8 +180,10 @@ LIBVM_EXPORT int libvm_vm_create(libvm_vm **out, const libvm_vm_options *opts)
 	    o.kick_signal == SIGSTOP)
 		return libvm__fail(-EINVAL, "kick_signal %d cannot be caught", o.kick_signal);
 
+	/* NULL and "" both mean the default, so that a zero-filled or
+	 * empty-string field from a binding behaves like C's NULL. */
 	path = o.device_path;
-	if (!path)
+	if (!path || !*path)
 		path = getenv("LIBVM_DEVICE");
 	if (!path || !*path)
 		path = DEFAULT_DEVICE;

@@ -12,8 +12,10 @@ and an MP table; the kernel's format (multiboot, ELF, bzImage) is found
 from its header. Every vCPU runs on a thread of libvm's; the call returns
 when the VM stops. The exit status follows vmrun's: the guest's
 exit-device status ((v << 1) | 1), 0 power-off, 2 reset, 4 triple fault,
-6 anything else.
+6 anything else; 77 when there is no KVM device to open (as hello.py, and
+meson's "skipped"), 126 when libvm refuses the kernel or the options.
 """
+import errno
 import argparse
 import os
 import sys
@@ -57,7 +59,9 @@ def main():
         ex, vcpu = boot(image, os.path.basename(args.kernel), args.smp, args.mem, args.append)
     except libvm.LibvmError as e:
         print("boot.py: %s" % e, file=sys.stderr)
-        return 126
+        # The VM could not be created at all: no (usable) KVM device here.
+        no_kvm = e.errno in (errno.ENOENT, errno.EACCES) and "machine: create the VM" in e.message
+        return 77 if no_kvm else 126
     status = status_of(ex)
     print("boot.py: vCPU %d ended the VM (%s), status %d" % (vcpu, ex.reason.name, status),
           file=sys.stderr)

@@ -225,6 +225,8 @@ LIBVM_EXPORT int libvm_fwcfg_options_init(libvm_fwcfg_options *opts, size_t size
 
 /**
  * libvm_fwcfg_attach() - add fw_cfg to @vm.
+ * @out:  receives the device; the caller owns it (libvm_fwcfg_detach()).
+ * @vm:   the VM.
  * @opts: options; required, since @nb_cpus has no default.
  * Returns: as the common rules say; -EINVAL also for NULL @opts, @nb_cpus 0,
  * @max_cpus below @nb_cpus, or a command line longer than 1 MiB.

@@ -102,11 +102,16 @@ LIBVM_EXPORT const char *libvm_strerror(int err);
  * libvm_error_message() - the detail of the last failure on this thread.
  *
  * Says what exactly was wrong ("region 0x1000+0x2000 overlaps region
- * 'ram'"). Only meaningful right after a call returned an error; use the
+ * 'ram'"). Only meaningful right after a call returned an error: successful
+ * calls do NOT clear it (it may still hold an old failure, or a step a
+ * call recovered from), and libvm_vcpu_run() empties it before each device
+ * handler so that a handler's own failure can be told apart. Use the
  * return code, never this string, to detect errors.
  *
- * Thread: any; the message is thread-local. Returns: a string owned by the
- * library, valid until the next libvm call on this thread; "" when none.
+ * Thread: any; the message is thread-local. Returns: the thread's message
+ * buffer, owned by the library (the pointer stays valid for the thread's
+ * life; its text changes with the next failure on this thread); "" when
+ * no call on this thread has failed yet.
  */
 LIBVM_EXPORT const char *libvm_error_message(void);
 
@@ -131,8 +136,9 @@ typedef void (*libvm_log_fn)(int level, const char *message, void *opaque);
 /**
  * struct libvm_vm_options - creation options of a VM.
  * @size:        sizeof(struct libvm_vm_options); set by LIBVM_VM_OPTIONS_INIT.
- * @device_path: KVM-compatible device to open. NULL means the environment
- *               variable LIBVM_DEVICE when set, else "/dev/kvm". Our own
+ * @device_path: KVM-compatible device to open. NULL or "" means the
+ *               environment variable LIBVM_DEVICE when set and not empty,
+ *               else "/dev/kvm". Our own
  *               module lives at "/dev/vmm". "fake" (or "fake:KEY=VALUE,...")
  *               selects libvm's test backend instead: no kernel, no guest
  *               code runs (a vCPU's run returns LIBVM_EXIT_HLT), but
@@ -409,8 +415,18 @@ enum libvm_space {
  * libvm_mem_read/write, libvm_vcpu_stop and register accessors of @vcpu,
  * but must not register or unregister devices of its own VM (that fails
  * with -EDEADLK; another VM's devices may change).
- * Returns: 0, or a negative errno that ends libvm_vcpu_run() with that
- * value (the exit struct then describes the access).
+ *
+ * Concurrency: the same handler may run on several vCPU threads at once
+ * (one call per vCPU; libvm holds no lock of the device), and concurrently
+ * with the embedder's other threads: a device shared by vCPUs locks its own
+ * state.
+ *
+ * Returns: 0 or any positive value: the access is done (a read returns
+ * what @data holds). A negative errno ends libvm_vcpu_run() with that value
+ * and LIBVM_EXIT_DEVICE_ERROR (exit->io describes the access). The guest's
+ * instruction is not undone: it completes when the vCPU runs next, a read
+ * with whatever @data holds (all-ones unless written), and for string I/O
+ * the rest of that exit's elements reach no device.
  */
 typedef int (*libvm_io_fn)(libvm_vcpu *vcpu, uint64_t addr, void *data,
 			   uint32_t len, bool is_write, void *opaque);
@@ -570,6 +586,7 @@ LIBVM_EXPORT int libvm_vcpu_set_fpu(libvm_vcpu *vcpu, const libvm_fpu *fpu);
 
 /**
  * libvm_vcpu_get_msrs() / libvm_vcpu_set_msrs() - read or write @count MSRs.
+ * @vcpu:  the vCPU, not running on another thread.
  * @msrs:  array; for get, fill in .index and receive .value.
  * @count: 1 .. 256.
  *
@@ -597,7 +614,10 @@ LIBVM_EXPORT int libvm_vm_supported_cpuid(libvm_vm *vm, libvm_cpuid_entry *entri
 
 /**
  * libvm_vcpu_set_cpuid() - set the CPUID a vCPU's guest sees.
- * @count: 1 .. 256 entries.
+ * @vcpu:    the vCPU, not running.
+ * @entries: the leaves (libvm_vm_supported_cpuid(), libvm_cpuid_build(), or
+ *           your own); copied.
+ * @count:   1 .. 256 entries.
  * Call before the first run (backends may refuse later changes). The
  * vCPU's own id replaces the initial APIC id in leaf 1 EBX[31:24], so every
  * vCPU of an SMP guest tells itself apart whatever the entries say; the
@@ -882,7 +902,9 @@ LIBVM_EXPORT int libvm_irq_set(libvm_vm *vm, uint32_t gsi, bool level);
 
 /**
  * libvm_msi_send() - deliver a message-signalled interrupt.
- * @addr: the MSI address (0xfeexxxxx); @data: the MSI data.
+ * @vm:   the VM, with an irqchip.
+ * @addr: the MSI address (0xfeexxxxx).
+ * @data: the MSI data. Thread: any.
  * Returns: 0; -ENOTSUP without an irqchip or MSI support; the backend's error.
  */
 LIBVM_EXPORT int libvm_msi_send(libvm_vm *vm, uint64_t addr, uint32_t data);

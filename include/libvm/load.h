@@ -315,6 +315,8 @@ LIBVM_EXPORT int libvm_boot_apply(libvm_vcpu *vcpu, const libvm_boot *boot);
  * @pm_timer_port: PM timer (4 ports); 0 means 0x608.
  * @sci_irq:       ISA IRQ of the SCI (level, active high); 0 means 9.
  * @ioapic_id:     the IOAPIC's id (0, as the in-kernel IOAPIC resets to).
+ *                 NB: libvm_mptable_build() defaults to nr_cpus instead,
+ *                 as QEMU does: see docs/loaders.md, "The IOAPIC's id".
  * @ioapic_addr:   the IOAPIC's base; 0 means 0xfec00000. Its GSI base is 0.
  * @dsdt_aml:      AML byte code (a TermList, e.g. Scope(\_SB) { Device(PCI0)
  *                 ... } as iasl compiles it) that becomes the body of the
@@ -403,7 +405,9 @@ LIBVM_EXPORT int libvm_acpi_isa_aml(void *buf, size_t *len, uint32_t flags);
  * @gpa:         where the floating pointer goes (16-byte aligned), the
  *               configuration table right after it; 0 means
  *               LIBVM_MPTABLE_DEFAULT_GPA.
- * @ioapic_id:   the IOAPIC's id; 0 means nr_cpus (MP 1.4 wants ids unique).
+ * @ioapic_id:   the IOAPIC's id; 0 means nr_cpus (MP 1.4 wants APIC ids
+ *               unique). NB: the ACPI MADT's default is 0; see
+ *               docs/loaders.md, "The IOAPIC's id".
  * @ioapic_addr: 0 means 0xfec00000.
  */
 typedef struct libvm_mptable_options {
@@ -427,6 +431,8 @@ LIBVM_EXPORT int libvm_mptable_options_init(libvm_mptable_options *opts, size_t 
  * IOAPIC, ISA IRQ 0-15 assignments (IRQ0 on pin 2, ExtINT on pin 0) and
  * LINT0 ExtINT / LINT1 NMI.
  * @table_gpa: receives the floating pointer's address (may be NULL).
+ * @vm:        the VM whose RAM receives it.
+ * @opts:      options, or NULL for the defaults (1 CPU).
  * Returns: 0; -EINVAL for bad options; -EFAULT outside guest memory.
  */
 LIBVM_EXPORT int libvm_mptable_build(uint64_t *table_gpa, libvm_vm *vm,

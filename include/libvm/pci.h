@@ -227,6 +227,7 @@ LIBVM_EXPORT uint64_t libvm_pci_dev_bar_addr(libvm_pci_dev *dev, uint32_t bar);
 
 /**
  * libvm_pci_dev_set_irq() - drive the device's INTx line.
+ * @dev:   the device.
  * @level: true asserted. The line is level-triggered: keep it asserted
  *         until the guest acknowledged the device's condition.
  *
