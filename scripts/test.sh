@@ -18,7 +18,8 @@ set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh \
 	libcapstone-dev qemu-system-x86 linux-image-cloud-amd64 linux-headers-cloud-amd64 \
-	busybox-static cpio lz4 make perl linux-source libc6-dev
+	busybox-static cpio lz4 make perl linux-source libc6-dev \
+	python3-pytest gdb doxygen
 
 # Where the KVM suites run: "host" or "kvmhost".
 . scripts/kvm-where.sh

@@ -58,3 +58,12 @@ if [ -n "$python" ]; then
 	*) echo "FAIL: import libvm gave '$out'"; exit 1 ;;
 	esac
 fi
+
+# The API reference, when it was built (doxygen found): the man pages in
+# section 3, one per exported function among them.
+if [ -d "$build/docs/api/man3" ]; then
+	page=$(find "$tmp/root" -path '*/man3/libvm_vm_create.3' | head -n 1)
+	[ -n "$page" ] && [ -f "$(dirname "$page")/libvm.h.3" ] || {
+		echo "FAIL: the API reference (man3) was not installed"; exit 1; }
+	echo "PASS: $(ls "$(dirname "$page")" | grep -c '\.3$') API man pages in $(dirname "$page" | sed "s|$tmp/root||")"
+fi

@@ -159,3 +159,26 @@ def test_machine_boots_the_demo_kernel():
     assert "PASS: 2 of 2 CPUs running" in text
     assert "fw_cfg: 2 CPUs, 64 MiB of RAM" in text
     assert ", 0 failures" in text
+
+
+def test_machine_runs_64_bit_code():
+    """docs/guide-64bit.md's Python variant: examples/run64's guest as the
+    machine's kernel (an ELF64, entered in 64-bit mode), its job written
+    into guest memory before the run and the answer read back after."""
+    import struct
+    from conftest import env_path
+    guest = env_path("LIBVM_TEST_RUN64_GUEST")
+    out = []
+    with libvm.Machine(kernel=guest, serial=out.append) as m:
+        assert m.kernel_format == libvm.Format.ELF64
+        assert m.boot.mode == libvm.BootMode.LONG64
+        m.vm.write(0x200000, struct.pack("<QQ", 90, 0))
+        ex, _ = m.run()
+        n, result = struct.unpack("<QQ", m.vm.read(0x200000, 16))
+    assert ex.reason == libvm.ExitReason.GUEST_EXIT and ex.code >> 1 == 0
+    a, b, want = 0, 1, 0
+    for _ in range(n):
+        want, a, b = want + a, b, a + b
+    assert result == want == 4660046610375530308
+    assert b"".join(out).decode() == \
+        "guest: the sum of the first 90 Fibonacci numbers is %d\n" % want
