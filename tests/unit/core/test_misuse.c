@@ -106,6 +106,7 @@ static void test_detach_after_vm_destroy(void **state)
 	libvm_virtio_rng *rng;
 	libvm_pci_dev *dev;
 	libvm_pci_dev_options po = LIBVM_PCI_DEV_OPTIONS_INIT;
+	libvm_pci_testdev *td, *td2;
 
 	(void)state;
 	fo.nb_cpus = 1;
@@ -115,8 +116,10 @@ static void test_detach_after_vm_destroy(void **state)
 	assert_int_equal(libvm_pci_bus_attach(&bus, vm, NULL), 0);
 	assert_int_equal(libvm_virtio_rng_attach(&rng, bus, NULL), 0);
 	assert_int_equal(libvm_pci_dev_add(&dev, bus, &po), 0);
+	assert_int_equal(libvm_pci_testdev_attach(&td, bus, 0), 0);
 	assert_int_equal(libvm_vm_destroy(vm), 0);
 	/* Each is a no-op now, or -EBADF. */
+	libvm_pci_testdev_detach(td);
 	libvm_uart_detach(u);
 	libvm_fwcfg_detach(f);
 	libvm_port80_detach(p);
@@ -131,6 +134,7 @@ static void test_detach_after_vm_destroy(void **state)
 	assert_int_equal(libvm_pci_acpi_aml(bus, NULL, &(size_t){ 0 }), -EBADF);
 	assert_null(libvm_pci_bus_vm(bus));
 	assert_int_equal(libvm_virtio_rng_attach(&rng, bus, NULL), -EBADF);
+	assert_int_equal(libvm_pci_testdev_attach(&td, bus, 0), -EBADF);
 
 	/* Detached twice on a live VM: the same. */
 	vm = fakevm_new(NULL);
@@ -138,6 +142,14 @@ static void test_detach_after_vm_destroy(void **state)
 	libvm_uart_detach(u);
 	libvm_uart_detach(u);
 	assert_int_equal(libvm_uart_attach(&u, vm, NULL), 0); /* the ports are free */
+	/* The PCI test device: twice, and after its bus took it along. */
+	assert_int_equal(libvm_pci_bus_attach(&bus, vm, NULL), 0);
+	assert_int_equal(libvm_pci_testdev_attach(&td, bus, 0), 0);
+	libvm_pci_testdev_detach(td);
+	libvm_pci_testdev_detach(td);
+	assert_int_equal(libvm_pci_testdev_attach(&td2, bus, 0), 0); /* its slot is free */
+	libvm_pci_bus_detach(bus);
+	libvm_pci_testdev_detach(td2);
 	assert_int_equal(libvm_vm_destroy(vm), 0);
 }
 
