@@ -118,8 +118,7 @@ LIBVM_EXPORT int libvm_vcpu_enable_hyperv(libvm_vcpu *vcpu, uint32_t features)
 	uint32_t want_eax = HV_HYPERCALL_MSRS, want_edx = 0, want_rec = 0, all = 0, n = 0;
 	int err = 0;
 
-	if (!vcpu)
-		return libvm__fail(-EINVAL, "libvm_vcpu_enable_hyperv: vcpu is NULL");
+	LIBVM__CHECK_VCPU(vcpu, "libvm_vcpu_enable_hyperv");
 	for (size_t i = 0; i < NHV; i++)
 		all |= hv_features[i].flag;
 	if (features & ~all)
@@ -237,8 +236,7 @@ out:
 
 LIBVM_EXPORT int libvm_vcpu_hyperv_result(libvm_vcpu *vcpu, uint64_t result)
 {
-	if (!vcpu)
-		return libvm__fail(-EINVAL, "libvm_vcpu_hyperv_result: vcpu is NULL");
+	LIBVM__CHECK_VCPU(vcpu, "libvm_vcpu_hyperv_result");
 	if (vcpu->run->exit_reason != KVM_EXIT_HYPERV ||
 	    vcpu->run->hyperv.type != KVM_EXIT_HYPERV_HCALL)
 		return libvm__fail(-EINVAL, "vCPU %u: its last exit was no Hyper-V hypercall",

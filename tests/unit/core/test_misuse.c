@@ -18,7 +18,9 @@
 
 #include <cmocka.h>
 
+#include <libvm/cpu.h>
 #include <libvm/devices.h>
+#include <libvm/load.h>
 #include <libvm/pci.h>
 #include <libvm/virtio.h>
 
@@ -46,6 +48,13 @@ static void test_double_vm_destroy(void **state)
 	assert_int_equal(libvm_vcpu_create(&(libvm_vcpu *){ NULL }, vm, 0), -EBADF);
 	assert_int_equal(libvm_uart_attach(&(libvm_uart *){ NULL }, vm, NULL), -EBADF);
 	assert_int_equal(libvm_pci_bus_attach(&(libvm_pci_bus *){ NULL }, vm, NULL), -EBADF);
+	/* The calls of 0.2 as well. */
+	assert_int_equal(libvm_cpuid_build(vm, "host", NULL, &(uint32_t){ 0 }), -EBADF);
+	assert_string_equal(libvm_error_message(), "libvm_cpuid_build: this VM was destroyed");
+	assert_int_equal(libvm_io_coalesce_add(vm, LIBVM_SPACE_PIO, 0x3f8, 1), -EBADF);
+	assert_int_equal(libvm_io_coalesce_remove(vm, LIBVM_SPACE_PIO, 0x3f8, 1), -EBADF);
+	assert_int_equal(libvm_acpi_waking_vector(&(libvm_boot){ 0 }, vm, 0xe0000), -EBADF);
+	assert_string_equal(libvm_error_message(), "libvm_acpi_waking_vector: this VM was destroyed");
 	assert_int_equal(libvm_vm_destroy(NULL), 0);
 }
 
@@ -67,6 +76,14 @@ static void test_double_vcpu_destroy(void **state)
 	assert_int_equal(libvm_vcpu_stop(v), -EBADF);
 	assert_int_equal(libvm_vcpu_end_run(v, LIBVM_EXIT_GUEST_EXIT, 1), -EBADF);
 	assert_null(libvm_vcpu_vm(v));
+	/* The calls of 0.2 as well (they reached the backend through the
+	 * zeroed handle before: a NULL dereference). */
+	assert_int_equal(libvm_vcpu_reset(v, 0), -EBADF);
+	assert_string_equal(libvm_error_message(), "libvm_vcpu_reset: this vCPU was destroyed");
+	assert_int_equal(libvm_vcpu_enable_hyperv(v, LIBVM_HV_RELAXED), -EBADF);
+	assert_int_equal(libvm_vcpu_hyperv_result(v, 0), -EBADF);
+	assert_string_equal(libvm_error_message(),
+			    "libvm_vcpu_hyperv_result: this vCPU was destroyed");
 	/* Its id is free again; the VM is unharmed. */
 	v = fakevm_vcpu(vm, 1);
 	assert_int_equal(libvm_vcpu_run(v, &ex), 0);
