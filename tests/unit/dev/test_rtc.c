@@ -336,11 +336,68 @@ static void test_interrupt_flags(void **state)
 	fake_now = t0;
 }
 
+/*
+ * The guest sets its clock back an hour (SET held, as Linux's
+ * mc146818_set_time does, and then without SET): the update-ended,
+ * alarm and periodic interrupts go on at once, not only after the clock
+ * has caught up with the time it showed before.
+ */
+static void test_interrupts_after_clock_set_back(void **state)
+{
+	(void)state;
+	fake_now = (fake_now / NSEC) * NSEC + NSEC / 10; /* .1 s into a second */
+	wr(LIBVM__RTC_REG_B, LIBVM__RTC_B_24H | LIBVM__RTC_B_UIE);
+	rd(LIBVM__RTC_REG_C);
+	fake_now += NSEC;
+	assert_true(libvm__rtc_update(&rtc)); /* UF while the clock ran on */
+	rd(LIBVM__RTC_REG_C);
+
+	/* 23:59:59 -> 22:59:59 under SET, released, one second later. */
+	wr(LIBVM__RTC_REG_B, LIBVM__RTC_B_SET | LIBVM__RTC_B_24H);
+	wr(LIBVM__RTC_HOURS, 0x22);
+	wr(LIBVM__RTC_REG_B, LIBVM__RTC_B_24H | LIBVM__RTC_B_UIE);
+	rd(LIBVM__RTC_REG_C);
+	assert_int_equal(rd(LIBVM__RTC_HOURS), 0x22);
+	fake_now += NSEC;
+	assert_true(libvm__rtc_update(&rtc));
+	assert_int_equal(rd(LIBVM__RTC_REG_C) & 0x90, 0x90); /* IRQF | UF */
+	assert_true(libvm__rtc_next_event(&rtc) <= fake_now + NSEC);
+
+	/* Back another hour without SET: the alarm two seconds ahead fires. */
+	wr(LIBVM__RTC_HOURS, 0x21);
+	{
+		uint8_t sec = rd(LIBVM__RTC_SECONDS);
+		unsigned int v = (sec >> 4) * 10 + (sec & 0xf);
+
+		wr(LIBVM__RTC_SECONDS_ALARM, (uint8_t)(((v + 2) % 60 / 10) << 4 | (v + 2) % 60 % 10));
+	}
+	wr(LIBVM__RTC_MINUTES_ALARM, 0xc0);
+	wr(LIBVM__RTC_HOURS_ALARM, 0xc0);
+	wr(LIBVM__RTC_REG_B, LIBVM__RTC_B_24H | LIBVM__RTC_B_AIE);
+	rd(LIBVM__RTC_REG_C);
+	fake_now += 2 * NSEC;
+	assert_true(libvm__rtc_update(&rtc));
+	assert_int_equal(rd(LIBVM__RTC_REG_C) & 0xa0, 0xa0); /* IRQF | AF */
+
+	/* Periodic at 2 Hz, then the clock set back again. */
+	wr(LIBVM__RTC_REG_A, 0x2f);
+	wr(LIBVM__RTC_REG_B, LIBVM__RTC_B_24H | LIBVM__RTC_B_PIE);
+	rd(LIBVM__RTC_REG_C);
+	wr(LIBVM__RTC_HOURS, 0x20);
+	rd(LIBVM__RTC_REG_C);
+	fake_now += NSEC / 2;
+	assert_true(libvm__rtc_update(&rtc));
+	assert_int_equal(rd(LIBVM__RTC_REG_C) & 0xc0, 0xc0); /* IRQF | PF */
+	wr(LIBVM__RTC_REG_A, 0x26);
+	wr(LIBVM__RTC_REG_B, LIBVM__RTC_B_24H);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_bcd_24h, setup),
 		cmocka_unit_test_setup(test_interrupt_flags, setup),
+		cmocka_unit_test_setup(test_interrupts_after_clock_set_back, setup),
 		cmocka_unit_test_setup(test_binary_and_12h, setup),
 		cmocka_unit_test_setup(test_time_runs, setup),
 		cmocka_unit_test_setup(test_uip_before_tick, setup),
