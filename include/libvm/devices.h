@@ -344,6 +344,17 @@ LIBVM_EXPORT int libvm_rtc_attach(libvm_rtc **out, libvm_vm *vm, const libvm_rtc
 /** libvm_rtc_detach() - remove and free the RTC. */
 LIBVM_EXPORT void libvm_rtc_detach(libvm_rtc *rtc);
 
+/**
+ * libvm_rtc_alarm_pending() - has an alarm interrupt fired that the guest
+ * has not taken? (Register C holds AF with AIE on in register B: the
+ * guest has not read C since.) For a launcher whose guest went to sleep
+ * (LIBVM_EXIT_SUSPEND): such an alarm is a pending wake event, and a PC
+ * wakes at once. Ask after draining @wake_fd: an alarm then either shows
+ * here or writes @wake_fd afterwards, never neither (since 0.2).
+ * Thread: any. Returns: 1 or 0; -EINVAL for NULL; -EBADF after detach.
+ */
+LIBVM_EXPORT int libvm_rtc_alarm_pending(libvm_rtc *rtc);
+
 /* ------------------------------------------------------------------ */
 /* Port 0x80 (POST code sink)                                          */
 /* ------------------------------------------------------------------ */

@@ -496,6 +496,20 @@ static void stop_thread(libvm_rtc *r)
 	r->thread_started = false;
 }
 
+LIBVM_EXPORT int libvm_rtc_alarm_pending(libvm_rtc *rtc)
+{
+	bool pending;
+
+	LIBVM__CHECK_HANDLE(rtc, LIBVM__MAGIC_RTC, "libvm_rtc_alarm_pending", "rtc", "RTC");
+	pthread_mutex_lock(&rtc->lock);
+	/* The flags as of now (an alarm second may have begun before the
+	 * thread woke for it), and the line with them. */
+	sync_line(rtc, libvm__rtc_update(&rtc->st));
+	pending = rtc->st.reg_c & rtc->st.cmos[LIBVM__RTC_REG_B] & LIBVM__RTC_C_AF;
+	pthread_mutex_unlock(&rtc->lock);
+	return pending;
+}
+
 /* What libvm_vm_destroy() calls for a device still attached. */
 static void rtc_release(void *dev)
 {

@@ -278,6 +278,43 @@ static void test_through_bus(void **state)
 	devtest_vm_free(vm);
 }
 
+/*
+ * libvm_rtc_alarm_pending(): 1 while an alarm interrupt the guest enabled
+ * has fired and register C is unread (alarm bytes all "don't care": one
+ * each second), 0 once the guest read C or without AIE.
+ */
+static void test_alarm_pending(void **state)
+{
+	libvm_vm *vm = devtest_vm();
+	libvm_vcpu *vcpu = devtest_vcpu(vm);
+	libvm_rtc *r = NULL;
+	struct timespec ts = { .tv_sec = 1, .tv_nsec = 100000000 };
+
+	(void)state;
+	assert_int_equal(libvm_rtc_alarm_pending(NULL), -EINVAL);
+	assert_int_equal(libvm_rtc_attach(&r, vm, NULL), 0);
+	assert_int_equal(libvm_rtc_alarm_pending(r), 0);
+	for (uint8_t reg = 1; reg <= 5; reg += 2) {
+		devtest_out(vcpu, 0x70, reg, 1);
+		devtest_out(vcpu, 0x71, 0xff, 1);
+	}
+	devtest_out(vcpu, 0x70, 0x0b, 1);
+	devtest_out(vcpu, 0x71, 0x22, 1); /* AIE, 24 h */
+	devtest_out(vcpu, 0x70, 0x0c, 1);
+	devtest_in(vcpu, 0x71, 1);
+	nanosleep(&ts, NULL);              /* a second boundary: the alarm */
+	assert_int_equal(libvm_rtc_alarm_pending(r), 1);
+	assert_int_equal(devtest_in(vcpu, 0x71, 1) & 0xa0, 0xa0); /* C: IRQF | AF */
+	assert_int_equal(libvm_rtc_alarm_pending(r), 0);
+	devtest_out(vcpu, 0x70, 0x0b, 1);
+	devtest_out(vcpu, 0x71, 0x02, 1); /* AIE off: AF alone is no wake */
+	nanosleep(&ts, NULL);
+	assert_int_equal(libvm_rtc_alarm_pending(r), 0);
+	libvm_rtc_detach(r);
+	assert_int_equal(libvm_rtc_alarm_pending(r), -EBADF);
+	devtest_vm_free(vm);
+}
+
 /* Register C: UF each second, AF at the alarm ("don't care" bytes), PF at
  * the periodic rate; IRQF only with the enable; reading C clears it; the
  * next event is planned only for enabled interrupts and while the line is
@@ -408,6 +445,7 @@ int main(void)
 		cmocka_unit_test_setup(test_memory_bytes, setup),
 		cmocka_unit_test_setup(test_nvram_and_index, setup),
 		cmocka_unit_test(test_through_bus),
+		cmocka_unit_test(test_alarm_pending),
 	};
 
 	return cmocka_run_group_tests_name("rtc", tests, NULL, NULL);
