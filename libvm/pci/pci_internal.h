@@ -85,6 +85,11 @@ struct libvm_pci_bus {
 	uint64_t mmio_base, mmio_size, mmio_next;
 	uint32_t io_next;         /* next free port of the I/O window */
 	struct libvm__devrange ranges[3]; /* config ports, MMIO window, I/O window */
+	/* ranges[2] is registered (with the first I/O BAR); io_window_lock
+	 * serializes that outside bus->lock, which handlers take under the
+	 * VM's device lock. */
+	bool io_window;
+	pthread_mutex_t io_window_lock;
 	libvm_pci_dev host;       /* 00.0 */
 	libvm_pci_dev *slots[LIBVM__PCI_SLOTS];
 	bool gsi_level[4];        /* per swizzled GSI: wired-OR of the pins */

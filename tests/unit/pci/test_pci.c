@@ -605,6 +605,61 @@ static void test_io_bars(void **state)
 	devtest_vm_free(vm);
 }
 
+static int claimed_port(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len,
+			bool is_write, void *opaque)
+{
+	(void)vcpu;
+	(void)addr;
+	(void)is_write;
+	(void)opaque;
+	memset(data, 0x5a, len);
+	return 0;
+}
+
+/*
+ * The bus claims its I/O window (ports 0xc000-0xffff) only with the first
+ * device that has an I/O BAR: a VMM with ports of its own up there still
+ * gets a PCI bus, as before I/O BARs existed; an I/O BAR then cannot be
+ * placed (-EEXIST, saying why), and the bus's detach leaves that VMM's
+ * ports alone.
+ */
+static void test_io_window_claimed_on_demand(void **state)
+{
+	libvm_vm *vm = pci_vm(NULL);
+	libvm_vcpu *v = devtest_vcpu(vm);
+	libvm_pci_dev_options o = LIBVM_PCI_DEV_OPTIONS_INIT;
+	libvm_pci_bus *bus;
+	libvm_pci_dev *d;
+
+	(void)state;
+	assert_int_equal(libvm_io_register(vm, LIBVM_SPACE_PIO, 0xc000, 0x100, "vmm-ports",
+					   claimed_port, NULL), 0);
+	assert_int_equal(libvm_pci_bus_attach(&bus, vm, NULL), 0);
+	o.bar_size[0] = 0x1000;
+	o.bar_fn = bar_fn;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), 0); /* memory BARs only */
+	o.bar_size[1] = 0x40;
+	o.bar_io = 1u << 1;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), -EEXIST);
+	assert_non_null(strstr(libvm_error_message(), "vmm-ports"));
+	libvm_pci_bus_detach(bus);
+	assert_int_equal(devtest_in(v, 0xc000, 1), 0x5a); /* still the VMM's */
+	assert_int_equal(libvm_io_unregister(vm, LIBVM_SPACE_PIO, 0xc000), 0);
+	/* Free: the first I/O BAR claims the window, detach frees it. */
+	assert_int_equal(libvm_pci_bus_attach(&bus, vm, NULL), 0);
+	assert_int_equal(libvm_io_register(vm, LIBVM_SPACE_PIO, 0xc000, 1, "x", claimed_port,
+					   NULL), 0);
+	assert_int_equal(libvm_io_unregister(vm, LIBVM_SPACE_PIO, 0xc000), 0);
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), 0);
+	assert_int_equal(libvm_io_register(vm, LIBVM_SPACE_PIO, 0xc000, 1, "x", claimed_port,
+					   NULL), -EEXIST);
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), 0); /* claimed once */
+	libvm_pci_bus_detach(bus);
+	assert_int_equal(libvm_io_register(vm, LIBVM_SPACE_PIO, 0xc000, 1, "x", claimed_port,
+					   NULL), 0);
+	devtest_vm_free(vm);
+}
+
 static void test_bad_options(void **state)
 {
 	libvm_vm *vm = pci_vm(NULL);
@@ -725,6 +780,7 @@ int main(void)
 		cmocka_unit_test(test_msix_no_irqfd),
 		cmocka_unit_test(test_intx),
 		cmocka_unit_test(test_io_bars),
+		cmocka_unit_test(test_io_window_claimed_on_demand),
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_acpi_aml),
 	};
