@@ -974,9 +974,11 @@ LIBVM_EXPORT int libvm_irqfd_remove(libvm_vm *vm, int fd, uint32_t gsi);
  * for each (KVM's coalesced MMIO and PIO). The queued writes reach the
  * range's handler (libvm_io_register()) in order, on a vCPU thread, as
  * soon as any vCPU of the VM next leaves the kernel and before that exit
- * is handled; reads still exit as usual. Only for writes that need no
- * immediate effect: a guest that waits for one without causing an exit
- * (an interrupt it expects, say) would wait until something else exits.
+ * is handled; reads still exit as usual. The handler's @vcpu is the vCPU
+ * that found them queued, not necessarily the one that wrote. Only for
+ * writes that need no immediate effect: a guest that waits for one
+ * without causing an exit (an interrupt it expects, say) would wait until
+ * something else exits.
  * Remove takes the same arguments as add. Thread: any.
  * Returns: 0; -EINVAL for a bad space or range; -ENOTSUP where the backend
  * cannot (libvm then keeps exiting for each write); the backend's error.
