@@ -38,7 +38,8 @@ static int vm_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 
 static int vm_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
 {
-	return libvm_mem_write(ctx, gpa, buf, len);
+	/* A device writes as the guest's agent: never into its ROM. */
+	return libvm_mem_dma_write(ctx, gpa, buf, len);
 }
 
 
