@@ -243,14 +243,15 @@ static void classify(struct vmm_insn *in)
 			in->mem_size = in->op_size == 8 ? 4 : in->op_size;
 			in->dst_size = in->op_size;
 			in->sign_extend = in->op_size == 8;
-			in->reg = reg;
-			return;
+			break;
 		default:
 			return;
 		}
-		in->mem_size = in->op_size;
-		in->dst_size = in->op_size;
-		byte_reg = in->op_size == 1;
+		if (in->opcode != 0x63) {
+			in->mem_size = in->op_size;
+			in->dst_size = in->op_size;
+			byte_reg = in->op_size == 1;
+		}
 	} else if (in->map == 1) {
 		switch (in->opcode) {
 		case 0xb6: case 0xb7: case 0xbe: case 0xbf:
@@ -263,6 +264,7 @@ static void classify(struct vmm_insn *in)
 			return;
 		}
 	}
+	/* Register forms (MOVSXD's 63 /r with mod 3 too) touch no memory. */
 	if (!in->has_mem && !in->moffs) {
 		in->kind = VMM_INSN_OTHER;
 		return;

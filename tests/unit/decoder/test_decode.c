@@ -261,6 +261,28 @@ static void test_refusals(void **state)
 	assert_int_equal(dec(3, B(0x90)), VMM_DECODE_UNKNOWN);
 }
 
+/*
+ * MOVSXD's register form (48 63 c1: movslq %ecx, %rax) reads no memory: it
+ * must not be reported as an MMIO load, like any register-only MOV.
+ */
+static void test_movsxd_register_form(void **state)
+{
+	(void)state;
+	assert_int_equal(dec(8, B(0x48, 0x63, 0xc1)), VMM_DECODE_OK);
+	assert_int_equal(d.len, 3);
+	assert_false(d.has_mem);
+	assert_int_equal(d.kind, VMM_INSN_OTHER);
+	/* 32-bit destination, register form (63 c8: movsxd %eax, %ecx) */
+	assert_int_equal(dec(8, B(0x63, 0xc8)), VMM_DECODE_OK);
+	assert_int_equal(d.kind, VMM_INSN_OTHER);
+	/* the memory forms stay loads, register number from ModRM.reg + REX.R */
+	assert_int_equal(dec(8, B(0x4c, 0x63, 0x47, 0x04)), VMM_DECODE_OK);
+	assert_int_equal(d.kind, VMM_INSN_LOAD);
+	assert_int_equal(d.reg, 8);
+	assert_int_equal(d.mem_size, 4);
+	assert_true(d.sign_extend);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_operand_size_prefixes),
 		cmocka_unit_test(test_intercepted_lengths),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_movsxd_register_form),
 	};
 
 	return cmocka_run_group_tests_name("decoder", tests, NULL, NULL);
