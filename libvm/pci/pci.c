@@ -54,6 +54,10 @@ void libvm__pci_cfg_write(libvm_pci_dev *d, uint32_t reg, uint32_t val, uint32_t
 	/* Command register: INTx Disable may hide or reveal the pin. */
 	if (reg < PCI_COMMAND + 2 && reg + len > PCI_COMMAND)
 		intx_update(d);
+	/* Memory Space or a BAR address changed: ioeventfds follow the BARs. */
+	if ((reg < PCI_COMMAND + 2 && reg + len > PCI_COMMAND) ||
+	    (reg < PCI_BAR0 + 24 && reg + len > PCI_BAR0))
+		libvm__pci_ioeventfd_sync(d);
 	if (msix_touched)
 		libvm__msix_control_changed(d);
 }
@@ -284,7 +288,10 @@ LIBVM_EXPORT void libvm_pci_bus_detach(libvm_pci_bus *bus)
 	for (unsigned s = 1; s < LIBVM__PCI_SLOTS; s++) {
 		if (!bus->slots[s])
 			continue;
+		pthread_mutex_lock(&bus->lock);
+		libvm__pci_ioeventfd_fini(bus->slots[s]);
 		libvm__msix_fini(bus->slots[s]);
+		pthread_mutex_unlock(&bus->lock);
 		libvm__bury(bus->slots[s], sizeof(*bus->slots[s]));
 	}
 	pthread_mutex_destroy(&bus->io_window_lock);
@@ -515,6 +522,7 @@ LIBVM_EXPORT void libvm_pci_dev_remove(libvm_pci_dev *dev)
 	pthread_mutex_lock(&bus->lock);
 	dev->intx_level = false;
 	intx_update(dev);
+	libvm__pci_ioeventfd_fini(dev);
 	libvm__msix_fini(dev);
 	bus->slots[dev->slot] = NULL;
 	pthread_mutex_unlock(&bus->lock);

@@ -150,12 +150,13 @@ static struct libvm__fake_vm *vt;
  * A VM on the fake backend with an irqchip (so the devices' interrupts
  * reach it), MSIs sent with libvm_msi_send() (no routes) and queue
  * notifications as exits (no ioeventfd: no worker thread), @d->g over its
- * G_RAM of RAM at 0, and a PCI bus.
+ * G_RAM of RAM at 0, and a PCI bus; vdev_bus_on() with other fake
+ * backend keys (@config).
  */
-static inline void vdev_bus(struct vdev *d)
+static inline void vdev_bus_on(struct vdev *d, const char *config)
 {
 	memset(d, 0, sizeof(*d));
-	d->vm = devtest_vm_on("routing=0,ioeventfd=0");
+	d->vm = devtest_vm_on(config);
 	if (libvm_irqchip_create(d->vm, 0))
 		abort();
 	vt = libvm__fake_vm(d->vm);
@@ -166,6 +167,11 @@ static inline void vdev_bus(struct vdev *d)
 	d->g->buf = libvm_region_volatile_ptr(d->ram);
 	if (libvm_pci_bus_attach(&d->bus, d->vm, NULL))
 		abort();
+}
+
+static inline void vdev_bus(struct vdev *d)
+{
+	vdev_bus_on(d, "routing=0,ioeventfd=0");
 }
 
 /* After the device was attached as @v: enable its decoding. */
