@@ -10,9 +10,9 @@
  *   concurrent N  N VMs alive at once in this process, each run on its own
  *                 thread: 1,000 port exits each, the values checked, then
  *                 all destroyed; fds back to where they were.
- *   storm S       VM B counts in a tight loop; its pace is measured alone,
+ *   storm S [HZ]  VM B counts in a tight loop; its pace is measured alone,
  *                 then for S seconds while VM A storms: a port exit per
- *                 instruction pair, PIT interrupts at ~10 kHz and an IRQ
+ *                 instruction pair, PIT interrupts (1 kHz, or HZ) and an IRQ
  *                 line the host toggles as fast as it can (in-kernel
  *                 irqchip; exits only where the backend has none), then
  *                 alone again. B must keep at least half of its fair share
@@ -67,8 +67,9 @@ static const uint8_t g_victim[] = { 0x31, 0xc0, 0x8e, 0xd8, 0x66, 0x83, 0x06, 0x
 /*
  * The storm: IVT[0x20] and [0x21] -> two handlers that count (dword at
  * 0x600 and 0x604) and EOI; master PIC at vector 0x20 with IRQ 0 and 1
- * unmasked; PIT channel 0 in mode 2 with divisor 119 (~10 kHz); sti;
- * then out dx, al forever (a port exit every two instructions).
+ * unmasked; PIT channel 0 in mode 2 at the rate asked for (divisor bytes
+ * patched at STORM_DIV_LO/HI; 1 kHz by default); sti; then out dx, al
+ * forever (a port exit every two instructions).
  */
 static const uint8_t g_storm[] = {
 	0x31, 0xc0, 0x8e, 0xd8,                         /* xor ax,ax; mov ds,ax */
@@ -82,8 +83,8 @@ static const uint8_t g_storm[] = {
 	0xb0, 0x01, 0xe6, 0x21,                         /* ICW4: 8086 mode */
 	0xb0, 0xfc, 0xe6, 0x21,                         /* OCW1: IRQ 0, 1 */
 	0xb0, 0x34, 0xe6, 0x43,                         /* PIT ch0, mode 2 */
-	0xb0, 0x77, 0xe6, 0x40,                         /* divisor 119 */
-	0xb0, 0x00, 0xe6, 0x40,
+	0xb0, 0xa9, 0xe6, 0x40,                         /* divisor low (at 0x35) */
+	0xb0, 0x04, 0xe6, 0x40,                         /* divisor high (at 0x39) */
 	0xfb,                                           /* sti */
 	0xba, 0x00, 0x05,                               /* mov dx, 0x500 */
 	0xee, 0xeb, 0xfd,                               /* 1: out dx, al; jmp 1b */
@@ -94,6 +95,9 @@ static const uint8_t g_storm[] = {
 	0x50, 0x66, 0x83, 0x06, 0x04, 0x06, 0x01,       /* push ax; add dword [0x604], 1 */
 	0xb0, 0x20, 0xe6, 0x20, 0x58, 0xcf,
 };
+
+#define STORM_DIV_LO 0x35
+#define STORM_DIV_HI 0x39
 
 static double now(void)
 {
@@ -365,8 +369,11 @@ static double pace(struct tiny *b, double secs)
 	return (double)(uint32_t)(c1 - c0) / (t1 - t0);
 }
 
-static int storm(double secs)
+static int storm(double secs, unsigned hz)
 {
+	uint8_t code[sizeof(g_storm)];
+	unsigned div = 1193182u / (hz ? hz : 1000);
+
 	struct tiny a = { 0 }, b = { 0 };
 	pthread_t inj;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -374,17 +381,22 @@ static int storm(double secs)
 	bool irqchip = true;
 	int err;
 
-	printf("storm: %.0f s of exits and interrupts in VM A, VM B's pace measured (%ld CPUs)\n",
-	       secs, cpus);
+	if (div < 1 || div > 0xffff)
+		div = div < 1 ? 1 : 0xffff;
+	memcpy(code, g_storm, sizeof(code));
+	code[STORM_DIV_LO] = (uint8_t)div;
+	code[STORM_DIV_HI] = (uint8_t)(div >> 8);
+	printf("storm: %.0f s of exits and interrupts (PIT at %u Hz) in VM A, VM B's pace measured (%ld CPUs)\n",
+	       secs, 1193182u / div, cpus);
 	if ((err = tiny_up(&b, g_victim, sizeof(g_victim), false))) {
 		FAIL("VM B: %s (%s)", libvm_strerror(err), libvm_error_message());
 		return 1;
 	}
-	err = tiny_up(&a, g_storm, sizeof(g_storm), true);
+	err = tiny_up(&a, code, sizeof(code), true);
 	if (err == -ENOTSUP || err == -ENOTTY || err == -EINVAL) {
 		printf("storm: no in-kernel irqchip here (%s): exits only\n", libvm_error_message());
 		irqchip = false;
-		err = tiny_up(&a, g_storm, sizeof(g_storm), false);
+		err = tiny_up(&a, code, sizeof(code), false);
 	}
 	if (err) {
 		FAIL("VM A: %s (%s)", libvm_strerror(err), libvm_error_message());
@@ -394,6 +406,7 @@ static int storm(double secs)
 	pthread_create(&b.thread, NULL, run_forever, &b);
 	pace(&b, 1); /* B up to speed (a backend may warm up its emulation) */
 	before = pace(&b, secs / 3 < 1 ? 1 : secs / 3);
+	printf("storm: VM B alone: %.3g/s; the storm starts\n", before);
 	atomic_store(&storming, true);
 	t0 = now();
 	pthread_create(&a.thread, NULL, run_forever, &a);
@@ -401,6 +414,7 @@ static int storm(double secs)
 		pthread_create(&inj, NULL, inject, &a);
 	during = pace(&b, secs);
 	span = now() - t0;
+	printf("storm: VM B during the storm: %.3g/s; stopping VM A\n", during);
 	atomic_store(&storming, false);
 	libvm_vcpu_stop(a.vcpu);
 	pthread_join(a.thread, NULL);
@@ -442,7 +456,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(what, "concurrent"))
 		rc = concurrent(arg > 0 ? (unsigned)arg : 64);
 	else if (!strcmp(what, "storm"))
-		rc = storm(arg > 0 ? (double)arg : 60);
+		rc = storm(arg > 0 ? (double)arg : 60, argc > 3 ? (unsigned)atoi(argv[3]) : 1000);
 	else if (!strcmp(what, "all") || !strcmp(what, "quick")) {
 		bool quick = !strcmp(what, "quick");
 
@@ -450,9 +464,9 @@ int main(int argc, char **argv)
 		if (rc == 0)
 			rc = concurrent(64);
 		if (rc == 0)
-			rc = storm(quick ? 3 : 60);
+			rc = storm(quick ? 3 : 60, 1000);
 	} else {
-		fprintf(stderr, "usage: %s [all | quick | cycles N | concurrent N | storm SECONDS]\n",
+		fprintf(stderr, "usage: %s [all | quick | cycles N | concurrent N | storm SECONDS [HZ]]\n",
 			argv[0]);
 		return 2;
 	}
