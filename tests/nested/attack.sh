@@ -4,10 +4,10 @@
 # /dev/vmm (or /dev/kvm) under attack, on a host where the module may
 # break: the ioctl-sequence generator, then the guest-side generator, then
 # the checks that matter: the kernel log has no WARN/BUG/Oops, the host
-# still answers promptly, and (for our modules) unloading reports no live
-# objects. Runs inside the emulated KVM host (scripts/kvmhost) or the
-# nested tier's VM (busybox sh). Prints PASS:/FAIL: lines; exit 1 on any
-# FAIL.
+# still answers (a 100 ms sleep takes under 2 s), and (for our modules)
+# unloading reports no live objects. Runs inside the emulated KVM host
+# (scripts/kvmhost, or the nested tier's suite.sh). Prints PASS:/FAIL:
+# lines; exit 1 on any FAIL.
 #
 # usage: attack.sh DEVICE BIN_DIR OUT_DIR [SEED] [CALLS] [SECONDS] [PROGRAMS]
 #   BIN_DIR holds ioctlfuzz and guestfuzz; OUT_DIR gets the guest
@@ -41,7 +41,7 @@ fi
 t0=$(cut -d' ' -f1 /proc/uptime)
 sleep 0.1
 t1=$(cut -d' ' -f1 /proc/uptime)
-if awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 1.0) }'; then
+if awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 2.0) }'; then
 	pass "host-responsive-$name: a 100 ms sleep took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s"
 else
 	flunk "host-responsive-$name: a 100 ms sleep took $t0 .. $t1"
