@@ -60,7 +60,7 @@ check() {
 # vmrun's status once gdb is done with it. A vmrun still there 60 s later
 # (say gdb never attached, and it waits for one) is killed: status 143.
 reap() {
-	for i in $(seq 1 600); do
+	for _ in $(seq 1 600); do
 		kill -0 "$vm" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -75,7 +75,7 @@ start() {
 		port=$((20000 + ($$ * 7 + try * 1013) % 40000))
 		"$vmrun" --gdb "$port" "$@" > "$tmp/vmrun.out" 2>&1 &
 		vm=$!
-		for i in $(seq 1 600); do
+		for _ in $(seq 1 600); do
 			if grep -q "in use" "$tmp/vmrun.out"; then
 				break
 			fi
