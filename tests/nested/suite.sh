@@ -111,6 +111,11 @@ if [ -c /dev/vmm ]; then
 			echo "SKIP: guestfuzz-compare: no exit log of both devices"
 		fi
 	fi
+	# vmm-amd has no guest debugging: it must say so (capability 0,
+	# -ENOTTY, so libvm reports -ENOTSUP) and stay usable.
+	debug_exe=$(sed -n '/test_host_debug$/p' $W/bin/debug-files.txt 2>/dev/null)
+	[ -n "$debug_exe" ] &&
+		check debug-vmm-unsupported env LIBVM_DEVICE=/dev/vmm "$debug_exe" --unsupported
 	# CPU hotplug: SVM goes off with a CPU and on again when it returns.
 	if [ -w $c1 ]; then
 		check cpu-hotplug sh -c "echo 0 > $c1 && vmmtest /dev/vmm real-out | grep -q PASS && echo 1 > $c1 && taskset 2 vmmtest /dev/vmm real-out | grep -q PASS"
