@@ -126,6 +126,18 @@ struct libvm__device {
 	char name[32];
 };
 
+/*
+ * The devices that have saved state (state.c), in registration order. The
+ * all-zero struct is a valid empty registry (glibc's mutex initializer is
+ * zeros), so a VM made with calloc() has one.
+ */
+struct libvm__state_registry {
+	pthread_mutex_t lock;
+	struct libvm__state_entry *head, *tail;
+	uint32_t count;
+	bool paused;      /* libvm__states_pause() in effect */
+};
+
 struct libvm_vm {
 	uint32_t magic;
 	const struct libvm__backend *backend;
@@ -177,6 +189,9 @@ struct libvm_vm {
 	 * vCPU at a time under coalesced_lock. */
 	uint32_t coalesced_page;
 	pthread_mutex_t coalesced_lock;
+
+	/* Devices with saved state (state.c). */
+	struct libvm__state_registry states;
 };
 
 /* An object a VM releases at destroy time unless it was released before. */
@@ -282,6 +297,9 @@ int libvm__has_msi_routing(const libvm_vm *vm);
 /* coalesce.c */
 /* Hand the writes queued in the VM's coalesced ring to their handlers. */
 void libvm__coalesced_drain(libvm_vcpu *vcpu);
+/* state.c: the device state registry (see state.h for the rest). */
+void libvm__states_init(libvm_vm *vm);
+void libvm__states_fini(libvm_vm *vm);
 
 /* region.c */
 void libvm__regions_fini(libvm_vm *vm);

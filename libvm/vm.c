@@ -201,6 +201,7 @@ LIBVM_EXPORT int libvm_vm_create(libvm_vm **out, const libvm_vm_options *opts)
 	pthread_mutex_init(&vm->coalesced_lock, NULL);
 	libvm__iobus_init(vm);
 	libvm__irqroutes_init(vm);
+	libvm__states_init(vm);
 
 	vm->device_path = strdup(path);
 	if (!vm->device_path) {
@@ -382,6 +383,7 @@ LIBVM_EXPORT int libvm_vm_destroy(libvm_vm *vm)
 static void teardown(libvm_vm *vm)
 {
 	release_owned(vm);
+	libvm__states_fini(vm);
 	libvm__vcpus_fini(vm);
 	libvm__regions_fini(vm);
 	libvm__iobus_fini(vm);
