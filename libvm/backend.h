@@ -51,7 +51,10 @@ typedef struct libvm_vcpu libvm_vcpu;
 	X(register_coalesced_mmio, KVM_REGISTER_COALESCED_MMIO,                        \
 	  const struct kvm_coalesced_mmio_zone)                                        \
 	X(unregister_coalesced_mmio, KVM_UNREGISTER_COALESCED_MMIO,                    \
-	  const struct kvm_coalesced_mmio_zone)
+	  const struct kvm_coalesced_mmio_zone)                                        \
+	X(vm_enable_cap, KVM_ENABLE_CAP, const struct kvm_enable_cap)                  \
+	X(get_dirty_log, KVM_GET_DIRTY_LOG, struct kvm_dirty_log)                      \
+	X(clear_dirty_log, KVM_CLEAR_DIRTY_LOG, struct kvm_clear_dirty_log)
 
 /* X(name, KVM request, argument type): operations on a vCPU. */
 #define LIBVM__BACKEND_VCPU_OPS(X)                                                     \

@@ -108,6 +108,11 @@ struct libvm_region {
 	bool owns_mapping;   /* libvm mmap()ed it: munmap on unmap */
 	bool host_writable;  /* false for a read-only file mapping */
 	char name[32];
+	/* Dirty logging (dirty.c), under the VM's mem_lock: while the VM logs,
+	 * the slot has KVM_MEM_LOG_DIRTY_PAGES and @udirty marks the pages
+	 * libvm itself wrote (libvm_mem_write, devices), one bit per page,
+	 * set atomically after the write. */
+	uint64_t *udirty;
 };
 
 /* An MSI route libvm added to the backend's GSI routing table (irqroute.c). */
@@ -189,6 +194,10 @@ struct libvm_vm {
 	 * vCPU at a time under coalesced_lock. */
 	uint32_t coalesced_page;
 	pthread_mutex_t coalesced_lock;
+
+	/* Dirty logging (dirty.c): set and cleared under mem_lock (write). */
+	bool dirty_logging;
+	int dirty_manual;        /* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: -1 not asked yet, 0, 1 */
 
 	/* Devices with saved state (state.c). */
 	struct libvm__state_registry states;
@@ -306,6 +315,24 @@ void libvm__regions_fini(libvm_vm *vm);
 /* The writable region overlapping [gpa, gpa + length), or NULL; caller
  * holds mem_lock. */
 const libvm_region *libvm__ram_overlap(const libvm_vm *vm, uint64_t gpa, uint64_t length);
+/* KVM_SET_USER_MEMORY_REGION for @r as it is now (read-only, logging). */
+int libvm__region_update_slot(libvm_region *r, bool log_dirty);
+
+/* dirty.c (mem_lock held) */
+/* A region mapped while the VM logs: give it its bitmap. 0 or -ENOMEM. */
+int libvm__dirty_region_added(libvm_region *r);
+void libvm__dirty_region_removed(libvm_region *r);
+/* Backend support, for libvm_has(): 1 or 0. */
+int libvm__dirty_log_supported(libvm_vm *vm);
+int libvm__dirty_log_clear_supported(libvm_vm *vm);
+/* libvm wrote [off, off + len) of @r: mark the pages (after the write). */
+static inline void libvm__dirty_mark(libvm_region *r, uint64_t off, uint64_t len)
+{
+	if (!r->udirty || !len)
+		return;
+	for (uint64_t p = off / LIBVM__PAGE_SIZE; p <= (off + len - 1) / LIBVM__PAGE_SIZE; p++)
+		__atomic_fetch_or(&r->udirty[p / 64], 1ull << (p % 64), __ATOMIC_RELEASE);
+}
 
 /* vcpu.c */
 void libvm__vcpus_fini(libvm_vm *vm);

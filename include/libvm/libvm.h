@@ -221,6 +221,8 @@ enum libvm_cap {
 	LIBVM_CAP_SET_CPUID = 6,     /* CPUID can be set per vCPU */
 	LIBVM_CAP_SUPPORTED_CPUID = 7, /* the backend reports supported CPUID */
 	LIBVM_CAP_MSI_ROUTING = 8,   /* libvm_msi_route_add(): GSI routing to MSIs, with an irqchip */
+	LIBVM_CAP_DIRTY_LOG = 9,     /* libvm_vm_dirty_log_start(): the backend logs guest writes */
+	LIBVM_CAP_DIRTY_LOG_CLEAR = 10, /* ... and re-protects only the pages fetched (KVM_CLEAR_DIRTY_LOG) */
 };
 
 /**
@@ -390,6 +392,68 @@ LIBVM_EXPORT int libvm_mem_read(libvm_vm *vm, uint64_t gpa, void *buf, size_t le
  * the whole range is mapped.
  */
 LIBVM_EXPORT int libvm_mem_write(libvm_vm *vm, uint64_t gpa, const void *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Dirty-page logging                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * While a VM logs dirty pages, every 4 KiB page written since the last
+ * look is reported once: guest writes (the backend write-protects the
+ * pages and notes the first write to each, KVM_MEM_LOG_DIRTY_PAGES) and
+ * writes libvm itself makes (libvm_mem_write(), the built-in devices,
+ * loaders). Writes an embedder makes through libvm_region_volatile_ptr()
+ * are only seen when it calls libvm_mem_mark_dirty(). Live migration
+ * copies memory in rounds driven by it (include/libvm/snapshot.h).
+ */
+
+/**
+ * libvm_vm_dirty_log_start() - start logging writes to every region of
+ * @vm, and to regions mapped later, until libvm_vm_dirty_log_stop().
+ *
+ * Where the backend has KVM_CLEAR_DIRTY_LOG (LIBVM_CAP_DIRTY_LOG_CLEAR),
+ * libvm uses it, so a fetch re-protects only the pages it reports. Logging
+ * slows guest writes down (the first write to a page after each fetch
+ * takes an exit in the kernel) and large pages are split. Thread: any, not
+ * concurrently with region changes. Returns: 0; -EBUSY when it already
+ * logs; -ENOTSUP when the backend cannot (the regions are left as they
+ * were); -ENOMEM; -EINVAL for NULL.
+ */
+LIBVM_EXPORT int libvm_vm_dirty_log_start(libvm_vm *vm);
+
+/**
+ * libvm_vm_dirty_log_stop() - stop logging; the logs are dropped.
+ * Returns: 0; -EINVAL for NULL or a VM that does not log; the backend's
+ * error (logging then goes on).
+ */
+LIBVM_EXPORT int libvm_vm_dirty_log_stop(libvm_vm *vm);
+
+/**
+ * libvm_region_dirty_log() - fetch and clear the log of one region.
+ * @region: a region of a VM that logs.
+ * @bitmap: receives one bit per page of the region, page n in bit n % 64
+ *          of word n / 64; set: written since the previous fetch (or the
+ *          start). Bits past the region's last page are 0.
+ * @words:  the number of words @bitmap holds: at least
+ *          (length / 4096 + 63) / 64.
+ *
+ * A write that lands after this call returns is in the next fetch: copy
+ * the pages reported after the call, and a page written meanwhile is
+ * copied again next time (that is the migration's round). Thread: any.
+ * Returns: the number of dirty pages (>= 0); -EINVAL for NULL, a region of
+ * a VM that does not log or too small a bitmap; the backend's error.
+ */
+LIBVM_EXPORT int64_t libvm_region_dirty_log(libvm_region *region, uint64_t *bitmap,
+					    size_t words);
+
+/**
+ * libvm_mem_mark_dirty() - tell the log about a write made through
+ * libvm_region_volatile_ptr() (call it after the write).
+ * @vm: the VM; @gpa, @len: the range written. A no-op when not logging.
+ * Thread: any. Returns: 0; -EFAULT when part of the range is not mapped
+ * (nothing is marked); -EINVAL for NULL.
+ */
+LIBVM_EXPORT int libvm_mem_mark_dirty(libvm_vm *vm, uint64_t gpa, uint64_t len);
 
 /* ------------------------------------------------------------------ */
 /* Devices: port I/O and MMIO callbacks                                */
