@@ -184,44 +184,49 @@ static int fetch_backend(libvm_vm *vm, libvm_region *r, uint64_t *bitmap)
 	return 0;
 }
 
-LIBVM_EXPORT int64_t libvm_region_dirty_log(libvm_region *region, uint64_t *bitmap, size_t words)
+int64_t libvm__dirty_fetch_locked(libvm_region *region, uint64_t *bitmap)
 {
-	libvm_vm *vm;
-	size_t n;
+	libvm_vm *vm = region->vm;
+	size_t n = bitmap_words(region);
 	int64_t count = 0;
 	int err;
 
-	if (!region || !bitmap)
-		return libvm__fail(-EINVAL, "libvm_region_dirty_log: %s is NULL",
-				   region ? "bitmap" : "region");
-	vm = region->vm;
-	n = bitmap_words(region);
-	if (words < n)
-		return libvm__fail(-EINVAL, "region '%s': its dirty log needs %zu words, %zu given",
-				   region->name, n, words);
-	pthread_rwlock_rdlock(&vm->mem_lock);
-	if (!vm->dirty_logging || !region->udirty) {
-		pthread_rwlock_unlock(&vm->mem_lock);
+	if (!vm->dirty_logging || !region->udirty)
 		return libvm__fail(-EINVAL, "region '%s': the VM does not log dirty pages",
 				   region->name);
-	}
-	memset(bitmap, 0, words * sizeof(uint64_t));
+	memset(bitmap, 0, n * sizeof(uint64_t));
 	err = fetch_backend(vm, region, bitmap);
-	if (err) {
-		pthread_rwlock_unlock(&vm->mem_lock);
+	if (err)
 		return err;
-	}
 	/* libvm's own writes: taken word by word, so a write marked right
 	 * after its word was taken is in the next fetch. */
 	for (size_t i = 0; i < n; i++)
 		bitmap[i] |= __atomic_exchange_n(&region->udirty[i], 0, __ATOMIC_ACQ_REL);
-	pthread_rwlock_unlock(&vm->mem_lock);
 	/* Bits past the last page: the backend leaves them 0; so do we. */
 	if (region_pages(region) % 64)
 		bitmap[n - 1] &= (1ull << (region_pages(region) % 64)) - 1;
 	for (size_t i = 0; i < n; i++)
 		count += __builtin_popcountll(bitmap[i]);
 	return count;
+}
+
+LIBVM_EXPORT int64_t libvm_region_dirty_log(libvm_region *region, uint64_t *bitmap, size_t words)
+{
+	int64_t r;
+	size_t n;
+
+	if (!region || !bitmap)
+		return libvm__fail(-EINVAL, "libvm_region_dirty_log: %s is NULL",
+				   region ? "bitmap" : "region");
+	n = bitmap_words(region);
+	if (words < n)
+		return libvm__fail(-EINVAL, "region '%s': its dirty log needs %zu words, %zu given",
+				   region->name, n, words);
+	memset(bitmap, 0, words * sizeof(uint64_t));
+	pthread_rwlock_rdlock(&region->vm->mem_lock);
+	r = libvm__dirty_fetch_locked(region, bitmap);
+	pthread_rwlock_unlock(&region->vm->mem_lock);
+	return r;
 }
 
 LIBVM_EXPORT int libvm_mem_mark_dirty(libvm_vm *vm, uint64_t gpa, uint64_t len)

@@ -156,6 +156,7 @@ struct libvm_vm {
 	uint32_t nr_slots;
 	bool has_readonly_mem;
 	bool has_irqchip;        /* libvm_irqchip_create() succeeded */
+	bool has_pit;            /* ... with LIBVM_IRQCHIP_PIT */
 	atomic_bool stop_requested; /* libvm_vm_stop() before or during libvm_vm_run() */
 	uint32_t runners;        /* libvm_vm_run() calls in progress (vcpu_lock) */
 	uint32_t nr_vcpus;       /* vCPUs created so far (guarded by vcpu_lock) */
@@ -224,6 +225,11 @@ struct libvm_vcpu {
 	bool running;
 	pthread_t thread;
 
+	/* The last KVM exit was port I/O or MMIO and KVM_RUN has not been
+	 * entered since: the instruction is not complete in the registers
+	 * until it is (libvm__vcpu_settle()). */
+	bool unsettled;
+
 	/* An unhandled read returned to the caller, completed on next run. */
 	bool read_pending;
 	uint32_t read_len;
@@ -235,6 +241,10 @@ struct libvm_vcpu {
 	/* Set by libvm_vcpu_end_run(): the exit to return instead of resuming. */
 	uint32_t end_reason;
 	uint64_t end_code;
+
+	/* The CPUID last set, as the backend got it (snapshots compare it). */
+	libvm_cpuid_entry *cpuid;
+	uint32_t cpuid_count;
 };
 
 /*
@@ -302,6 +312,11 @@ int libvm__irqroutes_install(libvm_vm *vm);
 int libvm__msi_routes_remove(libvm_vm *vm, const uint32_t *gsi, uint32_t n);
 /* 1 when MSI routes can be added (irqchip and routing), else 0. */
 int libvm__has_msi_routing(const libvm_vm *vm);
+/* Snapshots: a copy of the MSI routes (*out malloc'ed, sorted by GSI), and
+ * replacing them all with @n saved ones (checked: sorted, unique, MSI GSIs
+ * within the backend's table). 0 or a negative errno with the message. */
+int libvm__msi_routes_copy(libvm_vm *vm, struct libvm__msi_route **out, uint32_t *n);
+int libvm__msi_routes_replace(libvm_vm *vm, const struct libvm__msi_route *r, uint32_t n);
 
 /* coalesce.c */
 /* Hand the writes queued in the VM's coalesced ring to their handlers. */
@@ -322,6 +337,9 @@ int libvm__region_update_slot(libvm_region *r, bool log_dirty);
 /* A region mapped while the VM logs: give it its bitmap. 0 or -ENOMEM. */
 int libvm__dirty_region_added(libvm_region *r);
 void libvm__dirty_region_removed(libvm_region *r);
+/* Fetch and clear @r's log into @bitmap ((pages + 63) / 64 words): the
+ * number of dirty pages, or a negative errno. mem_lock held (read). */
+int64_t libvm__dirty_fetch_locked(libvm_region *r, uint64_t *bitmap);
 /* Backend support, for libvm_has(): 1 or 0. */
 int libvm__dirty_log_supported(libvm_vm *vm);
 int libvm__dirty_log_clear_supported(libvm_vm *vm);
@@ -341,6 +359,10 @@ void libvm__vcpus_fini(libvm_vm *vm);
 int libvm__kick_signal_install(int sig);
 /* Drop a pending stop (and immediate_exit) of a vCPU that is not running. */
 void libvm__vcpu_clear_stop(libvm_vcpu *vcpu);
+/* Complete an I/O instruction the vCPU stopped in (KVM_RUN with
+ * immediate_exit), so its state can be saved; a no-op when there is none.
+ * The vCPU must not be running. 0 or the backend's error. */
+int libvm__vcpu_settle(libvm_vcpu *vcpu);
 
 /* Copy a possibly shorter caller options struct into a full-size one. */
 int libvm__copy_options(void *dst, size_t dst_size, const void *src, const char *what);

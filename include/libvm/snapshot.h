@@ -143,6 +143,183 @@ LIBVM_EXPORT int libvm_device_state_save(libvm_vm *vm, const char *name, void *b
 LIBVM_EXPORT int libvm_device_state_load(libvm_vm *vm, const char *name, const void *data,
 					 size_t len, uint32_t version);
 
+
+/* ------------------------------------------------------------------ */
+/* Snapshots of a whole VM                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A snapshot is a stream (docs/snapshot.md): a header with a magic and a
+ * format version, a description of the machine (memory map, vCPUs and
+ * their CPUID, irqchip, devices with their state versions), the
+ * application's own bytes, each vCPU's state, the VM's (PICs, IOAPIC,
+ * PIT, kvmclock, MSI routes), each device's, and guest memory last, every
+ * section checksummed. Disk images are not part of it: a restored VM must
+ * be given the same images, as they were when the snapshot was taken.
+ *
+ * Restoring goes into a VM the application has built the same way as the
+ * saved one (same regions, vCPUs, irqchip, devices, CPUID) and not run
+ * yet; the application's bytes (libvm_snapshot_app_data()) are where it
+ * keeps what it needs to build it, as vmrun keeps its command line. A file
+ * that is truncated, corrupted, of a newer format, or does not match the
+ * VM is refused with a message saying which, before any vCPU runs; the VM
+ * it was being restored into must then be destroyed (its memory may be
+ * half-written).
+ */
+
+/** Options of libvm_snapshot_save(). */
+typedef struct libvm_snapshot_options {
+	size_t size;            /* sizeof(struct libvm_snapshot_options) */
+	uint32_t flags;         /* none yet: 0 */
+	uint32_t reserved0;
+	const void *app_data;   /* the application's bytes (copied into the file), or NULL */
+	size_t app_data_len;    /* their number, at most 16 MiB */
+} libvm_snapshot_options;
+
+#define LIBVM_SNAPSHOT_OPTIONS_INIT { .size = sizeof(libvm_snapshot_options) }
+
+/**
+ * libvm_snapshot_save() - write a snapshot of @vm to @fd.
+ * @vm:   the VM; none of its vCPUs may be running (stop it first, e.g.
+ *        libvm_vm_stop() and wait for libvm_vm_run() to return).
+ * @fd:   where to write: a file, pipe or socket, written sequentially from
+ *        its current position (not closed, not synced: fsync() it yourself
+ *        for durability).
+ * @opts: options, or NULL.
+ *
+ * The VM's devices with threads of their own (virtio) are paused during the
+ * save and resumed after, so the VM can go on running afterwards.
+ * Thread: any, with no vCPU of @vm running. Returns: 0; -EBUSY when a vCPU
+ * runs; -EINVAL for bad arguments; a device's error; the write's error
+ * (-ENOSPC, -EPIPE, ...), with what failed in the message.
+ */
+LIBVM_EXPORT int libvm_snapshot_save(libvm_vm *vm, int fd, const libvm_snapshot_options *opts);
+
+/** A snapshot being read (opaque). */
+typedef struct libvm_snapshot libvm_snapshot;
+
+/**
+ * libvm_snapshot_open() - read a snapshot's header and machine description
+ * from @fd, so the application can build the VM to restore it into.
+ * @out: receives the handle (libvm_snapshot_close() frees it).
+ * @fd:  read sequentially from its current position; stays the caller's
+ *       and must stay open until the handle is closed.
+ * Returns: 0; -EBADMSG for a file that is not a snapshot, is truncated or
+ * corrupted; -ENOTSUP for a newer format; -EINVAL; the read's error.
+ */
+LIBVM_EXPORT int libvm_snapshot_open(libvm_snapshot **out, int fd);
+
+/**
+ * libvm_snapshot_app_data() - the application's bytes saved with it.
+ * @len: receives their number (0 when none).
+ * Returns: a pointer owned by @s (valid until it is closed), or NULL when
+ * there are none.
+ */
+LIBVM_EXPORT const void *libvm_snapshot_app_data(const libvm_snapshot *s, size_t *len);
+
+/**
+ * libvm_snapshot_memory_map() - the saved VM's regions, as
+ * libvm_vm_memory_map() lists them. Returns: as that call.
+ */
+LIBVM_EXPORT int libvm_snapshot_memory_map(const libvm_snapshot *s, libvm_mem_range *ranges,
+					   uint32_t *count);
+
+/** libvm_snapshot_nr_vcpus() - how many vCPUs the saved VM had (0 for NULL). */
+LIBVM_EXPORT uint32_t libvm_snapshot_nr_vcpus(const libvm_snapshot *s);
+
+/**
+ * libvm_snapshot_restore() - read the rest of the snapshot into @vm.
+ * @s:  an open snapshot, not restored yet.
+ * @vm: a VM built as the saved one was, none of whose vCPUs has run.
+ *
+ * Checks the machine (memory layout, vCPUs, CPUID, irqchip, devices and
+ * their state versions) first, then reads the sections, checking each
+ * checksum, writes memory, and only once the end is read and everything
+ * checked applies the state: MSI routes, devices, interrupt controllers,
+ * vCPUs, the clock. Then libvm_vm_run() goes on where the saved VM was.
+ * Thread: any, with no vCPU of @vm running.
+ * Returns: 0; -EINVAL when the snapshot does not match @vm (the message
+ * says what differs); -ENOTSUP for a state this libvm or backend cannot
+ * take (a newer device version, a missing state call); -EBADMSG for a
+ * truncated or corrupted file; -EBUSY when a vCPU runs; -EALREADY when @s
+ * was restored before; the backend's error. On an error no vCPU has run,
+ * but @vm is not usable: destroy it.
+ */
+LIBVM_EXPORT int libvm_snapshot_restore(libvm_snapshot *s, libvm_vm *vm);
+
+/** libvm_snapshot_close() - free the handle (NULL: no-op). The fd stays open. */
+LIBVM_EXPORT void libvm_snapshot_close(libvm_snapshot *s);
+
+/* ------------------------------------------------------------------ */
+/* Live migration                                                      */
+/* ------------------------------------------------------------------ */
+
+/** Figures of a live migration, filled by libvm_migrate_send(). */
+typedef struct libvm_migrate_stats {
+	uint64_t total_ns;      /* from the start to the target's answer */
+	uint64_t downtime_ns;   /* from the pause to the target's answer */
+	uint64_t bytes;         /* sent in all */
+	uint64_t pages;         /* memory pages sent, every round */
+	uint64_t final_pages;   /* ... of which after the pause */
+	uint32_t rounds;        /* pre-copy rounds after the first full copy */
+	uint32_t reserved0;
+	uint64_t reserved[4];
+} libvm_migrate_stats;
+
+/**
+ * libvm_migrate_pause_fn - stop the VM for the final copy: stop every vCPU
+ * and return 0 once none runs (or a negative errno to abandon the
+ * migration). Called once, on the thread of libvm_migrate_send().
+ */
+typedef int (*libvm_migrate_pause_fn)(void *opaque);
+
+/** Options of libvm_migrate_send(). */
+typedef struct libvm_migrate_options {
+	size_t size;                  /* sizeof(struct libvm_migrate_options) */
+	uint32_t flags;               /* none yet: 0 */
+	uint32_t max_rounds;          /* pre-copy rounds at most; 0: 30 */
+	uint64_t final_pages;         /* pause once a round finds fewer dirty pages; 0: 256 (1 MiB) */
+	const void *app_data;         /* as for snapshots: how to build the target's VM */
+	size_t app_data_len;
+	libvm_migrate_pause_fn pause; /* required */
+	void *opaque;                 /* passed to @pause */
+	libvm_migrate_stats *stats;   /* filled when not NULL */
+} libvm_migrate_options;
+
+#define LIBVM_MIGRATE_OPTIONS_INIT { .size = sizeof(libvm_migrate_options) }
+
+/**
+ * libvm_migrate_send() - move @vm, while it runs, to a receiver on @fd.
+ * @vm:   the VM, usually running (its vCPUs on other threads).
+ * @fd:   a connected stream socket (or pipe) to the receiver, which calls
+ *        libvm_snapshot_open(), builds its VM, libvm_snapshot_restore() and
+ *        libvm_snapshot_ack().
+ * @opts: options; @pause is required.
+ *
+ * Pre-copy: all memory is sent while the guest runs, then, in rounds, the
+ * pages the dirty log reports written meanwhile, until a round finds few
+ * enough (@final_pages) or @max_rounds is reached; then @pause stops the
+ * VM, the remaining pages and all state follow, and the call waits for the
+ * receiver's answer. Returns 0 only once the receiver confirmed it took
+ * the VM over: the caller then ends its copy. On any error (the receiver
+ * refused or went away) the VM here is intact: after a pause, resume it
+ * (run it again) and it carries on. Thread: any but the vCPUs' threads.
+ * Returns: 0; -EINVAL for bad options; -ENOTSUP when the backend has no
+ * dirty log; the receiver's refusal as -ECONNREFUSED (its message
+ * reported); the stream's error (-EPIPE, -ECONNRESET, ...); @pause's error.
+ */
+LIBVM_EXPORT int libvm_migrate_send(libvm_vm *vm, int fd, const libvm_migrate_options *opts);
+
+/**
+ * libvm_snapshot_ack() - the receiver's answer to a live migration, once
+ * libvm_snapshot_restore() returned: @status 0 takes the VM over (the
+ * sender may then end), a negative errno refuses it (the sender resumes
+ * its VM). The refusal carries this thread's libvm_error_message(). A
+ * no-op for a snapshot read from a file. Returns: 0; -EINVAL; the write's
+ * error.
+ */
+LIBVM_EXPORT int libvm_snapshot_ack(libvm_snapshot *s, int status);
+
 #ifdef __cplusplus
 }
 #endif
