@@ -296,7 +296,7 @@ int libvm__msi_routes_copy(libvm_vm *vm, struct libvm__msi_route **out, uint32_t
 	pthread_mutex_lock(&vm->route_lock);
 	*n = vm->nr_routes;
 	*out = malloc((vm->nr_routes ? vm->nr_routes : 1) * sizeof(**out));
-	if (*out)
+	if (*out && vm->nr_routes)
 		memcpy(*out, vm->routes, vm->nr_routes * sizeof(**out));
 	pthread_mutex_unlock(&vm->route_lock);
 	return *out ? 0 : libvm__fail(-ENOMEM, "MSI routes: out of memory");
@@ -320,7 +320,8 @@ int libvm__msi_routes_replace(libvm_vm *vm, const struct libvm__msi_route *r, ui
 	copy = malloc((n ? n : 1) * sizeof(*copy));
 	if (!copy)
 		return libvm__fail(-ENOMEM, "MSI routes: out of memory");
-	memcpy(copy, r, n * sizeof(*copy));
+	if (n)
+		memcpy(copy, r, n * sizeof(*copy));
 	pthread_mutex_lock(&vm->route_lock);
 	old = vm->routes;
 	old_n = vm->nr_routes;
