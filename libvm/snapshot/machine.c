@@ -226,6 +226,24 @@ static const struct libvm__mdev *find_dev(const struct libvm__machine *m, const 
 	return NULL;
 }
 
+/*
+ * Fields that name the host CPU the backend happened to answer on rather
+ * than a feature (some backends pass the host's x2APIC id through): leaf
+ * 1's APIC id (libvm sets it per vCPU anyway), leaves 0xB and 0x1F's
+ * x2APIC id in EDX, and AMD's extended APIC id in leaf 0x8000001E EAX.
+ */
+static void volatile_masks(const libvm_cpuid_entry *e, uint32_t *eax, uint32_t *ebx,
+			   uint32_t *edx)
+{
+	*eax = *ebx = *edx = 0xffffffffu;
+	if (e->function == 1)
+		*ebx = 0x00ffffffu;
+	else if (e->function == 0xb || e->function == 0x1f)
+		*edx = 0;
+	else if (e->function == 0x8000001eu)
+		*eax = 0;
+}
+
 static int cmp_cpuid(const struct libvm__mvcpu *s, const struct libvm__mvcpu *v)
 {
 	if (s->ncpuid != v->ncpuid)
@@ -233,10 +251,12 @@ static int cmp_cpuid(const struct libvm__mvcpu *s, const struct libvm__mvcpu *v)
 				   v->id, s->ncpuid, v->ncpuid);
 	for (uint32_t k = 0; k < s->ncpuid; k++) {
 		const libvm_cpuid_entry *a = &s->cpuid[k], *b = &v->cpuid[k];
+		uint32_t ma, mb, md;
 
+		volatile_masks(a, &ma, &mb, &md);
 		if (a->function != b->function || a->index != b->index ||
-		    a->flags != b->flags || a->eax != b->eax || a->ebx != b->ebx ||
-		    a->ecx != b->ecx || a->edx != b->edx)
+		    a->flags != b->flags || ((a->eax ^ b->eax) & ma) || ((a->ebx ^ b->ebx) & mb) ||
+		    a->ecx != b->ecx || ((a->edx ^ b->edx) & md))
 			return libvm__fail(-EINVAL, "snapshot does not match this VM: vCPU %u's CPUID leaf 0x%x.%u is %08x %08x %08x %08x in the snapshot, %08x %08x %08x %08x here (another CPU model or host)",
 					   v->id, a->function, a->index, a->eax, a->ebx, a->ecx,
 					   a->edx, b->eax, b->ebx, b->ecx, b->edx);

@@ -13,11 +13,13 @@
  * the pause longer, as with QEMU without auto-converge).
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "../state.h"
 #include "snapshot_internal.h"
@@ -97,39 +99,89 @@ static int64_t round_send(struct libvm__sout *o, libvm_vm *vm, struct bitmaps *b
 	return err ? err : dirty;
 }
 
-/* Read the receiver's answer: 0 it took the VM, else its refusal. */
-static int read_ack(int fd)
+/* Exactly @n bytes from @fd; -ECONNRESET when it closes first. */
+static int read_exact(int fd, void *p, size_t n)
 {
-	struct libvm__sin in;
+	uint8_t *b = p;
+
+	while (n) {
+		ssize_t r = read(fd, b, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return libvm__fail(-errno, "migration: reading the receiver's answer: %s",
+					   strerror(errno));
+		if (r == 0)
+			return libvm__fail(-ECONNRESET, "migration: the receiver closed the connection without an answer");
+		b += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* The rest of the receiver's answer after its magic: 0 it took the VM,
+ * else its refusal. */
+static int read_ack_rest(int fd)
+{
 	uint8_t h[16], t[4], msg[256];
-	uint32_t n, status;
+	uint32_t n, status, crc;
 	int err;
 
-	if ((err = libvm__sin_init(&in, fd)))
+	memcpy(h, LIBVM__SNAP_ACK_MAGIC, 8);
+	if ((err = read_exact(fd, h + 8, 8)))
 		return err;
-	err = libvm__sin_get(&in, h, sizeof(h), true);
-	if (!err && memcmp(h, LIBVM__SNAP_ACK_MAGIC, 8))
-		err = libvm__fail(-EPROTO, "migration: the receiver's answer is garbled");
 	n = libvm__le32(h + 12);
-	if (!err && n >= sizeof(msg))
-		err = libvm__fail(-EPROTO, "migration: the receiver's answer is garbled");
-	if (!err)
-		err = libvm__sin_get(&in, msg, n, true);
-	if (!err)
-		err = libvm__sin_get(&in, t, sizeof(t), false);
-	if (!err && libvm__le32(t) != in.crc)
-		err = libvm__fail(-EPROTO, "migration: the receiver's answer has a wrong checksum");
-	libvm__sin_fini(&in);
-	if (err == -EBADMSG)
-		return libvm__fail(-ECONNRESET, "migration: the receiver closed the connection without an answer");
-	if (err)
+	if (n >= sizeof(msg))
+		return libvm__fail(-EPROTO, "migration: the receiver's answer is garbled");
+	if ((err = read_exact(fd, msg, n)) || (err = read_exact(fd, t, sizeof(t))))
 		return err;
+	crc = (uint32_t)crc32(crc32(0, h, sizeof(h)), msg, n);
+	if (libvm__le32(t) != crc)
+		return libvm__fail(-EPROTO, "migration: the receiver's answer has a wrong checksum");
 	msg[n] = '\0';
 	status = libvm__le32(h + 8);
 	if (status)
 		return libvm__fail(-ECONNREFUSED, "migration: the receiver refused the VM: %s (%s)",
 				   libvm_strerror((int)status), msg);
 	return 0;
+}
+
+/* The next word from the receiver: 1 ready, 0 nothing yet (when not
+ * @wait), or its refusal / the connection's error. */
+static int receiver_word(int fd, bool wait)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint8_t magic[8];
+	int n, err;
+
+	do
+		n = poll(&p, 1, wait ? -1 : 0);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n < 0 ? libvm__fail(-errno, "migration: poll: %s", strerror(errno)) : 0;
+	if ((err = read_exact(fd, magic, sizeof(magic))))
+		return err;
+	if (!memcmp(magic, LIBVM__SNAP_READY_MAGIC, 8))
+		return 1;
+	if (!memcmp(magic, LIBVM__SNAP_ACK_MAGIC, 8)) {
+		err = read_ack_rest(fd);
+		return err ? err : libvm__fail(-EPROTO, "migration: the receiver confirmed before the end");
+	}
+	return libvm__fail(-EPROTO, "migration: the receiver's answer is garbled");
+}
+
+/* After the end: the receiver's answer. */
+static int read_ack(int fd)
+{
+	uint8_t magic[8];
+	int err = read_exact(fd, magic, sizeof(magic));
+
+	if (err)
+		return err;
+	if (memcmp(magic, LIBVM__SNAP_ACK_MAGIC, 8))
+		return libvm__fail(-EPROTO, "migration: the receiver's answer is garbled");
+	return read_ack_rest(fd);
 }
 
 LIBVM_EXPORT int libvm_migrate_send(libvm_vm *vm, int fd, const libvm_migrate_options *opts)
@@ -140,7 +192,7 @@ LIBVM_EXPORT int libvm_migrate_send(libvm_vm *vm, int fd, const libvm_migrate_op
 	struct bitmaps b = { 0 };
 	struct libvm__sout out;
 	uint64_t t0 = now_ns(), t_pause = 0, final_before;
-	bool logging = false, paused = false;
+	bool logging = false, paused = false, ready = false;
 	char msg[256];
 	int64_t dirty;
 	int err;
@@ -173,19 +225,34 @@ LIBVM_EXPORT int libvm_migrate_send(libvm_vm *vm, int fd, const libvm_migrate_op
 	if ((err = libvm__snap_write_head(&out, vm, LIBVM__SNAP_FLAG_MIGRATION, o.app_data,
 					  o.app_data_len)))
 		goto out;
-	/* Round 0: everything, as the guest runs; the log has it from now. */
+	/* Round 0: everything, as the guest runs; the log has it from now.
+	 * Then rounds of what was written meanwhile, until few pages are
+	 * left (or the rounds run out) and the receiver has its VM built. */
 	dirty = round_send(&out, vm, &b, true, true, &st);
-	for (uint32_t round = 1; dirty >= 0 && round <= o.max_rounds; round++) {
+	for (uint32_t round = 1;; round++) {
+		if (dirty < 0) {
+			err = (int)dirty;
+			goto out;
+		}
+		if (!ready) {
+			int r = receiver_word(fd, round > o.max_rounds);
+
+			if (r < 0) {
+				err = r;
+				goto out;
+			}
+			ready = r == 1;
+		}
+		if (ready && ((uint64_t)dirty < o.final_pages || round > o.max_rounds))
+			break;
+		/* Converged, still building over there: do not spin. */
+		if ((uint64_t)dirty < o.final_pages)
+			nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
 		dirty = round_send(&out, vm, &b, false, true, &st);
-		stats.rounds = round;
+		if (round <= o.max_rounds)
+			stats.rounds = round;
 		libvm__log(vm, LIBVM_LOG_DEBUG, "migration: round %u sent %lld dirty pages", round,
 			   (long long)dirty);
-		if (dirty >= 0 && (uint64_t)dirty < o.final_pages)
-			break;
-	}
-	if (dirty < 0) {
-		err = (int)dirty;
-		goto out;
 	}
 	/* Stop the guest, then its devices' threads; the rest is final. */
 	t_pause = now_ns();

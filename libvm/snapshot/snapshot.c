@@ -521,6 +521,17 @@ LIBVM_EXPORT int libvm_snapshot_restore(libvm_snapshot *s, libvm_vm *vm)
 	libvm__machine_free(&here);
 	if (err)
 		return err;
+	if (s->flags & LIBVM__SNAP_FLAG_MIGRATION) {
+		struct libvm__sout o;
+
+		if ((err = libvm__sout_init(&o, s->fd)))
+			return err;
+		libvm__sout_put(&o, LIBVM__SNAP_READY_MAGIC, 8, false);
+		err = libvm__sout_flush(&o);
+		libvm__sout_fini(&o);
+		if (err)
+			return err;
+	}
 	st.vcpu = calloc(s->machine.nr_vcpus ? s->machine.nr_vcpus : 1, sizeof(*st.vcpu));
 	st.vcpu_len = calloc(s->machine.nr_vcpus ? s->machine.nr_vcpus : 1, sizeof(*st.vcpu_len));
 	if (!st.vcpu || !st.vcpu_len) {

@@ -17,6 +17,9 @@
 
 /* The migration's answer: magic, status, message length, message, CRC. */
 #define LIBVM__SNAP_ACK_MAGIC "LIBVMACK"
+/* The receiver's word that its VM is built and it reads memory now: the
+ * sender pauses only after it, so the pause does not wait for the build. */
+#define LIBVM__SNAP_READY_MAGIC "LIBVMRDY"
 
 struct libvm_snapshot {
 	int fd;
