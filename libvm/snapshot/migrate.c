@@ -262,6 +262,7 @@ LIBVM_EXPORT int libvm_migrate_send(libvm_vm *vm, int fd, const libvm_migrate_op
 		goto out;
 	}
 	paused = true;
+	libvm__log(vm, LIBVM_LOG_DEBUG, "migration: paused after %.1f ms", (now_ns() - t_pause) / 1e6);
 	if ((err = libvm__snap_vcpus_idle(vm, "libvm_migrate_send")))
 		goto out;
 	libvm__states_pause(vm, true);
@@ -272,9 +273,11 @@ LIBVM_EXPORT int libvm_migrate_send(libvm_vm *vm, int fd, const libvm_migrate_op
 		err = (int)dirty;
 		goto out;
 	}
+	libvm__log(vm, LIBVM_LOG_DEBUG, "migration: last pages sent after %.1f ms", (now_ns() - t_pause) / 1e6);
 	if ((err = libvm__snap_write_state(&out, vm)) ||
 	    (err = libvm__snap_write_end(&out, st.pages)))
 		goto out;
+	libvm__log(vm, LIBVM_LOG_DEBUG, "migration: state sent after %.1f ms", (now_ns() - t_pause) / 1e6);
 	err = read_ack(fd);
 out:
 	if (err)
