@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <linux/kvm.h>
 
@@ -929,6 +930,42 @@ int libvm__vcpu_state_load(libvm_vcpu *vcpu, const void *data, size_t len)
 /* Snapshot encoding: the VM                                           */
 /* ------------------------------------------------------------------ */
 
+#define PIT_HZ 1193182ull
+
+/*
+ * The PIT as a restore must see it. KVM restarts channel 0's count from
+ * the start whenever its state is set (kvm_pit_load_count): a one-shot
+ * (modes 0, 1, 4, 5) would fire again in full, even one that already
+ * fired and that the guest has left for dead (how Linux and our pit test
+ * stop the PIT). So the saved count of a running one-shot is what is left
+ * of it (the guest reads the same value, and it fires when it would have),
+ * and one that ran out is marked done (*@done bit 0): the restore loads it
+ * without a timer (see below). The flag libvm set for that is not the
+ * guest's and is not saved.
+ */
+static void pit_for_restore(libvm_vm *vm, struct kvm_pit_state2 *pit, uint32_t *done)
+{
+	struct kvm_pit_channel_state *c = &pit->channels[0];
+	struct timespec ts;
+	uint64_t count = c->count ? c->count : 0x10000, elapsed, ticks;
+	int64_t now;
+
+	*done = 0;
+	if (vm->pit_legacy_ours)
+		pit->flags &= ~KVM_PIT_FLAGS_HPET_LEGACY;
+	if (c->mode != 0 && c->mode != 1 && c->mode != 4 && c->mode != 5)
+		return;
+	/* count_load_time is the kernel's ktime_get(): CLOCK_MONOTONIC. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	elapsed = now > c->count_load_time ? (uint64_t)(now - c->count_load_time) : 0;
+	ticks = elapsed / 1000000000ull * PIT_HZ + elapsed % 1000000000ull * PIT_HZ / 1000000000ull;
+	if (ticks >= count)
+		*done = 1;
+	else
+		c->count = (uint32_t)(count - ticks);
+}
+
 int libvm__vm_state_save(libvm_vm *vm, struct libvm_state_writer *w)
 {
 	struct libvm__msi_route *routes;
@@ -946,11 +983,16 @@ int libvm__vm_state_save(libvm_vm *vm, struct libvm_state_writer *w)
 	}
 	if (vm->has_pit) {
 		struct kvm_pit_state2 pit;
+		uint8_t done[4];
+		uint32_t d;
 
 		memset(&pit, 0, sizeof(pit));
 		if ((err = vm_req(vm, get_pit2, &pit, "KVM_GET_PIT2")))
 			return err;
+		pit_for_restore(vm, &pit, &d);
 		record(w, LIBVM__VM_REC_PIT, &pit, sizeof(pit));
+		libvm__put32(done, d);
+		record(w, LIBVM__VM_REC_PIT_DONE, done, sizeof(done));
 	}
 	if (libvm__check_extension(vm, KVM_CAP_ADJUST_CLOCK) > 0) {
 		struct kvm_clock_data c;
@@ -981,6 +1023,7 @@ static const uint32_t vm_sizes[LIBVM__REC_MAX] = {
 	[LIBVM__VM_REC_PIT] = sizeof(struct kvm_pit_state2),
 	[LIBVM__VM_REC_CLOCK] = sizeof(struct kvm_clock_data),
 	[LIBVM__VM_REC_MSI_ROUTES] = UINT32_MAX,
+	[LIBVM__VM_REC_PIT_DONE] = 4,
 };
 
 int libvm__vm_state_check(libvm_vm *vm, const void *data, size_t len)
@@ -1052,8 +1095,18 @@ int libvm__vm_state_load(libvm_vm *vm, const void *data, size_t len, enum libvm_
 		}
 		if (r.p[LIBVM__VM_REC_PIT]) {
 			struct kvm_pit_state2 pit;
+			bool done = r.p[LIBVM__VM_REC_PIT_DONE] &&
+				    (libvm__le32(r.p[LIBVM__VM_REC_PIT_DONE]) & 1);
 
 			memcpy(&pit, r.p[LIBVM__VM_REC_PIT], sizeof(pit));
+			/* A spent one-shot: KVM loads channel 0 with its timer off
+			 * when the HPET-legacy flag goes from clear to set (as
+			 * QEMU's HPET taking IRQ 0 does). The guest's next
+			 * programming starts it as usual. */
+			if (done && !(pit.flags & KVM_PIT_FLAGS_HPET_LEGACY)) {
+				pit.flags |= KVM_PIT_FLAGS_HPET_LEGACY;
+				vm->pit_legacy_ours = true;
+			}
 			if ((err = vm_req(vm, set_pit2, &pit, "KVM_SET_PIT2")))
 				return err;
 		}

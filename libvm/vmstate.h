@@ -37,6 +37,7 @@ enum {
 	LIBVM__VM_REC_PIT = 4,         /* struct kvm_pit_state2 */
 	LIBVM__VM_REC_CLOCK = 5,       /* struct kvm_clock_data */
 	LIBVM__VM_REC_MSI_ROUTES = 6,  /* u32 n, then n x (u32 gsi, u32 data, u64 addr) */
+	LIBVM__VM_REC_PIT_DONE = 7,    /* u32: bit 0, channel 0's one-shot count has run out */
 };
 
 #define LIBVM__REC_MAX 16
