@@ -27,6 +27,10 @@
 #define MSR_KVM_WALL_CLOCK_NEW 0x4b564d00u
 /* Set after the LAPIC: its meaning depends on the timer mode. */
 #define MSR_IA32_TSC_DEADLINE 0x6e0u
+/* LAPIC register offsets (Intel SDM vol. 3, 11.5.4). */
+#define LAPIC_LVTT 0x320
+#define LAPIC_TMICT 0x380
+#define LAPIC_TMCCT 0x390
 
 /* A backend operation's result as libvm's: 0, or the error with a message
  * (-ENOTSUP for one the backend does not have). */
@@ -902,8 +906,19 @@ int libvm__vcpu_state_load(libvm_vcpu *vcpu, const void *data, size_t len)
 	}
 	if (r.p[LIBVM__VCPU_REC_LAPIC]) {
 		struct kvm_lapic_state lapic;
+		uint32_t lvtt, tmcct;
 
 		memcpy(&lapic, r.p[LIBVM__VCPU_REC_LAPIC], sizeof(lapic));
+		/*
+		 * KVM restarts the timer from the saved current count, and a
+		 * one-shot whose count ran out (0) it fires again at once. Its
+		 * initial count reads 0 after the restore instead (what stops a
+		 * one-shot): a guest waits for no second interrupt of it.
+		 */
+		lvtt = libvm__le32((const uint8_t *)lapic.regs + LAPIC_LVTT);
+		tmcct = libvm__le32((const uint8_t *)lapic.regs + LAPIC_TMCCT);
+		if (((lvtt >> 17) & 3) == 0 && tmcct == 0)
+			libvm__put32((uint8_t *)lapic.regs + LAPIC_TMICT, 0);
 		if ((err = vcpu_req(vcpu, set_lapic, &lapic, "KVM_SET_LAPIC")))
 			return err;
 	}

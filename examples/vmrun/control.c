@@ -188,9 +188,10 @@ int control_snapshot(const char *path, bool end, uint64_t *bytes, double *ms)
 	free(app);
 	if (ms)
 		*ms = now_ms() - t0;
-	if (!err && end)
-		end_vmrun(VMRUN_STATUS_SNAPSHOT);
-	resume_vm();
+	/* Ending: the VM stays paused (a guest that ran on could write to
+	 * its disk after the save) until the caller ends vmrun. */
+	if (err || !end)
+		resume_vm();
 	return err;
 }
 
@@ -387,6 +388,8 @@ static json_object *handle(json_object *req, int *end_status)
 		if (!file)
 			return fail_reply("snapshot needs a \"file\"%s", "");
 		err = control_snapshot(file, end, &bytes, &ms);
+		if (!err && end)
+			*end_status = VMRUN_STATUS_SNAPSHOT;
 		if (err) {
 			snprintf(err_text, sizeof(err_text), "%s (%s)", libvm_strerror(err),
 				 libvm_error_message());
@@ -576,6 +579,8 @@ static void *signal_thread(void *arg)
 			fprintf(stderr, "vmrun: snapshot written to %s (%llu bytes, %.1f ms)%s\n",
 				ctl.o->snapshot, (unsigned long long)bytes, ms,
 				sig == SIGUSR2 ? "; ending" : "");
+		if (!err && sig == SIGUSR2)
+			end_vmrun(VMRUN_STATUS_SNAPSHOT);
 	}
 	return NULL;
 }

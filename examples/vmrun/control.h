@@ -41,8 +41,9 @@ int control_run(libvm_exit *ex, uint32_t *vcpu, int *status, bool (*stop_is_end)
 /* Stop the control threads and remove the socket. */
 void control_stop(void);
 
-/* Save the VM to @path (it pauses around the save); @end: then end vmrun
- * with VMRUN_STATUS_SNAPSHOT. For the control socket and the signals. */
+/* Save the VM to @path (it pauses around the save); @end: it stays paused
+ * after a good save, for the caller to end vmrun. For the control socket
+ * and the signals. */
 int control_snapshot(const char *path, bool end, uint64_t *bytes, double *ms);
 
 /*

@@ -394,7 +394,9 @@ void libvm__rtc_save(const struct libvm__rtc *r, struct libvm_state_writer *w)
 	libvm__enc_u8(w, r->index);
 	libvm__enc_bool(w, r->nmi_masked);
 	libvm__enc_bytes(w, r->cmos, sizeof(r->cmos));
-	libvm__enc_u64(w, (uint64_t)r->offset_ns);
+	/* The guest's clock itself: a restore goes on from it, as every other
+	 * clock of a restored VM does (kvmclock, TSC, timers, PM timer). */
+	libvm__enc_u64(w, (uint64_t)guest_ns(r));
 	libvm__enc_bool(w, r->frozen);
 	libvm__enc_u64(w, (uint64_t)r->frozen_s);
 	libvm__enc_u8(w, r->reg_c);
@@ -407,7 +409,7 @@ int libvm__rtc_load(struct libvm__rtc *r, const void *data, size_t len, uint32_t
 {
 	struct libvm__rtc t = *r;
 	struct libvm__dec d;
-	int64_t now_s;
+	int64_t now_s, clock_ns;
 	int err;
 
 	(void)version;
@@ -415,7 +417,7 @@ int libvm__rtc_load(struct libvm__rtc *r, const void *data, size_t len, uint32_t
 	t.index = libvm__dec_u8(&d);
 	t.nmi_masked = libvm__dec_bool(&d);
 	libvm__dec_bytes(&d, t.cmos, sizeof(t.cmos));
-	t.offset_ns = (int64_t)libvm__dec_u64(&d);
+	clock_ns = (int64_t)libvm__dec_u64(&d);
 	t.frozen = libvm__dec_bool(&d);
 	t.frozen_s = (int64_t)libvm__dec_u64(&d);
 	t.reg_c = libvm__dec_u8(&d);
@@ -428,6 +430,10 @@ int libvm__rtc_load(struct libvm__rtc *r, const void *data, size_t len, uint32_t
 	/* About the bounds a guest write keeps to (set_time; a day more for
 	 * the sub-second phase): the nanosecond sums cannot overflow. */
 	now_s = floor_div(r->now_ns(r->opaque), NSEC);
+	if (clock_ns / NSEC > now_s + GUEST_SET_LIMIT_S || clock_ns / NSEC < now_s - GUEST_SET_LIMIT_S)
+		return libvm__fail(-EINVAL, "rtc: the saved clock %lld s is over 100 years from this host's",
+				   (long long)(clock_ns / NSEC));
+	t.offset_ns = clock_ns - r->now_ns(r->opaque);
 	if (t.index > 0x7f || t.offset_ns > (GUEST_SET_LIMIT_S + 86400) * NSEC ||
 	    t.offset_ns < -(GUEST_SET_LIMIT_S + 86400) * NSEC ||
 	    t.frozen_s > now_s + GUEST_SET_LIMIT_S + 86400 ||

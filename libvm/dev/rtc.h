@@ -97,9 +97,9 @@ int libvm__rtc_access(struct libvm__rtc *r, uint32_t offset, void *data, uint32_
 
 /*
  * Saved state (docs/snapshot.md, "rtc" version 1): the index, the NVRAM,
- * the clock as an offset from the host's UTC (so a restored guest's clock
- * keeps following real time, as QEMU's rtc base=utc does) or the time it
- * is held at. Load refuses bad values and then changes nothing.
+ * the guest's clock (a restore goes on from it, as if the VM had paused,
+ * like every clock of a restored VM) and the time it is held at. Load
+ * refuses bad values and then changes nothing.
  */
 #define LIBVM__RTC_STATE_VERSION 1
 struct libvm_state_writer;

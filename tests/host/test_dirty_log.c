@@ -58,13 +58,28 @@ static const char *dirty_list(libvm_region *r, int64_t *count)
 	return buf;
 }
 
-static void expect(libvm_region *r, const char *want, const char *when)
+/*
+ * @want exactly, or with @also in front: a backend may report a page the
+ * vCPU only fetched code from (kvm-amd under QEMU's TCG SVM model maps the
+ * code page writable on its first fetch); reporting too much is allowed
+ * by a dirty log, too little never.
+ */
+static void expect_or(libvm_region *r, const char *want, const char *also, const char *when)
 {
+	char with[128];
 	int64_t n;
 	const char *got = dirty_list(r, &n);
 
-	REPORT(n >= 0 && !strcmp(got, want), "%s: region '%s' dirty pages [%s] (expected [%s])",
-	       when, libvm_region_name(r), got, want);
+	snprintf(with, sizeof(with), "%s%s%s", also ? also : "", also && *want ? " " : "", want);
+	REPORT(n >= 0 && (!strcmp(got, want) || (also && !strcmp(got, with))),
+	       "%s: region '%s' dirty pages [%s] (expected [%s]%s%s%s)", when,
+	       libvm_region_name(r), got, want, also ? " or [" : "", also ? with : "",
+	       also ? "]" : "");
+}
+
+static void expect(libvm_region *r, const char *want, const char *when)
+{
+	expect_or(r, want, NULL, when);
 }
 
 static int run_to_hlt(libvm_vcpu *v)
@@ -126,7 +141,7 @@ int main(void)
 	CHECK(run_to_hlt(v) == 0, "first run to HLT");
 	CHECK(libvm_mem_write(vm, HIGH_GPA + 0x3000, "x", 1) == 0, "libvm_mem_write");
 	CHECK(libvm_mem_write(vm, HIGH_GPA + 0x7ffe, "yyyy", 4) == 0, "libvm_mem_write across pages");
-	expect(low, "0x20 0x25", "first run");
+	expect_or(low, "0x20 0x25", "0x1", "first run");
 	expect(high, "0x3 0x7 0x8", "libvm_mem_write");
 	expect(low, "", "fetched again");
 

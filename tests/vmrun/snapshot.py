@@ -18,6 +18,7 @@ usage: snapshot.py VMRUN COUNTER_KERNEL   (exit 0 pass, 1 fail, 77 skip)
 import json
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -55,9 +56,33 @@ def wait_count(path, n, timeout=30):
     return counts(path)[0]
 
 
-def vmrun(*args, **kw):
-    return subprocess.Popen([VMRUN, "-q"] + list(args), stdin=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, **kw)
+started = []
+
+
+def vmrun(*args, quiet=True):
+    p = subprocess.Popen([VMRUN] + (["-q"] if quiet else []) + list(args),
+                         stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    started.append(p)
+    return p
+
+
+def target(port, *args):
+    """A vmrun waiting for a migration: started once it says it listens."""
+    p = vmrun("--incoming", f"127.0.0.1:{port}", *args, quiet=False)
+    end = time.time() + 60
+    while time.time() < end:
+        r, _, _ = select.select([p.stderr], [], [], 1)
+        if r and "waiting for a migration" in p.stderr.readline():
+            return p
+        if p.poll() is not None:
+            break
+    return p
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Control:
@@ -152,11 +177,8 @@ def main():
     continues(before, counts(p("d.txt")), "restore after SIGUSR2")
 
     # --- live migration over TCP on localhost ---
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    dst = vmrun("--incoming", f"127.0.0.1:{port}", "--serial", p("f.txt"))
-    time.sleep(0.3)
+    port = free_port()
+    dst = target(port, "--serial", p("f.txt"))
     src = vmrun("--control", p("ctl2"), "--serial", p("e.txt"), KERNEL)
     c = Control(p("ctl2"))
     wait_count(p("e.txt"), 5)
@@ -173,11 +195,8 @@ def main():
               f"downtime {r['downtime_ms']:.1f} ms, {r['bytes']} bytes, {r['rounds']} rounds")
 
     # --- a target that refuses: the source runs on ---
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    dst = vmrun("--incoming", f"127.0.0.1:{port}", "--mem", "64M", "--serial", p("h.txt"))
-    time.sleep(0.3)
+    port = free_port()
+    dst = target(port, "--mem", "64M", "--serial", p("h.txt"))
     src = vmrun("--control", p("ctl3"), "--serial", p("g.txt"), KERNEL)
     c = Control(p("ctl3"))
     wait_count(p("g.txt"), 3)
@@ -206,4 +225,13 @@ def main():
     return 1 if failures else 0
 
 
-sys.exit(main())
+status = 1
+try:
+    status = main()
+finally:
+    for proc in started:
+        if proc.poll() is None:
+            print(f"FAIL: {proc.args} still runs: killed")
+            proc.kill()
+            status = 1
+sys.exit(status)

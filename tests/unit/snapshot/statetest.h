@@ -29,6 +29,10 @@ static inline uint8_t *st_save(libvm_vm *vm, const char *name, size_t *len)
 	return buf;
 }
 
+/* Bytes of a state that a running clock changes between two saves: left
+ * out of the comparisons (set by a test, 0 = none). */
+static size_t st_clock_off, st_clock_len;
+
 /* @vm's @name saves exactly @want (@len bytes), from byte @from on (a
  * state that starts with a running clock compares the rest). */
 static inline void st_assert_state_from(libvm_vm *vm, const char *name, const uint8_t *want,
@@ -38,7 +42,16 @@ static inline void st_assert_state_from(libvm_vm *vm, const char *name, const ui
 	uint8_t *got = st_save(vm, name, &n);
 
 	assert_int_equal(n, len);
-	assert_memory_equal(got + from, want + from, len - from);
+	if (st_clock_len && st_clock_off + st_clock_len <= len) {
+		uint8_t *w = malloc(len);
+
+		memcpy(w, want, len);
+		memcpy(w + st_clock_off, got + st_clock_off, st_clock_len);
+		assert_memory_equal(got + from, w + from, len - from);
+		free(w);
+	} else {
+		assert_memory_equal(got + from, want + from, len - from);
+	}
 	free(got);
 }
 
