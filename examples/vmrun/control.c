@@ -198,6 +198,7 @@ int control_snapshot(const char *path, bool end, uint64_t *bytes, double *ms)
 static int pause_cb(void *opaque)
 {
 	(void)opaque;
+	/* -ESRCH: the guest ended first (nothing left to move). */
 	return pause_vm();
 }
 
@@ -391,7 +392,7 @@ static json_object *handle(json_object *req, int *end_status)
 		if (!err && end)
 			*end_status = VMRUN_STATUS_SNAPSHOT;
 		if (err) {
-			snprintf(err_text, sizeof(err_text), "%s (%s)", libvm_strerror(err),
+			snprintf(err_text, sizeof(err_text), "%s (%s)", strerror(-err),
 				 libvm_error_message());
 			return fail_reply("snapshot failed: %s", err_text);
 		}
@@ -417,7 +418,7 @@ static json_object *handle(json_object *req, int *end_status)
 		}
 		err = migrate(host, port, &st);
 		if (err) {
-			snprintf(err_text, sizeof(err_text), "%s (%s)", libvm_strerror(err),
+			snprintf(err_text, sizeof(err_text), "%s (%s)", strerror(-err),
 				 libvm_error_message());
 			return fail_reply("migration failed: %s", err_text);
 		}

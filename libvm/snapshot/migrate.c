@@ -257,8 +257,8 @@ LIBVM_EXPORT int libvm_migrate_send(libvm_vm *vm, int fd, const libvm_migrate_op
 	/* Stop the guest, then its devices' threads; the rest is final. */
 	t_pause = now_ns();
 	if ((err = o.pause(o.opaque))) {
-		if (!libvm_error_message()[0])
-			libvm__fail(err, "migration: pausing the VM failed");
+		libvm__fail(err, "migration: the pause callback failed (%s)%s", strerror(-err),
+			    err == -ESRCH ? ": the VM had ended" : "");
 		goto out;
 	}
 	paused = true;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Counts in memory and prints each count on COM1 every 50 ms of PM timer
- * time, then exits with 0 at the 60th: a guest to snapshot, restore and
+ * time, then exits with 0 at the 120th: a guest to snapshot, restore and
  * migrate mid-run. "START" is printed only at boot, so a restored run that
  * prints it again has restarted instead of carrying on. The count lives in
  * RAM at 0x200000 (beyond the image), the pacing in the PM timer (32 bits
@@ -10,7 +10,7 @@
 #include "mbhdr.h"
 
 #define COUNT 0x200000
-#define LINES 60
+#define LINES 120
 #define TICKS_50MS 178977 /* 3.579545 MHz */
 
 _start:

@@ -112,7 +112,7 @@ def continues(before, after, what):
     b, _ = before
     a, started = after
     check(a and not started and a[0] == b[-1] + 1 and a == list(range(a[0], a[0] + len(a)))
-          and a[-1] == 60,
+          and a[-1] == 120,
           f"{what}: counts {b[0] if b else None}..{b[-1] if b else None} then "
           f"{a[0] if a else None}..{a[-1] if a else None}, no START after the restore")
 
@@ -126,7 +126,7 @@ def main():
     p = lambda name: os.path.join(w, name)
 
     # --- the control socket and a snapshot that ends vmrun ---
-    src = vmrun("--control", p("ctl"), "--serial", p("a.txt"), KERNEL)
+    src = vmrun("--control", p("ctl"), "--mem", "32M", "--serial", p("a.txt"), KERNEL)
     c = Control(p("ctl"))
     wait_count(p("a.txt"), 3)
     st = c.ask({"cmd": "status"})
@@ -157,7 +157,7 @@ def main():
     continues(before, counts(p("b.txt")), "restore after a control-socket snapshot")
 
     # --- signals ---
-    src = vmrun("--snapshot", p("snap2"), "--serial", p("c.txt"), KERNEL)
+    src = vmrun("--snapshot", p("snap2"), "--mem", "32M", "--serial", p("c.txt"), KERNEL)
     wait_count(p("c.txt"), 3)
     src.send_signal(signal.SIGUSR1)
     end = time.time() + 20
@@ -179,7 +179,7 @@ def main():
     # --- live migration over TCP on localhost ---
     port = free_port()
     dst = target(port, "--serial", p("f.txt"))
-    src = vmrun("--control", p("ctl2"), "--serial", p("e.txt"), KERNEL)
+    src = vmrun("--control", p("ctl2"), "--mem", "32M", "--serial", p("e.txt"), KERNEL)
     c = Control(p("ctl2"))
     wait_count(p("e.txt"), 5)
     r = c.ask({"cmd": "migrate", "host": "127.0.0.1", "port": port})
@@ -191,13 +191,13 @@ def main():
     check(dst.returncode == 1, f"the target's guest ends with status 1 ({dst.returncode})")
     continues(before, counts(p("f.txt")), "live migration")
     if r and r.get("ok"):
-        print(f"FIGURES: migration of the counter guest (128 MiB): total {r['total_ms']:.1f} ms, "
+        print(f"FIGURES: migration of the counter guest (32 MiB): total {r['total_ms']:.1f} ms, "
               f"downtime {r['downtime_ms']:.1f} ms, {r['bytes']} bytes, {r['rounds']} rounds")
 
     # --- a target that refuses: the source runs on ---
     port = free_port()
     dst = target(port, "--mem", "64M", "--serial", p("h.txt"))
-    src = vmrun("--control", p("ctl3"), "--serial", p("g.txt"), KERNEL)
+    src = vmrun("--control", p("ctl3"), "--mem", "32M", "--serial", p("g.txt"), KERNEL)
     c = Control(p("ctl3"))
     wait_count(p("g.txt"), 3)
     r = c.ask({"cmd": "migrate", "host": "127.0.0.1", "port": port})
@@ -207,7 +207,7 @@ def main():
     check(dst.returncode == 126, f"the refusing target ends with status 126 ({dst.returncode})")
     src.wait(timeout=60)
     g, started = counts(p("g.txt"))
-    check(src.returncode == 1 and g == list(range(1, 61)),
+    check(src.returncode == 1 and g == list(range(1, 121)),
           f"the source ran on to the end (status {src.returncode}, {len(g)} counts)")
 
     # --- bad files ---
