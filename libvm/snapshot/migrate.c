@@ -194,7 +194,7 @@ LIBVM_EXPORT int libvm_migrate_send(libvm_vm *vm, int fd, const libvm_migrate_op
 	uint64_t t0 = now_ns(), t_pause = 0, final_before;
 	bool logging = false, paused = false, ready = false;
 	char msg[256];
-	int64_t dirty;
+	int64_t dirty = 0;
 	int err;
 
 	if (!vm || fd < 0 || !opts)
@@ -214,6 +214,7 @@ LIBVM_EXPORT int libvm_migrate_send(libvm_vm *vm, int fd, const libvm_migrate_op
 		o.final_pages = 256;
 	if ((err = libvm__sout_init(&out, fd)))
 		return err;
+	out.watch_peer = out.sock;
 	if ((err = libvm_vm_dirty_log_start(vm)))
 		goto out;
 	logging = true;
@@ -234,6 +235,7 @@ LIBVM_EXPORT int libvm_migrate_send(libvm_vm *vm, int fd, const libvm_migrate_op
 			err = (int)dirty;
 			goto out;
 		}
+		ready = ready || out.peer_ready;
 		if (!ready) {
 			int r = receiver_word(fd, round > o.max_rounds);
 
@@ -280,6 +282,14 @@ LIBVM_EXPORT int libvm_migrate_send(libvm_vm *vm, int fd, const libvm_migrate_op
 	libvm__log(vm, LIBVM_LOG_DEBUG, "migration: state sent after %.1f ms", (now_ns() - t_pause) / 1e6);
 	err = read_ack(fd);
 out:
+	/* The receiver spoke up mid-stream: its refusal is the error. */
+	if (err == LIBVM__SNAP_PEER_SPOKE) {
+		int r;
+
+		while ((r = receiver_word(fd, true)) == 1)
+			;
+		err = r < 0 ? r : libvm__fail(-EPROTO, "migration: the receiver spoke out of turn");
+	}
 	if (err)
 		snprintf(msg, sizeof(msg), "%s", libvm_error_message());
 	if (logging)

@@ -19,7 +19,7 @@
 #define LIBVM__SNAP_ACK_MAGIC "LIBVMACK"
 /* The receiver's word that its VM is built and it reads memory now: the
  * sender pauses only after it, so the pause does not wait for the build. */
-#define LIBVM__SNAP_READY_MAGIC "LIBVMRDY"
+#define LIBVM__SNAP_READY_MAGIC LIBVM__SNAP_READY_WORD
 
 struct libvm_snapshot {
 	int fd;

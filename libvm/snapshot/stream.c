@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -83,7 +84,37 @@ static void write_all(struct libvm__sout *o, const void *p, size_t n)
 	const uint8_t *b = p;
 
 	while (n && !o->err) {
-		ssize_t w = o->sock ? send(o->fd, b, n, MSG_NOSIGNAL) : write(o->fd, b, n);
+		ssize_t w;
+
+		/* A receiver that refused while we write would otherwise leave us
+		 * blocked on a full socket for ever. */
+		if (o->watch_peer) {
+			struct pollfd pf = { .fd = o->fd, .events = POLLOUT | POLLIN };
+
+			if (poll(&pf, 1, -1) < 0) {
+				if (errno == EINTR)
+					continue;
+			} else if (pf.revents & POLLIN) {
+				char word[8];
+				ssize_t k = recv(o->fd, word, sizeof(word), MSG_PEEK | MSG_DONTWAIT);
+
+				if (k == (ssize_t)sizeof(word) && !o->peer_ready &&
+				    !memcmp(word, LIBVM__SNAP_READY_WORD, sizeof(word))) {
+					if (recv(o->fd, word, sizeof(word), MSG_DONTWAIT) == (ssize_t)sizeof(word))
+						o->peer_ready = true;
+					continue;
+				}
+				if (k > 0 && k < (ssize_t)sizeof(word) && !(pf.revents & (POLLHUP | POLLERR)))
+					continue; /* the rest of its word is on its way */
+				o->err = LIBVM__SNAP_PEER_SPOKE;
+				libvm__fail(o->err, "snapshot: the receiver answered in the middle of the stream");
+				return;
+			}
+		}
+		w = o->sock ? send(o->fd, b, n, MSG_NOSIGNAL | (o->watch_peer ? MSG_DONTWAIT : 0)) :
+			      write(o->fd, b, n);
+		if (w < 0 && o->watch_peer && (errno == EAGAIN || errno == EWOULDBLOCK))
+			continue;
 
 		if (w < 0 && errno == EINTR)
 			continue;

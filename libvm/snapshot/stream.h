@@ -18,6 +18,8 @@
 #define LIBVM__SNAP_HEADER 32
 #define LIBVM__SNAP_SECTION 32
 #define LIBVM__SNAP_FLAG_MIGRATION 1u /* the sender waits for the receiver's answer */
+#define LIBVM__SNAP_PEER_SPOKE (-ECANCELED) /* libvm__sout: the receiver has something to say */
+#define LIBVM__SNAP_READY_WORD "LIBVMRDY" /* the receiver's VM is built (migrate.c) */
 
 /* Section types. */
 enum libvm__snap_section {
@@ -38,6 +40,10 @@ enum libvm__snap_section {
 struct libvm__sout {
 	int fd;
 	bool sock;          /* send() with MSG_NOSIGNAL: a gone peer is an error, not SIGPIPE */
+	bool watch_peer;    /* a migration: the receiver may speak while we write: its
+			     * "ready" word is taken (peer_ready), anything else (a
+			     * refusal) stops the writing with LIBVM__SNAP_PEER_SPOKE */
+	bool peer_ready;
 	int err;            /* first failure; later writes do nothing */
 	uint8_t *buf;
 	size_t len, cap;

@@ -13,8 +13,10 @@
 #    the snapshot reads back, a file written after it reaches the disk
 #    image, and the guest pings the tap's other end.
 # 2. Live migration between two network namespaces joined by a veth pair:
-#    a vmrun in the first runs a guest that keeps rewriting 48 MiB and
-#    checks it (memtouch.c); the control socket asks it to migrate to a
+#    a vmrun in the first runs a guest that keeps rewriting 48 MiB (400
+#    KiB every 100 ms, which the emulated host's migration outruns) and
+#    checks all of it twice a second (memtouch.c); the control socket asks
+#    it to migrate to a
 #    vmrun --incoming in the second; the source ends only when the target
 #    took over (status 12), the guest goes on there, every check of its
 #    memory passes, and it powers off (status 0). The migration's figures
@@ -53,7 +55,7 @@ cat > "$W/inner/init" <<'EOF'
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 echo "INNER-BOOTED cpus=$(grep -c ^processor /proc/cpuinfo) clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 if grep -q mode=memtouch /proc/cmdline; then
-	/bin/memtouch 48 70 1000
+	/bin/memtouch 48 100 100
 	echo "INNER-MEMTOUCH-STATUS $?"
 	poweroff -f
 fi
@@ -148,7 +150,7 @@ ip netns exec mig_a ip link set va up
 ip netns exec mig_b ip link set vb up
 ip netns exec mig_a ip link set lo up
 ip netns exec mig_b ip link set lo up
-ip netns exec mig_a ping -c 1 -W 5 10.9.0.2 >/dev/null && echo "VETH-OK"
+ip netns exec mig_a busybox ping -c 1 -W 5 10.9.0.2 >/dev/null && echo "VETH-OK"
 ip netns exec mig_b "$VMRUN" --incoming 10.9.0.2:4444 --timeout 400 --serial /tmp/target.log \
 	</dev/null 2>/tmp/target.err &
 tpid=$!
@@ -157,7 +159,7 @@ ip netns exec mig_a "$VMRUN" -m 256M --smp 2 --kernel $G/vmlinuz --initrd $G/inn
 	--append "console=ttyS0 panic=-1 mode=memtouch" --control /tmp/mig.sock --timeout 400 \
 	--serial /tmp/source.log </dev/null 2>/tmp/source.err &
 spid=$!
-if wait_for /tmp/source.log "MEMTOUCH t=8 " 300; then
+if wait_for /tmp/source.log "MEMTOUCH t=3 " 300; then
 	python3 - <<'PY'
 import json, socket
 s = socket.socket(socket.AF_UNIX)
