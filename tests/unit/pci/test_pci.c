@@ -470,7 +470,9 @@ static void test_msix_irqfd(void **state)
 static void test_state_round_trip(void **state)
 {
 	struct msix_rig a, b;
-	uint32_t cfg_a[64], host_a[64], latch;
+	struct libvm__fake_vm *fa, *fb;
+	struct libvm__msi_route *routes;
+	uint32_t cfg_a[64], host_a[64], latch, nroutes;
 	uint8_t *s, *bad;
 	size_t len;
 	libvm_vm *vm3;
@@ -478,7 +480,8 @@ static void test_state_round_trip(void **state)
 	struct bar_log log3;
 
 	(void)state;
-	msix_rig_up(&a, 1);
+	msix_rig_up(&a, NULL);
+	fa = fk;
 	/* Vector 1 programmed and unmasked (route GSI 24), vector 0
 	 * programmed, masked and pending; BAR 0 moved; the pin high. */
 	cfg_wr(a.v, 3, a.cap + 2, 0x8000, 2);
@@ -488,10 +491,11 @@ static void test_state_round_trip(void **state)
 	mmio_wr(a.v, a.t + 0, 0xfee01000, 4);
 	mmio_wr(a.v, a.t + 8, 0x4030, 4);
 	assert_int_equal(libvm_pci_dev_msix_notify(a.d, 0), 0);
-	assert_int_equal(rt.binds, 1);
+	assert_int_equal(fa->nr_irqfds, 1);
+	assert_route(24, 0xfee00000, 0x4041);
 	cfg_wr(a.v, 3, 0x10, 0xc0100000, 4);
 	assert_int_equal(libvm_pci_dev_set_irq(a.d, true), 0);
-	assert_true(gsi[19]);
+	assert_int_equal(fa->irq_level[19], 1);
 	for (uint32_t r = 0; r < 64; r++) {
 		cfg_a[r] = cfg_rd(a.v, 3, r * 4, 4);
 		host_a[r] = cfg_rd(a.v, 0, r * 4, 4);
@@ -499,27 +503,20 @@ static void test_state_round_trip(void **state)
 	devtest_out(a.v, 0xcf8, 0x80001810, 4);
 	latch = devtest_in(a.v, 0xcf8, 4);
 	s = st_save(a.vm, "pci@0xcf8", &len);
-	msix_rig_down(&a); /* unbinds and removes route 24 */
+	assert_int_equal(libvm__msi_routes_copy(a.vm, &routes, &nroutes), 0);
 
-	/* The VM's own saved state puts its MSI routes back first. */
-	rt.r[0].live = true;
-	rt.r[0].addr = 0xfee00000;
-	rt.r[0].data = 0x4041;
-	rt.r[0].fd = -1;
-	rt.next_gsi = 1;
-	memset(&b, 0, sizeof(b));
-	b.vm = devtest_vm();
-	b.v = devtest_vcpu(b.vm);
-	b.bus = bus_new(b.vm);
-	b.d = add_dev(b.bus, &b.log, 3);
-	b.bus->msix_irqfd = 1;
-	b.bus->irqfd_ops = &fake_irqfd_ops;
-	b.cap = a.cap;
+	/* The second VM: the VM's own saved state puts its MSI routes back
+	 * first (snapshot.c), then the bus takes its state on. */
+	msix_rig_up(&b, NULL);
+	fb = fk;
+	assert_int_equal(libvm__msi_routes_replace(b.vm, routes, nroutes), 0);
+	free(routes);
+	assert_int_equal(fb->irq_level[19], 0);
 	assert_int_equal(libvm_device_state_load(b.vm, "pci@0xcf8", s, len, 1), 0);
 	st_assert_state(b.vm, "pci@0xcf8", s, len);
 	/* The pin drives its GSI again; the latch and every config dword
 	 * read as in the first VM; BAR 0 answers at its new place. */
-	assert_true(gsi[19]);
+	assert_int_equal(fb->irq_level[19], 1);
 	assert_int_equal(devtest_in(b.v, 0xcf8, 4), latch);
 	for (uint32_t r = 0; r < 64; r++) {
 		assert_int_equal(cfg_rd(b.v, 3, r * 4, 4), cfg_a[r]);
@@ -529,17 +526,18 @@ static void test_state_round_trip(void **state)
 	b.log.n = 0;
 	mmio_rd(b.v, 0xc0100000 + 8, 4);
 	assert_int_equal(b.log.n, 1);
-	/* Vector 1 went back on GSI 24 with a new eventfd; vector 0 is still
-	 * pending and goes out (on a new route) when unmasked. */
-	assert_int_equal(rt.binds, 2);
+	/* Vector 1 went back on GSI 24 with an eventfd of its own; vector 0
+	 * is still pending and goes out (on a new route) when unmasked. */
+	assert_int_equal(fb->nr_irqfds, 1);
+	assert_route(24, 0xfee00000, 0x4041);
 	assert_int_equal(libvm_pci_dev_msix_notify(b.d, 1), 0);
 	assert_int_equal(fired(24), 1);
 	b.t = libvm_pci_dev_bar_addr(b.d, 1);
 	assert_int_equal(mmio_rd(b.v, b.t + 0x800, 8), 1);
 	mmio_wr(b.v, b.t + 12, 0, 4);
-	assert_int_equal(rt.r[1].data, 0x4030);
+	assert_route(25, 0xfee01000, 0x4030);
 	assert_int_equal(fired(25), 1);
-	assert_int_equal(msi.n, 0);
+	assert_int_equal(fb->msis, 0);
 
 	/* Malformed states change nothing. */
 	free(s);
@@ -556,9 +554,10 @@ static void test_state_round_trip(void **state)
 	free(bad);
 	st_assert_state(b.vm, "pci@0xcf8", s, len);
 	msix_rig_down(&b);
+	msix_rig_down(&a);
 
 	/* A bus whose device sits in another slot refuses the state. */
-	vm3 = devtest_vm();
+	vm3 = pci_vm(NULL);
 	bus3 = bus_new(vm3);
 	add_dev(bus3, &log3, 4);
 	assert_int_equal(libvm_device_state_load(vm3, "pci@0xcf8", s, len, 1), -EINVAL);
