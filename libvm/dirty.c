@@ -120,8 +120,7 @@ LIBVM_EXPORT int libvm_vm_dirty_log_start(libvm_vm *vm)
 {
 	int err;
 
-	if (!vm)
-		return libvm__fail(-EINVAL, "libvm_vm_dirty_log_start: vm is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_vm_dirty_log_start");
 	pthread_rwlock_wrlock(&vm->mem_lock);
 	if (vm->dirty_logging) {
 		pthread_rwlock_unlock(&vm->mem_lock);
@@ -144,8 +143,7 @@ LIBVM_EXPORT int libvm_vm_dirty_log_stop(libvm_vm *vm)
 {
 	int err;
 
-	if (!vm)
-		return libvm__fail(-EINVAL, "libvm_vm_dirty_log_stop: vm is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_vm_dirty_log_stop");
 	pthread_rwlock_wrlock(&vm->mem_lock);
 	if (!vm->dirty_logging) {
 		pthread_rwlock_unlock(&vm->mem_lock);
@@ -215,9 +213,9 @@ LIBVM_EXPORT int64_t libvm_region_dirty_log(libvm_region *region, uint64_t *bitm
 	int64_t r;
 	size_t n;
 
-	if (!region || !bitmap)
-		return libvm__fail(-EINVAL, "libvm_region_dirty_log: %s is NULL",
-				   region ? "bitmap" : "region");
+	LIBVM__CHECK_REGION(region, "libvm_region_dirty_log");
+	if (!bitmap)
+		return libvm__fail(-EINVAL, "libvm_region_dirty_log: bitmap is NULL");
 	n = bitmap_words(region);
 	if (words < n)
 		return libvm__fail(-EINVAL, "region '%s': its dirty log needs %zu words, %zu given",
@@ -233,8 +231,7 @@ LIBVM_EXPORT int libvm_mem_mark_dirty(libvm_vm *vm, uint64_t gpa, uint64_t len)
 {
 	uint64_t last, a;
 
-	if (!vm)
-		return libvm__fail(-EINVAL, "libvm_mem_mark_dirty: vm is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_mem_mark_dirty");
 	if (!len)
 		return 0;
 	if (len - 1 > UINT64_MAX - gpa)

@@ -63,6 +63,7 @@ enum {
 	LIBVM__MAGIC_VIRTIO_NET = LIBVM__MAGIC('V', 'N', 'E', 'T'),
 	LIBVM__MAGIC_VIRTIO_CONSOLE = LIBVM__MAGIC('V', 'C', 'O', 'N'),
 	LIBVM__MAGIC_MACHINE = LIBVM__MAGIC('M', 'A', 'C', 'H'),
+	LIBVM__MAGIC_SNAPSHOT = LIBVM__MAGIC('S', 'N', 'A', 'P'),
 };
 
 /* True when @obj is a live handle of the type @magic names. */
@@ -96,6 +97,8 @@ int libvm__dead(const void *obj, uint32_t magic, const char *fn, const char *wha
 	LIBVM__CHECK_HANDLE(dev, LIBVM__MAGIC_PCI_DEV, fn, "dev", "PCI device")
 #define LIBVM__CHECK_VCPU(vcpu, fn) \
 	LIBVM__CHECK_HANDLE(vcpu, LIBVM__MAGIC_VCPU, fn, "vcpu", "vCPU")
+#define LIBVM__CHECK_REGION(r, fn) \
+	LIBVM__CHECK_HANDLE(r, LIBVM__MAGIC_REGION, fn, "region", "region")
 
 struct libvm_region {
 	uint32_t magic;

@@ -359,9 +359,9 @@ LIBVM_EXPORT int libvm_device_state_register(libvm_vm *vm, const libvm_device_st
 	struct libvm__state_entry e;
 	int err;
 
-	if (!vm || !ops)
-		return libvm__fail(-EINVAL, "libvm_device_state_register: %s is NULL",
-				   vm ? "ops" : "vm");
+	LIBVM__CHECK_VM(vm, "libvm_device_state_register");
+	if (!ops)
+		return libvm__fail(-EINVAL, "libvm_device_state_register: ops is NULL");
 	err = libvm__copy_options(&o, sizeof(o), ops, "libvm_device_state_ops");
 	if (err)
 		return err;
@@ -388,9 +388,9 @@ LIBVM_EXPORT int libvm_device_state_unregister(libvm_vm *vm, const char *name)
 {
 	struct libvm__state_entry *e;
 
-	if (!vm || !name)
-		return libvm__fail(-EINVAL, "libvm_device_state_unregister: %s is NULL",
-				   vm ? "name" : "vm");
+	LIBVM__CHECK_VM(vm, "libvm_device_state_unregister");
+	if (!name)
+		return libvm__fail(-EINVAL, "libvm_device_state_unregister: name is NULL");
 	pthread_mutex_lock(&vm->states.lock);
 	e = find_locked(&vm->states, name);
 	if (e && e->builtin) {
@@ -414,9 +414,10 @@ LIBVM_EXPORT int libvm_device_state_save(libvm_vm *vm, const char *name, void *b
 	struct libvm__state_entry *e;
 	int err;
 
-	if (!vm || !name || !len)
+	LIBVM__CHECK_VM(vm, "libvm_device_state_save");
+	if (!name || !len)
 		return libvm__fail(-EINVAL, "libvm_device_state_save: %s is NULL",
-				   !vm ? "vm" : !name ? "name" : "len");
+				   !name ? "name" : "len");
 	libvm__enc_init(&w);
 	pthread_mutex_lock(&vm->states.lock);
 	e = find_locked(&vm->states, name);
@@ -443,9 +444,10 @@ LIBVM_EXPORT int libvm_device_state_load(libvm_vm *vm, const char *name, const v
 	struct libvm__state_entry *e;
 	int err;
 
-	if (!vm || !name || (!data && len))
+	LIBVM__CHECK_VM(vm, "libvm_device_state_load");
+	if (!name || (!data && len))
 		return libvm__fail(-EINVAL, "libvm_device_state_load: %s is NULL",
-				   !vm ? "vm" : !name ? "name" : "data");
+				   !name ? "name" : "data");
 	pthread_mutex_lock(&vm->states.lock);
 	e = find_locked(&vm->states, name);
 	err = e ? libvm__state_load_one(e, data, len, version) :

@@ -61,9 +61,9 @@ static int need_cap(libvm_vm *vm, long cap, const char *name)
 
 #define ARGS(vcpu, p, fn)                                                            \
 	do {                                                                         \
-		if (!(vcpu) || !(p))                                                 \
-			return libvm__fail(-EINVAL, "%s: %s is NULL", fn,            \
-					   (vcpu) ? #p : "vcpu");                    \
+		LIBVM__CHECK_VCPU(vcpu, fn);                                         \
+		if (!(p))                                                            \
+			return libvm__fail(-EINVAL, "%s: %s is NULL", fn, #p);       \
 	} while (0)
 
 /* ------------------------------------------------------------------ */
@@ -227,8 +227,9 @@ LIBVM_EXPORT int libvm_vcpu_msr_list(libvm_vm *vm, uint32_t *indices, uint32_t *
 	uint32_t *list, n;
 	int err;
 
-	if (!vm || !count)
-		return libvm__fail(-EINVAL, "libvm_vcpu_msr_list: %s is NULL", vm ? "count" : "vm");
+	LIBVM__CHECK_VM(vm, "libvm_vcpu_msr_list");
+	if (!count)
+		return libvm__fail(-EINVAL, "libvm_vcpu_msr_list: count is NULL");
 	err = msr_index_list(vm, &list, &n);
 	if (err)
 		return err;
@@ -424,8 +425,7 @@ LIBVM_EXPORT int libvm_vcpu_set_mp_state(libvm_vcpu *vcpu, uint32_t state)
 	struct kvm_mp_state k = { .mp_state = state };
 	int err;
 
-	if (!vcpu)
-		return libvm__fail(-EINVAL, "libvm_vcpu_set_mp_state: vcpu is NULL");
+	LIBVM__CHECK_VCPU(vcpu, "libvm_vcpu_set_mp_state");
 	if ((err = need_cap(vcpu->vm, KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE")))
 		return err;
 	return vcpu_req(vcpu, set_mp_state, &k, "KVM_SET_MP_STATE");
@@ -472,8 +472,9 @@ LIBVM_EXPORT int libvm_vcpu_set_debugregs(libvm_vcpu *vcpu, const libvm_debugreg
 
 static int irqchip_args(libvm_vm *vm, const void *p, const char *fn)
 {
-	if (!vm || !p)
-		return libvm__fail(-EINVAL, "%s: %s is NULL", fn, vm ? "state" : "vm");
+	LIBVM__CHECK_VM(vm, fn);
+	if (!p)
+		return libvm__fail(-EINVAL, "%s: state is NULL", fn);
 	if (!vm->has_irqchip)
 		return libvm__fail(-ENOTSUP, "%s: the VM has no irqchip", fn);
 	return 0;
@@ -545,8 +546,9 @@ LIBVM_EXPORT int libvm_vm_set_ioapic(libvm_vm *vm, const libvm_ioapic_state *io)
 
 static int pit_args(libvm_vm *vm, const void *p, const char *fn)
 {
-	if (!vm || !p)
-		return libvm__fail(-EINVAL, "%s: %s is NULL", fn, vm ? "pit" : "vm");
+	LIBVM__CHECK_VM(vm, fn);
+	if (!p)
+		return libvm__fail(-EINVAL, "%s: pit is NULL", fn);
 	if (!vm->has_pit)
 		return libvm__fail(-ENOTSUP, "%s: the VM has no in-kernel PIT", fn);
 	return need_cap(vm, KVM_CAP_PIT_STATE2, "KVM_CAP_PIT_STATE2");
@@ -608,8 +610,9 @@ LIBVM_EXPORT int libvm_vm_get_clock(libvm_vm *vm, libvm_clock *clock)
 	struct kvm_clock_data k;
 	int err;
 
-	if (!vm || !clock)
-		return libvm__fail(-EINVAL, "libvm_vm_get_clock: %s is NULL", vm ? "clock" : "vm");
+	LIBVM__CHECK_VM(vm, "libvm_vm_get_clock");
+	if (!clock)
+		return libvm__fail(-EINVAL, "libvm_vm_get_clock: clock is NULL");
 	if ((err = need_cap(vm, KVM_CAP_ADJUST_CLOCK, "KVM_CAP_ADJUST_CLOCK")))
 		return err;
 	memset(&k, 0, sizeof(k));
@@ -628,8 +631,9 @@ LIBVM_EXPORT int libvm_vm_set_clock(libvm_vm *vm, const libvm_clock *clock)
 	struct kvm_clock_data k;
 	int err;
 
-	if (!vm || !clock)
-		return libvm__fail(-EINVAL, "libvm_vm_set_clock: %s is NULL", vm ? "clock" : "vm");
+	LIBVM__CHECK_VM(vm, "libvm_vm_set_clock");
+	if (!clock)
+		return libvm__fail(-EINVAL, "libvm_vm_set_clock: clock is NULL");
 	if ((err = need_cap(vm, KVM_CAP_ADJUST_CLOCK, "KVM_CAP_ADJUST_CLOCK")))
 		return err;
 	memset(&k, 0, sizeof(k));

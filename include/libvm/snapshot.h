@@ -95,7 +95,11 @@ typedef struct libvm_device_state_ops {
 	void *opaque;
 } libvm_device_state_ops;
 
-#define LIBVM_DEVICE_STATE_OPS_INIT { .size = sizeof(libvm_device_state_ops) }
+#define LIBVM_DEVICE_STATE_OPS_INIT \
+	LIBVM__OPTIONS_INIT(libvm_device_state_ops, libvm_device_state_ops_init)
+
+/** libvm_device_state_ops_init() - the defaults (all zero); see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_device_state_ops_init(libvm_device_state_ops *ops, size_t size);
 
 /**
  * libvm_device_state_register() - add a device's state to the VM's.
@@ -176,7 +180,11 @@ typedef struct libvm_snapshot_options {
 	size_t app_data_len;    /* their number, at most 16 MiB */
 } libvm_snapshot_options;
 
-#define LIBVM_SNAPSHOT_OPTIONS_INIT { .size = sizeof(libvm_snapshot_options) }
+#define LIBVM_SNAPSHOT_OPTIONS_INIT \
+	LIBVM__OPTIONS_INIT(libvm_snapshot_options, libvm_snapshot_options_init)
+
+/** libvm_snapshot_options_init() - the defaults (all zero); see libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_snapshot_options_init(libvm_snapshot_options *opts, size_t size);
 
 /**
  * libvm_snapshot_save() - write a snapshot of @vm to @fd.
@@ -286,7 +294,12 @@ typedef struct libvm_migrate_options {
 	libvm_migrate_stats *stats;   /* filled when not NULL */
 } libvm_migrate_options;
 
-#define LIBVM_MIGRATE_OPTIONS_INIT { .size = sizeof(libvm_migrate_options) }
+#define LIBVM_MIGRATE_OPTIONS_INIT \
+	LIBVM__OPTIONS_INIT(libvm_migrate_options, libvm_migrate_options_init)
+
+/** libvm_migrate_options_init() - the defaults (zero: 30 rounds, 256 final pages); see
+ * libvm_vm_options_init(). */
+LIBVM_EXPORT int libvm_migrate_options_init(libvm_migrate_options *opts, size_t size);
 
 /**
  * libvm_migrate_send() - move @vm, while it runs, to a receiver on @fd.

@@ -197,9 +197,9 @@ LIBVM_EXPORT int libvm_migrate_send(libvm_vm *vm, int fd, const libvm_migrate_op
 	int64_t dirty = 0;
 	int err;
 
-	if (!vm || fd < 0 || !opts)
-		return libvm__fail(-EINVAL, "libvm_migrate_send: %s",
-				   !vm ? "vm is NULL" : fd < 0 ? "bad fd" : "opts is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_migrate_send");
+	if (fd < 0 || !opts)
+		return libvm__fail(-EINVAL, "libvm_migrate_send: %s", fd < 0 ? "bad fd" : "opts is NULL");
 	if ((err = libvm__copy_options(&o, sizeof(o), opts, "libvm_migrate_options")))
 		return err;
 	if (!o.pause || o.flags)

@@ -146,8 +146,9 @@ LIBVM_EXPORT int libvm_snapshot_save(libvm_vm *vm, int fd, const libvm_snapshot_
 	struct libvm__sout out;
 	int err;
 
-	if (!vm || fd < 0)
-		return libvm__fail(-EINVAL, "libvm_snapshot_save: %s", vm ? "bad fd" : "vm is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_snapshot_save");
+	if (fd < 0)
+		return libvm__fail(-EINVAL, "libvm_snapshot_save: bad fd %d", fd);
 	if (opts && (err = libvm__copy_options(&o, sizeof(o), opts, "libvm_snapshot_options")))
 		return err;
 	if (o.flags)
@@ -195,6 +196,7 @@ LIBVM_EXPORT int libvm_snapshot_open(libvm_snapshot **out, int fd)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return libvm__fail(-ENOMEM, "snapshot: out of memory");
+	s->magic = LIBVM__MAGIC_SNAPSHOT;
 	s->fd = fd;
 	if ((err = libvm__sin_init(&s->in, fd)) ||
 	    (err = libvm__sin_header(&s->in, &s->flags, &s->writer_version)))
@@ -243,19 +245,24 @@ fail:
 	return err;
 }
 
+#define CHECK_SNAPSHOT(s, fn) \
+	LIBVM__CHECK_HANDLE(s, LIBVM__MAGIC_SNAPSHOT, fn, "s", "snapshot")
+
 LIBVM_EXPORT const void *libvm_snapshot_app_data(const libvm_snapshot *s, size_t *len)
 {
+	bool ok = libvm__live(s, LIBVM__MAGIC_SNAPSHOT);
+
 	if (len)
-		*len = s ? s->app_len : 0;
-	return s && s->app_len ? s->app : NULL;
+		*len = ok ? s->app_len : 0;
+	return ok && s->app_len ? s->app : NULL;
 }
 
 LIBVM_EXPORT int libvm_snapshot_memory_map(const libvm_snapshot *s, libvm_mem_range *ranges,
 					   uint32_t *count)
 {
-	if (!s || !count)
-		return libvm__fail(-EINVAL, "libvm_snapshot_memory_map: %s is NULL",
-				   s ? "count" : "s");
+	CHECK_SNAPSHOT(s, "libvm_snapshot_memory_map");
+	if (!count)
+		return libvm__fail(-EINVAL, "libvm_snapshot_memory_map: count is NULL");
 	if (ranges && *count < s->machine.nr_regions) {
 		*count = s->machine.nr_regions;
 		return libvm__fail(-E2BIG, "libvm_snapshot_memory_map: %u entries needed",
@@ -271,17 +278,17 @@ LIBVM_EXPORT int libvm_snapshot_memory_map(const libvm_snapshot *s, libvm_mem_ra
 
 LIBVM_EXPORT uint32_t libvm_snapshot_nr_vcpus(const libvm_snapshot *s)
 {
-	return s ? s->machine.nr_vcpus : 0;
+	return libvm__live(s, LIBVM__MAGIC_SNAPSHOT) ? s->machine.nr_vcpus : 0;
 }
 
 LIBVM_EXPORT void libvm_snapshot_close(libvm_snapshot *s)
 {
-	if (!s)
+	if (!libvm__live(s, LIBVM__MAGIC_SNAPSHOT))
 		return;
 	libvm__sin_fini(&s->in);
 	libvm__machine_free(&s->machine);
 	free(s->app);
-	free(s);
+	libvm__bury(s, sizeof(*s));
 }
 
 /* The state read from the stream, applied once it is all there. */
@@ -508,8 +515,8 @@ LIBVM_EXPORT int libvm_snapshot_restore(libvm_snapshot *s, libvm_vm *vm)
 	struct staged st = { 0 };
 	int err;
 
-	if (!s || !vm)
-		return libvm__fail(-EINVAL, "libvm_snapshot_restore: %s is NULL", s ? "vm" : "s");
+	CHECK_SNAPSHOT(s, "libvm_snapshot_restore");
+	LIBVM__CHECK_VM(vm, "libvm_snapshot_restore");
 	if (s->restored)
 		return libvm__fail(-EALREADY, "libvm_snapshot_restore: this snapshot was restored already");
 	s->restored = true;
@@ -559,8 +566,9 @@ LIBVM_EXPORT int libvm_snapshot_ack(libvm_snapshot *s, int status)
 	uint32_t n;
 	int err;
 
-	if (!s || status > 0)
-		return libvm__fail(-EINVAL, "libvm_snapshot_ack: %s", s ? "status must be 0 or a negative errno" : "s is NULL");
+	CHECK_SNAPSHOT(s, "libvm_snapshot_ack");
+	if (status > 0)
+		return libvm__fail(-EINVAL, "libvm_snapshot_ack: status must be 0 or a negative errno");
 	if (!(s->flags & LIBVM__SNAP_FLAG_MIGRATION) || s->acked)
 		return 0;
 	s->acked = true;

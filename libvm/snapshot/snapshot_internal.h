@@ -22,6 +22,7 @@
 #define LIBVM__SNAP_READY_MAGIC LIBVM__SNAP_READY_WORD
 
 struct libvm_snapshot {
+	uint32_t magic;
 	int fd;
 	struct libvm__sin in;
 	uint32_t flags;           /* the header's */
