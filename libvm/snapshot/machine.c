@@ -280,6 +280,13 @@ int libvm__machine_compare(const struct libvm__machine *s, const struct libvm__m
 					   b ? (unsigned long long)b->gpa : 0,
 					   b ? (unsigned long long)b->length : 0);
 	}
+	/* Before CPUID, which the irqchip changes (the TSC deadline bit). */
+	if (s->vm_flags != v->vm_flags)
+		return libvm__fail(-EINVAL, "snapshot does not match this VM: the snapshot's VM %s an irqchip%s, this one %s%s",
+				   s->vm_flags & MACHINE_VM_IRQCHIP ? "has" : "has no",
+				   s->vm_flags & MACHINE_VM_PIT ? " with a PIT" : "",
+				   v->vm_flags & MACHINE_VM_IRQCHIP ? "has one" : "has none",
+				   v->vm_flags & MACHINE_VM_PIT ? " with a PIT" : "");
 	if (s->nr_vcpus != v->nr_vcpus)
 		return libvm__fail(-EINVAL, "snapshot does not match this VM: %u vCPUs in the snapshot, %u here",
 				   s->nr_vcpus, v->nr_vcpus);
@@ -292,12 +299,6 @@ int libvm__machine_compare(const struct libvm__machine *s, const struct libvm__m
 		if ((err = cmp_cpuid(&s->vcpus[i], &v->vcpus[i])))
 			return err;
 	}
-	if (s->vm_flags != v->vm_flags)
-		return libvm__fail(-EINVAL, "snapshot does not match this VM: the snapshot's VM %s an irqchip%s, this one %s%s",
-				   s->vm_flags & MACHINE_VM_IRQCHIP ? "has" : "has no",
-				   s->vm_flags & MACHINE_VM_PIT ? " with a PIT" : "",
-				   v->vm_flags & MACHINE_VM_IRQCHIP ? "has one" : "has none",
-				   v->vm_flags & MACHINE_VM_PIT ? " with a PIT" : "");
 	for (uint32_t i = 0; i < s->nr_devices; i++)
 		if (!find_dev(v, s->devices[i].name))
 			return libvm__fail(-EINVAL, "snapshot does not match this VM: it has device '%s', which this VM lacks",

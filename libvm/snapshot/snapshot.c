@@ -219,7 +219,6 @@ LIBVM_EXPORT int libvm_snapshot_open(libvm_snapshot **out, int fd)
 		goto fail;
 	}
 	if ((err = libvm__sin_payload_all(&s->in, &p, MACHINE_MAX)) ||
-	    (err = libvm__sin_end(&s->in)) ||
 	    (err = libvm__machine_decode(&s->machine, p, s->in.length)))
 		goto fail;
 	free(p);
@@ -229,8 +228,7 @@ LIBVM_EXPORT int libvm_snapshot_open(libvm_snapshot **out, int fd)
 	if ((err = libvm__sin_next(&s->in)))
 		goto fail;
 	if (s->in.type == LIBVM__SNAP_APP) {
-		if ((err = libvm__sin_payload_all(&s->in, &s->app, LIBVM__SNAP_APP_MAX)) ||
-		    (err = libvm__sin_end(&s->in)))
+		if ((err = libvm__sin_payload_all(&s->in, &s->app, LIBVM__SNAP_APP_MAX)))
 			goto fail;
 		s->app_len = s->in.length;
 		s->sections++;
@@ -459,7 +457,8 @@ static int read_sections(libvm_snapshot *s, libvm_vm *vm, struct staged *st)
 		}
 		if (err)
 			return err;
-		if ((err = libvm__sin_end(&s->in)))
+		/* Whole sections (vCPU, VM, device) were checked as read. */
+		if (s->in.type && (err = libvm__sin_end(&s->in)))
 			return err;
 		s->sections++;
 	}

@@ -369,6 +369,8 @@ int libvm__sin_payload_all(struct libvm__sin *in, uint8_t **out, size_t max)
 	if (!*out)
 		return libvm__fail(-ENOMEM, "snapshot: out of memory");
 	err = libvm__sin_payload(in, *out, in->left);
+	if (!err)
+		err = libvm__sin_end(in);
 	if (err) {
 		free(*out);
 		*out = NULL;

@@ -93,7 +93,8 @@ int libvm__sin_header(struct libvm__sin *in, uint32_t *flags, uint32_t *writer_v
 int libvm__sin_next(struct libvm__sin *in);
 /* Payload bytes of the current section (at most what is left of it). */
 int libvm__sin_payload(struct libvm__sin *in, void *p, size_t n);
-/* The whole payload of the current section, malloc'ed (at most @max bytes). */
+/* The whole payload of the current section, malloc'ed (at most @max bytes),
+ * and its checksum: nothing is interpreted before its CRC was checked. */
 int libvm__sin_payload_all(struct libvm__sin *in, uint8_t **out, size_t max);
 /* After the payload: check its CRC. */
 int libvm__sin_end(struct libvm__sin *in);
