@@ -54,6 +54,21 @@ static struct {
 	.client_fd = -1,
 };
 
+/* What went wrong, for the control socket's answer and for stderr: the
+ * last say() of this thread. */
+static _Thread_local char last_why[512];
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_why, sizeof(last_why), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "vmrun: %s\n", last_why);
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -160,6 +175,7 @@ int control_snapshot(const char *path, bool end, uint64_t *bytes, double *ms)
 	double t0 = now_ms();
 	void *app = NULL;
 	size_t app_len = 0;
+	char tmp[4096 + 32];
 	int fd, err;
 
 	if ((err = saved_encode(ctl.o, ctl.kernel_format, &app, &app_len)))
@@ -168,22 +184,39 @@ int control_snapshot(const char *path, bool end, uint64_t *bytes, double *ms)
 		free(app);
 		return err;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		err = -errno;
-		fprintf(stderr, "vmrun: snapshot %s: %s\n", path, strerror(errno));
+	/* A temporary name, renamed once whole: a failed save never leaves a
+	 * broken file, nor replaces a good one. */
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
+		say("snapshot %s: the name is too long", path);
+		err = -ENAMETOOLONG;
+		fd = -1;
 	} else {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			err = -errno;
+			say("snapshot %s: %s", tmp, strerror(errno));
+		}
+	}
+	if (fd >= 0) {
 		so.app_data = app;
 		so.app_data_len = app_len;
 		err = libvm_snapshot_save(ctl.m->vm, fd, &so);
 		if (err)
-			fprintf(stderr, "vmrun: snapshot %s: %s (%s)\n", path, libvm_strerror(err),
-				libvm_error_message());
-		else if (fsync(fd) < 0 && errno != EINVAL)
+			say("snapshot %s: %s (%s)", path, libvm_strerror(err),
+			    libvm_error_message());
+		else if (fsync(fd) < 0 && errno != EINVAL) {
 			err = -errno;
+			say("snapshot %s: fsync: %s", path, strerror(errno));
+		}
 		if (bytes)
 			*bytes = (uint64_t)lseek(fd, 0, SEEK_CUR);
 		close(fd);
+		if (!err && rename(tmp, path) < 0) {
+			err = -errno;
+			say("snapshot %s: %s", path, strerror(errno));
+		}
+		if (err)
+			unlink(tmp);
 	}
 	free(app);
 	if (ms)
@@ -208,7 +241,7 @@ static int connect_tcp(const char *host, const char *port)
 	int fd = -1, err = getaddrinfo(host, port, &hints, &res);
 
 	if (err) {
-		fprintf(stderr, "vmrun: migrate to %s:%s: %s\n", host, port, gai_strerror(err));
+		say("migrate to %s:%s: %s", host, port, gai_strerror(err));
 		return -EHOSTUNREACH;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
@@ -222,7 +255,7 @@ static int connect_tcp(const char *host, const char *port)
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
-		fprintf(stderr, "vmrun: migrate to %s:%s: %s\n", host, port, strerror(-err));
+		say("migrate to %s:%s: %s", host, port, strerror(-err));
 	return fd < 0 ? err : fd;
 }
 
@@ -248,8 +281,8 @@ static int migrate(const char *host, const char *port, libvm_migrate_stats *st)
 	close(fd);
 	free(app);
 	if (err) {
-		fprintf(stderr, "vmrun: migration failed, the VM goes on here: %s (%s)\n",
-			libvm_strerror(err), libvm_error_message());
+		say("migration failed, the VM goes on here: %s (%s)",
+		    libvm_strerror(err), libvm_error_message());
 		/* Paused for the final copy: run on. */
 		if (st->downtime_ns)
 			resume_vm();
@@ -346,8 +379,6 @@ static json_object *handle(json_object *req, int *end_status)
 {
 	const char *cmd = get_string(req, "cmd");
 	json_object *r, *v;
-	char err_text[300];
-
 	if (!cmd)
 		return fail_reply("a request is an object with a \"cmd\" string%s", "");
 	if (!strcmp(cmd, "status")) {
@@ -388,14 +419,12 @@ static json_object *handle(json_object *req, int *end_status)
 
 		if (!file)
 			return fail_reply("snapshot needs a \"file\"%s", "");
+		last_why[0] = 0;
 		err = control_snapshot(file, end, &bytes, &ms);
 		if (!err && end)
 			*end_status = VMRUN_STATUS_SNAPSHOT;
-		if (err) {
-			snprintf(err_text, sizeof(err_text), "%s (%s)", strerror(-err),
-				 libvm_error_message());
-			return fail_reply("snapshot failed: %s", err_text);
-		}
+		if (err)
+			return fail_reply("%s", last_why[0] ? last_why : strerror(-err));
 		r = ok_reply();
 		json_object_object_add(r, "bytes", json_object_new_int64((int64_t)bytes));
 		json_object_object_add(r, "ms", json_object_new_double(ms));
@@ -416,12 +445,10 @@ static json_object *handle(json_object *req, int *end_status)
 			ctl.socket_paused = false;
 			resume_vm();
 		}
+		last_why[0] = 0;
 		err = migrate(host, port, &st);
-		if (err) {
-			snprintf(err_text, sizeof(err_text), "%s (%s)", strerror(-err),
-				 libvm_error_message());
-			return fail_reply("migration failed: %s", err_text);
-		}
+		if (err)
+			return fail_reply("%s", last_why[0] ? last_why : strerror(-err));
 		r = ok_reply();
 		json_object_object_add(r, "total_ms", json_object_new_double(st.total_ns / 1e6));
 		json_object_object_add(r, "downtime_ms", json_object_new_double(st.downtime_ns / 1e6));
