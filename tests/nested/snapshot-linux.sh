@@ -139,6 +139,7 @@ sed 's/^/AFTER: /' /tmp/after.log | grep -E "INNER|TICK|Call Trace|BUG|panic|rcu
 grep -q WRITTEN-AFTER-THE-RESTORE /tmp/disk.img && echo "IMAGE-HAS-AFTER-FILE"
 
 # --- 2. live migration between two network namespaces ---
+echo "OUTER: migration part at $(cut -d' ' -f1 /proc/uptime) s"
 ip netns add mig_a
 ip netns add mig_b
 ip link add va type veth peer name vb
@@ -159,10 +160,18 @@ ip netns exec mig_a "$VMRUN" -m 256M --smp 2 --kernel $G/vmlinuz --initrd $G/inn
 	--append "console=ttyS0 panic=-1 mode=memtouch" --control /tmp/mig.sock --timeout 400 \
 	--serial /tmp/source.log </dev/null 2>/tmp/source.err &
 spid=$!
+# Progress, for a run that the emulated host's timeout cuts short.
+(while sleep 30; do
+	echo "OUTER: at $(cut -d' ' -f1 /proc/uptime) s: source '$(grep -a MEMTOUCH /tmp/source.log | tail -1 | tr -d '\r')'," \
+	     "target '$(grep -a MEMTOUCH /tmp/target.log 2>/dev/null | tail -1 | tr -d '\r')'"
+done) &
+ppid=$!
 if wait_for /tmp/source.log "MEMTOUCH t=3 " 300; then
+	echo "OUTER: migrating at $(cut -d' ' -f1 /proc/uptime) s"
 	python3 - <<'PY'
 import json, socket
 s = socket.socket(socket.AF_UNIX)
+s.settimeout(900)
 s.connect("/tmp/mig.sock")
 f = s.makefile("rw")
 f.write(json.dumps({"cmd": "migrate", "host": "10.9.0.2", "port": 4444}) + "\n")
@@ -177,15 +186,16 @@ else
 	echo "OUTER: the migration's guest did not start memtouch"
 fi
 wait $spid
-echo "SOURCE-STATUS $?"
+echo "SOURCE-STATUS $? at $(cut -d' ' -f1 /proc/uptime) s"
 wait $tpid
 echo "TARGET-STATUS $?"
+kill $ppid
 cat /tmp/source.err /tmp/target.err
 sed 's/^/SOURCE: /' /tmp/source.log | grep -E "INNER|MEMTOUCH"
 sed 's/^/TARGET: /' /tmp/target.log | grep -E "INNER|MEMTOUCH|Call Trace|BUG|panic"
 echo OUTER-DONE
 EOF
-"$SRC/scripts/kvmhost" $KVMHOST_ARGS --kernel "$V" --smp 2 --mem 2048 --timeout 900 \
+"$SRC/scripts/kvmhost" $KVMHOST_ARGS --kernel "$V" --smp 2 --mem 2048 --timeout 1800 \
 	--rw "$W" -- sh "$W/outer.sh" "$W" "$B" </dev/null > "$W/serial.log" 2>&1
 tr -d '\r' < "$W/serial.log" > "$W/log"
 grep -E "^(SNAPSHOT|RESTORE|BEFORE|AFTER|IMAGE|VETH|MIGRATE|MIGRATION|SOURCE|TARGET|OUTER|vmrun)" "$W/log"
@@ -242,7 +252,7 @@ sys.exit(0 if ok else 1)
 PY
 expect "^VETH-OK" "two network namespaces joined by a veth pair"
 expect "^MIGRATE-REPLY .*\"ok\": true" "the control socket's migrate succeeded"
-expect "^SOURCE-STATUS 12$" "the source ended only once the target took over (status 12)"
+expect "^SOURCE-STATUS 12( |$)" "the source ended only once the target took over (status 12)"
 expect "^TARGET-STATUS 0$" "the guest powered off on the target (status 0)"
 expect "^TARGET: MEMTOUCH t=" "memtouch went on running on the target"
 expect "^TARGET: MEMTOUCH-DONE ok" "every check of the guest's memory after the move passed"
