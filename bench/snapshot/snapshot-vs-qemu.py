@@ -11,7 +11,8 @@ neither can skip as zero pages, RATE pages rewritten every 10 ms).
   does, as savevm needs a qcow2 disk) and the file's size;
 - restore: from the process's start until it says the guest runs (vmrun:
   its control socket answers "running", which it opens once the state is
-  in; QEMU -incoming "exec:cat FILE": query-status "running");
+  in; QEMU -incoming "exec:cat FILE": query-status "paused" once loaded,
+  then "cont");
 - migration: two processes on 127.0.0.1, the guest dirtying all along:
   total time and downtime as each reports them, and bytes sent. QEMU runs
   with its default downtime limit (300 ms) and no bandwidth cap (its
@@ -229,9 +230,17 @@ def main():
             q.end()
             t0 = time.monotonic()
             q = Qemu(w, "qr%d" % run, q_args + ["-incoming", "exec:cat " + snap])
-            while q.qmp("query-status")["status"] != "running":
+            # The file holds a stopped VM, which QEMU loads paused (as
+            # virsh restore, which then resumes it).
+            while True:
+                st = q.qmp("query-status")["status"]
+                if st == "paused":
+                    q.qmp("cont")
+                    break
+                if st == "running":
+                    break
                 if time.monotonic() - t0 > 120:
-                    fail("QEMU restore: not running after 120 s")
+                    fail("QEMU restore: %s after 120 s" % st)
                 time.sleep(0.002)
             fig["q_rest"].append((time.monotonic() - t0) * 1000)
             if not wait_file(q.serial, "TICK", 30):
