@@ -180,8 +180,8 @@ int main(void)
 	usleep(100000);
 	err = libvm_migrate_send(a.vm, sv[0], &mo);
 	pthread_join(rt, NULL);
-	REPORT(err == 0 && r.err == 0, "migration: %s (%s), receiver %d", libvm_strerror(err),
-	       libvm_error_message(), r.err);
+	REPORT(err == 0 && r.err == 0, "migration: %s%s%s%s, receiver %d", libvm_strerror(err),
+	       err ? " (" : "", err ? libvm_error_message() : "", err ? ")" : "", r.err);
 	printf("FIGURES: 64 MiB of data, a guest writing a page every few ns: %.1f ms in all, "
 	       "%.1f ms paused, %llu bytes, %llu pages (%llu after the pause), %u rounds, %.0f MB/s\n",
 	       st.total_ns / 1e6, st.downtime_ns / 1e6, (unsigned long long)st.bytes,
