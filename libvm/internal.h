@@ -160,7 +160,6 @@ struct libvm_vm {
 	bool has_readonly_mem;
 	bool has_irqchip;        /* libvm_irqchip_create() succeeded */
 	bool has_pit;            /* ... with LIBVM_IRQCHIP_PIT */
-	bool pit_legacy_ours;    /* vmstate.c set the PIT's HPET-legacy flag on a restore */
 	atomic_bool stop_requested; /* libvm_vm_stop() before or during libvm_vm_run() */
 	uint32_t runners;        /* libvm_vm_run() calls in progress (vcpu_lock) */
 	uint32_t nr_vcpus;       /* vCPUs created so far (guarded by vcpu_lock) */

@@ -958,9 +958,9 @@ int libvm__vcpu_state_load(libvm_vcpu *vcpu, const void *data, size_t len)
  * fired and that the guest has left for dead (how Linux and our pit test
  * stop the PIT). So the saved count of a running one-shot is what is left
  * of it (the guest reads the same value, and it fires when it would have),
- * and one that ran out is marked done (*@done bit 0): the restore loads it
- * without a timer (see below). The flag libvm set for that is not the
- * guest's and is not saved.
+ * and one that ran out is marked done (*@done bit 0): the restore lets it
+ * fire at once, before the interrupt controllers' state overwrites the
+ * edge it left (pit_restore()).
  */
 static void pit_for_restore(libvm_vm *vm, struct kvm_pit_state2 *pit, uint32_t *done)
 {
@@ -970,8 +970,7 @@ static void pit_for_restore(libvm_vm *vm, struct kvm_pit_state2 *pit, uint32_t *
 	int64_t now;
 
 	*done = 0;
-	if (vm->pit_legacy_ours)
-		pit->flags &= ~KVM_PIT_FLAGS_HPET_LEGACY;
+	(void)vm;
 	if (c->mode != 0 && c->mode != 1 && c->mode != 4 && c->mode != 5)
 		return;
 	/* count_load_time is the kernel's ktime_get(): CLOCK_MONOTONIC. */
@@ -1077,6 +1076,49 @@ int libvm__vm_state_check(libvm_vm *vm, const void *data, size_t len)
 	return 0;
 }
 
+/*
+ * KVM_SET_PIT2 for a restore. A one-shot still counting was saved with
+ * what was left of it; it starts from now (our module honours the load
+ * time, KVM starts from now whatever it is). A spent one cannot be loaded
+ * without its timer (KVM arms channel 0 on every load, and the
+ * HPET-legacy flag that would stop it also stops every later one), so it
+ * is loaded with a count of 1: it fires at once into the controllers,
+ * whose saved state, set right after, overwrites the edge; the channel
+ * is then spent as it was, its counter wrapping, and the guest's next
+ * programming arms it as usual. The caller sets the PIC, the IOAPIC and
+ * the LAPICs after this.
+ */
+static int pit_restore(libvm_vm *vm, const uint8_t *rec, bool done)
+{
+	struct kvm_pit_state2 pit;
+	struct kvm_pit_channel_state *c = &pit.channels[0];
+	struct timespec ts;
+	int err;
+
+	memcpy(&pit, rec, sizeof(pit));
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (c->mode == 0 || c->mode == 1 || c->mode == 4 || c->mode == 5)
+		c->count_load_time = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	if (!done || (pit.flags & KVM_PIT_FLAGS_HPET_LEGACY) || !vm->has_irqchip)
+		return vm_req(vm, set_pit2, &pit, "KVM_SET_PIT2");
+	c->count = 1;
+	if ((err = vm_req(vm, set_pit2, &pit, "KVM_SET_PIT2")))
+		return err;
+	/* Its edge reaches the PIC's IRR (masked or not) within
+	 * microseconds; wait for it, at most 20 ms. */
+	for (int i = 0; i < 200; i++) {
+		struct kvm_irqchip k = { .chip_id = KVM_IRQCHIP_PIC_MASTER };
+
+		if ((err = vm_req(vm, get_irqchip, &k, "KVM_GET_IRQCHIP")))
+			return err;
+		if (k.chip.pic.irr & 1)
+			return 0;
+		nanosleep(&(struct timespec){ .tv_nsec = 100000 }, NULL);
+	}
+	libvm__log(vm, LIBVM_LOG_DEBUG, "restore: the spent PIT one-shot did not fire within 20 ms");
+	return 0;
+}
+
 int libvm__vm_state_load(libvm_vm *vm, const void *data, size_t len, enum libvm__vm_phase phase)
 {
 	struct records r;
@@ -1105,28 +1147,18 @@ int libvm__vm_state_load(libvm_vm *vm, const void *data, size_t len, enum libvm_
 		return err;
 	}
 	case LIBVM__VM_PHASE_IRQCHIP:
+		/* The PIT first: a spent one-shot's edge must come before
+		 * the controllers' state overwrites it. */
+		if (r.p[LIBVM__VM_REC_PIT] &&
+		    (err = pit_restore(vm, r.p[LIBVM__VM_REC_PIT],
+				       r.p[LIBVM__VM_REC_PIT_DONE] &&
+				       (libvm__le32(r.p[LIBVM__VM_REC_PIT_DONE]) & 1))))
+			return err;
 		for (uint32_t chip = 0; vm->has_irqchip && chip < 3; chip++) {
 			struct kvm_irqchip k;
 
 			memcpy(&k, r.p[LIBVM__VM_REC_PIC_MASTER + chip], sizeof(k));
 			if ((err = vm_req(vm, set_irqchip, &k, "KVM_SET_IRQCHIP")))
-				return err;
-		}
-		if (r.p[LIBVM__VM_REC_PIT]) {
-			struct kvm_pit_state2 pit;
-			bool done = r.p[LIBVM__VM_REC_PIT_DONE] &&
-				    (libvm__le32(r.p[LIBVM__VM_REC_PIT_DONE]) & 1);
-
-			memcpy(&pit, r.p[LIBVM__VM_REC_PIT], sizeof(pit));
-			/* A spent one-shot: KVM loads channel 0 with its timer off
-			 * when the HPET-legacy flag goes from clear to set (as
-			 * QEMU's HPET taking IRQ 0 does). The guest's next
-			 * programming starts it as usual. */
-			if (done && !(pit.flags & KVM_PIT_FLAGS_HPET_LEGACY)) {
-				pit.flags |= KVM_PIT_FLAGS_HPET_LEGACY;
-				vm->pit_legacy_ours = true;
-			}
-			if ((err = vm_req(vm, set_pit2, &pit, "KVM_SET_PIT2")))
 				return err;
 		}
 		return 0;
