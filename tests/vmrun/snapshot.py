@@ -117,6 +117,36 @@ def continues(before, after, what):
           f"{a[0] if a else None}..{a[-1] if a else None}, no START after the restore")
 
 
+def migration(p, r, src, dst):
+    """The live migration's checks, from the answer @r on; then a refusal."""
+    check(r and r["ok"], f"migrate: {r}")
+    src.wait(timeout=30)
+    check(src.returncode == 12, f"the source ends with status 12 once the target took over ({src.returncode})")
+    before = counts(p("e.txt"))
+    dst.wait(timeout=60)
+    check(dst.returncode == 1, f"the target's guest ends with status 1 ({dst.returncode})")
+    continues(before, counts(p("f.txt")), "live migration")
+    if r and r.get("ok"):
+        print(f"FIGURES: migration of the counter guest (32 MiB): total {r['total_ms']:.1f} ms, "
+              f"downtime {r['downtime_ms']:.1f} ms, {r['bytes']} bytes, {r['rounds']} rounds")
+
+    # --- a target that refuses: the source runs on ---
+    port = free_port()
+    dst = target(port, "--mem", "64M", "--serial", p("h.txt"))
+    src = vmrun("--control", p("ctl3"), "--mem", "32M", "--serial", p("g.txt"), KERNEL)
+    c = Control(p("ctl3"))
+    wait_count(p("g.txt"), 3)
+    r = c.ask({"cmd": "migrate", "host": "127.0.0.1", "port": port})
+    check(r and not r["ok"] and "does not match" in r["error"],
+          f"a target with other memory refuses: {r}")
+    dst.wait(timeout=30)
+    check(dst.returncode == 126, f"the refusing target ends with status 126 ({dst.returncode})")
+    src.wait(timeout=60)
+    g, started = counts(p("g.txt"))
+    check(src.returncode == 1 and g == list(range(1, 121)),
+          f"the source ran on to the end (status {src.returncode}, {len(g)} counts)")
+
+
 def main():
     dev = os.environ.get("LIBVM_DEVICE", "/dev/kvm")
     if not os.access(dev, os.R_OK | os.W_OK):
@@ -187,32 +217,14 @@ def main():
     c = Control(p("ctl2"))
     wait_count(p("e.txt"), 5)
     r = c.ask({"cmd": "migrate", "host": "127.0.0.1", "port": port})
-    check(r and r["ok"], f"migrate: {r}")
-    src.wait(timeout=30)
-    check(src.returncode == 12, f"the source ends with status 12 once the target took over ({src.returncode})")
-    before = counts(p("e.txt"))
-    dst.wait(timeout=60)
-    check(dst.returncode == 1, f"the target's guest ends with status 1 ({dst.returncode})")
-    continues(before, counts(p("f.txt")), "live migration")
-    if r and r.get("ok"):
-        print(f"FIGURES: migration of the counter guest (32 MiB): total {r['total_ms']:.1f} ms, "
-              f"downtime {r['downtime_ms']:.1f} ms, {r['bytes']} bytes, {r['rounds']} rounds")
-
-    # --- a target that refuses: the source runs on ---
-    port = free_port()
-    dst = target(port, "--mem", "64M", "--serial", p("h.txt"))
-    src = vmrun("--control", p("ctl3"), "--mem", "32M", "--serial", p("g.txt"), KERNEL)
-    c = Control(p("ctl3"))
-    wait_count(p("g.txt"), 3)
-    r = c.ask({"cmd": "migrate", "host": "127.0.0.1", "port": port})
-    check(r and not r["ok"] and "does not match" in r["error"],
-          f"a target with other memory refuses: {r}")
-    dst.wait(timeout=30)
-    check(dst.returncode == 126, f"the refusing target ends with status 126 ({dst.returncode})")
-    src.wait(timeout=60)
-    g, started = counts(p("g.txt"))
-    check(src.returncode == 1 and g == list(range(1, 121)),
-          f"the source ran on to the end (status {src.returncode}, {len(g)} counts)")
+    if r and not r["ok"] and "no dirty-page log" in r["error"]:
+        # A backend without a dirty log (our module, for now): no migration.
+        print(f"SKIP: live migration: {r['error']}")
+        dst.kill()
+        dst.wait()
+        src.wait(timeout=60)
+    else:
+        migration(p, r, src, dst)
 
     # --- bad files ---
     data = open(p("snap1"), "rb").read()
