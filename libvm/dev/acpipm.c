@@ -74,13 +74,14 @@ void libvm__acpipm_save(const struct libvm__acpipm *pm, struct libvm_state_write
 	libvm__enc_u16(w, pm->en);
 	libvm__enc_u16(w, pm->cnt);
 	libvm__enc_u8(w, pm->s5_typ);
+	libvm__enc_u8(w, pm->s3_typ);
 }
 
 int libvm__acpipm_load(struct libvm__acpipm *pm, const void *data, size_t len, uint32_t version)
 {
 	struct libvm__dec d;
 	uint16_t sts, en, cnt;
-	uint8_t s5;
+	uint8_t s5, s3;
 	int err;
 
 	(void)version;
@@ -89,12 +90,13 @@ int libvm__acpipm_load(struct libvm__acpipm *pm, const void *data, size_t len, u
 	en = libvm__dec_u16(&d);
 	cnt = libvm__dec_u16(&d);
 	s5 = libvm__dec_u8(&d);
+	s3 = libvm__dec_u8(&d);
 	err = libvm__dec_done(&d, "acpi-pm");
 	if (err)
 		return err;
-	if (s5 != pm->s5_typ)
-		return libvm__fail(-EINVAL, "acpi-pm: the snapshot's device powers off at SLP_TYP %u, this one at %u",
-				   s5, pm->s5_typ);
+	if (s5 != pm->s5_typ || s3 != pm->s3_typ)
+		return libvm__fail(-EINVAL, "acpi-pm: the snapshot's device powers off at SLP_TYP %u and suspends at %u, this one at %u and %u",
+				   s5, s3, pm->s5_typ, pm->s3_typ);
 	if (cnt & (LIBVM__PM1_SLP_EN | LIBVM__PM1_SCI_EN))
 		return libvm__fail(-EINVAL, "acpi-pm: saved PM1_CNT 0x%x has write-only bits set", cnt);
 	pm->sts = sts;

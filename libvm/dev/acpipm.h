@@ -48,8 +48,8 @@ enum libvm__acpipm_action libvm__acpipm_access(struct libvm__acpipm *pm, uint32_
 
 /*
  * Saved state (docs/snapshot.md, "acpi-pm" version 1): PM1_STS, PM1_EN and
- * PM1_CNT, and the S5 sleep type the device was made with (a device made
- * with another one refuses the state).
+ * PM1_CNT, and the S5 and S3 sleep types the device was made with (a
+ * device made with others refuses the state).
  */
 #define LIBVM__ACPIPM_STATE_VERSION 1
 struct libvm_state_writer;

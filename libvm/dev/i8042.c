@@ -360,8 +360,17 @@ void libvm__i8042_save(const struct libvm__i8042 *k, struct libvm_state_writer *
 	libvm__enc_u8(w, k->scancode_set);
 	libvm__enc_u8(w, k->last_read);
 	libvm__enc_u8(w, k->count);
-	for (uint8_t i = 0; i < k->count; i++)
+	for (uint8_t i = 0; i < k->count; i++) {
 		libvm__enc_u8(w, k->queue[(k->head + i) % LIBVM__I8042_QUEUE]);
+		libvm__enc_u8(w, k->from_aux[(k->head + i) % LIBVM__I8042_QUEUE]);
+	}
+	/* The mouse. */
+	libvm__enc_u8(w, k->aux_pending);
+	libvm__enc_u8(w, k->aux_rate);
+	libvm__enc_u8(w, k->aux_resolution);
+	libvm__enc_bool(w, k->aux_reporting);
+	libvm__enc_bool(w, k->aux_scaling21);
+	libvm__enc_bool(w, k->aux_remote);
 }
 
 int libvm__i8042_load(struct libvm__i8042 *k, const void *data, size_t len, uint32_t version)
@@ -381,15 +390,29 @@ int libvm__i8042_load(struct libvm__i8042 *k, const void *data, size_t len, uint
 	t.last_read = libvm__dec_u8(&d);
 	t.head = 0;
 	t.count = libvm__dec_u8(&d);
-	if (t.count <= LIBVM__I8042_QUEUE)
-		libvm__dec_bytes(&d, t.queue, t.count);
+	for (uint8_t i = 0; i < t.count && i < LIBVM__I8042_QUEUE; i++) {
+		t.queue[i] = libvm__dec_u8(&d);
+		t.from_aux[i] = libvm__dec_u8(&d);
+	}
+	t.aux_pending = libvm__dec_u8(&d);
+	t.aux_rate = libvm__dec_u8(&d);
+	t.aux_resolution = libvm__dec_u8(&d);
+	t.aux_reporting = libvm__dec_bool(&d);
+	t.aux_scaling21 = libvm__dec_bool(&d);
+	t.aux_remote = libvm__dec_bool(&d);
 	err = libvm__dec_done(&d, "i8042");
 	if (err)
 		return err;
+	for (uint8_t i = 0; i < t.count && i < LIBVM__I8042_QUEUE; i++)
+		if (t.from_aux[i] > 1)
+			return libvm__fail(-EINVAL, "i8042: saved byte %u comes from device %u", i,
+					   t.from_aux[i]);
 	if (t.count > LIBVM__I8042_QUEUE || t.scancode_set < 1 || t.scancode_set > 3 ||
 	    (t.status_cmd & ~LIBVM__I8042_STR_CMD) ||
 	    (t.kbd_pending && t.kbd_pending != 0xed && t.kbd_pending != 0xf3 &&
-	     t.kbd_pending != 0xf0))
+	     t.kbd_pending != 0xf0) ||
+	    (t.aux_pending && t.aux_pending != 0xf3 && t.aux_pending != 0xe8) ||
+	    t.aux_resolution > 3)
 		return libvm__fail(-EINVAL, "i8042: saved state is out of range (%u bytes queued, scan code set %u, keyboard command 0x%x)",
 				   t.count, t.scancode_set, t.kbd_pending);
 	*k = t;

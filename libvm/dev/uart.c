@@ -568,6 +568,8 @@ static int uart_state_load(const void *data, size_t len, uint32_t version, void 
 
 	pthread_mutex_lock(&u->lock);
 	err = libvm__uart_load(&u->st, data, len, version);
+	if (!err)
+		update_coalescing(u); /* as the loaded IER says */
 	pthread_mutex_unlock(&u->lock);
 	return err;
 }

@@ -108,6 +108,9 @@ int libvm__snap_write_state(struct libvm__sout *o, libvm_vm *vm)
 		 * KVM only writes its results back on the next KVM_RUN. */
 		if ((err = libvm__vcpu_settle(v)))
 			break;
+		/* Port and MMIO writes the backend queued (coalesced I/O) reach
+		 * their devices before the devices are saved. */
+		libvm__coalesced_drain(v);
 		dw.w.len = 0;
 		err = libvm__vcpu_state_save(v, &dw.w);
 		if (!err && dw.w.err)
