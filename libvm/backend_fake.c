@@ -372,11 +372,11 @@ void libvm__fake_dirty(libvm_vm *vm, uint64_t gpa, uint64_t len)
 	pthread_mutex_unlock(&f->lock);
 }
 
-static int fake_enable_cap(libvm_vm *vm, const struct kvm_enable_cap *c)
+static int fake_vm_enable_cap(libvm_vm *vm, const struct kvm_enable_cap *c)
 {
 	struct libvm__fake_vm *f = F(vm);
 
-	ENTER(f, enable_cap);
+	ENTER(f, vm_enable_cap);
 	if (c->cap != KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 || !f->cfg.dirty_log ||
 	    c->flags || (c->args[0] & ~1ull))
 		return -EINVAL;
@@ -821,7 +821,7 @@ const struct libvm__backend libvm__backend_fake = {
 	.set_gsi_routing = fake_set_gsi_routing,
 	.irqfd = fake_irqfd,
 	.ioeventfd = fake_ioeventfd,
-	.enable_cap = fake_enable_cap,
+	.vm_enable_cap = fake_vm_enable_cap,
 	.get_dirty_log = fake_get_dirty_log,
 	.clear_dirty_log = fake_clear_dirty_log,
 	.get_irqchip = fake_get_irqchip,
