@@ -33,7 +33,10 @@
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct machine *m;
+	libvm_machine *m;
+	libvm_vm *vm;
+	uint32_t nr_vcpus;
+	int wake_fd;          /* the guest sleeps in S3: SIGUSR1 writes here; or -1 */
 	const struct vmrun_options *o;
 	int kernel_format;
 	unsigned pauses;      /* pauses in effect; the VM runs at 0 */
@@ -52,6 +55,7 @@ static struct {
 	.cond = PTHREAD_COND_INITIALIZER,
 	.listen_fd = -1,
 	.client_fd = -1,
+	.wake_fd = -1,
 };
 
 /* What went wrong, for the control socket's answer and for stderr: the
@@ -84,6 +88,9 @@ static double now_ms(void)
 int control_run(libvm_exit *ex, uint32_t *vcpu, int *status, bool (*stop_is_end)(void))
 {
 	*status = -1;
+	pthread_mutex_lock(&ctl.lock);
+	ctl.finished = false; /* again after a suspend */
+	pthread_mutex_unlock(&ctl.lock);
 	for (;;) {
 		int err;
 
@@ -102,7 +109,7 @@ int control_run(libvm_exit *ex, uint32_t *vcpu, int *status, bool (*stop_is_end)
 			return 0;
 		}
 		pthread_mutex_unlock(&ctl.lock);
-		err = libvm_vm_run(ctl.m->vm, NULL, ex, vcpu);
+		err = libvm_vm_run(ctl.vm, NULL, ex, vcpu);
 		if (!err && ex->reason == LIBVM_EXIT_STOPPED) {
 			bool asked;
 
@@ -132,7 +139,7 @@ static int pause_vm(void)
 	pthread_mutex_lock(&ctl.lock);
 	ctl.pauses++;
 	pthread_mutex_unlock(&ctl.lock);
-	libvm_vm_stop(ctl.m->vm);
+	libvm_vm_stop(ctl.vm);
 	pthread_mutex_lock(&ctl.lock);
 	while (!ctl.waiting && !ctl.finished)
 		pthread_cond_wait(&ctl.cond, &ctl.lock);
@@ -162,7 +169,7 @@ static void end_vmrun(int status)
 	}
 	pthread_cond_broadcast(&ctl.cond);
 	pthread_mutex_unlock(&ctl.lock);
-	libvm_vm_stop(ctl.m->vm);
+	libvm_vm_stop(ctl.vm);
 }
 
 /* ------------------------------------------------------------------ */
@@ -200,7 +207,7 @@ int control_snapshot(const char *path, bool end, uint64_t *bytes, double *ms)
 	if (fd >= 0) {
 		so.app_data = app;
 		so.app_data_len = app_len;
-		err = libvm_snapshot_save(ctl.m->vm, fd, &so);
+		err = libvm_snapshot_save(ctl.vm, fd, &so);
 		if (err)
 			say("snapshot %s: %s (%s)", path, libvm_strerror(err),
 			    libvm_error_message());
@@ -277,7 +284,7 @@ static int migrate(const char *host, const char *port, libvm_migrate_stats *st)
 	mo.app_data_len = app_len;
 	mo.pause = pause_cb;
 	mo.stats = st;
-	err = libvm_migrate_send(ctl.m->vm, fd, &mo);
+	err = libvm_migrate_send(ctl.vm, fd, &mo);
 	close(fd);
 	free(app);
 	if (err) {
@@ -390,9 +397,9 @@ static json_object *handle(json_object *req, int *end_status)
 		pthread_mutex_unlock(&ctl.lock);
 		r = ok_reply();
 		json_object_object_add(r, "state", json_object_new_string(done ? "ending" : paused ? "paused" : "running"));
-		json_object_object_add(r, "vcpus", json_object_new_int((int)ctl.m->nr_vcpus));
+		json_object_object_add(r, "vcpus", json_object_new_int((int)ctl.nr_vcpus));
 		json_object_object_add(r, "mem", json_object_new_int64((int64_t)ctl.o->mem));
-		json_object_object_add(r, "device", json_object_new_string(libvm_vm_device_path(ctl.m->vm)));
+		json_object_object_add(r, "device", json_object_new_string(libvm_vm_device_path(ctl.vm)));
 		return r;
 	}
 	if (!strcmp(cmd, "pause")) {
@@ -601,6 +608,15 @@ static void *signal_thread(void *arg)
 			pthread_mutex_unlock(&ctl.lock);
 			return NULL;
 		}
+		if (sig == SIGUSR1 && ctl.wake_fd >= 0) {
+			/* Asleep in S3: SIGUSR1 wakes it, as without --snapshot. */
+			uint64_t one = 1;
+
+			if (write(ctl.wake_fd, &one, sizeof(one)) < 0)
+				fprintf(stderr, "vmrun: wake: %s\n", strerror(errno));
+			pthread_mutex_unlock(&ctl.lock);
+			continue;
+		}
 		pthread_mutex_unlock(&ctl.lock);
 		err = control_snapshot(ctl.o->snapshot, sig == SIGUSR2, &bytes, &ms);
 		if (!err && !ctl.o->quiet)
@@ -626,9 +642,21 @@ void control_block_signals(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
-int control_start(struct machine *m, const struct vmrun_options *o, int kernel_format)
+void control_asleep(int wake_fd)
 {
+	pthread_mutex_lock(&ctl.lock);
+	ctl.wake_fd = wake_fd;
+	pthread_mutex_unlock(&ctl.lock);
+}
+
+int control_start(libvm_machine *m, const struct vmrun_options *o, int kernel_format)
+{
+	libvm_machine_parts parts = LIBVM_MACHINE_PARTS_INIT;
+
+	libvm_machine_get_parts(m, &parts);
 	ctl.m = m;
+	ctl.vm = parts.vm;
+	ctl.nr_vcpus = parts.nr_vcpus;
 	ctl.o = o;
 	ctl.kernel_format = kernel_format;
 	control_block_signals();

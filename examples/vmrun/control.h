@@ -12,9 +12,8 @@
 
 #include <stdbool.h>
 
-#include <libvm/libvm.h>
+#include <libvm/machine.h>
 
-#include "machine.h"
 #include "options.h"
 
 /* Block SIGUSR1/SIGUSR2: first thing in main, before any thread starts
@@ -26,17 +25,24 @@ void control_block_signals(void);
  * control socket when @o->control is. @kernel_format goes into snapshots.
  * Returns 0, or a negative errno after printing why.
  */
-int control_start(struct machine *m, const struct vmrun_options *o, int kernel_format);
+int control_start(libvm_machine *m, const struct vmrun_options *o, int kernel_format);
 
 /*
  * Run the VM until it ends (the guest's ending, an error) or a request
  * ends vmrun. Returns 0 with *@ex / *@vcpu as libvm_vm_run() filled them
  * for the guest's ending; or a libvm error; or, with *@status set >= 0,
  * the status a request ended vmrun with (snapshot-and-end, migrated,
- * quit). A stop that is neither a pause nor a request ends the run only
+ * quit). Called again after a suspend to RAM, it runs the VM on. A stop that is neither a pause nor a request ends the run only
  * when @stop_is_end() says so (the watchdog, Ctrl-A x).
  */
 int control_run(libvm_exit *ex, uint32_t *vcpu, int *status, bool (*stop_is_end)(void));
+
+/*
+ * The guest sleeps in S3 (@wake_fd >= 0: SIGUSR1 writes 1 there to wake
+ * it, as it does without --snapshot) or runs again (-1). Pauses and
+ * snapshots wait meanwhile for the guest to run.
+ */
+void control_asleep(int wake_fd);
 
 /* Stop the control threads and remove the socket. */
 void control_stop(void);

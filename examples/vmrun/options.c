@@ -336,6 +336,10 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 			return VMRUN_STATUS_ERROR;
 		}
 	}
+	if (o->gdb_port && (o->snapshot || o->control)) {
+		fprintf(stderr, "vmrun: --gdb with --snapshot or --control: one or the other\n");
+		return VMRUN_STATUS_ERROR;
+	}
 	if (o->restore && o->incoming) {
 		fprintf(stderr, "vmrun: --restore and --incoming: one or the other\n");
 		return VMRUN_STATUS_ERROR;
@@ -420,6 +424,24 @@ char **vmrun_machine_args(const struct vmrun_options *o, bool no_disks, bool no_
 	}
 	if (ok && o->rng)
 		ok = add(&v, n, "--rng", NULL);
+	/* The CPU model and Hyper-V: the restored vCPUs' CPUID must match. */
+	if (ok && o->cpu)
+		ok = add(&v, n, "--cpu", o->cpu);
+	if (ok && o->pci_testdev)
+		ok = add(&v, n, "--pci-testdev", NULL);
+	if (ok && o->hyperv) {
+		char hv[512] = "";
+		const char *name;
+
+		for (uint32_t i = 0; (name = libvm_hyperv_feature_name(i)); i++) {
+			uint32_t bits = 0;
+
+			if (libvm_hyperv_parse(name, &bits) == 0 && bits && (o->hyperv & bits) == bits)
+				snprintf(hv + strlen(hv), sizeof(hv) - strlen(hv), "%s%s", hv[0] ? "," : "",
+					 name);
+		}
+		ok = add(&v, n, "--hyperv", hv);
+	}
 	if (!ok) {
 		vmrun_free_args(v);
 		return NULL;
