@@ -14,6 +14,8 @@
  *                state, debug registers, irqchip, PIT, clock, the MSR list)
  *   dirty_log=0|1 (1: KVM_MEM_LOG_DIRTY_PAGES, KVM_GET/CLEAR_DIRTY_LOG,
  *                manual protection; pages are dirtied by libvm__fake_dirty())
+ *   hyperv=0|1   (0; 1: KVM's leaves 0x40000000-1 in that CPUID, and Hyper-V:
+ *                KVM_GET_SUPPORTED_HV_CPUID, SynIC through KVM_ENABLE_CAP)
  *
  * It behaves like KVM where libvm depends on it (a slot of size 0 deletes,
  * KVM_CREATE_IRQCHIP only before vCPUs, KVM_IRQ_LINE needs the irqchip,
@@ -56,6 +58,7 @@ struct libvm__fake_config {
 	uint32_t routing;
 	bool irqchip, pit, readonly, irqfd, ioeventfd, msi, immediate_exit, tsc_deadline, cpuid;
 	bool state, dirty_log;
+	bool hyperv;
 };
 
 #define LIBVM__FAKE_MAX_FDS 64

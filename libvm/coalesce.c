@@ -21,8 +21,7 @@ static int zone(libvm_vm *vm, enum libvm_space space, uint64_t addr, uint32_t le
 	const char *fn = add ? "libvm_io_coalesce_add" : "libvm_io_coalesce_remove";
 	struct kvm_coalesced_mmio_zone z = { .addr = addr, .size = len };
 
-	if (!vm)
-		return libvm__fail(-EINVAL, "%s: vm is NULL", fn);
+	LIBVM__CHECK_VM(vm, fn);
 	if (space != LIBVM_SPACE_PIO && space != LIBVM_SPACE_MMIO)
 		return libvm__fail(-EINVAL, "%s: unknown address space %d", fn, (int)space);
 	if (!len || addr + len < addr || (space == LIBVM_SPACE_PIO && addr + len > 0x10000))

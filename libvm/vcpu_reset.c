@@ -66,8 +66,7 @@ LIBVM_EXPORT int libvm_vcpu_reset(libvm_vcpu *vcpu, uint32_t flags)
 	struct kvm_segment data = { .base = 0, .limit = 0xffff, .type = 3, .present = 1, .s = 1 };
 	int err;
 
-	if (!vcpu)
-		return libvm__fail(-EINVAL, "libvm_vcpu_reset: vcpu is NULL");
+	LIBVM__CHECK_VCPU(vcpu, "libvm_vcpu_reset");
 	if (flags & ~LIBVM_VCPU_RESET_WAIT_SIPI)
 		return libvm__fail(-EINVAL, "libvm_vcpu_reset: unknown flags 0x%x", flags);
 	if ((err = libvm__bk_get_sregs(vcpu, &s)) < 0)

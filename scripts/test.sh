@@ -29,7 +29,8 @@ kvm_suites() {
 	build=$1; shift
 	if [ "$KVM_WHERE" = host ]; then
 		# shellcheck disable=SC2086
-		meson test -C "$build" --no-rebuild --print-errorlogs --suite kvm $HOST_BUG_SUITES_OFF "$@"
+		meson test -C "$build" --no-rebuild --print-errorlogs --suite kvm $HOST_BUG_SUITES_OFF \
+			$DEBUG_TRAPS_OFF "$@"
 		if [ -n "$HOST_BUG_SUITES_ON" ]; then
 			# the suites this machine's KVM gets wrong: on mainline kvm-amd
 			echo "== suites $HOST_BUG_SUITES on the emulated KVM host =="
@@ -38,8 +39,9 @@ kvm_suites() {
 				--print-errorlogs $HOST_BUG_SUITES_ON "$@"
 		fi
 	else
+		# shellcheck disable=SC2086
 		scripts/kvmhost --rw "$PWD" -- meson test -C "$build" --no-rebuild \
-			--print-errorlogs --suite kvm "$@"
+			--print-errorlogs --suite kvm $DEBUG_TRAPS_OFF "$@"
 	fi
 }
 

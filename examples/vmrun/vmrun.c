@@ -287,40 +287,47 @@ static void on_wake_request(int sig)
  * then wake it (libvm_machine_wake). Returns true to run on; false with
  * *status set when it ended meanwhile (timeout, quit) or the wake failed.
  */
-static bool sleep_until_woken(libvm_machine *m, int rtc_wake_fd, const struct vmrun_options *o,
-			      int *status)
+static bool sleep_until_woken(libvm_machine *m, const libvm_machine_parts *parts,
+			      const struct vmrun_options *o, int *status)
 {
-	struct pollfd p[2] = { { .fd = rtc_wake_fd, .events = POLLIN },
+	struct pollfd p[2] = { { .fd = parts->rtc_wake_fd, .events = POLLIN },
 			       { .fd = wake_request_fd, .events = POLLIN } };
 	uint64_t v;
+	bool by_rtc;
 
 	if (!o->quiet)
 		fprintf(stderr, "vmrun: the guest suspended to RAM (S3); its RTC alarm or SIGUSR1 (kill -USR1 %d) wakes it\n",
 			(int)getpid());
-	/* Only what happens from now on wakes it: alarms that fired while it
-	 * ran, and requests made then, are spent. */
-	if (read(rtc_wake_fd, &v, sizeof(v)) < 0)
+	/* The counts of alarms that fired while it ran (the guest took them)
+	 * and of requests made then are spent. */
+	if (read(parts->rtc_wake_fd, &v, sizeof(v)) < 0)
 		v = 0;
 	if (read(wake_request_fd, &v, sizeof(v)) < 0)
 		v = 0;
+	/* But an alarm that went off before, and that the guest has not
+	 * taken (it may have fired between the guest's sleep request and the
+	 * drain above), is a pending wake event: a PC wakes at once. Asked
+	 * after the drain, an alarm shows here or in wake_fd, never neither. */
+	by_rtc = libvm_rtc_alarm_pending(parts->rtc) == 1;
 	control_asleep(wake_request_fd); /* SIGUSR1 wakes it with --snapshot too */
-	for (;;) {
+	while (!by_rtc) {
 		if (watchdog.fired || console_quit_requested()) {
 			control_asleep(-1);
 			return true; /* the next run returns STOPPED and says why */
 		}
-		if (poll(p, 2, 100) > 0)
+		if (poll(p, 2, 100) > 0) {
+			by_rtc = p[0].revents & POLLIN;
 			break;
+		}
 	}
 	control_asleep(-1);
 	if (!o->quiet)
-		fprintf(stderr, "vmrun: waking the guest (%s)\n",
-			p[0].revents & POLLIN ? "RTC alarm" : "SIGUSR1");
-	if (p[0].revents & POLLIN && read(rtc_wake_fd, &v, sizeof(v)) < 0)
+		fprintf(stderr, "vmrun: waking the guest (%s)\n", by_rtc ? "RTC alarm" : "SIGUSR1");
+	if (read(parts->rtc_wake_fd, &v, sizeof(v)) < 0)
 		v = 0;
 	if (p[1].revents & POLLIN && read(wake_request_fd, &v, sizeof(v)) < 0)
 		v = 0;
-	if (libvm_machine_wake(m, p[0].revents & POLLIN ? LIBVM_MACHINE_WAKE_RTC : 0)) {
+	if (libvm_machine_wake(m, by_rtc ? LIBVM_MACHINE_WAKE_RTC : 0)) {
 		fprintf(stderr, "vmrun: wake the guest: %s\n", libvm_error_message());
 		*status = VMRUN_STATUS_ERROR;
 		return false;
@@ -500,7 +507,7 @@ int main(int argc, char **argv)
 		}
 		if (err || ex.reason != LIBVM_EXIT_SUSPEND || parts.rtc_wake_fd < 0)
 			break;
-		if (!sleep_until_woken(m, parts.rtc_wake_fd, &o, &status))
+		if (!sleep_until_woken(m, &parts, &o, &status))
 			break;
 	}
 

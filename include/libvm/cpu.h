@@ -89,12 +89,13 @@ LIBVM_EXPORT const char *libvm_hyperv_feature_name(uint32_t i);
 /**
  * libvm_vcpu_enable_hyperv() - offer Hyper-V enlightenments to a vCPU's
  * guest. Call after its CPUID is set (libvm_vcpu_set_cpuid() replaces
- * these leaves) and before it runs.
+ * these leaves) and before it runs; called again, the new @features
+ * replace the old.
  * @vcpu:     the vCPU.
  * @features: LIBVM_HV_* flags; SynIC needs VP index, synthetic timers
  *            SynIC and hv_time, direct mode the timers.
  *
- * Leaves 0x40000000 - 0x40000006 come from the backend's supported
+ * Leaves 0x40000000 - 0x40000007 come from the backend's supported
  * Hyper-V CPUID with the feature and recommendation bits kept to
  * @features (plus the hypercall MSRs every feature uses); KVM's own leaves
  * move to 0x40000100. With LIBVM_HV_SYNIC, SynIC is enabled on the vCPU

@@ -344,6 +344,17 @@ LIBVM_EXPORT int libvm_rtc_attach(libvm_rtc **out, libvm_vm *vm, const libvm_rtc
 /** libvm_rtc_detach() - remove and free the RTC. */
 LIBVM_EXPORT void libvm_rtc_detach(libvm_rtc *rtc);
 
+/**
+ * libvm_rtc_alarm_pending() - has an alarm interrupt fired that the guest
+ * has not taken? (Register C holds AF with AIE on in register B: the
+ * guest has not read C since.) For a launcher whose guest went to sleep
+ * (LIBVM_EXIT_SUSPEND): such an alarm is a pending wake event, and a PC
+ * wakes at once. Ask after draining @wake_fd: an alarm then either shows
+ * here or writes @wake_fd afterwards, never neither (since 0.2).
+ * Thread: any. Returns: 1 or 0; -EINVAL for NULL; -EBADF after detach.
+ */
+LIBVM_EXPORT int libvm_rtc_alarm_pending(libvm_rtc *rtc);
+
 /* ------------------------------------------------------------------ */
 /* Port 0x80 (POST code sink)                                          */
 /* ------------------------------------------------------------------ */
@@ -494,8 +505,8 @@ typedef struct libvm_acpipm libvm_acpipm;
  *            (PIIX4 style), set LIBVM_ACPIPM_S5_TYP_0 in @flags.
  * @flags:    LIBVM_ACPIPM_* flags.
  * @s3_typ:   the SLP_TYP of suspend to RAM (S3): what \_S3 says, 1 .. 7;
- *            0 means 1 (what libvm_acpi_isa_aml() writes); LIBVM_ACPIPM_NO_S3
- *            for none (since 0.2).
+ *            0 means 1 (what libvm_acpi_isa_aml() writes), or none when
+ *            @s5_typ is 1; LIBVM_ACPIPM_NO_S3 for none (since 0.2).
  *
  * A guest write to PM1_CNT with SLP_EN and SLP_TYP = @s5_typ (how an ACPI
  * OS powers off) ends the run: libvm_vcpu_run() returns 0 with reason
@@ -532,8 +543,8 @@ LIBVM_EXPORT int libvm_acpipm_options_init(libvm_acpipm_options *opts, size_t si
 /**
  * libvm_acpipm_attach() - add the PM1a blocks to @vm.
  * Returns: as the common rules say; -EINVAL also for blocks past port
- * 0xffff, @s5_typ above 7, unknown @flags, or LIBVM_ACPIPM_S5_TYP_0 with
- * an @s5_typ.
+ * 0xffff, @s5_typ above 7, unknown @flags, LIBVM_ACPIPM_S5_TYP_0 with
+ * an @s5_typ, or an @s3_typ above 7 or equal to @s5_typ.
  */
 LIBVM_EXPORT int libvm_acpipm_attach(libvm_acpipm **out, libvm_vm *vm,
 				     const libvm_acpipm_options *opts);
@@ -544,7 +555,7 @@ LIBVM_EXPORT int libvm_acpipm_attach(libvm_acpipm **out, libvm_vm *vm,
  * libvm_acpipm_wake() - the platform wakes from a sleep state: set WAK_STS
  * in PM1_STS (and RTC_STS with LIBVM_ACPIPM_WAKE_RTC), which the guest's
  * resume code reads and clears. Thread: any.
- * Returns: 0; -EINVAL for NULL or unknown flags.
+ * Returns: 0; -EINVAL for NULL or unknown flags; -EBADF for a detached device.
  */
 LIBVM_EXPORT int libvm_acpipm_wake(libvm_acpipm *pm, uint32_t flags);
 

@@ -384,14 +384,36 @@ LIBVM_EXPORT int libvm_vm_memory_map(libvm_vm *vm, libvm_mem_range *ranges, uint
 LIBVM_EXPORT int libvm_mem_read(libvm_vm *vm, uint64_t gpa, void *buf, size_t len);
 
 /**
- * libvm_mem_write() - copy @buf into guest-physical memory.
+ * libvm_mem_write() - copy @buf into guest-physical memory, as the host.
  *
- * Like libvm_mem_read(). Host writes to LIBVM_REGION_READONLY regions are
- * allowed (that is how ROM gets its contents); writes into a region backed
- * by a read-only file mapping fail with -EACCES. Nothing is written unless
- * the whole range is mapped.
+ * For the program that sets the guest up: loaders, firmware tables, ROM
+ * contents. Like libvm_mem_read(). Host writes to LIBVM_REGION_READONLY
+ * regions are allowed (that is how ROM gets its contents); writes into a
+ * region backed by a read-only file mapping fail with -EACCES. Nothing is
+ * written unless the whole range is mapped.
+ *
+ * A device model writing on the guest's behalf (DMA: buffers and rings a
+ * guest driver pointed it at) must use libvm_mem_dma_write() instead, or
+ * the guest could change its own ROM through the device.
  */
 LIBVM_EXPORT int libvm_mem_write(libvm_vm *vm, uint64_t gpa, const void *buf, size_t len);
+
+/**
+ * libvm_mem_dma_write() - copy @buf into guest-physical memory, as a device.
+ * @vm:  the VM.
+ * @gpa: first guest-physical address (guest-controlled: hostile input).
+ * @buf: source, @len bytes.
+ * @len: byte count; 0 is allowed.
+ *
+ * What a device writes for the guest is limited to what the guest's own
+ * CPU could write: a LIBVM_REGION_READONLY region (ROM, flash) is refused.
+ * Nothing is written unless the whole range is mapped and writable, so a
+ * device can fail the request (e.g. an I/O error status) with guest memory
+ * untouched. Thread: any.
+ * Returns: 0; -EFAULT when any byte is outside mapped memory; -EACCES when
+ * any byte lies in a read-only region; -EINVAL for NULL arguments.
+ */
+LIBVM_EXPORT int libvm_mem_dma_write(libvm_vm *vm, uint64_t gpa, const void *buf, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* Dirty-page logging                                                  */
@@ -1297,9 +1319,11 @@ LIBVM_EXPORT int libvm_irqfd_remove(libvm_vm *vm, int fd, uint32_t gsi);
  * for each (KVM's coalesced MMIO and PIO). The queued writes reach the
  * range's handler (libvm_io_register()) in order, on a vCPU thread, as
  * soon as any vCPU of the VM next leaves the kernel and before that exit
- * is handled; reads still exit as usual. Only for writes that need no
- * immediate effect: a guest that waits for one without causing an exit
- * (an interrupt it expects, say) would wait until something else exits.
+ * is handled; reads still exit as usual. The handler's @vcpu is the vCPU
+ * that found them queued, not necessarily the one that wrote. Only for
+ * writes that need no immediate effect: a guest that waits for one
+ * without causing an exit (an interrupt it expects, say) would wait until
+ * something else exits.
  * Remove takes the same arguments as add. Thread: any.
  * Returns: 0; -EINVAL for a bad space or range; -ENOTSUP where the backend
  * cannot (libvm then keeps exiting for each write); the backend's error.

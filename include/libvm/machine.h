@@ -37,7 +37,8 @@
  * an ACPI power off as LIBVM_EXIT_POWEROFF, an i8042 reset as
  * LIBVM_EXIT_RESET, a suspend to RAM as LIBVM_EXIT_SUSPEND: wake it with
  * libvm_machine_wake() (when the RTC alarm fires, parts.rtc_wake_fd is
- * readable) and run it again.
+ * readable; drain it first and ask libvm_rtc_alarm_pending(parts.rtc)
+ * for an alarm that fired before) and run it again.
  *
  * Thread rules: libvm_machine_create() and libvm_machine_destroy() as
  * libvm_vm_create() and libvm_vm_destroy(); the parts follow their own.

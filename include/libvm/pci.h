@@ -74,7 +74,9 @@ LIBVM_EXPORT int libvm_pci_bus_options_init(libvm_pci_bus_options *opts, size_t 
  * @vm:   the VM.
  * @opts: options, or NULL for the defaults.
  *
- * Claims ports @port .. @port + 7 and the MMIO window. Thread: any.
+ * Claims ports @port .. @port + 7 and the MMIO window; the I/O window
+ * for I/O BARs (ports 0xc000-0xffff) only once a device with an I/O BAR
+ * is added (libvm_pci_dev_add()). Thread: any.
  * Returns: 0; -EINVAL for bad options; -EEXIST when a range is taken;
  * -EDEADLK from a handler; -ENOMEM.
  */
@@ -204,8 +206,9 @@ LIBVM_EXPORT int libvm_pci_dev_options_init(libvm_pci_dev_options *opts, size_t 
  *
  * Its BARs get addresses in the window right away. Thread: any, but see the
  * rules at the top. Returns: 0; -EINVAL for bad options; -EEXIST when
- * @slot is taken; -ENOSPC when no slot or not enough window is left;
- * -ENOMEM.
+ * @slot is taken, or for the first I/O BAR when other devices hold ports
+ * of the I/O window; -ENOSPC when no slot or not enough window is left;
+ * -EDEADLK from a handler (first I/O BAR); -ENOMEM.
  */
 LIBVM_EXPORT int libvm_pci_dev_add(libvm_pci_dev **out, libvm_pci_bus *bus,
 				   const libvm_pci_dev_options *opts);

@@ -320,8 +320,9 @@ LIBVM_EXPORT int libvm_cpuid_build(libvm_vm *vm, const char *spec, libvm_cpuid_e
 	libvm_cpuid_entry *t;
 	int err;
 
-	if (!vm || !count)
-		return libvm__fail(-EINVAL, "libvm_cpuid_build: %s is NULL", vm ? "count" : "vm");
+	LIBVM__CHECK_VM(vm, "libvm_cpuid_build");
+	if (!count)
+		return libvm__fail(-EINVAL, "libvm_cpuid_build: count is NULL");
 	if (!vm->cpuid_count)
 		return libvm__fail(-ENOTSUP, "%s does not report its supported CPUID",
 				   vm->device_path);

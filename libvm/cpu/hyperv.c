@@ -116,10 +116,10 @@ LIBVM_EXPORT int libvm_vcpu_enable_hyperv(libvm_vcpu *vcpu, uint32_t features)
 	struct kvm_cpuid2 *hv = NULL, *cur = NULL;
 	struct kvm_cpuid_entry2 *f, *r;
 	uint32_t want_eax = HV_HYPERCALL_MSRS, want_edx = 0, want_rec = 0, all = 0, n = 0;
+	bool again = false;
 	int err = 0;
 
-	if (!vcpu)
-		return libvm__fail(-EINVAL, "libvm_vcpu_enable_hyperv: vcpu is NULL");
+	LIBVM__CHECK_VCPU(vcpu, "libvm_vcpu_enable_hyperv");
 	for (size_t i = 0; i < NHV; i++)
 		all |= hv_features[i].flag;
 	if (features & ~all)
@@ -163,12 +163,17 @@ LIBVM_EXPORT int libvm_vcpu_enable_hyperv(libvm_vcpu *vcpu, uint32_t features)
 				  strerror(-err));
 		goto out;
 	}
+	/* Enabled before: KVM's leaves sit at 0x40000100 already, and those
+	 * at 0x400000xx are the Hyper-V ones of then, replaced below. */
+	for (uint32_t i = 0; i < cur->nent; i++)
+		if (cur->entries[i].function == KVM_MOVED_BASE)
+			again = true;
 	for (uint32_t i = 0; i < cur->nent; i++) {
 		struct kvm_cpuid_entry2 e = cur->entries[i];
 
 		if (e.function >= HV_BASE && e.function < HV_BASE + 0x100) {
 			/* KVM's signature and features move up a page. */
-			if (e.function > HV_BASE + 1)
+			if (again || e.function > HV_BASE + 1)
 				continue;
 			e.function += KVM_MOVED_BASE - HV_BASE;
 			if (e.function == KVM_MOVED_BASE)
@@ -237,8 +242,7 @@ out:
 
 LIBVM_EXPORT int libvm_vcpu_hyperv_result(libvm_vcpu *vcpu, uint64_t result)
 {
-	if (!vcpu)
-		return libvm__fail(-EINVAL, "libvm_vcpu_hyperv_result: vcpu is NULL");
+	LIBVM__CHECK_VCPU(vcpu, "libvm_vcpu_hyperv_result");
 	if (vcpu->run->exit_reason != KVM_EXIT_HYPERV ||
 	    vcpu->run->hyperv.type != KVM_EXIT_HYPERV_HCALL)
 		return libvm__fail(-EINVAL, "vCPU %u: its last exit was no Hyper-V hypercall",

@@ -213,8 +213,11 @@ LIBVM_EXPORT int libvm_acpipm_attach(libvm_acpipm **out, libvm_vm *vm,
 	if (!libvm__dev_ports_ok(o.evt_port, 4) || !libvm__dev_ports_ok(o.cnt_port, 2))
 		return libvm__fail(-EINVAL, "acpi-pm: ports 0x%x+4 / 0x%x+2 go past 0xffff",
 				   o.evt_port, o.cnt_port);
+	/* \_S3 as libvm_acpi_isa_aml() writes it; but an S5 of 1, valid
+	 * before s3_typ existed (a caller of 0.1 leaves it 0), keeps 1 for
+	 * itself and the machine has no S3. */
 	if (!o.s3_typ)
-		o.s3_typ = 1; /* \_S3 as libvm_acpi_isa_aml() writes it */
+		o.s3_typ = o.s5_typ == 1 ? LIBVM_ACPIPM_NO_S3 : 1;
 	if (o.s5_typ > 7)
 		return libvm__fail(-EINVAL, "acpi-pm: SLP_TYP %u does not fit 3 bits", o.s5_typ);
 	if (o.s3_typ != LIBVM_ACPIPM_NO_S3 && (o.s3_typ > 7 || o.s3_typ == o.s5_typ))
@@ -250,8 +253,7 @@ LIBVM_EXPORT int libvm_acpipm_attach(libvm_acpipm **out, libvm_vm *vm,
 
 LIBVM_EXPORT int libvm_acpipm_wake(libvm_acpipm *pm, uint32_t flags)
 {
-	if (!pm)
-		return libvm__fail(-EINVAL, "libvm_acpipm_wake: pm is NULL");
+	LIBVM__CHECK_HANDLE(pm, LIBVM__MAGIC_ACPIPM, "libvm_acpipm_wake", "pm", "ACPI PM device");
 	if (flags & ~LIBVM_ACPIPM_WAKE_RTC)
 		return libvm__fail(-EINVAL, "libvm_acpipm_wake: unknown flags 0x%x", flags);
 	pthread_mutex_lock(&pm->lock);

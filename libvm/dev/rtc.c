@@ -262,6 +262,18 @@ static uint8_t read_reg(struct libvm__rtc *r, uint8_t reg)
  */
 #define GUEST_SET_LIMIT_S (100ll * 365 * 86400)
 
+/*
+ * The guest moved its clock: the update cycle and the periodic rate go on
+ * from the new time. Without this, a clock set back would raise no
+ * update-ended, alarm or periodic flag until it had caught up with the
+ * time it showed before (an hour's silence after a time-zone change).
+ */
+static void clock_moved(struct libvm__rtc *r)
+{
+	r->last_second = floor_div(guest_ns(r), NSEC);
+	r->period_valid = false;
+}
+
 static void set_time(struct libvm__rtc *r, struct tm *tm, int64_t old_s)
 {
 	int64_t now_s = floor_div(r->now_ns(r->opaque), NSEC);
@@ -272,10 +284,12 @@ static void set_time(struct libvm__rtc *r, struct tm *tm, int64_t old_s)
 	else if (new_s < now_s - GUEST_SET_LIMIT_S)
 		new_s = now_s - GUEST_SET_LIMIT_S;
 
-	if (r->frozen)
-		r->frozen_s = new_s;
-	else
+	if (r->frozen) {
+		r->frozen_s = new_s; /* clock_moved() when SET is released */
+	} else {
 		r->offset_ns += (new_s - old_s) * NSEC;
+		clock_moved(r);
+	}
 }
 
 static void write_time(struct libvm__rtc *r, uint8_t reg, uint8_t v)
@@ -351,6 +365,7 @@ static void write_reg(struct libvm__rtc *r, uint8_t reg, uint8_t v)
 			 * a full second to the next tick. */
 			r->offset_ns = r->frozen_s * NSEC - r->now_ns(r->opaque);
 			r->frozen = false;
+			clock_moved(r);
 		}
 		r->cmos[reg] = v;
 		break;
@@ -562,6 +577,20 @@ static int rtc_state_load(const void *data, size_t len, uint32_t version, void *
 	}
 	pthread_mutex_unlock(&r->lock);
 	return err;
+}
+
+LIBVM_EXPORT int libvm_rtc_alarm_pending(libvm_rtc *rtc)
+{
+	bool pending;
+
+	LIBVM__CHECK_HANDLE(rtc, LIBVM__MAGIC_RTC, "libvm_rtc_alarm_pending", "rtc", "RTC");
+	pthread_mutex_lock(&rtc->lock);
+	/* The flags as of now (an alarm second may have begun before the
+	 * thread woke for it), and the line with them. */
+	sync_line(rtc, libvm__rtc_update(&rtc->st));
+	pending = rtc->st.reg_c & rtc->st.cmos[LIBVM__RTC_REG_B] & LIBVM__RTC_C_AF;
+	pthread_mutex_unlock(&rtc->lock);
+	return pending;
 }
 
 /* What libvm_vm_destroy() calls for a device still attached. */

@@ -70,9 +70,9 @@ LIBVM_EXPORT int libvm_acpi_waking_vector(libvm_boot *boot, libvm_vm *vm, uint64
 	uint32_t vec, flen;
 	int err;
 
-	if (!boot || !vm)
-		return libvm__fail(-EINVAL, "libvm_acpi_waking_vector: %s is NULL",
-				   boot ? "vm" : "boot");
+	if (!boot)
+		return libvm__fail(-EINVAL, "libvm_acpi_waking_vector: boot is NULL");
+	LIBVM__CHECK_VM(vm, "libvm_acpi_waking_vector");
 	if ((err = find_fadt(vm, rsdp_gpa, &fadt)))
 		return err;
 	if ((err = rd(vm, fadt, f, 36, "the FADT")))

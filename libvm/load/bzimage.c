@@ -136,6 +136,18 @@ static int parse_header(struct bz_info *bz, const uint8_t *p, size_t size)
 	}
 	if (p[HDR_RELOCATABLE] && (pref & (align - 1)))
 		pref = (pref + align - 1) & ~(align - 1);
+	/*
+	 * The 64-bit entry runs on our identity map of the low 4 GiB, and the
+	 * boot protocol wants the kernel's whole init_size area mapped there
+	 * (boot.rst, "64-bit BOOT PROTOCOL"). Rounding up to kernel_alignment
+	 * can push a preferred address just below 4 GiB past it.
+	 */
+	if (pref + bz->init_size > 0x100000000ull)
+		return libvm__fail(-EFAULT,
+				   "bzImage: kernel at 0x%llx + init_size 0x%llx reaches past the 4 GiB identity map (pref_address 0x%llx, kernel_alignment 0x%llx)",
+				   (unsigned long long)pref, (unsigned long long)bz->init_size,
+				   (unsigned long long)libvm__le64(p + HDR_PREF_ADDRESS),
+				   (unsigned long long)align);
 	bz->load = pref;
 	bz->initrd_max = libvm__le32(p + HDR_INITRD_ADDR_MAX);
 	bz->cmdline_size = libvm__le32(p + HDR_CMDLINE_SIZE);

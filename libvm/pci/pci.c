@@ -55,6 +55,10 @@ void libvm__pci_cfg_write(libvm_pci_dev *d, uint32_t reg, uint32_t val, uint32_t
 	/* Command register: INTx Disable may hide or reveal the pin. */
 	if (reg < PCI_COMMAND + 2 && reg + len > PCI_COMMAND)
 		intx_update(d);
+	/* Memory Space or a BAR address changed: ioeventfds follow the BARs. */
+	if ((reg < PCI_COMMAND + 2 && reg + len > PCI_COMMAND) ||
+	    (reg < PCI_BAR0 + 24 && reg + len > PCI_BAR0))
+		libvm__pci_ioeventfd_sync(d);
 	if (msix_touched)
 		libvm__msix_control_changed(d);
 }
@@ -413,6 +417,7 @@ LIBVM_EXPORT int libvm_pci_bus_attach(libvm_pci_bus **out, libvm_vm *vm,
 	bus->magic = LIBVM__MAGIC_PCI_BUS;
 	bus->vm = vm;
 	pthread_mutex_init(&bus->lock, NULL);
+	pthread_mutex_init(&bus->io_window_lock, NULL);
 	bus->irq_base = o.irq_base;
 	bus->mmio_base = bus->mmio_next = o.mmio_base;
 	bus->mmio_size = o.mmio_size;
@@ -429,16 +434,19 @@ LIBVM_EXPORT int libvm_pci_bus_attach(libvm_pci_bus **out, libvm_vm *vm,
 						   config_io };
 	bus->ranges[1] = (struct libvm__devrange){ LIBVM_SPACE_MMIO, o.mmio_base, o.mmio_size,
 						   "pci-window", window_io };
+	/* Claimed with the first I/O BAR (claim_io_window()): a bus without
+	 * one leaves those ports to the VMM, as before I/O BARs existed. */
 	bus->ranges[2] = (struct libvm__devrange){ LIBVM_SPACE_PIO, LIBVM__PCI_IO_BASE,
 						   LIBVM__PCI_IO_SIZE, "pci-io-window", ioport_io };
-	err = libvm__dev_register(vm, bus->ranges, 3, bus, bus_release);
+	err = libvm__dev_register(vm, bus->ranges, 2, bus, bus_release);
 	if (!err) {
 		err = libvm__state_add(vm, LIBVM__PCI_STATE_VERSION, 0, bus_state_save,
 				       bus_state_load, NULL, bus, "pci@0x%x", o.port);
 		if (err)
-			libvm__dev_unregister(vm, bus->ranges, 3, bus);
+			libvm__dev_unregister(vm, bus->ranges, 2, bus);
 	}
 	if (err) {
+		pthread_mutex_destroy(&bus->io_window_lock);
 		pthread_mutex_destroy(&bus->lock);
 		free(bus);
 		return err;
@@ -450,7 +458,7 @@ LIBVM_EXPORT int libvm_pci_bus_attach(libvm_pci_bus **out, libvm_vm *vm,
 LIBVM_EXPORT void libvm_pci_bus_detach(libvm_pci_bus *bus)
 {
 	if (!libvm__live(bus, LIBVM__MAGIC_PCI_BUS) ||
-	    !libvm__dev_unregister(bus->vm, bus->ranges, 3, bus))
+	    !libvm__dev_unregister(bus->vm, bus->ranges, bus->io_window ? 3 : 2, bus))
 		return;
 	/* Devices of libvm's own on the bus (virtio) are detached first, as
 	 * their owners would: they hold their slots and run threads that
@@ -459,9 +467,13 @@ LIBVM_EXPORT void libvm_pci_bus_detach(libvm_pci_bus *bus)
 	for (unsigned s = 1; s < LIBVM__PCI_SLOTS; s++) {
 		if (!bus->slots[s])
 			continue;
+		pthread_mutex_lock(&bus->lock);
+		libvm__pci_ioeventfd_fini(bus->slots[s]);
 		libvm__msix_fini(bus->slots[s]);
+		pthread_mutex_unlock(&bus->lock);
 		libvm__bury(bus->slots[s], sizeof(*bus->slots[s]));
 	}
+	pthread_mutex_destroy(&bus->io_window_lock);
 	pthread_mutex_destroy(&bus->lock);
 	libvm__bury(bus, sizeof(*bus));
 }
@@ -525,6 +537,31 @@ static int check_dev_options(const libvm_pci_dev_options *o)
 	return 0;
 }
 
+/* The I/O window's ports, for the first device with an I/O BAR. */
+static int claim_io_window(libvm_pci_bus *bus)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&bus->io_window_lock);
+	if (!bus->io_window) {
+		err = libvm_io_register(bus->vm, bus->ranges[2].space, bus->ranges[2].base,
+					bus->ranges[2].length, bus->ranges[2].name,
+					bus->ranges[2].fn, bus);
+		if (err) {
+			char why[256]; /* the message is the buffer libvm__fail() fills */
+
+			snprintf(why, sizeof(why), "%s", libvm_error_message());
+			libvm__fail(err, "pci: the I/O window 0x%x-0x%x for I/O BARs: %s",
+				    LIBVM__PCI_IO_BASE, LIBVM__PCI_IO_BASE + LIBVM__PCI_IO_SIZE - 1,
+				    why);
+		} else {
+			bus->io_window = true;
+		}
+	}
+	pthread_mutex_unlock(&bus->io_window_lock);
+	return err;
+}
+
 LIBVM_EXPORT int libvm_pci_dev_add(libvm_pci_dev **out, libvm_pci_bus *bus,
 				   const libvm_pci_dev_options *opts)
 {
@@ -546,6 +583,9 @@ LIBVM_EXPORT int libvm_pci_dev_add(libvm_pci_dev **out, libvm_pci_bus *bus,
 	err = check_dev_options(&o);
 	if (err)
 		return err;
+	for (int i = 0; i < 6; i++)
+		if (o.bar_size[i] && (o.bar_io & (1u << i)) && (err = claim_io_window(bus)))
+			return err;
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return libvm__fail(-ENOMEM, "pci: out of memory");
@@ -661,6 +701,7 @@ LIBVM_EXPORT void libvm_pci_dev_remove(libvm_pci_dev *dev)
 	pthread_mutex_lock(&bus->lock);
 	dev->intx_level = false;
 	intx_update(dev);
+	libvm__pci_ioeventfd_fini(dev);
 	libvm__msix_fini(dev);
 	bus->slots[dev->slot] = NULL;
 	pthread_mutex_unlock(&bus->lock);

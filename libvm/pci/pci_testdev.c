@@ -56,6 +56,7 @@ struct bar_state {
 };
 
 struct libvm_pci_testdev {
+	uint32_t magic;
 	libvm_pci_dev *dev;
 	libvm_vm *vm;
 	pthread_mutex_t lock;
@@ -244,14 +245,15 @@ LIBVM_EXPORT int libvm_pci_testdev_attach(libvm_pci_testdev **out, libvm_pci_bus
 	libvm_pci_testdev *t;
 	int err;
 
-	if (!out || !bus)
-		return libvm__fail(-EINVAL, "libvm_pci_testdev_attach: %s is NULL",
-				   out ? "bus" : "out");
+	if (!out)
+		return libvm__fail(-EINVAL, "libvm_pci_testdev_attach: out is NULL");
+	LIBVM__CHECK_PCI_BUS(bus, "libvm_pci_testdev_attach");
 	if (slot > 31)
 		return libvm__fail(-EINVAL, "pci-testdev: slot %u; bus 0 has 1 .. 31", slot);
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return libvm__fail(-ENOMEM, "pci-testdev: out of memory");
+	t->magic = LIBVM__MAGIC_PCI_TESTDEV;
 	t->vm = libvm_pci_bus_vm(bus);
 	pthread_mutex_init(&t->lock, NULL);
 	t->has_ioeventfd = libvm_has(t->vm, LIBVM_CAP_IOEVENTFD) == 1;
@@ -298,7 +300,9 @@ LIBVM_EXPORT int libvm_pci_testdev_attach(libvm_pci_testdev **out, libvm_pci_bus
 
 LIBVM_EXPORT void libvm_pci_testdev_detach(libvm_pci_testdev *t)
 {
-	if (!t)
+	/* A second detach, or one after the bus or the VM took the device
+	 * along (testdev_release), finds it dead and does nothing. */
+	if (!libvm__live(t, LIBVM__MAGIC_PCI_TESTDEV))
 		return;
 	libvm__state_remove(t->vm, t);
 	libvm__vm_disown(t->vm, t);
@@ -309,5 +313,5 @@ LIBVM_EXPORT void libvm_pci_testdev_detach(libvm_pci_testdev *t)
 			close(t->bar[i].efd);
 	}
 	pthread_mutex_destroy(&t->lock);
-	free(t);
+	libvm__bury(t, sizeof(*t));
 }

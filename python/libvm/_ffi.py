@@ -125,6 +125,7 @@ for _dev in ("uart", "debugexit", "fwcfg", "i8042", "rtc", "port80", "testdev", 
 _proto("libvm_uart_input", I, P, P, SZ)
 _proto("libvm_fwcfg_add_file", I, P, S, P, SZ)
 _proto("libvm_port80_last", I, P)
+_proto("libvm_rtc_alarm_pending", I, P)
 _proto("libvm_vcpu_set_debug", I, P, ctypes.POINTER(DebugOptions))
 _proto("libvm_vcpu_translate", I, P, U64, ctypes.POINTER(Translation))
 _proto("libvm_machine_create", I, PP, ctypes.POINTER(MachineOptions))

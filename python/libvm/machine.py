@@ -39,9 +39,10 @@ class Machine:
       "hv_relaxed,hv_time" or "all");
     - ``device``, ``log``: as for Vm.
 
-    A guest that suspends to RAM ends a run with ExitReason.SUSPEND: wait
-    (``rtc_wake_fd`` becomes readable when its RTC alarm fires), call
-    wake() and run again.
+    A guest that suspends to RAM ends a run with ExitReason.SUSPEND: drain
+    ``rtc_wake_fd``, wake at once if rtc_alarm_pending() (the alarm fired
+    before), else wait for ``rtc_wake_fd`` to become readable (the RTC
+    alarm fired); call wake() and run again.
     """
 
     def __init__(self, *, ram_size: int = 0, ram_below_4g: int = 0, vcpus: int = 0,
@@ -177,6 +178,14 @@ class Machine:
 
     def stop(self) -> None:
         self.vm.stop()
+
+    def rtc_alarm_pending(self) -> bool:
+        """Has the RTC's alarm interrupt fired without the guest taking it
+        (a pending wake event for a suspended guest)? False without an RTC."""
+        if self.rtc is None:
+            return False
+        return bool(_check(lib.libvm_rtc_alarm_pending(self.rtc.handle),
+                           "libvm_rtc_alarm_pending"))
 
     def wake(self, by_rtc: bool = False) -> None:
         """Wake a guest that suspended to RAM (its run returned SUSPEND):

@@ -6,12 +6,17 @@
  *
  * - QEMU TCG (the emulated KVM host, scripts/kvmhost; CPUID 0x40000000
  *   says "TCGTCGTCGTCG"): with mainline kvm-amd in it, a breakpoint in
- *   DR0-3 never fires in the nested guest and an INT3 is not intercepted
- *   (the guest takes it through its own IDT); single-stepping works.
+ *   DR0-3 never fires in the nested guest (QEMU 7.2's helper_vmrun()
+ *   loads the VMCB's DR7 without arming TCG's breakpoints) and an INT3 is
+ *   not intercepted (raise_interrupt2() checks only the INTn intercept for
+ *   it: the guest takes it through its own IDT); single-stepping works.
  * - kvm_pvm (our machines' paravirtual KVM, module kvm_pvm): it emulates
  *   guest kernel code, so an INT3 comes back as an emulation failure and
  *   data breakpoints never fire; execution breakpoints and single-stepping
  *   work.
+ *
+ * The tests that need the traps (meson suite debug-traps) run in the Bochs
+ * tier on kvm-intel, which delivers them.
  */
 #ifndef LIBVM_TESTS_HOST_LIMITS_H
 #define LIBVM_TESTS_HOST_LIMITS_H

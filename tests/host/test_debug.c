@@ -16,14 +16,22 @@
  * that need the guest's INT3 and data accesses to trap (software
  * breakpoints, watchpoints). A check the KVM here is known not to support
  * (host_limits.h: QEMU TCG, kvm_pvm) skips with the reason; --limits
- * prints what is supported here for scripts (tests/vmrun/gdb.sh). Exit: 0
- * pass, 1 fail, 77 nothing to run here (no usable KVM device, or a host
- * without the feature).
+ * prints what is supported here for scripts (tests/vmrun/gdb.sh). A
+ * backend without KVM_SET_GUEST_DEBUG (our vmm.ko) skips the whole test;
+ * --unsupported instead checks that it says so properly: the capability
+ * is 0, every kind of debugging is -ENOTSUP with a message, and the vCPU
+ * still runs (tests/nested/bochs runs it on vmm-intel). Exit: 0 pass, 1
+ * fail, 77 nothing to run here (no usable KVM device, or a host without
+ * the feature).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <libvm/debug.h>
 #include <libvm/libvm.h>
@@ -90,12 +98,7 @@ static void test_sw_breakpoint(void)
 		return;
 	}
 	err = set_debug(v, LIBVM_DEBUG_SW_BREAKPOINTS, 0, 0, 0);
-	if (err == -ENOTSUP) {
-		printf("SKIP: %s cannot debug guests\n", libvm_vm_device_path(vm));
-		libvm_vm_destroy(vm);
-		return;
-	}
-	CHECK(err == 0, "set software breakpoints");
+	CHECK(err == 0, "set software breakpoints (%d)", err);
 	libvm_mem_write(vm, CODE_GPA + 3, "\xcc", 1);
 	CHECK(libvm_vcpu_run(v, &ex) == 0 && ex.reason == LIBVM_EXIT_DEBUG,
 	      "the INT3 ends the run (reason %u)", ex.reason);
@@ -244,9 +247,71 @@ static void test_translate(void)
 	REPORT(failures == before, "GVA -> GPA with paging off and with 4-level paging");
 }
 
+/* KVM_CHECK_EXTENSION(KVM_CAP_SET_GUEST_DEBUG) on the VM's device. */
+static int cap_guest_debug(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -errno;
+	r = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG);
+	close(fd);
+	return r < 0 ? -errno : r;
+}
+
+/*
+ * A backend without guest debugging (our vmm.ko answers KVM_SET_GUEST_DEBUG
+ * with -ENOTTY): the capability says 0 and libvm turns every request into
+ * -ENOTSUP with a message, leaving the vCPU as it was.
+ */
+static void test_unsupported(void)
+{
+	static const uint32_t kinds[] = { LIBVM_DEBUG_SINGLESTEP, LIBVM_DEBUG_SW_BREAKPOINTS,
+					  LIBVM_DEBUG_HW_BREAKPOINTS };
+	libvm_vm *vm;
+	libvm_vcpu *v;
+	libvm_exit ex;
+	int before = failures, cap;
+
+	if (guest(&vm, &v)) {
+		CHECK(0, "VM set-up");
+		return;
+	}
+	cap = cap_guest_debug(libvm_vm_device_path(vm));
+	CHECK(cap == 0, "%s: KVM_CAP_SET_GUEST_DEBUG is %d, 0 expected", libvm_vm_device_path(vm),
+	      cap);
+	for (unsigned int i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		int err = set_debug(v, kinds[i], CODE_GPA + 4, LIBVM_HW_BREAKPOINT_EXEC, 1);
+
+		CHECK(err == -ENOTSUP && strstr(libvm_error_message(), "KVM_SET_GUEST_DEBUG"),
+		      "debug flags 0x%x: %d (%s), -ENOTSUP expected", kinds[i], err,
+		      libvm_strerror(err));
+	}
+	CHECK(libvm_vcpu_run(v, &ex) == 0 && ex.reason == LIBVM_EXIT_HLT,
+	      "the vCPU still runs to its HLT (reason %u)", ex.reason);
+	libvm_vm_destroy(vm);
+	REPORT(failures == before,
+	       "no guest debugging: capability 0, -ENOTSUP with a message, the vCPU unharmed");
+}
+
+/* 0 when this backend takes KVM_SET_GUEST_DEBUG, else libvm's error. */
+static int debug_supported(void)
+{
+	libvm_vm *vm;
+	libvm_vcpu *v;
+	int err = guest(&vm, &v);
+
+	if (err)
+		return err;
+	err = set_debug(v, LIBVM_DEBUG_SINGLESTEP, 0, 0, 0);
+	libvm_vm_destroy(vm);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	bool traps = argc > 1 && !strcmp(argv[1], "--traps");
+	bool unsupported = argc > 1 && !strcmp(argv[1], "--unsupported");
 
 	if (argc > 1 && !strcmp(argv[1], "--limits")) {
 		const char *hw = host_no_hw_breakpoints(), *t = host_no_debug_traps();
@@ -265,6 +330,16 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	libvm_vm_destroy(vm);
+	if (unsupported) {
+		test_unsupported();
+		printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
+		return failures ? 1 : 0;
+	}
+	err = debug_supported();
+	if (err == -ENOTSUP) {
+		printf("SKIP: no guest debugging here: %s\n", libvm_error_message());
+		return 77;
+	}
 	if (traps) {
 		if (host_no_debug_traps()) {
 			printf("SKIP: %s\n", host_no_debug_traps());

@@ -9,8 +9,15 @@
  * libvm use) with SLP_EN. The stub, entered in real mode at the vector
  * after the platform woke, checks that it runs in real mode at CS =
  * vector >> 4, that memory kept what was written before sleeping, that
- * the RTC's alarm flag is set and that PM1_STS has WAK_STS, prints its
- * report and exits through the exit device (status 0 = pass).
+ * the RTC's alarm flag is set and that PM1_STS has WAK_STS and RTC_STS (the
+ * alarm woke it, not SIGUSR1), prints its report and exits through the
+ * exit device (status 0 = pass).
+ *
+ * With the argument "late-alarm" it only sleeps, and late: the alarm goes
+ * off while it still runs with interrupts off (it waits, without reading
+ * register C, until the seconds show the alarm's), and only then does it
+ * ask for S3. An alarm that has fired and that the guest has not taken
+ * is a pending wake event: the platform wakes it at once, as a PC does.
  */
 #include "kernel.h"
 
@@ -36,7 +43,7 @@ extern char s3_stub[], s3_stub_end[];
  * The waking code: 16-bit, position independent inside its segment
  * (CS = STUB_ADDR >> 4), no stack. Status codes: 0 pass; 2 not real mode;
  * 3 memory lost; 4 no alarm flag; 5 no WAK_STS; 6 checks before the sleep
- * failed.
+ * failed; 7 no RTC_STS (not woken by the alarm).
  */
 asm(".pushsection .rodata\n"
     ".globl s3_stub, s3_stub_end\n"
@@ -69,6 +76,9 @@ asm(".pushsection .rodata\n"
     "	mov $0x600, %dx\n"
     "	in %dx, %ax\n"
     "	test $0x8000, %ax\n"
+    "	jz 9f\n"
+    "	mov $7, %bx\n"
+    "	test $0x0400, %ax\n"
     "	jz 9f\n"
     "	mov $6, %bx\n"
     "	cmpl $0, (0xf4)\n"
@@ -128,6 +138,32 @@ static void set_alarm(unsigned int secs)
 	rtc_write(0x05, 0xff);
 }
 
+/* Sleep with the alarm already gone off: it may not be lost. */
+static void sleep_after_alarm(uint16_t pm1a_cnt)
+{
+	uint8_t alarm;
+	uint64_t t0;
+
+	/* 2 s ahead, not 1: a second that ticks while the alarm is being
+	 * written would otherwise match before the alarm is set. */
+	set_alarm(2);
+	alarm = rtc_read(0x01);
+	rtc_read(RTC_C);
+	rtc_write(RTC_B, B_24H | B_AIE);
+	/* Interrupts stay off, and register C unread: the alarm's interrupt
+	 * stays pending. Wait for its second, then a little more. */
+	t0 = pmtimer_now();
+	while (rtc_read(0x00) != alarm && pmtimer_us_since(t0) < 4000000)
+		cpu_relax();
+	report(rtc_read(0x00) == alarm, "the alarm's second came (0x%x) before the sleep", alarm);
+	delay_us(50000);
+	*(volatile uint32_t *)(STUB_ADDR + MARK_OFF + 4) = report_failures();
+	report_summary();
+	outw(pm1a_cnt, (uint16_t)(1u << 10 | 1u << 13));
+	for (;;)
+		asm volatile("hlt");
+}
+
 int main(int argc, char **argv)
 {
 	const uint8_t *fadt, *dsdt;
@@ -135,6 +171,7 @@ int main(int argc, char **argv)
 	uint16_t pm1a_cnt;
 	uint64_t t0;
 	bool s3_named = false, ok;
+	bool late = argc > 1 && !strcmp(argv[1], "late-alarm");
 
 	acpi_init();
 	lapic_init();
@@ -142,6 +179,8 @@ int main(int argc, char **argv)
 	ioapic_route(isa_irq_to_gsi(8), VECTOR, lapic_id(), 0);
 	rtc_write(RTC_B, B_24H); /* BCD, 24 h, no interrupts */
 	rtc_read(RTC_C);
+	if (late)
+		goto s3;
 
 	/* Update-ended: one interrupt a second. */
 	irqs = 0;
@@ -190,6 +229,7 @@ int main(int argc, char **argv)
 	       pmtimer_us_since(t0) / 1000, flags_seen);
 	rtc_write(RTC_B, B_24H);
 
+s3:
 	/* S3: the DSDT offers it, the FACS takes the waking vector. */
 	fadt = acpi_find_table("FACP");
 	if (!report(fadt != NULL, "FADT found"))
@@ -206,6 +246,8 @@ int main(int argc, char **argv)
 	*(volatile uint32_t *)(STUB_ADDR + MARK_OFF) = 0x5a3a3a5a;
 	*(volatile uint32_t *)(STUB_ADDR + MARK_OFF + 4) = report_failures();
 	*(volatile uint32_t *)(facs + 12) = STUB_ADDR; /* Firmware_Waking_Vector */
+	if (late)
+		sleep_after_alarm(pm1a_cnt);
 	report(report_failures() == 0, "ready to sleep: alarm in 2 s, waking vector 0x%x", STUB_ADDR);
 	report_summary();
 	set_alarm(2);

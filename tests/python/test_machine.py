@@ -80,6 +80,7 @@ def test_pci_testdev_cpu_model_and_wake():
     with libvm.Machine(device="fake", pci_testdev=True, vcpus=2, cpu="host,-fpu") as m:
         assert m.has_pci and m.has_pci_testdev
         assert m.rtc_wake_fd >= 0
+        assert m.rtc_alarm_pending() is False
         # The guest never suspended: no waking vector in the FACS.
         with pytest.raises(libvm.LibvmError) as e:
             m.wake(by_rtc=True)
@@ -89,6 +90,7 @@ def test_pci_testdev_cpu_model_and_wake():
     with libvm.Machine(device="fake", flags=libvm.MachineFlag.NO_ACPI
                        | libvm.MachineFlag.NO_RTC) as m:
         assert m.rtc_wake_fd == -1
+        assert m.rtc_alarm_pending() is False
         with pytest.raises(libvm.LibvmError) as e:
             m.wake()
         assert e.value.errno == errno.ENOTSUP

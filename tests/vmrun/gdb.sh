@@ -41,7 +41,12 @@ if $traps && [ "$trap_caps" != yes ]; then
 	exit 77
 fi
 tmp=$(mktemp -d)
+vm=
 trap 'kill $vm 2>/dev/null; rm -rf "$tmp"' EXIT
+# meson's timeout (SIGTERM) or Ctrl-C: out through the EXIT trap, so that
+# no vmrun stays behind holding the KVM
+trap 'exit 143' TERM
+trap 'exit 130' INT
 fail=0
 check() {
 	if grep -qE -- "$2" "$tmp/$1"; then
@@ -52,6 +57,17 @@ check() {
 	fi
 }
 
+# vmrun's status once gdb is done with it. A vmrun still there 60 s later
+# (say gdb never attached, and it waits for one) is killed: status 143.
+reap() {
+	for _ in $(seq 1 600); do
+		kill -0 "$vm" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$vm" 2>/dev/null
+	wait "$vm"
+}
+
 # Start vmrun with a stub on a free port: "waiting for gdb" (--gdb-wait) or
 # running; retries another port when the one picked is taken.
 start() {
@@ -59,7 +75,7 @@ start() {
 		port=$((20000 + ($$ * 7 + try * 1013) % 40000))
 		"$vmrun" --gdb "$port" "$@" > "$tmp/vmrun.out" 2>&1 &
 		vm=$!
-		for i in $(seq 1 600); do
+		for _ in $(seq 1 600); do
 			if grep -q "in use" "$tmp/vmrun.out"; then
 				break
 			fi
@@ -72,7 +88,7 @@ start() {
 			kill -0 "$vm" 2>/dev/null || break
 			sleep 0.1
 		done
-		wait "$vm" 2>/dev/null
+		kill "$vm" 2>/dev/null; wait "$vm" 2>/dev/null
 		grep -q "in use" "$tmp/vmrun.out" || break
 	done
 	echo "FAIL: vmrun did not start its stub:"; cat "$tmp/vmrun.out"
@@ -94,7 +110,7 @@ if $traps; then
 		-ex "delete" \
 		-ex "continue" \
 		"$kernel" > "$tmp/gdbw.out" 2>&1
-	wait "$vm"
+	reap
 	status=$?
 	cat "$tmp/gdbw.out"
 	check gdbw.out "Breakpoint 5, .*gdb_target" "the fifth breakpoint (an INT3) stops in gdb_target"
@@ -118,7 +134,7 @@ timeout 300 gdb -batch -nx \
 	-ex "printf \"stepped=%d\\n\", \$pc != \$before" \
 	-ex "continue" \
 	"$kernel" > "$tmp/gdb0.out" 2>&1
-wait "$vm"
+reap
 status=$?
 cat "$tmp/gdb0.out"
 check gdb0.out "Thread 2 " "both vCPUs are threads"
@@ -151,7 +167,7 @@ timeout 300 gdb -batch -nx \
 	-ex "delete" \
 	-ex "continue" \
 	"$kernel" > "$tmp/gdb1.out" 2>&1
-wait "$vm"
+reap
 status=$?
 cat "$tmp/gdb1.out"
 check gdb1.out "Breakpoint 1, .*gdb_target" "gdb stops at the breakpoint in gdb_target"
@@ -171,7 +187,7 @@ timeout 120 gdb -batch -nx \
 	-ex "target remote :$port" \
 	-ex "printf \"rip=%#lx\\n\", \$rip" \
 	-ex "kill" > "$tmp/gdb2.out" 2>&1
-wait "$vm"
+reap
 status=$?
 cat "$tmp/gdb2.out"
 check gdb2.out "rip=0x" "gdb attaches to the running guest and reads RIP"

@@ -132,6 +132,20 @@ grep -E "warning:|error:" kbuild.log && BUILD_WARN=1
 
 # --- the initramfs ---
 R=$BUILD/root
+# pack FILE [AS]: FILE into the initramfs at its own path (or AS), with
+# every shared library it loads when it is a dynamic executable.
+pack() {
+	local to=${2:-$1}
+	mkdir -p "$R$(dirname "$to")"
+	cp -L "$1" "$R$to" || exit 1
+	ldd "$1" 2> /dev/null |
+	awk '/=> \// { print $3 } /^\t\/lib64/ { print $1 }' |
+	while read -r lib; do
+		[ -e "$R$lib" ] && continue
+		mkdir -p "$R$(dirname "$lib")"
+		cp -L "$lib" "$R$lib"
+	done
+}
 mkdir -p $R/bin $R/etc $R/lib/modules/extra $R/proc $R/sys $R/dev $R/tmp
 cp /bin/busybox $R/bin/busybox
 ln -sf busybox $R/bin/sh
@@ -148,14 +162,37 @@ if [ -n "$LIBVM_BUILD" ] && [ $BENCH = 0 ]; then
 	[ -x "$B/tests/guest/guest-runner" ] ||
 		{ echo "no $B/tests/guest/guest-runner (build libvm first)" >&2; exit 1; }
 	mkdir -p "$R$B/tests/guest"
-	cp "$B/tests/guest/guest-runner" "$B"/tests/guest/*.bin "$R$B/tests/guest/"
-	ldd "$B/tests/guest/guest-runner" |
-	awk '/=> \// { print $3 } /^\t\/lib64/ { print $1 }' |
-	while read -r lib; do
-		mkdir -p "$R$(dirname "$lib")"
-		cp -L "$lib" "$R$lib"
-	done
+	cp "$B"/tests/guest/*.bin "$R$B/tests/guest/"
+	pack "$B/tests/guest/guest-runner"
 	"$SRC/tests/nested/gen-suites.sh" "$B" "$R/bin" || exit 1
+	# Suite debug-traps (INT3 and watchpoint traps, which only kvm-intel
+	# here delivers): the files its commands name, and gdb for the vmrun
+	# stub's test. Debian's gdb needs ~80 MB of libraries and Python's;
+	# gdb-minimal (no Python) ~30 MB, but it conflicts with the gdb
+	# package, so it is fetched with apt-get download (--install) and
+	# unpacked here, never installed.
+	if [ -s "$R/bin/debug-files.txt" ]; then
+		while read -r f; do pack "$f"; done < "$R/bin/debug-files.txt"
+		G=$BUILD-gdb-minimal
+		if ! ls "$G"/gdb-minimal_*.deb > /dev/null 2>&1 && [ $INSTALL = 1 ]; then
+			mkdir -p "$G"
+			(cd "$G" && apt-get download -q gdb-minimal) >&2 ||
+				diag "apt-get download gdb-minimal failed: the gdb test will skip"
+		fi
+		deb=$(ls "$G"/gdb-minimal_*.deb 2> /dev/null | tail -1)
+		if [ -n "$deb" ]; then
+			rm -rf "$G/x"
+			dpkg-deb -x "$deb" "$G/x" || exit 1
+			pack "$G/x/usr/bin/gdb" /usr/bin/gdb
+			# gdb converts symbol names to UTF-32 through iconv, and
+			# "target remote :PORT" resolves localhost.
+			C=/usr/lib/x86_64-linux-gnu/gconv
+			mkdir -p "$R$C"
+			cp -r "$C/gconv-modules" "$C/gconv-modules.cache" "$C/gconv-modules.d" \
+				"$C/UTF-32.so" "$R$C/" || exit 1
+			echo "127.0.0.1 localhost" > "$R/etc/hosts"
+		fi
+	fi
 fi
 M=/lib/modules/$KVER/kernel
 cp $M/virt/lib/irqbypass.ko $M/arch/x86/kvm/kvm.ko $M/arch/x86/kvm/kvm-intel.ko \

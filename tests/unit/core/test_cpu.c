@@ -151,6 +151,68 @@ static void test_reset(void **state)
 	libvm_vm_destroy(vm);
 }
 
+static uint32_t count_leaf(const struct libvm__fake_vcpu *fv, uint32_t fn)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < fv->nr_cpuid; i++)
+		n += fv->cpuid[i].function == fn;
+	return n;
+}
+
+static const struct kvm_cpuid_entry2 *leaf_of(const struct libvm__fake_vcpu *fv, uint32_t fn)
+{
+	for (uint32_t i = 0; i < fv->nr_cpuid; i++)
+		if (fv->cpuid[i].function == fn)
+			return &fv->cpuid[i];
+	return NULL;
+}
+
+/*
+ * libvm_vcpu_enable_hyperv() on the fake's Hyper-V: the Hyper-V leaves at
+ * 0x40000000 with the features asked for, KVM's signature moved to
+ * 0x40000100; called again (other features), the same layout with the new
+ * features, not Hyper-V's signature moved over KVM's.
+ */
+static void test_hyperv(void **state)
+{
+	libvm_vm *vm = fakevm_new("hyperv=1");
+	libvm_vcpu *v = fakevm_vcpu(vm, 0);
+	struct libvm__fake_vcpu *fv = libvm__fake_vcpu(v);
+	const struct kvm_cpuid_entry2 *e;
+
+	(void)state;
+	for (int round = 0; round < 2; round++) {
+		uint32_t want = round ? LIBVM_HV_RELAXED : LIBVM_HV_TIME | LIBVM_HV_VPINDEX;
+
+		assert_int_equal(libvm_vcpu_enable_hyperv(v, want), 0);
+		for (uint32_t fn = 0x40000000u; fn <= 0x40000007u; fn++)
+			assert_int_equal(count_leaf(fv, fn), 1);
+		assert_int_equal(count_leaf(fv, 0x40000008u), 0);
+		assert_int_equal(count_leaf(fv, 0x40000100u), 1);
+		assert_int_equal(count_leaf(fv, 0x40000101u), 1);
+		e = leaf_of(fv, 0x40000000u);
+		assert_int_equal(e->ebx, 0x756e694c); /* "Linu" of "Linux KVM Hv" */
+		assert_int_equal(e->eax, 0x40000007u);
+		e = leaf_of(fv, 0x40000100u);
+		assert_int_equal(e->ebx, 0x4b4d564b); /* "KVMK" of "KVMKVMKVM" */
+		assert_int_equal(e->eax, 0x40000101u);
+		assert_int_equal(leaf_of(fv, 0x40000101u)->eax, 1); /* kvmclock */
+		e = leaf_of(fv, 0x40000003u);
+		assert_int_equal(e->eax, round ? 1u << 5 : 1u << 5 | 1u << 1 | 1u << 9 | 1u << 6);
+		assert_int_equal(leaf_of(fv, 0x40000004u)->eax, round ? 1u << 5 : 0);
+	}
+	assert_int_equal(libvm_vcpu_enable_hyperv(v, LIBVM_HV_SYNIC), -EINVAL); /* needs vpindex */
+	assert_int_equal(libvm_vcpu_enable_hyperv(v, LIBVM_HV_SYNIC | LIBVM_HV_VPINDEX), 0);
+	libvm_vm_destroy(vm);
+
+	/* Without Hyper-V in the backend. */
+	vm = fakevm_new(NULL);
+	v = fakevm_vcpu(vm, 0);
+	assert_int_equal(libvm_vcpu_enable_hyperv(v, LIBVM_HV_RELAXED), -ENOTSUP);
+	libvm_vm_destroy(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_public),
 		cmocka_unit_test(test_reset),
+		cmocka_unit_test(test_hyperv),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
