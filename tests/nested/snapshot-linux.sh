@@ -93,6 +93,14 @@ B=$2
 G=$W/guest
 VMRUN=$B/examples/vmrun/vmrun
 cd /tmp || exit 1
+# A KVM without an in-kernel irqchip (main's /dev/vmm) runs no 2-vCPU
+# Linux guest: nothing here can run.
+"$VMRUN" --smp 2 --timeout 30 "$B/tests/kernels/exitdev.elf" >/dev/null 2>/tmp/probe.err
+if grep -q "need.*irqchip" /tmp/probe.err; then
+	echo "OUTER-SKIP: $(head -1 /tmp/probe.err)"
+	echo OUTER-DONE
+	exit 0
+fi
 modprobe tun
 modprobe veth
 dd if=/dev/zero of=/tmp/disk.img bs=1k count=8192 2>/dev/null
@@ -181,7 +189,14 @@ print("MIGRATE-REPLY", json.dumps(r))
 if r.get("ok"):
     print("MIGRATION total %.1f ms, downtime %.1f ms, %d bytes, %d pages (%d after the pause), %d rounds"
           % (r["total_ms"], r["downtime_ms"], r["bytes"], r["pages"], r["final_pages"], r["rounds"]))
+else:
+    # The source runs on and the target waits: end both.
+    f.write(json.dumps({"cmd": "quit"}) + "\n")
+    f.flush()
+    f.readline()
+    raise SystemExit(1)
 PY
+	[ $? -eq 0 ] || kill $tpid
 else
 	echo "OUTER: the migration's guest did not start memtouch"
 fi
@@ -200,6 +215,10 @@ EOF
 tr -d '\r' < "$W/serial.log" > "$W/log"
 grep -E "^(SNAPSHOT|RESTORE|BEFORE|AFTER|IMAGE|VETH|MIGRATE|MIGRATION|SOURCE|TARGET|OUTER|vmrun)" "$W/log"
 
+if grep -q "^OUTER-SKIP: " "$W/log"; then
+	echo "SKIP: $(grep "^OUTER-SKIP: " "$W/log" | head -1 | cut -d' ' -f2-)"
+	exit 77
+fi
 fail=0
 expect() {	# expect PATTERN [WHAT]: one line of the log matches
 	if grep -qE "$1" "$W/log"; then echo "PASS: ${2:-$1}"; else echo "FAIL: ${2:-$1}"; fail=1; fi
@@ -251,6 +270,12 @@ if before and after:
 sys.exit(0 if ok else 1)
 PY
 expect "^VETH-OK" "two network namespaces joined by a veth pair"
+if grep -q "^MIGRATE-REPLY .*has no dirty-page log" "$W/log"; then
+	# A backend with the irqchip but no dirty log yet: no live migration.
+	echo "SKIP: live migration: $(grep -o "[^(]*has no dirty-page log" "$W/log" | head -1)"
+	[ "$fail" -ne 0 ] && tail -n 60 "$W/log"
+	exit $fail
+fi
 expect "^MIGRATE-REPLY .*\"ok\": true" "the control socket's migrate succeeded"
 expect "^SOURCE-STATUS 12( |$)" "the source ended only once the target took over (status 12)"
 expect "^TARGET-STATUS 0$" "the guest powered off on the target (status 0)"
