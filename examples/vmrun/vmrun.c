@@ -428,7 +428,8 @@ out:
 	return status;
 }
 
-int main(int argc, char **argv)
+/* vmrun itself; @args is a copy of @argv that parsing may write into. */
+static int vmrun_main(int argc, char **argv, char **args)
 {
 	struct vmrun_options o;
 	struct owned own = { .serial_fd = -1 };
@@ -438,7 +439,6 @@ int main(int argc, char **argv)
 	pthread_t wd;
 	bool wd_started = false;
 	struct gdbstub *gdb = NULL;
-	char **args = copy_argv(argc, argv);
 	void *keep = NULL;
 	int kernel_format = 0;
 	libvm_exit ex;
@@ -537,6 +537,20 @@ int main(int argc, char **argv)
 	if (wake_request_fd >= 0)
 		close(wake_request_fd);
 	saved_free(keep);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	char **args = copy_argv(argc, argv);
+	int status;
+
+	if (!args) {
+		fprintf(stderr, "vmrun: %s\n", strerror(ENOMEM));
+		return VMRUN_STATUS_ERROR;
+	}
+	/* Freed on every way out (LeakSanitizer counted the early ones). */
+	status = vmrun_main(argc, argv, args);
 	for (int i = 0; i < argc; i++)
 		free(args[i]);
 	free(args);
