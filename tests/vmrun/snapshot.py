@@ -11,7 +11,7 @@
   target's count carries on; a target that refuses (other memory size) is
   reported and the source runs on;
 - bad files: --restore of a truncated or foreign file ends with status 126
-  and says why, running nothing.
+  and says why, running nothing; so does --gdb with --snapshot or --control.
 
 usage: snapshot.py VMRUN COUNTER_KERNEL   (exit 0 pass, 1 fail, 77 skip)
 """
@@ -238,6 +238,13 @@ def main():
         check(r.returncode == 126 and want in r.stderr and not ran,
               f"--restore of a {name} file: status {r.returncode}, "
               f"\"{r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ''}\"")
+
+    # --- options that do not go together ---
+    for extra in (["--snapshot", p("gdb.snap")], ["--control", p("gdb.sock")]):
+        r = subprocess.run([VMRUN, "--gdb", str(free_port())] + extra + [KERNEL],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+        check(r.returncode == 126 and "--gdb with --snapshot or --control" in r.stderr,
+              f"--gdb with {extra[0]} is refused: status {r.returncode}, \"{r.stderr.strip()}\"")
     return 1 if failures else 0
 
 
