@@ -19,7 +19,10 @@ fi
 w=$(mktemp -d "${TMPDIR:-/tmp}/snapshot-kernel.XXXXXX") || exit 1
 trap 'rm -rf "$w"' EXIT
 for delay in 0.5 0.2 0.08 0.03; do
-	rm -f "$w/snap"
+	# The last try's output too: else the wait below ends at once and the
+	# signal may come before vmrun blocked it (killed: status 140; seen
+	# with the ASan build in the emulated host, where vmrun starts slower).
+	rm -f "$w/snap" "$w/before.txt"
 	"$vmrun" --snapshot "$w/snap" --serial "$w/before.txt" "$@" </dev/null 2>"$w/err1" &
 	pid=$!
 	# Mid-run: once the guest has said something (vmrun is then well past
