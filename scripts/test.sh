@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh \
 	libcapstone-dev qemu-system-x86 linux-image-cloud-amd64 linux-headers-cloud-amd64 \
 	busybox-static cpio lz4 make perl linux-source libc6-dev \
-	python3-pytest gdb doxygen
+	python3-pytest gdb doxygen clang
 
 # Where the KVM suites run: "host" or "kvmhost".
 . scripts/kvm-where.sh
@@ -67,4 +67,12 @@ meson test -C build-san --no-rebuild --print-errorlogs --no-suite kvm --no-suite
 	--no-suite binding --no-suite nested --no-suite kmod
 echo "== KVM suites (ASan + UBSan build) on $KVM_WHERE_TEXT =="
 kvm_suites build-san --no-suite binding
+
+# libFuzzer smoke (tests/fuzz, docs/fuzzing.md): each target 12 s from its
+# in-tree seeds under ASan + UBSan; any crash or broken invariant fails.
+echo "== fuzz targets (clang, libFuzzer, ASan + UBSan), 12 s each =="
+[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=enabled \
+	-Db_sanitize=address,undefined -Db_lundef=false
+ninja -C build-fuzz
+meson test -C build-fuzz --no-rebuild --print-errorlogs --suite fuzz
 echo "== all tests passed =="

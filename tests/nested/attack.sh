@@ -24,14 +24,19 @@ flunk() { echo "FAIL: $*"; fail=1; }
 
 dmesg_mark=$(dmesg | wc -l)
 
-if "$bin/ioctlfuzz" "$dev" -s "$seed" -n "$calls" -t "$secs" -j 2 -v > "$out/ioctl-$name.txt"; then
+# Each generator under a watchdog, and a line before it starts: a run that
+# stops answering then fails with its name (once a whole nested run timed
+# out with the last line before kernels-kvm's ioctlfuzz, no telling where).
+echo "# attack: ioctlfuzz on $dev, seed $seed, up to $secs s (watchdog $((secs * 3 + 60)) s)"
+if timeout -k 10 $((secs * 3 + 60)) "$bin/ioctlfuzz" "$dev" -s "$seed" -n "$calls" -t "$secs" -j 2 -v > "$out/ioctl-$name.txt"; then
 	pass "ioctlfuzz-$name: $(tail -n 1 "$out/ioctl-$name.txt")"
 else
 	flunk "ioctlfuzz-$name: exit $? $(tail -n 3 "$out/ioctl-$name.txt" | tr '\n' ' ')"
 fi
 sed 's/^/# /' "$out/ioctl-$name.txt"
 
-if "$bin/guestfuzz" run "$dev" "$seed" "$progs" "$out/guest-$name.txt" > "$out/guestrun-$name.txt" 2>&1; then
+echo "# attack: guestfuzz on $dev, $progs programs (watchdog $((progs * 3 + 60)) s)"
+if timeout -k 10 $((progs * 3 + 60)) "$bin/guestfuzz" run "$dev" "$seed" "$progs" "$out/guest-$name.txt" > "$out/guestrun-$name.txt" 2>&1; then
 	pass "guestfuzz-$name: $(tail -n 1 "$out/guestrun-$name.txt")"
 else
 	flunk "guestfuzz-$name: $(tail -n 3 "$out/guestrun-$name.txt" | tr '\n' ' ')"

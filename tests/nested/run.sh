@@ -27,7 +27,7 @@ BENCH=0
 LIBVM_BUILD=
 KERNEL_TABLE=
 KERNEL_RETRY=
-TIMEOUT=${NESTED_TIMEOUT:-420}
+TIMEOUT=${NESTED_TIMEOUT:-840}
 PKGS="qemu-system-x86 linux-image-cloud-amd64 linux-headers-cloud-amd64 busybox-static cpio gcc make libc6-dev"
 
 while [ $# -gt 0 ]; do

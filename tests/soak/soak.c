@@ -39,6 +39,24 @@
 
 #include <libvm/libvm.h>
 
+/*
+ * Under AddressSanitizer freed memory sits in its quarantine (256 MiB by
+ * default) instead of going back to the allocator, so RSS grows with every
+ * cycle whatever libvm does (seen: +3.9 MiB over 180 cycles). There the
+ * RSS figure is printed but not judged; LeakSanitizer checks at exit that
+ * nothing was lost, and the fd count is checked as everywhere.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_JUDGED 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RSS_JUDGED 0
+#endif
+#endif
+#ifndef RSS_JUDGED
+#define RSS_JUDGED 1
+#endif
+
 #define CODE_GPA 0x1000
 #define RAM_SIZE 0x10000
 #define PORT 0x500
@@ -258,7 +276,9 @@ static int cycles(unsigned n)
 	       (n - warm) / (now() - tw), warm, fd0, rss0, fd1, rss1, rss1 - rss0);
 	if (fd1 != fd0)
 		FAIL("cycles: %d fds after warm-up, %d at the end: a leak", fd0, fd1);
-	if (rss1 - rss0 > 1024)
+	if (!RSS_JUDGED)
+		printf("cycles: RSS not judged under AddressSanitizer (its quarantine keeps freed memory); LeakSanitizer checks leaks at exit\n");
+	else if (rss1 - rss0 > 1024)
 		FAIL("cycles: RSS grew by %ld KiB over %u cycles", rss1 - rss0, n - warm);
 	return failures ? 1 : 0;
 }

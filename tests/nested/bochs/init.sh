@@ -15,7 +15,10 @@ export PATH=/bin:/sbin:/usr/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-mkdir -p /tmp && mount -t tmpfs tmp /tmp
+# No tmpfs on /tmp: the root is the initramfs, writable already, and
+# run.sh packs the build tree at its own path, which a checkout under /tmp
+# would put below /tmp (a tmpfs there hid it: 'can't execute guest-runner').
+mkdir -p /tmp
 # vmrun's GDB stub listens on 127.0.0.1
 ip link set lo up
 echo "NESTED-BOOTED $(cut -d' ' -f1 /proc/uptime)"
