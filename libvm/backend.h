@@ -51,7 +51,16 @@ typedef struct libvm_vcpu libvm_vcpu;
 	X(register_coalesced_mmio, KVM_REGISTER_COALESCED_MMIO,                        \
 	  const struct kvm_coalesced_mmio_zone)                                        \
 	X(unregister_coalesced_mmio, KVM_UNREGISTER_COALESCED_MMIO,                    \
-	  const struct kvm_coalesced_mmio_zone)
+	  const struct kvm_coalesced_mmio_zone)                                        \
+	X(vm_enable_cap, KVM_ENABLE_CAP, const struct kvm_enable_cap)                  \
+	X(get_dirty_log, KVM_GET_DIRTY_LOG, struct kvm_dirty_log)                      \
+	X(clear_dirty_log, KVM_CLEAR_DIRTY_LOG, struct kvm_clear_dirty_log)            \
+	X(get_irqchip, KVM_GET_IRQCHIP, struct kvm_irqchip)                            \
+	X(set_irqchip, KVM_SET_IRQCHIP, const struct kvm_irqchip)                      \
+	X(get_pit2, KVM_GET_PIT2, struct kvm_pit_state2)                               \
+	X(set_pit2, KVM_SET_PIT2, const struct kvm_pit_state2)                         \
+	X(get_clock, KVM_GET_CLOCK, struct kvm_clock_data)                             \
+	X(set_clock, KVM_SET_CLOCK, const struct kvm_clock_data)
 
 /* X(name, KVM request, argument type): operations on a vCPU. */
 #define LIBVM__BACKEND_VCPU_OPS(X)                                                     \
@@ -70,7 +79,17 @@ typedef struct libvm_vcpu libvm_vcpu;
 	X(get_lapic, KVM_GET_LAPIC, struct kvm_lapic_state)                            \
 	X(set_lapic, KVM_SET_LAPIC, const struct kvm_lapic_state)                      \
 	X(set_mp_state, KVM_SET_MP_STATE, const struct kvm_mp_state)                   \
-	X(set_guest_debug, KVM_SET_GUEST_DEBUG, const struct kvm_guest_debug)
+	X(set_guest_debug, KVM_SET_GUEST_DEBUG, const struct kvm_guest_debug)          \
+	X(get_xsave, KVM_GET_XSAVE, struct kvm_xsave)                                  \
+	X(get_xsave2, KVM_GET_XSAVE2, struct kvm_xsave)                                \
+	X(set_xsave, KVM_SET_XSAVE, const struct kvm_xsave)                            \
+	X(get_xcrs, KVM_GET_XCRS, struct kvm_xcrs)                                     \
+	X(set_xcrs, KVM_SET_XCRS, const struct kvm_xcrs)                               \
+	X(get_vcpu_events, KVM_GET_VCPU_EVENTS, struct kvm_vcpu_events)                \
+	X(set_vcpu_events, KVM_SET_VCPU_EVENTS, const struct kvm_vcpu_events)          \
+	X(get_mp_state, KVM_GET_MP_STATE, struct kvm_mp_state)                         \
+	X(get_debugregs, KVM_GET_DEBUGREGS, struct kvm_debugregs)                      \
+	X(set_debugregs, KVM_SET_DEBUGREGS, const struct kvm_debugregs)
 
 struct libvm__backend {
 	const char *name;
@@ -89,6 +108,9 @@ struct libvm__backend {
 	/* A number naming the device, for caching its answers per device
 	 * across VMs; -ENOENT when there is none (no caching). */
 	int (*device_id)(const libvm_vm *vm, uint64_t *id);
+	/* KVM_GET_MSR_INDEX_LIST (l->nmsrs in: capacity; -E2BIG with the
+	 * number needed). */
+	int (*get_msr_index_list)(const libvm_vm *vm, struct kvm_msr_list *l);
 	int (*set_tss_addr)(libvm_vm *vm, uint64_t addr);
 
 	/*

@@ -61,7 +61,7 @@ static int parse_config(struct libvm__fake_config *c, const char *path)
 #define FLAG(k) { #k, offsetof(struct libvm__fake_config, k), true }
 		NUM(max_vcpus), NUM(slots), NUM(routing), FLAG(irqchip), FLAG(pit),
 		FLAG(readonly), FLAG(irqfd), FLAG(ioeventfd), FLAG(msi), FLAG(immediate_exit),
-		FLAG(tsc_deadline), FLAG(cpuid), FLAG(hyperv),
+		FLAG(tsc_deadline), FLAG(cpuid), FLAG(state), FLAG(dirty_log), FLAG(hyperv),
 #undef NUM
 #undef FLAG
 	};
@@ -70,7 +70,8 @@ static int parse_config(struct libvm__fake_config *c, const char *path)
 	*c = (struct libvm__fake_config){
 		.max_vcpus = 8, .slots = 32, .routing = 4096, .irqchip = true, .pit = true,
 		.readonly = true, .irqfd = true, .ioeventfd = true, .msi = true,
-		.immediate_exit = true, .tsc_deadline = true, .cpuid = true,
+		.immediate_exit = true, .tsc_deadline = true, .cpuid = true, .state = true,
+		.dirty_log = true,
 	};
 	if (*p == ':')
 		p++;
@@ -127,6 +128,8 @@ static void fake_vm_close(libvm_vm *vm)
 	if (!f)
 		return;
 	free(f->routes);
+	for (uint32_t i = 0; i < LIBVM__MAX_SLOTS; i++)
+		free(f->dirty[i]);
 	pthread_mutex_destroy(&f->lock);
 	free(f);
 	vm->bk = NULL;
@@ -166,6 +169,17 @@ static int fake_check_extension(const libvm_vm *vm, long ext)
 		return c->cpuid;
 	case KVM_CAP_SET_TSS_ADDR:
 		return 1;
+	case KVM_CAP_XSAVE:
+	case KVM_CAP_XCRS:
+	case KVM_CAP_VCPU_EVENTS:
+	case KVM_CAP_MP_STATE:
+	case KVM_CAP_DEBUGREGS:
+	case KVM_CAP_ADJUST_CLOCK:
+		return c->state;
+	case KVM_CAP_PIT_STATE2:
+		return c->state && c->pit;
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		return c->dirty_log;
 	case KVM_CAP_HYPERV_CPUID:
 	case KVM_CAP_HYPERV_SYNIC2:
 		return c->hyperv;
@@ -310,8 +324,10 @@ static int fake_set_user_memory_region(libvm_vm *vm, const struct kvm_userspace_
 	int err = 0;
 
 	ENTER(f, set_user_memory_region);
-	if (m->slot >= f->cfg.slots || (m->flags & ~(uint32_t)KVM_MEM_READONLY) ||
+	if (m->slot >= f->cfg.slots ||
+	    (m->flags & ~(uint32_t)(KVM_MEM_READONLY | KVM_MEM_LOG_DIRTY_PAGES)) ||
 	    ((m->flags & KVM_MEM_READONLY) && !f->cfg.readonly) ||
+	    ((m->flags & KVM_MEM_LOG_DIRTY_PAGES) && !f->cfg.dirty_log) ||
 	    ((m->guest_phys_addr | m->memory_size | m->userspace_addr) & 4095))
 		return -EINVAL;
 	pthread_mutex_lock(&f->lock);
@@ -323,11 +339,158 @@ static int fake_set_user_memory_region(libvm_vm *vm, const struct kvm_userspace_
 		    o->guest_phys_addr < m->guest_phys_addr + m->memory_size)
 			err = -EEXIST;
 	}
-	if (!err)
+	if (!err) {
+		bool log = m->memory_size && (m->flags & KVM_MEM_LOG_DIRTY_PAGES);
+
+		/* The log starts empty whenever logging is switched on. */
+		if (!log || !(f->slot[m->slot].flags & KVM_MEM_LOG_DIRTY_PAGES) ||
+		    f->slot[m->slot].memory_size != m->memory_size) {
+			free(f->dirty[m->slot]);
+			f->dirty[m->slot] = log ? calloc((m->memory_size / 4096 + 63) / 64, 8) : NULL;
+			if (log && !f->dirty[m->slot])
+				err = -ENOMEM;
+		}
 		f->slot[m->slot] = *m;
+	}
 	pthread_mutex_unlock(&f->lock);
 	return err;
 }
+
+void libvm__fake_dirty(libvm_vm *vm, uint64_t gpa, uint64_t len)
+{
+	struct libvm__fake_vm *f = libvm__fake_vm(vm);
+
+	if (!f || !len)
+		return;
+	pthread_mutex_lock(&f->lock);
+	for (uint32_t i = 0; i < f->cfg.slots; i++) {
+		const struct kvm_userspace_memory_region *s = &f->slot[i];
+
+		if (!f->dirty[i] || gpa + len <= s->guest_phys_addr ||
+		    gpa >= s->guest_phys_addr + s->memory_size)
+			continue;
+		for (uint64_t a = gpa < s->guest_phys_addr ? s->guest_phys_addr : gpa;
+		     a < gpa + len && a < s->guest_phys_addr + s->memory_size; a += 4096) {
+			uint64_t p = (a - s->guest_phys_addr) / 4096;
+
+			f->dirty[i][p / 64] |= 1ull << (p % 64);
+		}
+	}
+	pthread_mutex_unlock(&f->lock);
+}
+
+static int fake_vm_enable_cap(libvm_vm *vm, const struct kvm_enable_cap *c)
+{
+	struct libvm__fake_vm *f = F(vm);
+
+	ENTER(f, vm_enable_cap);
+	if (c->cap != KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 || !f->cfg.dirty_log ||
+	    c->flags || (c->args[0] & ~1ull))
+		return -EINVAL;
+	pthread_mutex_lock(&f->lock);
+	f->manual_protect = c->args[0] & 1;
+	pthread_mutex_unlock(&f->lock);
+	return 0;
+}
+
+static int fake_get_dirty_log(libvm_vm *vm, struct kvm_dirty_log *d)
+{
+	struct libvm__fake_vm *f = F(vm);
+	size_t words;
+	int err = 0;
+
+	ENTER(f, get_dirty_log);
+	if (!f->cfg.dirty_log)
+		return -ENOTTY;
+	pthread_mutex_lock(&f->lock);
+	if (d->slot >= f->cfg.slots || !f->dirty[d->slot]) {
+		err = d->slot >= f->cfg.slots ? -EINVAL : -ENOENT;
+	} else {
+		words = (f->slot[d->slot].memory_size / 4096 + 63) / 64;
+		memcpy(d->dirty_bitmap, f->dirty[d->slot], words * 8);
+		if (!f->manual_protect)
+			memset(f->dirty[d->slot], 0, words * 8);
+	}
+	pthread_mutex_unlock(&f->lock);
+	return err;
+}
+
+static int fake_clear_dirty_log(libvm_vm *vm, struct kvm_clear_dirty_log *c)
+{
+	struct libvm__fake_vm *f = F(vm);
+	const uint64_t *bits = c->dirty_bitmap;
+	int err = 0;
+
+	ENTER(f, clear_dirty_log);
+	if (!f->cfg.dirty_log)
+		return -ENOTTY;
+	pthread_mutex_lock(&f->lock);
+	if (!f->manual_protect || c->slot >= f->cfg.slots || !f->dirty[c->slot] ||
+	    c->first_page % 64 ||
+	    c->first_page + c->num_pages > f->slot[c->slot].memory_size / 4096)
+		err = -EINVAL;
+	for (uint64_t p = 0; !err && p < c->num_pages; p++)
+		if (bits[p / 64] & (1ull << (p % 64))) {
+			uint64_t q = c->first_page + p;
+
+			f->dirty[c->slot][q / 64] &= ~(1ull << (q % 64));
+		}
+	pthread_mutex_unlock(&f->lock);
+	return err;
+}
+
+/* The VM's state calls: the chips, the PIT, the clock (state=1). */
+static int fake_get_irqchip(libvm_vm *vm, struct kvm_irqchip *c)
+{
+	struct libvm__fake_vm *f = F(vm);
+
+	ENTER(f, get_irqchip);
+	if (!f->cfg.state || !f->irqchip || c->chip_id > 2)
+		return !f->cfg.state ? -ENOTTY : -EINVAL;
+	pthread_mutex_lock(&f->lock);
+	memcpy(&c->chip, &f->chip[c->chip_id].chip, sizeof(c->chip));
+	pthread_mutex_unlock(&f->lock);
+	return 0;
+}
+
+static int fake_set_irqchip(libvm_vm *vm, const struct kvm_irqchip *c)
+{
+	struct libvm__fake_vm *f = F(vm);
+
+	ENTER(f, set_irqchip);
+	if (!f->cfg.state || !f->irqchip || c->chip_id > 2)
+		return !f->cfg.state ? -ENOTTY : -EINVAL;
+	pthread_mutex_lock(&f->lock);
+	f->chip[c->chip_id] = *c;
+	pthread_mutex_unlock(&f->lock);
+	return 0;
+}
+
+#define FAKE_VM_STATE(get, set, type, field, needs)                                    \
+	static int fake_##get(libvm_vm *vm, type *s)                                   \
+	{                                                                              \
+		struct libvm__fake_vm *f = F(vm);                                      \
+		ENTER(f, get);                                                         \
+		if (!f->cfg.state || !(needs))                                         \
+			return !f->cfg.state ? -ENOTTY : -ENXIO;                       \
+		pthread_mutex_lock(&f->lock);                                          \
+		*s = f->field;                                                         \
+		pthread_mutex_unlock(&f->lock);                                        \
+		return 0;                                                              \
+	}                                                                              \
+	static int fake_##set(libvm_vm *vm, const type *s)                             \
+	{                                                                              \
+		struct libvm__fake_vm *f = F(vm);                                      \
+		ENTER(f, set);                                                         \
+		if (!f->cfg.state || !(needs))                                         \
+			return !f->cfg.state ? -ENOTTY : -ENXIO;                       \
+		pthread_mutex_lock(&f->lock);                                          \
+		f->field = *s;                                                         \
+		pthread_mutex_unlock(&f->lock);                                        \
+		return 0;                                                              \
+	}
+FAKE_VM_STATE(get_pit2, set_pit2, struct kvm_pit_state2, pit_state, f->pit)
+FAKE_VM_STATE(get_clock, set_clock, struct kvm_clock_data, clock, true)
 
 static int fake_create_irqchip(libvm_vm *vm, void *arg)
 {
@@ -538,6 +701,52 @@ FAKE_STATE(get_regs, set_regs, struct kvm_regs, regs)
 FAKE_STATE(get_sregs, set_sregs, struct kvm_sregs, sregs)
 FAKE_STATE(get_fpu, set_fpu, struct kvm_fpu, fpu)
 
+/* The rest of a vCPU's state (state=1): stored as set, read back. */
+#define FAKE_STATE_OPT(get, set, type, field, needs)                                   \
+	static int fake_##get(libvm_vcpu *vcpu, type *s)                               \
+	{                                                                              \
+		struct libvm__fake_vm *f = F(vcpu->vm);                                \
+		ENTER(f, get);                                                         \
+		if (!f->cfg.state || !(needs))                                         \
+			return !f->cfg.state ? -ENOTTY : -ENXIO;                       \
+		memcpy(s, &V(vcpu)->field, sizeof(V(vcpu)->field));                    \
+		return 0;                                                              \
+	}                                                                              \
+	static int fake_##set(libvm_vcpu *vcpu, const type *s)                         \
+	{                                                                              \
+		struct libvm__fake_vm *f = F(vcpu->vm);                                \
+		ENTER(f, set);                                                         \
+		if (!f->cfg.state || !(needs))                                         \
+			return !f->cfg.state ? -ENOTTY : -ENXIO;                       \
+		memcpy(&V(vcpu)->field, s, sizeof(V(vcpu)->field));                    \
+		return 0;                                                              \
+	}
+FAKE_STATE_OPT(get_xsave, set_xsave, struct kvm_xsave, xsave, true)
+FAKE_STATE_OPT(get_xcrs, set_xcrs, struct kvm_xcrs, xcrs, true)
+FAKE_STATE_OPT(get_lapic, set_lapic, struct kvm_lapic_state, lapic, f->irqchip)
+FAKE_STATE_OPT(get_vcpu_events, set_vcpu_events, struct kvm_vcpu_events, events, true)
+FAKE_STATE_OPT(get_mp_state, set_mp_state, struct kvm_mp_state, mp_state, true)
+FAKE_STATE_OPT(get_debugregs, set_debugregs, struct kvm_debugregs, debugregs, true)
+
+/* KVM_GET_MSR_INDEX_LIST: a few MSRs of each kind libvm treats apart (the
+ * TSC, the TSC deadline, kvmclock's wall clock that is never saved). */
+static int fake_get_msr_index_list(const libvm_vm *vm, struct kvm_msr_list *l)
+{
+	static const uint32_t list[] = { 0x10, 0x11, 0x174, 0x175, 0x176, 0x6e0,
+					 0xc0000081, 0xc0000082, 0x4b564d01 };
+	const uint32_t n = sizeof(list) / sizeof(list[0]);
+
+	if (!F(vm)->cfg.state)
+		return -ENOTTY;
+	if (l->nmsrs < n) {
+		l->nmsrs = n;
+		return -E2BIG;
+	}
+	memcpy(l->indices, list, sizeof(list));
+	l->nmsrs = n;
+	return 0;
+}
+
 /* KVM_GET_MSRS/KVM_SET_MSRS: in order, stopping at the first refused. */
 static int fake_get_msrs(libvm_vcpu *vcpu, struct kvm_msrs *m)
 {
@@ -654,6 +863,7 @@ const struct libvm__backend libvm__backend_fake = {
 	.get_supported_cpuid = fake_get_supported_cpuid,
 	.device_id = fake_device_id,
 	.set_tss_addr = fake_set_tss_addr,
+	.get_msr_index_list = fake_get_msr_index_list,
 	.vcpu_create = fake_vcpu_create,
 	.vcpu_map = fake_vcpu_map,
 	.vcpu_destroy = fake_vcpu_destroy,
@@ -666,6 +876,15 @@ const struct libvm__backend libvm__backend_fake = {
 	.set_gsi_routing = fake_set_gsi_routing,
 	.irqfd = fake_irqfd,
 	.ioeventfd = fake_ioeventfd,
+	.vm_enable_cap = fake_vm_enable_cap,
+	.get_dirty_log = fake_get_dirty_log,
+	.clear_dirty_log = fake_clear_dirty_log,
+	.get_irqchip = fake_get_irqchip,
+	.set_irqchip = fake_set_irqchip,
+	.get_pit2 = fake_get_pit2,
+	.set_pit2 = fake_set_pit2,
+	.get_clock = fake_get_clock,
+	.set_clock = fake_set_clock,
 	.get_regs = fake_get_regs,
 	.set_regs = fake_set_regs,
 	.get_sregs = fake_get_sregs,
@@ -676,6 +895,18 @@ const struct libvm__backend libvm__backend_fake = {
 	.set_msrs = fake_set_msrs,
 	.set_cpuid2 = fake_set_cpuid2,
 	.set_guest_debug = fake_set_guest_debug,
+	.get_xsave = fake_get_xsave,
+	.set_xsave = fake_set_xsave,
+	.get_xcrs = fake_get_xcrs,
+	.set_xcrs = fake_set_xcrs,
+	.get_lapic = fake_get_lapic,
+	.set_lapic = fake_set_lapic,
+	.get_vcpu_events = fake_get_vcpu_events,
+	.set_vcpu_events = fake_set_vcpu_events,
+	.get_mp_state = fake_get_mp_state,
+	.set_mp_state = fake_set_mp_state,
+	.get_debugregs = fake_get_debugregs,
+	.set_debugregs = fake_set_debugregs,
 	.get_cpuid2 = fake_get_cpuid2,
 	.get_supported_hv_cpuid = fake_get_supported_hv_cpuid,
 	.enable_cap = fake_enable_cap,

@@ -10,6 +10,10 @@
  *   irqfd=0|1    (1)     ioeventfd=0|1 (1)    msi=0|1         (1)
  *   immediate_exit=0|1 (1)   tsc_deadline=0|1 (1)
  *   cpuid=0|1    (1: reports a small supported CPUID: leaves 0, 1, 0x80000000)
+ *   state=0|1    (1: the state calls: XSAVE, XCRs, LAPIC, vCPU events, MP
+ *                state, debug registers, irqchip, PIT, clock, the MSR list)
+ *   dirty_log=0|1 (1: KVM_MEM_LOG_DIRTY_PAGES, KVM_GET/CLEAR_DIRTY_LOG,
+ *                manual protection; pages are dirtied by libvm__fake_dirty())
  *   hyperv=0|1   (0; 1: KVM's leaves 0x40000000-1 in that CPUID, and Hyper-V:
  *                KVM_GET_SUPPORTED_HV_CPUID, SynIC through KVM_ENABLE_CAP)
  *
@@ -53,6 +57,7 @@ struct libvm__fake_config {
 	uint32_t slots;
 	uint32_t routing;
 	bool irqchip, pit, readonly, irqfd, ioeventfd, msi, immediate_exit, tsc_deadline, cpuid;
+	bool state, dirty_log;
 	bool hyperv;
 };
 
@@ -86,6 +91,15 @@ struct libvm__fake_vm {
 	unsigned routes_dropped_under_irqfd;
 	struct kvm_ioeventfd ioeventfd[LIBVM__FAKE_MAX_FDS];
 	uint32_t nr_ioeventfds;
+
+	/* The VM's state calls (state=1): what the last set stored. */
+	struct kvm_irqchip chip[3];
+	struct kvm_pit_state2 pit_state;
+	struct kvm_clock_data clock;
+	/* Dirty log (dirty_log=1): a bitmap per slot that logs, pages set by
+	 * libvm__fake_dirty(); manual: KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 on. */
+	uint64_t *dirty[LIBVM__MAX_SLOTS];
+	bool manual_protect;
 };
 
 /* A test's KVM_RUN: fill @run (exit_reason and its member), return 0 or a
@@ -105,6 +119,13 @@ struct libvm__fake_vcpu {
 	struct kvm_cpuid_entry2 cpuid[LIBVM__MAX_CPUID];
 	uint32_t nr_cpuid;
 	struct kvm_guest_debug debug;  /* the last KVM_SET_GUEST_DEBUG */
+	/* The vCPU's state calls (state=1). */
+	uint8_t xsave[4096];
+	struct kvm_xcrs xcrs;
+	struct kvm_lapic_state lapic;
+	struct kvm_vcpu_events events;
+	struct kvm_mp_state mp_state;
+	struct kvm_debugregs debugregs;
 	libvm__fake_run_fn run_fn;
 	void *run_opaque;
 };
@@ -122,5 +143,9 @@ void libvm__fake_exit_mmio(struct kvm_run *run, uint64_t gpa, bool write, uint32
 			   const void *data);
 /* The port data of the exit in @run (where a handler put an IN's bytes). */
 void *libvm__fake_io_data(struct kvm_run *run);
+
+/* The guest wrote [gpa, gpa + len): mark the pages in the dirty log of the
+ * slot holding them, if it logs (as a guest write would). */
+void libvm__fake_dirty(libvm_vm *vm, uint64_t gpa, uint64_t len);
 
 #endif

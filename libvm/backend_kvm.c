@@ -99,6 +99,11 @@ static int kvm_get_supported_cpuid(const libvm_vm *vm, struct kvm_cpuid2 *c)
 	return xioctl(K(vm)->sys_fd, KVM_GET_SUPPORTED_CPUID, c);
 }
 
+static int kvm_get_msr_index_list(const libvm_vm *vm, struct kvm_msr_list *l)
+{
+	return xioctl(K(vm)->sys_fd, KVM_GET_MSR_INDEX_LIST, l);
+}
+
 /* The device number: the same module answers the same for every VM. */
 static int kvm_device_id(const libvm_vm *vm, uint64_t *id)
 {
@@ -197,6 +202,7 @@ const struct libvm__backend libvm__backend_kvm = {
 	.check_extension = kvm_check_extension,
 	.get_supported_cpuid = kvm_get_supported_cpuid,
 	.device_id = kvm_device_id,
+	.get_msr_index_list = kvm_get_msr_index_list,
 	.set_tss_addr = kvm_set_tss_addr,
 	.vcpu_create = kvm_vcpu_create,
 	.vcpu_map = kvm_vcpu_map,

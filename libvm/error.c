@@ -80,6 +80,16 @@ LIBVM_EXPORT const char *libvm_strerror(int err)
 		return "interrupted";
 	case -EIO:
 		return "device I/O error";
+	case -EBADMSG:
+		return "malformed or corrupted data";
+	case -EALREADY:
+		return "already done";
+	case -ECONNREFUSED:
+		return "refused by the other side";
+	case -ECONNRESET:
+		return "the other side went away";
+	case -EPROTO:
+		return "protocol error";
 	default:
 		if (err < 0 && err > -4096)
 			return "system error (see errno codes)";

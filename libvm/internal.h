@@ -64,6 +64,7 @@ enum {
 	LIBVM__MAGIC_VIRTIO_NET = LIBVM__MAGIC('V', 'N', 'E', 'T'),
 	LIBVM__MAGIC_VIRTIO_CONSOLE = LIBVM__MAGIC('V', 'C', 'O', 'N'),
 	LIBVM__MAGIC_MACHINE = LIBVM__MAGIC('M', 'A', 'C', 'H'),
+	LIBVM__MAGIC_SNAPSHOT = LIBVM__MAGIC('S', 'N', 'A', 'P'),
 };
 
 /* True when @obj is a live handle of the type @magic names. */
@@ -97,6 +98,8 @@ int libvm__dead(const void *obj, uint32_t magic, const char *fn, const char *wha
 	LIBVM__CHECK_HANDLE(dev, LIBVM__MAGIC_PCI_DEV, fn, "dev", "PCI device")
 #define LIBVM__CHECK_VCPU(vcpu, fn) \
 	LIBVM__CHECK_HANDLE(vcpu, LIBVM__MAGIC_VCPU, fn, "vcpu", "vCPU")
+#define LIBVM__CHECK_REGION(r, fn) \
+	LIBVM__CHECK_HANDLE(r, LIBVM__MAGIC_REGION, fn, "region", "region")
 
 struct libvm_region {
 	uint32_t magic;
@@ -109,6 +112,11 @@ struct libvm_region {
 	bool owns_mapping;   /* libvm mmap()ed it: munmap on unmap */
 	bool host_writable;  /* false for a read-only file mapping */
 	char name[32];
+	/* Dirty logging (dirty.c), under the VM's mem_lock: while the VM logs,
+	 * the slot has KVM_MEM_LOG_DIRTY_PAGES and @udirty marks the pages
+	 * libvm itself wrote (libvm_mem_write, devices), one bit per page,
+	 * set atomically after the write. */
+	uint64_t *udirty;
 };
 
 /* An MSI route libvm added to the backend's GSI routing table (irqroute.c). */
@@ -127,6 +135,18 @@ struct libvm__device {
 	char name[32];
 };
 
+/*
+ * The devices that have saved state (state.c), in registration order. The
+ * all-zero struct is a valid empty registry (glibc's mutex initializer is
+ * zeros), so a VM made with calloc() has one.
+ */
+struct libvm__state_registry {
+	pthread_mutex_t lock;
+	struct libvm__state_entry *head, *tail;
+	uint32_t count;
+	bool paused;      /* libvm__states_pause() in effect */
+};
+
 struct libvm_vm {
 	uint32_t magic;
 	const struct libvm__backend *backend;
@@ -140,6 +160,7 @@ struct libvm_vm {
 	uint32_t nr_slots;
 	bool has_readonly_mem;
 	bool has_irqchip;        /* libvm_irqchip_create() succeeded */
+	bool has_pit;            /* ... with LIBVM_IRQCHIP_PIT */
 	atomic_bool stop_requested; /* libvm_vm_stop() before or during libvm_vm_run() */
 	uint32_t runners;        /* libvm_vm_run() calls in progress (vcpu_lock) */
 	uint32_t nr_vcpus;       /* vCPUs created so far (guarded by vcpu_lock) */
@@ -178,6 +199,13 @@ struct libvm_vm {
 	 * vCPU at a time under coalesced_lock. */
 	uint32_t coalesced_page;
 	pthread_mutex_t coalesced_lock;
+
+	/* Dirty logging (dirty.c): set and cleared under mem_lock (write). */
+	bool dirty_logging;
+	int dirty_manual;        /* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: -1 not asked yet, 0, 1 */
+
+	/* Devices with saved state (state.c). */
+	struct libvm__state_registry states;
 };
 
 /* An object a VM releases at destroy time unless it was released before. */
@@ -201,6 +229,11 @@ struct libvm_vcpu {
 	bool running;
 	pthread_t thread;
 
+	/* The last KVM exit was port I/O or MMIO and KVM_RUN has not been
+	 * entered since: the instruction is not complete in the registers
+	 * until it is (libvm__vcpu_settle()). */
+	bool unsettled;
+
 	/* An unhandled read returned to the caller, completed on next run. */
 	bool read_pending;
 	uint32_t read_len;
@@ -212,6 +245,10 @@ struct libvm_vcpu {
 	/* Set by libvm_vcpu_end_run(): the exit to return instead of resuming. */
 	uint32_t end_reason;
 	uint64_t end_code;
+
+	/* The CPUID last set, as the backend got it (snapshots compare it). */
+	libvm_cpuid_entry *cpuid;
+	uint32_t cpuid_count;
 };
 
 /*
@@ -279,16 +316,45 @@ int libvm__irqroutes_install(libvm_vm *vm);
 int libvm__msi_routes_remove(libvm_vm *vm, const uint32_t *gsi, uint32_t n);
 /* 1 when MSI routes can be added (irqchip and routing), else 0. */
 int libvm__has_msi_routing(const libvm_vm *vm);
+/* Snapshots: a copy of the MSI routes (*out malloc'ed, sorted by GSI), and
+ * replacing them all with @n saved ones (checked: sorted, unique, MSI GSIs
+ * within the backend's table). 0 or a negative errno with the message. */
+int libvm__msi_routes_copy(libvm_vm *vm, struct libvm__msi_route **out, uint32_t *n);
+int libvm__msi_routes_replace(libvm_vm *vm, const struct libvm__msi_route *r, uint32_t n);
 
 /* coalesce.c */
 /* Hand the writes queued in the VM's coalesced ring to their handlers. */
 void libvm__coalesced_drain(libvm_vcpu *vcpu);
+/* state.c: the device state registry (see state.h for the rest). */
+void libvm__states_init(libvm_vm *vm);
+void libvm__states_fini(libvm_vm *vm);
 
 /* region.c */
 void libvm__regions_fini(libvm_vm *vm);
 /* The writable region overlapping [gpa, gpa + length), or NULL; caller
  * holds mem_lock. */
 const libvm_region *libvm__ram_overlap(const libvm_vm *vm, uint64_t gpa, uint64_t length);
+/* KVM_SET_USER_MEMORY_REGION for @r as it is now (read-only, logging). */
+int libvm__region_update_slot(libvm_region *r, bool log_dirty);
+
+/* dirty.c (mem_lock held) */
+/* A region mapped while the VM logs: give it its bitmap. 0 or -ENOMEM. */
+int libvm__dirty_region_added(libvm_region *r);
+void libvm__dirty_region_removed(libvm_region *r);
+/* Fetch and clear @r's log into @bitmap ((pages + 63) / 64 words): the
+ * number of dirty pages, or a negative errno. mem_lock held (read). */
+int64_t libvm__dirty_fetch_locked(libvm_region *r, uint64_t *bitmap);
+/* Backend support, for libvm_has(): 1 or 0. */
+int libvm__dirty_log_supported(libvm_vm *vm);
+int libvm__dirty_log_clear_supported(libvm_vm *vm);
+/* libvm wrote [off, off + len) of @r: mark the pages (after the write). */
+static inline void libvm__dirty_mark(libvm_region *r, uint64_t off, uint64_t len)
+{
+	if (!r->udirty || !len)
+		return;
+	for (uint64_t p = off / LIBVM__PAGE_SIZE; p <= (off + len - 1) / LIBVM__PAGE_SIZE; p++)
+		__atomic_fetch_or(&r->udirty[p / 64], 1ull << (p % 64), __ATOMIC_RELEASE);
+}
 
 /* vcpu.c */
 void libvm__vcpus_fini(libvm_vm *vm);
@@ -297,6 +363,10 @@ void libvm__vcpus_fini(libvm_vm *vm);
 int libvm__kick_signal_install(int sig);
 /* Drop a pending stop (and immediate_exit) of a vCPU that is not running. */
 void libvm__vcpu_clear_stop(libvm_vcpu *vcpu);
+/* Complete an I/O instruction the vCPU stopped in (KVM_RUN with
+ * immediate_exit), so its state can be saved; a no-op when there is none.
+ * The vCPU must not be running. 0 or the backend's error. */
+int libvm__vcpu_settle(libvm_vcpu *vcpu);
 
 /* Copy a possibly shorter caller options struct into a full-size one. */
 int libvm__copy_options(void *dst, size_t dst_size, const void *src, const char *what);

@@ -51,6 +51,7 @@ LIBVM_EXPORT int libvm_irqchip_create(libvm_vm *vm, uint32_t flags)
 		/* The table sizes the MSI routes can grow to (irqroute.c). */
 		vm->route_limit = n > 0 ? (uint32_t)n : 0;
 		vm->has_irqchip = true;
+		vm->has_pit = flags & LIBVM_IRQCHIP_PIT;
 		/* The PC's wiring of the pins (irqroute.c says why), where the
 		 * backend lets us set it; KVM's default table otherwise. */
 		if (vm->route_limit)

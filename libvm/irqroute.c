@@ -290,3 +290,52 @@ LIBVM_EXPORT int libvm_msi_route_remove(libvm_vm *vm, uint32_t gsi)
 {
 	return libvm__msi_routes_remove(vm, &gsi, 1);
 }
+
+int libvm__msi_routes_copy(libvm_vm *vm, struct libvm__msi_route **out, uint32_t *n)
+{
+	pthread_mutex_lock(&vm->route_lock);
+	*n = vm->nr_routes;
+	*out = malloc((vm->nr_routes ? vm->nr_routes : 1) * sizeof(**out));
+	if (*out && vm->nr_routes)
+		memcpy(*out, vm->routes, vm->nr_routes * sizeof(**out));
+	pthread_mutex_unlock(&vm->route_lock);
+	return *out ? 0 : libvm__fail(-ENOMEM, "MSI routes: out of memory");
+}
+
+int libvm__msi_routes_replace(libvm_vm *vm, const struct libvm__msi_route *r, uint32_t n)
+{
+	struct libvm__msi_route *copy, *old;
+	uint32_t old_n, old_cap;
+	int err;
+
+	if (!n && !vm->nr_routes)
+		return 0;
+	if (n && !libvm__has_msi_routing(vm))
+		return check_vm(vm, "restoring MSI routes");
+	for (uint32_t i = 0; i < n; i++)
+		if (r[i].gsi < LIBVM__FIRST_MSI_GSI || r[i].gsi >= vm->route_limit ||
+		    (i && r[i].gsi <= r[i - 1].gsi) || NR_DEFAULT_ROUTES + i >= vm->route_limit)
+			return libvm__fail(-EINVAL, "saved MSI route %u (GSI %u) is out of order or outside the backend's table of %u",
+					   i, r[i].gsi, vm->route_limit);
+	copy = malloc((n ? n : 1) * sizeof(*copy));
+	if (!copy)
+		return libvm__fail(-ENOMEM, "MSI routes: out of memory");
+	if (n)
+		memcpy(copy, r, n * sizeof(*copy));
+	pthread_mutex_lock(&vm->route_lock);
+	old = vm->routes;
+	old_n = vm->nr_routes;
+	old_cap = vm->routes_cap;
+	vm->routes = copy;
+	vm->nr_routes = vm->routes_cap = n;
+	err = commit(vm);
+	if (err) {
+		vm->routes = old;
+		vm->nr_routes = old_n;
+		vm->routes_cap = old_cap;
+		old = copy;
+	}
+	pthread_mutex_unlock(&vm->route_lock);
+	free(old);
+	return err;
+}

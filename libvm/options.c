@@ -13,6 +13,7 @@
 #include <libvm/load.h>
 #include <libvm/machine.h>
 #include <libvm/pci.h>
+#include <libvm/snapshot.h>
 #include <libvm/virtio.h>
 
 #include "internal.h"
@@ -63,3 +64,6 @@ OPTIONS_INIT(libvm_mptable_options, LIBVM_MPTABLE_OPTIONS_INIT)
 OPTIONS_INIT(libvm_machine_options, LIBVM_MACHINE_OPTIONS_INIT)
 OPTIONS_INIT(libvm_machine_parts, LIBVM_MACHINE_PARTS_INIT)
 OPTIONS_INIT(libvm_debug_options, LIBVM_DEBUG_OPTIONS_INIT)
+OPTIONS_INIT(libvm_snapshot_options, LIBVM_SNAPSHOT_OPTIONS_INIT)
+OPTIONS_INIT(libvm_migrate_options, LIBVM_MIGRATE_OPTIONS_INIT)
+OPTIONS_INIT(libvm_device_state_ops, LIBVM_DEVICE_STATE_OPS_INIT)

@@ -46,6 +46,15 @@ static int set_slot(libvm_vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa,
 	return r < 0 ? r : 0;
 }
 
+int libvm__region_update_slot(libvm_region *r, bool log_dirty)
+{
+	uint32_t flags = (r->flags & LIBVM_REGION_READONLY) ? KVM_MEM_READONLY : 0;
+
+	if (log_dirty)
+		flags |= KVM_MEM_LOG_DIRTY_PAGES;
+	return set_slot(r->vm, r->slot, flags, r->gpa, r->length, r->host);
+}
+
 static int check_layout(const libvm_vm *vm, const libvm_region_options *o)
 {
 	if (o->length == 0)
@@ -231,11 +240,14 @@ LIBVM_EXPORT int libvm_region_map(libvm_region **out, libvm_vm *vm,
 	err = back_region(r, &o);
 	if (err)
 		goto free_slot;
-	err = set_slot(vm, r->slot, (o.flags & LIBVM_REGION_READONLY) ? KVM_MEM_READONLY : 0,
-		       o.gpa, o.length, r->host);
+	/* A VM that logs dirty pages logs the new region's too. */
+	if (vm->dirty_logging && (err = libvm__dirty_region_added(r)))
+		goto unback;
+	err = libvm__region_update_slot(r, vm->dirty_logging);
 	if (err) {
 		libvm__fail(err, "region '%s': KVM_SET_USER_MEMORY_REGION failed: %s", r->name,
 			    strerror(-err));
+		libvm__dirty_region_removed(r);
 		goto unback;
 	}
 	pthread_rwlock_unlock(&vm->mem_lock);
@@ -283,6 +295,7 @@ static int region_remove_locked(libvm_region *r)
 		return libvm__fail(err, "region '%s': deleting its memory slot failed: %s",
 				   r->name, strerror(-err));
 	libvm__rangemap_remove(&vm->regions, r->gpa);
+	libvm__dirty_region_removed(r);
 	slot_free(vm, r->slot);
 	if (r->owns_mapping)
 		munmap(r->host, r->length);
@@ -316,6 +329,7 @@ void libvm__regions_fini(libvm_vm *vm)
 
 		if (r->owns_mapping)
 			munmap(r->host, r->length);
+		free(r->udirty);
 		libvm__bury(r, sizeof(*r));
 	}
 	libvm__rangemap_free(&vm->regions);
@@ -377,7 +391,7 @@ static int mem_walk(libvm_vm *vm, uint64_t gpa, void *buf, size_t len, enum mem_
 
 	while (len) {
 		const struct libvm__range *e = libvm__rangemap_find(&vm->regions, gpa);
-		const libvm_region *r;
+		libvm_region *r;
 		uint64_t off, chunk;
 
 		if (!e)
@@ -399,10 +413,12 @@ static int mem_walk(libvm_vm *vm, uint64_t gpa, void *buf, size_t len, enum mem_
 		if (chunk > len)
 			chunk = len;
 		if (copy) {
-			if (write)
+			if (write) {
 				memcpy((uint8_t *)r->host + off, p, chunk);
-			else
+				libvm__dirty_mark(r, off, chunk);
+			} else {
 				memcpy(p, (const uint8_t *)r->host + off, chunk);
+			}
 		}
 		p += chunk;
 		len -= chunk;

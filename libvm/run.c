@@ -305,6 +305,7 @@ static int enter(libvm_vcpu *vcpu)
 	int r = vcpu->vm->backend->vcpu_run(vcpu);
 
 	vcpu->read_pending = false;
+	vcpu->unsettled = false;
 	/* Queued writes first: the exit may be a read that depends on them. */
 	libvm__coalesced_drain(vcpu);
 	if (r >= 0)
@@ -363,6 +364,8 @@ static int run_loop(libvm_vcpu *vcpu, libvm_exit *exit)
 			return r;
 		if (r)
 			continue;
+		vcpu->unsettled = vcpu->run->exit_reason == KVM_EXIT_IO ||
+				  vcpu->run->exit_reason == KVM_EXIT_MMIO;
 		r = handle_exit(vcpu, exit);
 		if (r <= 0)
 			return r;
@@ -413,6 +416,30 @@ LIBVM_EXPORT int libvm_vcpu_run(libvm_vcpu *vcpu, libvm_exit *exit)
 	vcpu->running = false;
 	pthread_mutex_unlock(&vcpu->run_lock);
 	return r;
+}
+
+int libvm__vcpu_settle(libvm_vcpu *vcpu)
+{
+	int r;
+
+	if (!vcpu->unsettled)
+		return 0;
+	/* KVM finishes the instruction, then sees immediate_exit and
+	 * returns -EINTR without running the guest (KVM API, KVM_RUN). An
+	 * unhandled read gets what libvm_vcpu_complete_read() left there. */
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	r = enter(vcpu);
+	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	if (r == 0 && vcpu->run->exit_reason != KVM_EXIT_INTR) {
+		/* The rest of a string instruction exited again: it will be
+		 * done when the vCPU runs; its state is consistent meanwhile
+		 * at the next iteration. */
+		vcpu->unsettled = vcpu->run->exit_reason == KVM_EXIT_IO ||
+				  vcpu->run->exit_reason == KVM_EXIT_MMIO;
+		return vcpu->unsettled ? libvm__fail(-EBUSY, "vCPU %u is in the middle of a string I/O instruction",
+						     vcpu->id) : 0;
+	}
+	return r < 0 ? r : 0;
 }
 
 LIBVM_EXPORT int libvm_vcpu_complete_read(libvm_vcpu *vcpu, const void *data, uint32_t len)

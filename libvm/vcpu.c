@@ -112,6 +112,7 @@ static void vcpu_free(libvm_vcpu *vcpu)
 	pthread_mutex_unlock(&vm->vcpu_lock);
 	vm->backend->vcpu_destroy(vcpu);
 	pthread_mutex_destroy(&vcpu->run_lock);
+	free(vcpu->cpuid);
 	libvm__bury(vcpu, sizeof(*vcpu));
 }
 
@@ -492,6 +493,22 @@ LIBVM_EXPORT int libvm_vcpu_set_cpuid(libvm_vcpu *vcpu, const libvm_cpuid_entry 
 			k->entries[i].ebx = (e->ebx & 0x00ffffffu) | (vcpu->id << 24);
 	}
 	err = vcpu_result(vcpu, libvm__bk_set_cpuid2(vcpu, k), "KVM_SET_CPUID2");
+	if (!err) {
+		libvm_cpuid_entry *copy = malloc(count * sizeof(*copy));
+
+		/* Only a snapshot's check needs it: without memory the check
+		 * says so then, the vCPU works on. */
+		if (copy) {
+			for (uint32_t i = 0; i < count; i++) {
+				copy[i] = entries[i];
+				copy[i].ebx = k->entries[i].ebx;
+				copy[i].padding = 0;
+			}
+		}
+		free(vcpu->cpuid);
+		vcpu->cpuid = copy;
+		vcpu->cpuid_count = copy ? count : 0;
+	}
 	free(k);
 	return err;
 }

@@ -193,6 +193,7 @@ LIBVM_EXPORT int libvm_vm_create(libvm_vm **out, const libvm_vm_options *opts)
 		return libvm__fail(-ENOMEM, "libvm_vm_create: out of memory");
 	vm->magic = LIBVM__MAGIC_VM;
 	vm->backend = backend_for(path);
+	vm->dirty_manual = -1;
 	vm->kick_signal = o.kick_signal;
 	vm->log = o.log;
 	vm->log_opaque = o.log_opaque;
@@ -201,6 +202,7 @@ LIBVM_EXPORT int libvm_vm_create(libvm_vm **out, const libvm_vm_options *opts)
 	pthread_mutex_init(&vm->coalesced_lock, NULL);
 	libvm__iobus_init(vm);
 	libvm__irqroutes_init(vm);
+	libvm__states_init(vm);
 
 	vm->device_path = strdup(path);
 	if (!vm->device_path) {
@@ -382,6 +384,7 @@ LIBVM_EXPORT int libvm_vm_destroy(libvm_vm *vm)
 static void teardown(libvm_vm *vm)
 {
 	release_owned(vm);
+	libvm__states_fini(vm);
 	libvm__vcpus_fini(vm);
 	libvm__regions_fini(vm);
 	libvm__iobus_fini(vm);
@@ -417,6 +420,10 @@ LIBVM_EXPORT int libvm_has(libvm_vm *vm, enum libvm_cap cap)
 		return vm->cpuid_count > 0;
 	case LIBVM_CAP_MSI_ROUTING:
 		return libvm__has_msi_routing(vm);
+	case LIBVM_CAP_DIRTY_LOG:
+		return libvm__dirty_log_supported(vm);
+	case LIBVM_CAP_DIRTY_LOG_CLEAR:
+		return libvm__dirty_log_supported(vm) && libvm__dirty_log_clear_supported(vm);
 	}
 	return libvm__fail(-EINVAL, "libvm_has: unknown capability %d", (int)cap);
 }

@@ -46,13 +46,23 @@ static void usage(FILE *f)
 		"                          (--hyperv help lists them)\n"
 		"      --gdb PORT          a GDB stub on localhost:PORT (target remote :PORT)\n"
 		"      --gdb-wait          with --gdb: wait for gdb, stopped at the first instruction\n"
+		"      --snapshot FILE     SIGUSR1 saves the VM to FILE and runs on; SIGUSR2\n"
+		"                          saves it and ends (status 10)\n"
+		"      --restore FILE      start from the snapshot FILE instead of a KERNEL\n"
+		"                          (options given here replace the saved ones)\n"
+		"      --incoming [HOST:]PORT  wait for a live migration on TCP PORT, then run\n"
+		"                          the VM it brings (no KERNEL)\n"
+		"      --control PATH      control socket: one JSON request per line (pause,\n"
+		"                          resume, snapshot, migrate, status, quit; see\n"
+		"                          docs/snapshot.md)\n"
 		"  -q, --quiet             no messages from vmrun itself\n"
 		"  -v, --verbose           libvm's log on stderr (-v: info, -vv: debug too)\n"
 		"  -h, --help              this text\n"
 		"  -V, --version           libvm's version\n\n"
 		"Exit status: the guest's exit-device status ((v << 1) | 1, port 0xf4);\n"
 		"0 power-off (ACPI S5), 2 reset request (reboot), 4 triple fault, 6 CPU/emulation error,\n"
-		"8 halted for good, 124 timeout, 126 vmrun error, 130 quit with Ctrl-A x.\n"
+		"8 halted for good, 10 snapshot taken and ended, 12 migrated to another vmrun,\n"
+		"124 timeout, 126 vmrun error, 130 quit with Ctrl-A x.\n"
 		"On a terminal, Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A.\n");
 }
 
@@ -106,7 +116,7 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 {
 	enum {
 		OPT_MODULE = 256, OPT_LOAD_ADDR, OPT_DISK, OPT_NET, OPT_RNG, OPT_CPU, OPT_PCI_TESTDEV,
-		OPT_HYPERV, OPT_GDB, OPT_GDB_WAIT
+		OPT_HYPERV, OPT_GDB, OPT_GDB_WAIT, OPT_SNAPSHOT, OPT_RESTORE, OPT_INCOMING, OPT_CONTROL
 	};
 	static const struct option longopts[] = {
 		{ "mem", required_argument, NULL, 'm' },
@@ -129,6 +139,10 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 		{ "hyperv", required_argument, NULL, OPT_HYPERV },
 		{ "gdb", required_argument, NULL, OPT_GDB },
 		{ "gdb-wait", no_argument, NULL, OPT_GDB_WAIT },
+		{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
+		{ "restore", required_argument, NULL, OPT_RESTORE },
+		{ "incoming", required_argument, NULL, OPT_INCOMING },
+		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -140,6 +154,7 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 	*o = (struct vmrun_options){
 		.mem = 128ull << 20, .smp = 1, .serial = "stdio", .load_addr = 0x100000,
 	};
+	optind = 0; /* a fresh scan: vmrun parses twice to restore */
 	while ((c = getopt_long(argc, argv, "m:s:c:i:S:d:t:f:k:qvhV", longopts, NULL)) != -1) {
 		char *end;
 
@@ -292,6 +307,18 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 		case OPT_GDB_WAIT:
 			o->gdb_wait = true;
 			break;
+		case OPT_SNAPSHOT:
+			o->snapshot = optarg;
+			break;
+		case OPT_RESTORE:
+			o->restore = optarg;
+			break;
+		case OPT_INCOMING:
+			o->incoming = optarg;
+			break;
+		case OPT_CONTROL:
+			o->control = optarg;
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -309,6 +336,16 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 			return VMRUN_STATUS_ERROR;
 		}
 	}
+	if (o->gdb_port && (o->snapshot || o->control)) {
+		fprintf(stderr, "vmrun: --gdb with --snapshot or --control: one or the other\n");
+		return VMRUN_STATUS_ERROR;
+	}
+	if (o->restore && o->incoming) {
+		fprintf(stderr, "vmrun: --restore and --incoming: one or the other\n");
+		return VMRUN_STATUS_ERROR;
+	}
+	if ((o->restore || o->incoming) && !o->kernel && optind == argc)
+		return -1; /* the kernel comes from the snapshot */
 	if (optind + (o->kernel ? 0 : 1) != argc) {
 		fprintf(stderr, "vmrun: %s\n", optind >= argc ? "no KERNEL given" : "one KERNEL only");
 		usage(stderr);
@@ -321,4 +358,100 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 		return VMRUN_STATUS_ERROR;
 	}
 	return -1;
+}
+
+static bool add(char ***v, int *n, const char *a, const char *b)
+{
+	char **g = realloc(*v, (size_t)(*n + 3) * sizeof(**v));
+
+	if (!g)
+		return false;
+	*v = g;
+	g[*n] = strdup(a);
+	g[*n + 1] = b ? strdup(b) : NULL;
+	g[*n + 2] = NULL;
+	if (!g[*n] || (b && !g[*n + 1]))
+		return false;
+	*n += b ? 2 : 1;
+	return true;
+}
+
+char **vmrun_machine_args(const struct vmrun_options *o, bool no_disks, bool no_modules, int *n)
+{
+	static const char *const formats[] = { "auto", "multiboot", "elf", "flat", "bzimage" };
+	char **v = NULL, buf[64];
+	bool ok;
+
+	*n = 0;
+	snprintf(buf, sizeof(buf), "%lluK", (unsigned long long)(o->mem >> 10));
+	ok = add(&v, n, "--mem", buf);
+	snprintf(buf, sizeof(buf), "%u", o->smp);
+	ok = ok && add(&v, n, "--smp", buf);
+	ok = ok && o->kernel && add(&v, n, "--kernel", o->kernel);
+	ok = ok && add(&v, n, "--format", formats[o->format]);
+	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)o->load_addr);
+	ok = ok && add(&v, n, "--load-addr", buf);
+	if (ok && o->cmdline)
+		ok = add(&v, n, "--cmdline", o->cmdline);
+	for (uint32_t i = 0; ok && !no_modules && i < o->nr_modules; i++) {
+		char *m;
+
+		if (asprintf(&m, "%s=%s", o->modules[i].path, o->modules[i].string) < 0) {
+			ok = false;
+			break;
+		}
+		ok = add(&v, n, "--module", m);
+		free(m);
+	}
+	for (uint32_t i = 0; ok && !no_disks && i < o->nr_disks; i++) {
+		char *d;
+
+		if (asprintf(&d, "%s%s", o->disks[i].path, o->disks[i].readonly ? ",ro" : "") < 0) {
+			ok = false;
+			break;
+		}
+		ok = add(&v, n, "--disk", d);
+		free(d);
+	}
+	if (ok && o->tap) {
+		char *t = NULL;
+
+		ok = asprintf(&t, "tap=%s", o->tap) >= 0;
+		if (ok) {
+			ok = add(&v, n, "--net", t);
+			free(t);
+		}
+	}
+	if (ok && o->rng)
+		ok = add(&v, n, "--rng", NULL);
+	/* The CPU model and Hyper-V: the restored vCPUs' CPUID must match. */
+	if (ok && o->cpu)
+		ok = add(&v, n, "--cpu", o->cpu);
+	if (ok && o->pci_testdev)
+		ok = add(&v, n, "--pci-testdev", NULL);
+	if (ok && o->hyperv) {
+		char hv[512] = "";
+		const char *name;
+
+		for (uint32_t i = 0; (name = libvm_hyperv_feature_name(i)); i++) {
+			uint32_t bits = 0;
+
+			if (libvm_hyperv_parse(name, &bits) == 0 && bits && (o->hyperv & bits) == bits)
+				snprintf(hv + strlen(hv), sizeof(hv) - strlen(hv), "%s%s", hv[0] ? "," : "",
+					 name);
+		}
+		ok = add(&v, n, "--hyperv", hv);
+	}
+	if (!ok) {
+		vmrun_free_args(v);
+		return NULL;
+	}
+	return v;
+}
+
+void vmrun_free_args(char **args)
+{
+	for (char **a = args; a && *a; a++)
+		free(*a);
+	free(args);
 }

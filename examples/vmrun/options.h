@@ -6,6 +6,7 @@
 #define VMRUN_OPTIONS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define VMRUN_MAX_MODULES 64
@@ -21,6 +22,8 @@ enum vmrun_status {
 	VMRUN_STATUS_TRIPLE_FAULT = 4, /* shutdown exit (triple fault) */
 	VMRUN_STATUS_CPU_ERROR = 6,    /* emulation failure, entry failure, ... */
 	VMRUN_STATUS_HALTED = 8,       /* HLT with nothing left to wake the CPU */
+	VMRUN_STATUS_SNAPSHOT = 10,    /* a snapshot was taken and vmrun was asked to end */
+	VMRUN_STATUS_MIGRATED = 12,    /* the VM moved to another vmrun, which took it over */
 	VMRUN_STATUS_TIMEOUT = 124,    /* --timeout expired */
 	VMRUN_STATUS_ERROR = 126,      /* bad usage, unreadable kernel, setup failure */
 	VMRUN_STATUS_QUIT = 130,       /* Ctrl-A x */
@@ -67,12 +70,30 @@ struct vmrun_options {
 	uint32_t hyperv;         /* --hyperv: LIBVM_HV_* features, 0 for none */
 	uint16_t gdb_port;       /* --gdb: the stub's TCP port, 0 for none */
 	bool gdb_wait;           /* --gdb-wait: stopped at the first instruction */
+
+	/* Snapshots and migration (these are not saved with the VM). */
+	const char *snapshot;    /* SIGUSR1/SIGUSR2 write it, or NULL */
+	const char *restore;     /* start from this snapshot, or NULL */
+	const char *incoming;    /* [HOST:]PORT: start from a migration received there */
+	const char *control;     /* the control socket's path, or NULL */
 };
 
 /*
  * Fill @o from argv. Returns -1 to go on, or an exit status to end with
  * (0 after --help/--version, VMRUN_STATUS_ERROR after a usage error).
+ * With --restore or --incoming no KERNEL is needed (the snapshot says it).
  */
 int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv);
+
+/*
+ * The options that make the machine (memory, vCPUs, kernel and format,
+ * command line, modules, devices), as arguments vmrun_parse_options()
+ * reads back: what vmrun saves with a snapshot. Without disks or modules
+ * when @no_disks / @no_modules (the new command line gives its own).
+ * Returns a NULL-terminated array of malloc'ed strings (*n of them), or
+ * NULL when out of memory. vmrun_free_args() frees it.
+ */
+char **vmrun_machine_args(const struct vmrun_options *o, bool no_disks, bool no_modules, int *n);
+void vmrun_free_args(char **args);
 
 #endif

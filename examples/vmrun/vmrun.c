@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vmrun: the reference launcher. Asks libvm for a PC (libvm_machine_create,
- * include/libvm/machine.h) with what the command line says, runs all its
- * vCPUs until the VM ends, and turns the ending into an exit status a test
- * harness can read like QEMU's isa-debug-exit status.
+ * include/libvm/machine.h) with what the command line says, or with what a
+ * snapshot or an incoming migration says, runs all its vCPUs until the VM
+ * ends (control.c: pauses, snapshots and migrations meanwhile), and turns
+ * the ending into an exit status a test harness can read like QEMU's
+ * isa-debug-exit status.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,16 +14,20 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <libvm/machine.h>
+#include <libvm/snapshot.h>
 
 #include "console.h"
+#include "control.h"
 #include "gdbstub.h"
 #include "options.h"
+#include "saved.h"
 
 /* --timeout: a thread that stops the VM unless woken first. */
 static struct {
@@ -177,8 +183,19 @@ static const uint32_t formats[] = {
 	[VMRUN_FORMAT_BZIMAGE] = LIBVM_FORMAT_BZIMAGE,
 };
 
-/* The command line as a machine; prints why not and returns the error. */
-static int build(libvm_machine **m, const struct vmrun_options *o, struct owned *own)
+static bool is_linux(uint32_t format)
+{
+	return format == LIBVM_FORMAT_BZIMAGE || format == LIBVM_FORMAT_PVH;
+}
+
+/*
+ * The command line as a machine; prints why not and returns the error.
+ * @restoring: the machine a snapshot of a @kernel_format kernel was taken
+ * of, without loading a kernel (its image is in the saved memory): PCI and
+ * the command line as the kernel made them.
+ */
+static int build(libvm_machine **m, const struct vmrun_options *o, struct owned *own,
+		 bool restoring, uint32_t kernel_format)
 {
 	libvm_machine_options mo = LIBVM_MACHINE_OPTIONS_INIT;
 	libvm_vm_options vo = LIBVM_VM_OPTIONS_INIT;
@@ -236,6 +253,17 @@ static int build(libvm_machine **m, const struct vmrun_options *o, struct owned 
 		mo.flags |= LIBVM_MACHINE_PCI_TESTDEV;
 	mo.cpu = o->cpu;
 	mo.hyperv = o->hyperv;
+	if (restoring) {
+		mo.kernel_path = NULL;
+		mo.kernel_format = 0;
+		mo.modules = NULL;
+		mo.nr_modules = 0;
+		if (is_linux(kernel_format)) {
+			mo.flags |= LIBVM_MACHINE_PCI;
+			if (!mo.cmdline)
+				mo.cmdline = LIBVM_MACHINE_LINUX_CMDLINE;
+		}
+	}
 	err = libvm_machine_create(m, &mo);
 	if (err)
 		fprintf(stderr, "vmrun: %s (%s)\n", libvm_error_message(), libvm_strerror(err));
@@ -281,14 +309,18 @@ static bool sleep_until_woken(libvm_machine *m, const libvm_machine_parts *parts
 	 * drain above), is a pending wake event: a PC wakes at once. Asked
 	 * after the drain, an alarm shows here or in wake_fd, never neither. */
 	by_rtc = libvm_rtc_alarm_pending(parts->rtc) == 1;
+	control_asleep(wake_request_fd); /* SIGUSR1 wakes it with --snapshot too */
 	while (!by_rtc) {
-		if (watchdog.fired || console_quit_requested())
+		if (watchdog.fired || console_quit_requested()) {
+			control_asleep(-1);
 			return true; /* the next run returns STOPPED and says why */
+		}
 		if (poll(p, 2, 100) > 0) {
 			by_rtc = p[0].revents & POLLIN;
 			break;
 		}
 	}
+	control_asleep(-1);
 	if (!o->quiet)
 		fprintf(stderr, "vmrun: waking the guest (%s)\n", by_rtc ? "RTC alarm" : "SIGUSR1");
 	if (read(parts->rtc_wake_fd, &v, sizeof(v)) < 0)
@@ -317,7 +349,87 @@ static bool kernel_is_64bit(const char *path)
 	return !(ident[0] == 0x7f && !memcmp(ident + 1, "ELF", 3) && ident[4] == 1);
 }
 
-int main(int argc, char **argv)
+/* A stop no request asked for: the watchdog's, or Ctrl-A x. */
+static bool stop_is_end(void)
+{
+	return watchdog.fired || console_quit_requested();
+}
+
+/* argv's strings, copied: parsing writes into them, and a restore parses
+ * the command line again on top of the saved options. */
+static char **copy_argv(int argc, char **argv)
+{
+	char **v = calloc((size_t)argc + 1, sizeof(*v));
+
+	for (int i = 0; v && i < argc; i++)
+		if (!(v[i] = strdup(argv[i])))
+			exit(VMRUN_STATUS_ERROR);
+	return v;
+}
+
+/*
+ * --restore / --incoming: the snapshot's options with the command line's
+ * on top, the machine built for them, the state restored. For a migration
+ * the sender hears the outcome. Returns -1 to run on, or a status to end
+ * with.
+ */
+static int restore(struct vmrun_options *o, libvm_machine **m, struct owned *own,
+		   int *kernel_format, int argc, char **argv, void **keep)
+{
+	libvm_snapshot *s = NULL;
+	const char *what = o->restore ? o->restore : "the incoming migration";
+	const void *app;
+	size_t app_len;
+	bool quiet = o->quiet;
+	int fd = -1, status, err;
+
+	if (o->restore) {
+		fd = open(o->restore, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			fprintf(stderr, "vmrun: --restore %s: %s\n", o->restore, strerror(errno));
+			return VMRUN_STATUS_ERROR;
+		}
+		err = libvm_snapshot_open(&s, fd);
+		if (err)
+			fprintf(stderr, "vmrun: --restore %s: %s (%s)\n", o->restore,
+				libvm_strerror(err), libvm_error_message());
+	} else {
+		err = control_incoming(o->incoming, quiet, &fd, &s);
+	}
+	if (err) {
+		if (fd >= 0)
+			close(fd);
+		return VMRUN_STATUS_ERROR;
+	}
+	app = libvm_snapshot_app_data(s, &app_len);
+	status = saved_options(o, kernel_format, app, app_len, argc, argv, keep);
+	if (status >= 0) {
+		libvm_snapshot_ack(s, -EINVAL);
+		goto out;
+	}
+	err = build(m, o, own, true, (uint32_t)*kernel_format);
+	if (!err) {
+		err = libvm_snapshot_restore(s, libvm_machine_vm(*m));
+		if (err)
+			fprintf(stderr, "vmrun: restoring %s: %s (%s)\n", what, libvm_strerror(err),
+				libvm_error_message());
+	}
+	/* The sender ends once told; refused, it runs on. */
+	if (libvm_snapshot_ack(s, err) && !err) {
+		fprintf(stderr, "vmrun: the sender went away before the migration was confirmed\n");
+		err = -ECONNRESET;
+	}
+	status = err ? VMRUN_STATUS_ERROR : -1;
+out:
+	libvm_snapshot_close(s);
+	close(fd);
+	if (status < 0 && !quiet)
+		fprintf(stderr, "vmrun: restored from %s\n", what);
+	return status;
+}
+
+/* vmrun itself; @args is a copy of @argv that parsing may write into. */
+static int vmrun_main(int argc, char **argv, char **args)
 {
 	struct vmrun_options o;
 	struct owned own = { .serial_fd = -1 };
@@ -327,28 +439,50 @@ int main(int argc, char **argv)
 	pthread_t wd;
 	bool wd_started = false;
 	struct gdbstub *gdb = NULL;
+	void *keep = NULL;
+	int kernel_format = 0;
 	libvm_exit ex;
 	uint32_t id = 0;
 	int status, err;
 
-	status = vmrun_parse_options(&o, argc, argv);
+	status = vmrun_parse_options(&o, argc, args);
 	if (status >= 0)
 		return status;
-	err = build(&m, &o, &own);
+	/* Before any thread: SIGUSR1/SIGUSR2 go to the signal thread. */
+	if (o.snapshot)
+		control_block_signals();
+	if (o.restore || o.incoming) {
+		status = restore(&o, &m, &own, &kernel_format, argc, argv, &keep);
+		err = status >= 0 ? -1 : 0;
+	} else {
+		err = build(&m, &o, &own, false, 0);
+	}
 	if (err) {
+		libvm_machine_destroy(m);
 		if (own.serial_fd >= 0)
 			close(own.serial_fd);
-		return VMRUN_STATUS_ERROR;
+		saved_free(keep);
+		return status >= 0 ? status : VMRUN_STATUS_ERROR;
 	}
 	vm = libvm_machine_vm(m);
 	libvm_machine_get_parts(m, &parts);
+	if (!o.restore && !o.incoming)
+		kernel_format = (int)parts.kernel_format;
+	if (control_start(m, &o, kernel_format)) {
+		control_stop();
+		libvm_machine_destroy(m);
+		saved_free(keep);
+		return VMRUN_STATUS_ERROR;
+	}
 	if (!strcmp(o.serial, "stdio") && console_start(parts.uart, vm) < 0)
 		fprintf(stderr, "vmrun: no console input: %s\n", strerror(errno));
 	if (o.gdb_port) {
 		gdb = gdbstub_open(m, o.gdb_port, o.gdb_wait, kernel_is_64bit(o.kernel));
 		if (!gdb) {
 			console_stop();
+			control_stop();
 			libvm_machine_destroy(m);
+			saved_free(keep);
 			return VMRUN_STATUS_ERROR;
 		}
 	}
@@ -362,7 +496,15 @@ int main(int argc, char **argv)
 	signal(SIGUSR1, on_wake_request);
 	status = -1;
 	for (;;) {
-		err = gdb ? gdbstub_run(gdb, &ex, &id) : libvm_vm_run(vm, NULL, &ex, &id);
+		int ended = -1;
+
+		/* gdb drives the run itself; otherwise control.c does, pausing
+		 * for snapshots and migrations (a plain run without them). */
+		err = gdb ? gdbstub_run(gdb, &ex, &id) : control_run(&ex, &id, &ended, stop_is_end);
+		if (ended >= 0) {
+			status = ended;
+			break;
+		}
 		if (err || ex.reason != LIBVM_EXIT_SUSPEND || parts.rtc_wake_fd < 0)
 			break;
 		if (!sleep_until_woken(m, &parts, &o, &status))
@@ -377,8 +519,11 @@ int main(int argc, char **argv)
 		pthread_join(wd, NULL);
 	}
 	console_stop();
+	control_stop();
 	if (status >= 0) {
-		/* ended while asleep, or the wake failed */
+		/* ended while asleep, the wake failed, or a request ended it */
+		if (!o.quiet && status == VMRUN_STATUS_MIGRATED)
+			fprintf(stderr, "vmrun: the VM moved to the migration's target\n");
 	} else if (gdb && err == 1) {
 		fprintf(stderr, "vmrun: killed from gdb\n");
 		status = VMRUN_STATUS_QUIT;
@@ -391,5 +536,23 @@ int main(int argc, char **argv)
 		close(own.serial_fd);
 	if (wake_request_fd >= 0)
 		close(wake_request_fd);
+	saved_free(keep);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	char **args = copy_argv(argc, argv);
+	int status;
+
+	if (!args) {
+		fprintf(stderr, "vmrun: %s\n", strerror(ENOMEM));
+		return VMRUN_STATUS_ERROR;
+	}
+	/* Freed on every way out (LeakSanitizer counted the early ones). */
+	status = vmrun_main(argc, argv, args);
+	for (int i = 0; i < argc; i++)
+		free(args[i]);
+	free(args);
 	return status;
 }

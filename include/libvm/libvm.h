@@ -221,6 +221,8 @@ enum libvm_cap {
 	LIBVM_CAP_SET_CPUID = 6,     /* CPUID can be set per vCPU */
 	LIBVM_CAP_SUPPORTED_CPUID = 7, /* the backend reports supported CPUID */
 	LIBVM_CAP_MSI_ROUTING = 8,   /* libvm_msi_route_add(): GSI routing to MSIs, with an irqchip */
+	LIBVM_CAP_DIRTY_LOG = 9,     /* libvm_vm_dirty_log_start(): the backend logs guest writes */
+	LIBVM_CAP_DIRTY_LOG_CLEAR = 10, /* ... and re-protects only the pages fetched (KVM_CLEAR_DIRTY_LOG) */
 };
 
 /**
@@ -412,6 +414,68 @@ LIBVM_EXPORT int libvm_mem_write(libvm_vm *vm, uint64_t gpa, const void *buf, si
  * any byte lies in a read-only region; -EINVAL for NULL arguments.
  */
 LIBVM_EXPORT int libvm_mem_dma_write(libvm_vm *vm, uint64_t gpa, const void *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Dirty-page logging                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * While a VM logs dirty pages, every 4 KiB page written since the last
+ * look is reported once: guest writes (the backend write-protects the
+ * pages and notes the first write to each, KVM_MEM_LOG_DIRTY_PAGES) and
+ * writes libvm itself makes (libvm_mem_write(), the built-in devices,
+ * loaders). Writes an embedder makes through libvm_region_volatile_ptr()
+ * are only seen when it calls libvm_mem_mark_dirty(). Live migration
+ * copies memory in rounds driven by it (include/libvm/snapshot.h).
+ */
+
+/**
+ * libvm_vm_dirty_log_start() - start logging writes to every region of
+ * @vm, and to regions mapped later, until libvm_vm_dirty_log_stop().
+ *
+ * Where the backend has KVM_CLEAR_DIRTY_LOG (LIBVM_CAP_DIRTY_LOG_CLEAR),
+ * libvm uses it, so a fetch re-protects only the pages it reports. Logging
+ * slows guest writes down (the first write to a page after each fetch
+ * takes an exit in the kernel) and large pages are split. Thread: any, not
+ * concurrently with region changes. Returns: 0; -EBUSY when it already
+ * logs; -ENOTSUP when the backend cannot (the regions are left as they
+ * were); -ENOMEM; -EINVAL for NULL.
+ */
+LIBVM_EXPORT int libvm_vm_dirty_log_start(libvm_vm *vm);
+
+/**
+ * libvm_vm_dirty_log_stop() - stop logging; the logs are dropped.
+ * Returns: 0; -EINVAL for NULL or a VM that does not log; the backend's
+ * error (logging then goes on).
+ */
+LIBVM_EXPORT int libvm_vm_dirty_log_stop(libvm_vm *vm);
+
+/**
+ * libvm_region_dirty_log() - fetch and clear the log of one region.
+ * @region: a region of a VM that logs.
+ * @bitmap: receives one bit per page of the region, page n in bit n % 64
+ *          of word n / 64; set: written since the previous fetch (or the
+ *          start). Bits past the region's last page are 0.
+ * @words:  the number of words @bitmap holds: at least
+ *          (length / 4096 + 63) / 64.
+ *
+ * A write that lands after this call returns is in the next fetch: copy
+ * the pages reported after the call, and a page written meanwhile is
+ * copied again next time (that is the migration's round). Thread: any.
+ * Returns: the number of dirty pages (>= 0); -EINVAL for NULL, a region of
+ * a VM that does not log or too small a bitmap; the backend's error.
+ */
+LIBVM_EXPORT int64_t libvm_region_dirty_log(libvm_region *region, uint64_t *bitmap,
+					    size_t words);
+
+/**
+ * libvm_mem_mark_dirty() - tell the log about a write made through
+ * libvm_region_volatile_ptr() (call it after the write).
+ * @vm: the VM; @gpa, @len: the range written. A no-op when not logging.
+ * Thread: any. Returns: 0; -EFAULT when part of the range is not mapped
+ * (nothing is marked); -EINVAL for NULL.
+ */
+LIBVM_EXPORT int libvm_mem_mark_dirty(libvm_vm *vm, uint64_t gpa, uint64_t len);
 
 /* ------------------------------------------------------------------ */
 /* Devices: port I/O and MMIO callbacks                                */
@@ -664,6 +728,265 @@ LIBVM_EXPORT int libvm_vcpu_set_cpuid(libvm_vcpu *vcpu, const libvm_cpuid_entry 
  * backend's error.
  */
 LIBVM_EXPORT int libvm_vcpu_reset(libvm_vcpu *vcpu, uint32_t flags);
+
+/* ------------------------------------------------------------------ */
+/* The rest of a vCPU's state (for snapshots, migration, debuggers)    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Together with the register calls above, these read and write everything
+ * of a vCPU that a guest can observe: XSAVE state, XCRs, MSRs, the local
+ * APIC, pending events, the multiprocessing state and debug registers.
+ * Same thread rules and errors as the register accessors, and -ENOTSUP
+ * (with the missing capability named) where the backend lacks the call.
+ * Structs only ever grow at their end, through their reserved fields.
+ */
+
+/**
+ * libvm_vcpu_get_xsave() / libvm_vcpu_set_xsave() - the XSAVE area (x87,
+ * SSE, AVX and every other state component the backend enables), in the
+ * layout XSAVE writes (uncompacted, Intel SDM vol. 1, 13.4).
+ * @buf:  the area.
+ * @size: get: in, the room in @buf; out, the area's size (4096 unless the
+ *        backend reports more, KVM_CAP_XSAVE2). set: the area's size,
+ *        which must be what get reports.
+ * Returns: 0; -E2BIG when @buf is too small (@size holds the size);
+ * -EINVAL; -ENOTSUP without KVM_CAP_XSAVE (use the FPU calls then).
+ */
+LIBVM_EXPORT int libvm_vcpu_get_xsave(libvm_vcpu *vcpu, void *buf, uint32_t *size);
+LIBVM_EXPORT int libvm_vcpu_set_xsave(libvm_vcpu *vcpu, const void *buf, uint32_t size);
+
+/** struct libvm_xcr - one extended control register (XCR0 is index 0). */
+typedef struct libvm_xcr {
+	uint32_t index;
+	uint32_t reserved;
+	uint64_t value;
+} libvm_xcr;
+
+#define LIBVM_MAX_XCRS 16
+
+/**
+ * libvm_vcpu_get_xcrs() / libvm_vcpu_set_xcrs() - the XCRs.
+ * @count: get: in, the room in @xcrs (LIBVM_MAX_XCRS is always enough);
+ *         out, how many were filled. set: 1 .. LIBVM_MAX_XCRS.
+ * Returns: 0; -EINVAL (also for too little room); -ENOTSUP without
+ * KVM_CAP_XCRS; the backend's error (a value the CPU refuses).
+ */
+LIBVM_EXPORT int libvm_vcpu_get_xcrs(libvm_vcpu *vcpu, libvm_xcr *xcrs, uint32_t *count);
+LIBVM_EXPORT int libvm_vcpu_set_xcrs(libvm_vcpu *vcpu, const libvm_xcr *xcrs, uint32_t count);
+
+/**
+ * libvm_vcpu_msr_list() - the MSRs whose values make up a vCPU's state
+ * (the backend's KVM_GET_MSR_INDEX_LIST, less the write-only ones that
+ * act when written, such as kvmclock's wall clock).
+ * @vm:      the VM.
+ * @indices: array to fill, or NULL to ask for the count.
+ * @count:   in: room; out: the number of MSRs.
+ * Returns: 0; -E2BIG when @indices is too small (@count holds the number);
+ * -EINVAL; -ENOTSUP when the backend cannot list them.
+ */
+LIBVM_EXPORT int libvm_vcpu_msr_list(libvm_vm *vm, uint32_t *indices, uint32_t *count);
+
+/**
+ * struct libvm_lapic - the local APIC's register page, 1 KiB laid out as
+ * the memory-mapped registers are (ID at 0x20, TPR at 0x80, ISR at 0x100,
+ * TMR at 0x180, IRR at 0x200, the timer's current count at 0x390, ...).
+ */
+typedef struct libvm_lapic {
+	uint8_t regs[1024];
+} libvm_lapic;
+
+/**
+ * libvm_vcpu_get_lapic() / libvm_vcpu_set_lapic() - the in-kernel LAPIC.
+ * Returns: 0; -EINVAL; -ENOTSUP when the VM has no irqchip.
+ */
+LIBVM_EXPORT int libvm_vcpu_get_lapic(libvm_vcpu *vcpu, libvm_lapic *lapic);
+LIBVM_EXPORT int libvm_vcpu_set_lapic(libvm_vcpu *vcpu, const libvm_lapic *lapic);
+
+/* Flags of struct libvm_vcpu_events: which optional parts are valid. */
+#define LIBVM_EVENTS_NMI_PENDING (1u << 0)
+#define LIBVM_EVENTS_SIPI_VECTOR (1u << 1)
+#define LIBVM_EVENTS_SHADOW (1u << 2)
+#define LIBVM_EVENTS_SMM (1u << 3)
+#define LIBVM_EVENTS_PAYLOAD (1u << 4)
+#define LIBVM_EVENTS_TRIPLE_FAULT (1u << 5)
+
+/**
+ * struct libvm_vcpu_events - events in flight on a vCPU: an exception or
+ * interrupt being injected, NMI and SMI state, the SIPI vector of an AP
+ * waiting for its start, the interrupt shadow (STI, MOV SS). The fields
+ * are those of KVM's struct kvm_vcpu_events; @flags says which optional
+ * ones a get filled, and which a set should take.
+ */
+typedef struct libvm_vcpu_events {
+	uint8_t exception_injected;
+	uint8_t exception_nr;
+	uint8_t exception_has_error_code;
+	uint8_t exception_pending;
+	uint32_t exception_error_code;
+	uint8_t interrupt_injected;
+	uint8_t interrupt_nr;
+	uint8_t interrupt_soft;
+	uint8_t interrupt_shadow;
+	uint8_t nmi_injected;
+	uint8_t nmi_pending;
+	uint8_t nmi_masked;
+	uint8_t smi_smm;
+	uint8_t smi_pending;
+	uint8_t smi_smm_inside_nmi;
+	uint8_t smi_latched_init;
+	uint8_t triple_fault_pending;
+	uint32_t sipi_vector;
+	uint32_t flags;        /* LIBVM_EVENTS_* */
+	uint8_t exception_has_payload;
+	uint8_t reserved0[7];
+	uint64_t exception_payload;
+	uint64_t reserved[4];
+} libvm_vcpu_events;
+
+/**
+ * libvm_vcpu_get_events() / libvm_vcpu_set_events() - pending events.
+ * Returns: 0; -EINVAL; -ENOTSUP without KVM_CAP_VCPU_EVENTS; the backend's
+ * error.
+ */
+LIBVM_EXPORT int libvm_vcpu_get_events(libvm_vcpu *vcpu, libvm_vcpu_events *events);
+LIBVM_EXPORT int libvm_vcpu_set_events(libvm_vcpu *vcpu, const libvm_vcpu_events *events);
+
+/** Multiprocessing states (KVM's numbering). */
+enum libvm_mp_state {
+	LIBVM_MP_STATE_RUNNABLE = 0,
+	LIBVM_MP_STATE_UNINITIALIZED = 1, /* an AP waiting for INIT */
+	LIBVM_MP_STATE_INIT_RECEIVED = 2, /* ... and then for SIPI */
+	LIBVM_MP_STATE_HALTED = 3,
+	LIBVM_MP_STATE_SIPI_RECEIVED = 4,
+};
+
+/**
+ * libvm_vcpu_get_mp_state() / libvm_vcpu_set_mp_state() - whether the vCPU
+ * runs, halts or waits for INIT/SIPI (enum libvm_mp_state).
+ * Returns: 0; -EINVAL; -ENOTSUP without KVM_CAP_MP_STATE.
+ */
+LIBVM_EXPORT int libvm_vcpu_get_mp_state(libvm_vcpu *vcpu, uint32_t *state);
+LIBVM_EXPORT int libvm_vcpu_set_mp_state(libvm_vcpu *vcpu, uint32_t state);
+
+/** struct libvm_debugregs - DR0-DR3, DR6 and DR7. */
+typedef struct libvm_debugregs {
+	uint64_t db[4];
+	uint64_t dr6;
+	uint64_t dr7;
+	uint64_t flags;
+	uint64_t reserved[9];
+} libvm_debugregs;
+
+/**
+ * libvm_vcpu_get_debugregs() / libvm_vcpu_set_debugregs().
+ * Returns: 0; -EINVAL; -ENOTSUP without KVM_CAP_DEBUGREGS.
+ */
+LIBVM_EXPORT int libvm_vcpu_get_debugregs(libvm_vcpu *vcpu, libvm_debugregs *regs);
+LIBVM_EXPORT int libvm_vcpu_set_debugregs(libvm_vcpu *vcpu, const libvm_debugregs *regs);
+
+/* ------------------------------------------------------------------ */
+/* A VM's own state: the interrupt controllers, the PIT, the clock     */
+/* ------------------------------------------------------------------ */
+
+/** struct libvm_pic_state - one i8259 (fields of KVM's kvm_pic_state). */
+typedef struct libvm_pic_state {
+	uint8_t last_irr;   /* edge detection */
+	uint8_t irr;
+	uint8_t imr;
+	uint8_t isr;
+	uint8_t priority_add;
+	uint8_t irq_base;
+	uint8_t read_reg_select;
+	uint8_t poll;
+	uint8_t special_mask;
+	uint8_t init_state;
+	uint8_t auto_eoi;
+	uint8_t rotate_on_auto_eoi;
+	uint8_t special_fully_nested_mode;
+	uint8_t init4;
+	uint8_t elcr;
+	uint8_t elcr_mask;
+	uint8_t reserved[16];
+} libvm_pic_state;
+
+/** struct libvm_ioapic_state - the IOAPIC (fields of kvm_ioapic_state). */
+typedef struct libvm_ioapic_state {
+	uint64_t base_address;
+	uint32_t ioregsel;
+	uint32_t id;
+	uint32_t irr;
+	uint32_t reserved0;
+	uint64_t redirtbl[24];
+	uint64_t reserved[4];
+} libvm_ioapic_state;
+
+/**
+ * libvm_vm_get_pic() / libvm_vm_set_pic() - PIC @which (0 master, 1 slave).
+ * libvm_vm_get_ioapic() / libvm_vm_set_ioapic() - the IOAPIC.
+ * Thread: any, with no vCPU running. Returns: 0; -EINVAL; -ENOTSUP when the
+ * VM has no irqchip; the backend's error.
+ */
+LIBVM_EXPORT int libvm_vm_get_pic(libvm_vm *vm, uint32_t which, libvm_pic_state *pic);
+LIBVM_EXPORT int libvm_vm_set_pic(libvm_vm *vm, uint32_t which, const libvm_pic_state *pic);
+LIBVM_EXPORT int libvm_vm_get_ioapic(libvm_vm *vm, libvm_ioapic_state *ioapic);
+LIBVM_EXPORT int libvm_vm_set_ioapic(libvm_vm *vm, const libvm_ioapic_state *ioapic);
+
+/** struct libvm_pit_channel - one i8254 counter (kvm_pit_channel_state). */
+typedef struct libvm_pit_channel {
+	uint32_t count;          /* 0 means 0x10000 */
+	uint16_t latched_count;
+	uint8_t count_latched;
+	uint8_t status_latched;
+	uint8_t status;
+	uint8_t read_state;
+	uint8_t write_state;
+	uint8_t write_latch;
+	uint8_t rw_mode;
+	uint8_t mode;
+	uint8_t bcd;
+	uint8_t gate;
+	int64_t count_load_time; /* the backend's clock when the count was loaded */
+} libvm_pit_channel;
+
+/** struct libvm_pit_state - the in-kernel PIT (kvm_pit_state2). */
+typedef struct libvm_pit_state {
+	libvm_pit_channel channels[3];
+	uint32_t flags;          /* bit 0: HPET legacy mode */
+	uint32_t reserved[9];
+} libvm_pit_state;
+
+/**
+ * libvm_vm_get_pit() / libvm_vm_set_pit() - the PIT (LIBVM_IRQCHIP_PIT).
+ * Returns: 0; -EINVAL; -ENOTSUP when the VM has no in-kernel PIT.
+ */
+LIBVM_EXPORT int libvm_vm_get_pit(libvm_vm *vm, libvm_pit_state *pit);
+LIBVM_EXPORT int libvm_vm_set_pit(libvm_vm *vm, const libvm_pit_state *pit);
+
+/**
+ * struct libvm_clock - the guest's kvmclock (KVM_GET_CLOCK).
+ * @ns:       the clock in nanoseconds, as the guest's kvmclock reads it.
+ * @flags:    what the backend says about it (KVM_CLOCK_* bits), for a get.
+ * @realtime: the host's CLOCK_REALTIME at the reading, when flags has it.
+ * @host_tsc: the host TSC at the reading, when flags has it.
+ */
+typedef struct libvm_clock {
+	uint64_t ns;
+	uint32_t flags;
+	uint32_t reserved0;
+	uint64_t realtime;
+	uint64_t host_tsc;
+	uint64_t reserved[4];
+} libvm_clock;
+
+/**
+ * libvm_vm_get_clock() / libvm_vm_set_clock() - read the guest's clock, or
+ * make it read @clock->ns from now on (set uses @ns only). A restored
+ * guest's clock goes on from where it was saved, as if the VM had paused.
+ * Returns: 0; -EINVAL; -ENOTSUP without KVM_CAP_ADJUST_CLOCK.
+ */
+LIBVM_EXPORT int libvm_vm_get_clock(libvm_vm *vm, libvm_clock *clock);
+LIBVM_EXPORT int libvm_vm_set_clock(libvm_vm *vm, const libvm_clock *clock);
 
 /* ------------------------------------------------------------------ */
 /* Running                                                             */

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "acpipm.h"
+#include "../state.h"
 #include "common.h"
 
 enum libvm__acpipm_action libvm__acpipm_access(struct libvm__acpipm *pm, uint32_t offset,
@@ -65,6 +66,43 @@ enum libvm__acpipm_action libvm__acpipm_access(struct libvm__acpipm *pm, uint32_
 		}
 	}
 	return act;
+}
+
+void libvm__acpipm_save(const struct libvm__acpipm *pm, struct libvm_state_writer *w)
+{
+	libvm__enc_u16(w, pm->sts);
+	libvm__enc_u16(w, pm->en);
+	libvm__enc_u16(w, pm->cnt);
+	libvm__enc_u8(w, pm->s5_typ);
+	libvm__enc_u8(w, pm->s3_typ);
+}
+
+int libvm__acpipm_load(struct libvm__acpipm *pm, const void *data, size_t len, uint32_t version)
+{
+	struct libvm__dec d;
+	uint16_t sts, en, cnt;
+	uint8_t s5, s3;
+	int err;
+
+	(void)version;
+	libvm__dec_init(&d, data, len);
+	sts = libvm__dec_u16(&d);
+	en = libvm__dec_u16(&d);
+	cnt = libvm__dec_u16(&d);
+	s5 = libvm__dec_u8(&d);
+	s3 = libvm__dec_u8(&d);
+	err = libvm__dec_done(&d, "acpi-pm");
+	if (err)
+		return err;
+	if (s5 != pm->s5_typ || s3 != pm->s3_typ)
+		return libvm__fail(-EINVAL, "acpi-pm: the snapshot's device powers off at SLP_TYP %u and suspends at %u, this one at %u and %u",
+				   s5, s3, pm->s5_typ, pm->s3_typ);
+	if (cnt & (LIBVM__PM1_SLP_EN | LIBVM__PM1_SCI_EN))
+		return libvm__fail(-EINVAL, "acpi-pm: saved PM1_CNT 0x%x has write-only bits set", cnt);
+	pm->sts = sts;
+	pm->en = en;
+	pm->cnt = cnt;
+	return 0;
 }
 
 struct libvm_acpipm {
@@ -122,6 +160,27 @@ static int cnt_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, boo
 			 4 + (uint32_t)(addr - pm->ranges[1].base), 6);
 }
 
+static int acpipm_state_save(libvm_state_writer *w, void *opaque)
+{
+	libvm_acpipm *pm = opaque;
+
+	pthread_mutex_lock(&pm->lock);
+	libvm__acpipm_save(&pm->st, w);
+	pthread_mutex_unlock(&pm->lock);
+	return 0;
+}
+
+static int acpipm_state_load(const void *data, size_t len, uint32_t version, void *opaque)
+{
+	libvm_acpipm *pm = opaque;
+	int err;
+
+	pthread_mutex_lock(&pm->lock);
+	err = libvm__acpipm_load(&pm->st, data, len, version);
+	pthread_mutex_unlock(&pm->lock);
+	return err;
+}
+
 static void acpipm_release(void *dev)
 {
 	libvm_acpipm_detach(dev);
@@ -177,6 +236,12 @@ LIBVM_EXPORT int libvm_acpipm_attach(libvm_acpipm **out, libvm_vm *vm,
 	pm->ranges[1] = (struct libvm__devrange){ LIBVM_SPACE_PIO, o.cnt_port, 2, "acpi-pm1a-cnt",
 						  cnt_io };
 	err = libvm__dev_register(vm, pm->ranges, 2, pm, acpipm_release);
+	if (!err) {
+		err = libvm__state_add(vm, LIBVM__ACPIPM_STATE_VERSION, 0, acpipm_state_save,
+				       acpipm_state_load, NULL, pm, "acpi-pm@0x%x", o.evt_port);
+		if (err)
+			libvm__dev_unregister(vm, pm->ranges, 2, pm);
+	}
 	if (err) {
 		pthread_mutex_destroy(&pm->lock);
 		free(pm);

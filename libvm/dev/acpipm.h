@@ -8,6 +8,7 @@
 #define LIBVM_DEV_ACPIPM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* PM1 control register bits (ACPI 6.0, 4.8.3.2.1, Table 4-16). */
@@ -44,5 +45,15 @@ enum libvm__acpipm_action {
  */
 enum libvm__acpipm_action libvm__acpipm_access(struct libvm__acpipm *pm, uint32_t offset,
 					       void *data, uint32_t len, bool is_write);
+
+/*
+ * Saved state (docs/snapshot.md, "acpi-pm" version 1): PM1_STS, PM1_EN and
+ * PM1_CNT, and the S5 and S3 sleep types the device was made with (a
+ * device made with others refuses the state).
+ */
+#define LIBVM__ACPIPM_STATE_VERSION 1
+struct libvm_state_writer;
+void libvm__acpipm_save(const struct libvm__acpipm *pm, struct libvm_state_writer *w);
+int libvm__acpipm_load(struct libvm__acpipm *pm, const void *data, size_t len, uint32_t version);
 
 #endif

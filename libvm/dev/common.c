@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../state.h"
 #include "common.h"
 
 int libvm__dev_options(void *dst, size_t dst_size, const void *src, const char *what)
@@ -57,8 +58,10 @@ bool libvm__dev_unregister(libvm_vm *vm, const struct libvm__devrange *r, unsign
 		if (err && err != -ENOENT)
 			ok = false;
 	}
-	if (ok)
+	if (ok) {
 		libvm__vm_disown(vm, opaque);
+		libvm__state_remove(vm, opaque);
+	}
 	return ok;
 }
 

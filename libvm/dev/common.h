@@ -36,8 +36,10 @@ int libvm__dev_register(libvm_vm *vm, const struct libvm__devrange *r, unsigned 
 			void *opaque, void (*release)(void *opaque));
 
 /*
- * Unregister @n ranges. False when one could not be released (called from
- * a handler): the caller must then not free what the handlers use.
+ * Unregister @n ranges, and the device's saved-state entry if it has one
+ * (libvm__state_add() with @opaque). False when a range could not be
+ * released (called from a handler): the caller must then not free what the
+ * handlers use.
  */
 bool libvm__dev_unregister(libvm_vm *vm, const struct libvm__devrange *r, unsigned int n,
 			   void *opaque);

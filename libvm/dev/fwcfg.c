@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../state.h"
 #include "common.h"
 #include "fwcfg.h"
 
@@ -244,6 +245,74 @@ int libvm__fwcfg_access(struct libvm__fwcfg *f, uint32_t offset, void *data, uin
 	return 0;
 }
 
+/* What the guest can read, summed up: the files' names and sizes. */
+static uint64_t files_digest(const struct libvm__fwcfg *f)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	for (uint32_t i = 0; i < f->nr_files; i++) {
+		const struct libvm__fwcfg_file *file = &f->files[i];
+
+		for (size_t k = 0; k < sizeof(file->name) && file->name[k]; k++)
+			h = (h ^ (uint8_t)file->name[k]) * 1099511628211ull;
+		for (int k = 0; k < 4; k++)
+			h = (h ^ (uint8_t)(file->size >> (8 * k))) * 1099511628211ull;
+	}
+	return h;
+}
+
+void libvm__fwcfg_save(const struct libvm__fwcfg *f, struct libvm_state_writer *w)
+{
+	libvm__enc_u16(w, f->selector);
+	libvm__enc_u32(w, f->offset);
+	libvm__enc_u64(w, f->ram_size);
+	libvm__enc_u16(w, f->nb_cpus);
+	libvm__enc_u16(w, f->max_cpus);
+	libvm__enc_u32(w, f->cmdline_size);
+	libvm__enc_u32(w, f->nr_files);
+	libvm__enc_u64(w, files_digest(f));
+}
+
+int libvm__fwcfg_load(struct libvm__fwcfg *f, const void *data, size_t len, uint32_t version)
+{
+	struct libvm__dec d;
+	uint16_t selector, nb_cpus, max_cpus;
+	uint32_t offset, cmdline_size, nr_files;
+	uint64_t ram_size, digest;
+	int err;
+
+	(void)version;
+	libvm__dec_init(&d, data, len);
+	selector = libvm__dec_u16(&d);
+	offset = libvm__dec_u32(&d);
+	ram_size = libvm__dec_u64(&d);
+	nb_cpus = libvm__dec_u16(&d);
+	max_cpus = libvm__dec_u16(&d);
+	cmdline_size = libvm__dec_u32(&d);
+	nr_files = libvm__dec_u32(&d);
+	digest = libvm__dec_u64(&d);
+	err = libvm__dec_done(&d, "fw_cfg");
+	if (err)
+		return err;
+	if (ram_size != f->ram_size || nb_cpus != f->nb_cpus || max_cpus != f->max_cpus ||
+	    cmdline_size != f->cmdline_size || nr_files != f->nr_files ||
+	    digest != files_digest(f))
+		return libvm__fail(-EINVAL, "fw_cfg: the snapshot's device had other contents (%u CPUs, %llu bytes of RAM, a %u-byte command line, %u files; this one %u, %llu, %u, %u)",
+				   nb_cpus, (unsigned long long)ram_size, cmdline_size, nr_files,
+				   f->nb_cpus, (unsigned long long)f->ram_size, f->cmdline_size,
+				   f->nr_files);
+	/* A guest half-way through the directory reads the same one on. */
+	if (!(selector & LIBVM__FWCFG_ARCH_LOCAL) &&
+	    (selector & LIBVM__FWCFG_ENTRY_MASK) == LIBVM__FWCFG_FILE_DIR && f->dir_dirty) {
+		if (build_dir(f))
+			return libvm__fail(-ENOMEM, "fw_cfg: out of memory");
+		f->dir_dirty = false;
+	}
+	f->selector = selector;
+	f->offset = offset;
+	return 0;
+}
+
 struct libvm_fwcfg {
 	uint32_t magic;
 	libvm_vm *vm;
@@ -263,6 +332,27 @@ static int fwcfg_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, b
 	libvm__fwcfg_access(&f->st, (uint32_t)(addr - f->range.base), data, len, is_write);
 	pthread_mutex_unlock(&f->lock);
 	return 0;
+}
+
+static int fwcfg_state_save(libvm_state_writer *w, void *opaque)
+{
+	libvm_fwcfg *f = opaque;
+
+	pthread_mutex_lock(&f->lock);
+	libvm__fwcfg_save(&f->st, w);
+	pthread_mutex_unlock(&f->lock);
+	return 0;
+}
+
+static int fwcfg_state_load(const void *data, size_t len, uint32_t version, void *opaque)
+{
+	libvm_fwcfg *f = opaque;
+	int err;
+
+	pthread_mutex_lock(&f->lock);
+	err = libvm__fwcfg_load(&f->st, data, len, version);
+	pthread_mutex_unlock(&f->lock);
+	return err;
 }
 
 /* What libvm_vm_destroy() calls for a device still attached. */
@@ -308,6 +398,12 @@ LIBVM_EXPORT int libvm_fwcfg_attach(libvm_fwcfg **out, libvm_vm *vm,
 	pthread_mutex_init(&f->lock, NULL);
 	f->range = (struct libvm__devrange){ LIBVM_SPACE_PIO, o.port, 2, "fw_cfg", fwcfg_io };
 	err = libvm__dev_register(vm, &f->range, 1, f, fwcfg_release);
+	if (!err) {
+		err = libvm__state_add(vm, LIBVM__FWCFG_STATE_VERSION, 0, fwcfg_state_save,
+				       fwcfg_state_load, NULL, f, "fw_cfg@0x%x", o.port);
+		if (err)
+			libvm__dev_unregister(vm, &f->range, 1, f);
+	}
 	if (err) {
 		libvm__fwcfg_fini(&f->st);
 		pthread_mutex_destroy(&f->lock);

@@ -75,4 +75,16 @@ int libvm__fwcfg_add_file(struct libvm__fwcfg *f, const char *name, const void *
 int libvm__fwcfg_access(struct libvm__fwcfg *f, uint32_t offset, void *data, uint32_t len,
 			bool is_write);
 
+/*
+ * Saved state (docs/snapshot.md, "fw_cfg" version 1): the selected item and
+ * the read position in it, with the device's contents described (CPU
+ * counts, RAM size, command line and file sizes) so that a load into a
+ * device configured otherwise is refused (-EINVAL) instead of handing the
+ * guest another item under its read position.
+ */
+#define LIBVM__FWCFG_STATE_VERSION 1
+struct libvm_state_writer;
+void libvm__fwcfg_save(const struct libvm__fwcfg *f, struct libvm_state_writer *w);
+int libvm__fwcfg_load(struct libvm__fwcfg *f, const void *data, size_t len, uint32_t version);
+
 #endif

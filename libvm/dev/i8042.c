@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../state.h"
 #include "common.h"
 #include "i8042.h"
 
@@ -349,6 +350,76 @@ int libvm__i8042_access(struct libvm__i8042 *k, uint32_t offset, void *data, uin
 	return 0;
 }
 
+void libvm__i8042_save(const struct libvm__i8042 *k, struct libvm_state_writer *w)
+{
+	libvm__enc_u8(w, k->ctr);
+	libvm__enc_u8(w, k->outport);
+	libvm__enc_u8(w, k->status_cmd);
+	libvm__enc_u8(w, k->pending_cmd);
+	libvm__enc_u8(w, k->kbd_pending);
+	libvm__enc_u8(w, k->scancode_set);
+	libvm__enc_u8(w, k->last_read);
+	libvm__enc_u8(w, k->count);
+	for (uint8_t i = 0; i < k->count; i++) {
+		libvm__enc_u8(w, k->queue[(k->head + i) % LIBVM__I8042_QUEUE]);
+		libvm__enc_u8(w, k->from_aux[(k->head + i) % LIBVM__I8042_QUEUE]);
+	}
+	/* The mouse. */
+	libvm__enc_u8(w, k->aux_pending);
+	libvm__enc_u8(w, k->aux_rate);
+	libvm__enc_u8(w, k->aux_resolution);
+	libvm__enc_bool(w, k->aux_reporting);
+	libvm__enc_bool(w, k->aux_scaling21);
+	libvm__enc_bool(w, k->aux_remote);
+}
+
+int libvm__i8042_load(struct libvm__i8042 *k, const void *data, size_t len, uint32_t version)
+{
+	struct libvm__i8042 t = *k;
+	struct libvm__dec d;
+	int err;
+
+	(void)version;
+	libvm__dec_init(&d, data, len);
+	t.ctr = libvm__dec_u8(&d);
+	t.outport = libvm__dec_u8(&d);
+	t.status_cmd = libvm__dec_u8(&d);
+	t.pending_cmd = libvm__dec_u8(&d);
+	t.kbd_pending = libvm__dec_u8(&d);
+	t.scancode_set = libvm__dec_u8(&d);
+	t.last_read = libvm__dec_u8(&d);
+	t.head = 0;
+	t.count = libvm__dec_u8(&d);
+	for (uint8_t i = 0; i < t.count && i < LIBVM__I8042_QUEUE; i++) {
+		t.queue[i] = libvm__dec_u8(&d);
+		t.from_aux[i] = libvm__dec_u8(&d);
+	}
+	t.aux_pending = libvm__dec_u8(&d);
+	t.aux_rate = libvm__dec_u8(&d);
+	t.aux_resolution = libvm__dec_u8(&d);
+	t.aux_reporting = libvm__dec_bool(&d);
+	t.aux_scaling21 = libvm__dec_bool(&d);
+	t.aux_remote = libvm__dec_bool(&d);
+	err = libvm__dec_done(&d, "i8042");
+	if (err)
+		return err;
+	for (uint8_t i = 0; i < t.count && i < LIBVM__I8042_QUEUE; i++)
+		if (t.from_aux[i] > 1)
+			return libvm__fail(-EINVAL, "i8042: saved byte %u comes from device %u", i,
+					   t.from_aux[i]);
+	if (t.count > LIBVM__I8042_QUEUE || t.scancode_set < 1 || t.scancode_set > 3 ||
+	    (t.status_cmd & ~LIBVM__I8042_STR_CMD) ||
+	    (t.kbd_pending && t.kbd_pending != 0xed && t.kbd_pending != 0xf3 &&
+	     t.kbd_pending != 0xf0) ||
+	    (t.aux_pending && t.aux_pending != 0xf3 && t.aux_pending != 0xe8) ||
+	    t.aux_resolution > 3)
+		return libvm__fail(-EINVAL, "i8042: saved state is out of range (%u bytes queued, scan code set %u, keyboard command 0x%x)",
+				   t.count, t.scancode_set, t.kbd_pending);
+	*k = t;
+	update_irq(k);
+	return 0;
+}
+
 enum { R_DATA, R_CMD, NR_RANGES };
 
 struct libvm_i8042 {
@@ -388,6 +459,27 @@ static int i8042_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, b
 	if (reset)
 		return libvm_vcpu_end_run(vcpu, LIBVM_EXIT_RESET, 0);
 	return 0;
+}
+
+static int i8042_state_save(libvm_state_writer *w, void *opaque)
+{
+	libvm_i8042 *k = opaque;
+
+	pthread_mutex_lock(&k->lock);
+	libvm__i8042_save(&k->st, w);
+	pthread_mutex_unlock(&k->lock);
+	return 0;
+}
+
+static int i8042_state_load(const void *data, size_t len, uint32_t version, void *opaque)
+{
+	libvm_i8042 *k = opaque;
+	int err;
+
+	pthread_mutex_lock(&k->lock);
+	err = libvm__i8042_load(&k->st, data, len, version);
+	pthread_mutex_unlock(&k->lock);
+	return err;
 }
 
 /* What libvm_vm_destroy() calls for a device still attached. */
@@ -434,6 +526,12 @@ LIBVM_EXPORT int libvm_i8042_attach(libvm_i8042 **out, libvm_vm *vm,
 	k->range[R_DATA] = (struct libvm__devrange){ LIBVM_SPACE_PIO, 0x60, 1, "i8042", i8042_io };
 	k->range[R_CMD] = (struct libvm__devrange){ LIBVM_SPACE_PIO, 0x64, 1, "i8042", i8042_io };
 	err = libvm__dev_register(vm, k->range, NR_RANGES, k, i8042_release);
+	if (!err) {
+		err = libvm__state_add(vm, LIBVM__I8042_STATE_VERSION, 0, i8042_state_save,
+				       i8042_state_load, NULL, k, "i8042@0x60");
+		if (err)
+			libvm__dev_unregister(vm, k->range, NR_RANGES, k);
+	}
 	if (err) {
 		pthread_mutex_destroy(&k->lock);
 		free(k);

@@ -7,6 +7,7 @@
 #define LIBVM_DEV_I8042_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define LIBVM__I8042_DATA 0   /* port 0x60 */
@@ -64,5 +65,16 @@ void libvm__i8042_reset(struct libvm__i8042 *k);
  */
 int libvm__i8042_access(struct libvm__i8042 *k, uint32_t offset, void *data, uint32_t len,
 			bool is_write);
+
+/*
+ * Saved state (docs/snapshot.md, "i8042" version 1): the controller's
+ * registers, the commands waiting for data and the output buffer. Load
+ * refuses bad values and then changes nothing; it drives the IRQ line to
+ * what the loaded state asks for.
+ */
+#define LIBVM__I8042_STATE_VERSION 1
+struct libvm_state_writer;
+void libvm__i8042_save(const struct libvm__i8042 *k, struct libvm_state_writer *w);
+int libvm__i8042_load(struct libvm__i8042 *k, const void *data, size_t len, uint32_t version);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../state.h"
 #include "common.h"
 #include "pmtimer.h"
 
@@ -44,6 +45,39 @@ int libvm__pmtimer_access(struct libvm__pmtimer *t, uint32_t offset, void *data,
 	return 0;
 }
 
+void libvm__pmtimer_save(const struct libvm__pmtimer *t, struct libvm_state_writer *w)
+{
+	int64_t ran = t->now_ns(t->opaque) - t->start_ns;
+
+	libvm__enc_u64(w, (uint64_t)(ran < 0 ? 0 : ran));
+	libvm__enc_u32(w, t->mask);
+}
+
+int libvm__pmtimer_load(struct libvm__pmtimer *t, const void *data, size_t len, uint32_t version)
+{
+	struct libvm__dec d;
+	uint64_t ran;
+	uint32_t mask;
+	int err;
+
+	(void)version;
+	libvm__dec_init(&d, data, len);
+	ran = libvm__dec_u64(&d);
+	mask = libvm__dec_u32(&d);
+	err = libvm__dec_done(&d, "pm-timer");
+	if (err)
+		return err;
+	if (mask != t->mask)
+		return libvm__fail(-EINVAL, "pm-timer: the snapshot's timer is %d bits wide, this one %d",
+				   mask == 0xffffffffu ? 32 : 24, t->mask == 0xffffffffu ? 32 : 24);
+	/* Whatever it ran, a hundred years bounds the arithmetic. */
+	if (ran > 100ull * 365 * 86400 * 1000000000ull)
+		return libvm__fail(-EINVAL, "pm-timer: saved run time %llu ns is out of range",
+				   (unsigned long long)ran);
+	t->start_ns = t->now_ns(t->opaque) - (int64_t)ran;
+	return 0;
+}
+
 struct libvm_pmtimer {
 	uint32_t magic;
 	libvm_vm *vm;
@@ -65,6 +99,22 @@ static int pmtimer_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len,
 	libvm_pmtimer *t = opaque;
 
 	return libvm__pmtimer_access(&t->st, (uint32_t)(addr - t->range.base), data, len, is_write);
+}
+
+/* No lock: the guest only reads, and loads happen with no vCPU running. */
+static int pmtimer_state_save(libvm_state_writer *w, void *opaque)
+{
+	libvm_pmtimer *t = opaque;
+
+	libvm__pmtimer_save(&t->st, w);
+	return 0;
+}
+
+static int pmtimer_state_load(const void *data, size_t len, uint32_t version, void *opaque)
+{
+	libvm_pmtimer *t = opaque;
+
+	return libvm__pmtimer_load(&t->st, data, len, version);
 }
 
 /* What libvm_vm_destroy() calls for a device still attached. */
@@ -104,6 +154,12 @@ LIBVM_EXPORT int libvm_pmtimer_attach(libvm_pmtimer **out, libvm_vm *vm,
 	t->st.start_ns = monotonic_ns(NULL);
 	t->range = (struct libvm__devrange){ LIBVM_SPACE_PIO, o.port, 4, "pm-timer", pmtimer_io };
 	err = libvm__dev_register(vm, &t->range, 1, t, pmtimer_release);
+	if (!err) {
+		err = libvm__state_add(vm, LIBVM__PMTIMER_STATE_VERSION, 0, pmtimer_state_save,
+				       pmtimer_state_load, NULL, t, "pm-timer@0x%x", o.port);
+		if (err)
+			libvm__dev_unregister(vm, &t->range, 1, t);
+	}
 	if (err) {
 		free(t);
 		return err;

@@ -7,6 +7,7 @@
 #define LIBVM_DEV_PMTIMER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define LIBVM__PMTIMER_HZ 3579545u /* ACPI spec, section 4.8.3.3 "PM Timer" */
@@ -28,5 +29,16 @@ uint32_t libvm__pmtimer_value(const struct libvm__pmtimer *t);
  */
 int libvm__pmtimer_access(struct libvm__pmtimer *t, uint32_t offset, void *data, uint32_t len,
 			  bool is_write);
+
+/*
+ * Saved state (docs/snapshot.md, "pm-timer" version 1): the time the
+ * counter has run and its width. A load makes the counter go on from the
+ * saved value (a paused guest must not see it jump or go back) and refuses
+ * a width other than this device's.
+ */
+#define LIBVM__PMTIMER_STATE_VERSION 1
+struct libvm_state_writer;
+void libvm__pmtimer_save(const struct libvm__pmtimer *t, struct libvm_state_writer *w);
+int libvm__pmtimer_load(struct libvm__pmtimer *t, const void *data, size_t len, uint32_t version);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../state.h"
 #include "common.h"
 #include "port80.h"
 
@@ -22,6 +23,28 @@ int libvm__port80_access(struct libvm__port80 *p, uint32_t offset, void *data, u
 		memset(data, 0xff, len); /* nothing drives the bus */
 	}
 	return 0;
+}
+
+void libvm__port80_save(const struct libvm__port80 *p, struct libvm_state_writer *w)
+{
+	libvm__enc_bool(w, p->written);
+	libvm__enc_u8(w, p->last);
+}
+
+int libvm__port80_load(struct libvm__port80 *p, const void *data, size_t len, uint32_t version)
+{
+	struct libvm__dec d;
+	struct libvm__port80 t;
+	int err;
+
+	(void)version;
+	libvm__dec_init(&d, data, len);
+	t.written = libvm__dec_bool(&d);
+	t.last = libvm__dec_u8(&d);
+	err = libvm__dec_done(&d, "port80");
+	if (!err)
+		*p = t;
+	return err;
 }
 
 struct libvm_port80 {
@@ -41,6 +64,27 @@ static int port80_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, 
 	libvm__port80_access(&p->st, 0, data, len, is_write);
 	pthread_mutex_unlock(&p->lock);
 	return 0;
+}
+
+static int port80_state_save(libvm_state_writer *w, void *opaque)
+{
+	libvm_port80 *p = opaque;
+
+	pthread_mutex_lock(&p->lock);
+	libvm__port80_save(&p->st, w);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+static int port80_state_load(const void *data, size_t len, uint32_t version, void *opaque)
+{
+	libvm_port80 *p = opaque;
+	int err;
+
+	pthread_mutex_lock(&p->lock);
+	err = libvm__port80_load(&p->st, data, len, version);
+	pthread_mutex_unlock(&p->lock);
+	return err;
 }
 
 /* What libvm_vm_destroy() calls for a device still attached. */
@@ -72,6 +116,12 @@ LIBVM_EXPORT int libvm_port80_attach(libvm_port80 **out, libvm_vm *vm,
 	pthread_mutex_init(&p->lock, NULL);
 	p->range = (struct libvm__devrange){ LIBVM_SPACE_PIO, o.port, 1, "post", port80_io };
 	err = libvm__dev_register(vm, &p->range, 1, p, port80_release);
+	if (!err) {
+		err = libvm__state_add(vm, LIBVM__PORT80_STATE_VERSION, 0, port80_state_save,
+				       port80_state_load, NULL, p, "port80@0x%x", o.port);
+		if (err)
+			libvm__dev_unregister(vm, &p->range, 1, p);
+	}
 	if (err) {
 		pthread_mutex_destroy(&p->lock);
 		free(p);

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../state.h"
 #include "common.h"
 #include "rtc.h"
 
@@ -403,6 +404,62 @@ int libvm__rtc_access(struct libvm__rtc *r, uint32_t offset, void *data, uint32_
 	return 0;
 }
 
+void libvm__rtc_save(const struct libvm__rtc *r, struct libvm_state_writer *w)
+{
+	libvm__enc_u8(w, r->index);
+	libvm__enc_bool(w, r->nmi_masked);
+	libvm__enc_bytes(w, r->cmos, sizeof(r->cmos));
+	/* The guest's clock itself: a restore goes on from it, as every other
+	 * clock of a restored VM does (kvmclock, TSC, timers, PM timer). */
+	libvm__enc_u64(w, (uint64_t)guest_ns(r));
+	libvm__enc_bool(w, r->frozen);
+	libvm__enc_u64(w, (uint64_t)r->frozen_s);
+	libvm__enc_u8(w, r->reg_c);
+	libvm__enc_u64(w, (uint64_t)r->last_second);
+	libvm__enc_u64(w, (uint64_t)r->last_period);
+	libvm__enc_bool(w, r->period_valid);
+}
+
+int libvm__rtc_load(struct libvm__rtc *r, const void *data, size_t len, uint32_t version)
+{
+	struct libvm__rtc t = *r;
+	struct libvm__dec d;
+	int64_t now_s, clock_ns;
+	int err;
+
+	(void)version;
+	libvm__dec_init(&d, data, len);
+	t.index = libvm__dec_u8(&d);
+	t.nmi_masked = libvm__dec_bool(&d);
+	libvm__dec_bytes(&d, t.cmos, sizeof(t.cmos));
+	clock_ns = (int64_t)libvm__dec_u64(&d);
+	t.frozen = libvm__dec_bool(&d);
+	t.frozen_s = (int64_t)libvm__dec_u64(&d);
+	t.reg_c = libvm__dec_u8(&d);
+	t.last_second = (int64_t)libvm__dec_u64(&d);
+	t.last_period = (int64_t)libvm__dec_u64(&d);
+	t.period_valid = libvm__dec_bool(&d);
+	err = libvm__dec_done(&d, "rtc");
+	if (err)
+		return err;
+	/* About the bounds a guest write keeps to (set_time; a day more for
+	 * the sub-second phase): the nanosecond sums cannot overflow. */
+	now_s = floor_div(r->now_ns(r->opaque), NSEC);
+	if (clock_ns / NSEC > now_s + GUEST_SET_LIMIT_S || clock_ns / NSEC < now_s - GUEST_SET_LIMIT_S)
+		return libvm__fail(-EINVAL, "rtc: the saved clock %lld s is over 100 years from this host's",
+				   (long long)(clock_ns / NSEC));
+	t.offset_ns = clock_ns - r->now_ns(r->opaque);
+	if (t.index > 0x7f || t.offset_ns > (GUEST_SET_LIMIT_S + 86400) * NSEC ||
+	    t.offset_ns < -(GUEST_SET_LIMIT_S + 86400) * NSEC ||
+	    t.frozen_s > now_s + GUEST_SET_LIMIT_S + 86400 ||
+	    t.frozen_s < now_s - GUEST_SET_LIMIT_S - 86400 || (t.cmos[LIBVM__RTC_REG_A] & 0x80) ||
+	    (t.reg_c & 0x0f))
+		return libvm__fail(-EINVAL, "rtc: saved index 0x%x, clock offset %lld ns, held time %lld s or register C is out of range",
+				   t.index, (long long)t.offset_ns, (long long)t.frozen_s);
+	*r = t;
+	return 0;
+}
+
 struct libvm_rtc {
 	uint32_t magic;
 	libvm_vm *vm;
@@ -496,6 +553,32 @@ static void stop_thread(libvm_rtc *r)
 	r->thread_started = false;
 }
 
+static int rtc_state_save(libvm_state_writer *w, void *opaque)
+{
+	libvm_rtc *r = opaque;
+
+	pthread_mutex_lock(&r->lock);
+	libvm__rtc_save(&r->st, w);
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
+static int rtc_state_load(const void *data, size_t len, uint32_t version, void *opaque)
+{
+	libvm_rtc *r = opaque;
+	int err;
+
+	pthread_mutex_lock(&r->lock);
+	err = libvm__rtc_load(&r->st, data, len, version);
+	if (!err) {
+		/* IRQ 8 as the flags say; the thread's next deadline anew. */
+		sync_line(r, r->st.reg_c & LIBVM__RTC_C_IRQF);
+		pthread_cond_signal(&r->cond);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return err;
+}
+
 LIBVM_EXPORT int libvm_rtc_alarm_pending(libvm_rtc *rtc)
 {
 	bool pending;
@@ -567,6 +650,12 @@ LIBVM_EXPORT int libvm_rtc_attach(libvm_rtc **out, libvm_vm *vm, const libvm_rtc
 	} else {
 		r->thread_started = true;
 		err = libvm__dev_register(vm, &r->range, 1, r, rtc_release);
+		if (!err) {
+			err = libvm__state_add(vm, LIBVM__RTC_STATE_VERSION, 0, rtc_state_save,
+					       rtc_state_load, NULL, r, "rtc@0x70");
+			if (err)
+				libvm__dev_unregister(vm, &r->range, 1, r);
+		}
 	}
 	if (err) {
 		stop_thread(r);

@@ -8,6 +8,7 @@
 #define LIBVM_DEV_RTC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define LIBVM__RTC_SECONDS 0x00
@@ -93,5 +94,16 @@ int64_t libvm__rtc_next_event(const struct libvm__rtc *r);
  */
 int libvm__rtc_access(struct libvm__rtc *r, uint32_t offset, void *data, uint32_t len,
 		      bool is_write);
+
+/*
+ * Saved state (docs/snapshot.md, "rtc" version 1): the index, the NVRAM,
+ * the guest's clock (a restore goes on from it, as if the VM had paused,
+ * like every clock of a restored VM) and the time it is held at. Load
+ * refuses bad values and then changes nothing.
+ */
+#define LIBVM__RTC_STATE_VERSION 1
+struct libvm_state_writer;
+void libvm__rtc_save(const struct libvm__rtc *r, struct libvm_state_writer *w);
+int libvm__rtc_load(struct libvm__rtc *r, const void *data, size_t len, uint32_t version);
 
 #endif

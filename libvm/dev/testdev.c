@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../state.h"
 #include "common.h"
 #include "testdev.h"
 
@@ -53,6 +54,7 @@ int libvm__testdev_irq(struct libvm__testdev *t, uint32_t n, void *data, uint32_
 		return 0;
 	for (uint32_t i = 0; i < len; i++)
 		level |= ((const uint8_t *)data)[i] != 0;
+	t->irq_levels = (t->irq_levels & ~(1u << n)) | (uint32_t)level << n;
 	if (t->set_irq)
 		t->set_irq(t->opaque, n, level);
 	return 0;
@@ -72,6 +74,48 @@ int libvm__testdev_iomem(struct libvm__testdev *t, uint64_t offset, void *data, 
 		memcpy(t->iomem + offset, data, n);
 	else
 		memcpy(data, t->iomem + offset, n);
+	return 0;
+}
+
+void libvm__testdev_save(const struct libvm__testdev *t, struct libvm_state_writer *w)
+{
+	libvm__enc_u32(w, t->scratch);
+	libvm__enc_u32(w, t->irq_levels);
+	libvm__enc_u32(w, t->iomem_size);
+	libvm__enc_bytes(w, t->iomem, t->iomem_size);
+}
+
+int libvm__testdev_load(struct libvm__testdev *t, const void *data, size_t len, uint32_t version)
+{
+	struct libvm__dec d;
+	uint32_t scratch, levels, size, changed;
+	int err;
+
+	(void)version;
+	libvm__dec_init(&d, data, len);
+	scratch = libvm__dec_u32(&d);
+	levels = libvm__dec_u32(&d);
+	size = libvm__dec_u32(&d);
+	if (size != t->iomem_size)
+		return libvm__fail(-EINVAL, "pc-testdev: the snapshot's MMIO window has %u bytes, this one %u",
+				   size, t->iomem_size);
+	/* Checked before the window is touched: all or nothing. */
+	if (len != 12u + (size_t)size)
+		return libvm__fail(-EINVAL, "pc-testdev: saved state has %zu bytes, %zu expected",
+				   len, 12u + (size_t)size);
+	if (levels >> LIBVM__TESTDEV_IRQS)
+		return libvm__fail(-EINVAL, "pc-testdev: saved IRQ levels 0x%x name lines past %d",
+				   levels, LIBVM__TESTDEV_IRQS - 1);
+	libvm__dec_bytes(&d, t->iomem, size);
+	err = libvm__dec_done(&d, "pc-testdev");
+	if (err)
+		return err;
+	t->scratch = scratch;
+	changed = levels ^ t->irq_levels;
+	t->irq_levels = levels;
+	for (uint32_t n = 0; n < LIBVM__TESTDEV_IRQS && t->set_irq; n++)
+		if (changed & (1u << n))
+			t->set_irq(t->opaque, n, (levels >> n) & 1);
 	return 0;
 }
 
@@ -110,6 +154,27 @@ TESTDEV_HANDLER(scratch_io, R_SCRATCH, libvm__testdev_scratch)
 TESTDEV_HANDLER(sink_io, R_SINK, libvm__testdev_sink)
 TESTDEV_HANDLER(irq_io, R_IRQ, libvm__testdev_irq)
 TESTDEV_HANDLER(iomem_io, R_IOMEM, libvm__testdev_iomem)
+
+static int testdev_state_save(libvm_state_writer *w, void *opaque)
+{
+	libvm_testdev *t = opaque;
+
+	pthread_mutex_lock(&t->lock);
+	libvm__testdev_save(&t->st, w);
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
+static int testdev_state_load(const void *data, size_t len, uint32_t version, void *opaque)
+{
+	libvm_testdev *t = opaque;
+	int err;
+
+	pthread_mutex_lock(&t->lock);
+	err = libvm__testdev_load(&t->st, data, len, version);
+	pthread_mutex_unlock(&t->lock);
+	return err;
+}
 
 /* What libvm_vm_destroy() calls for a device still attached. */
 static void testdev_release(void *dev)
@@ -175,6 +240,12 @@ LIBVM_EXPORT int libvm_testdev_attach(libvm_testdev **out, libvm_vm *vm,
 						      "pc-testdev-iomem", iomem_io };
 	t->nr_ranges = o.mmio_size ? NR_RANGES : R_IOMEM;
 	err = libvm__dev_register(vm, t->range, t->nr_ranges, t, testdev_release);
+	if (!err) {
+		err = libvm__state_add(vm, LIBVM__TESTDEV_STATE_VERSION, 0, testdev_state_save,
+				       testdev_state_load, NULL, t, "pc-testdev@0x%x", o.port);
+		if (err)
+			libvm__dev_unregister(vm, t->range, t->nr_ranges, t);
+	}
 	if (err) {
 		pthread_mutex_destroy(&t->lock);
 		free(t->st.iomem);

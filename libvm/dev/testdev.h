@@ -7,6 +7,7 @@
 #define LIBVM_DEV_TESTDEV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define LIBVM__TESTDEV_IRQS 24          /* ports irq_port + 0 .. 23 */
@@ -16,6 +17,7 @@ struct libvm__testdev {
 	uint32_t scratch;        /* the 4-byte register at port + 0 */
 	uint8_t *iomem;          /* the RAM-like window, iomem_size bytes */
 	uint32_t iomem_size;
+	uint32_t irq_levels;     /* bit n: the level port n last set */
 	void (*set_irq)(void *opaque, uint32_t irq, bool level);
 	void *opaque;
 };
@@ -36,5 +38,15 @@ int libvm__testdev_irq(struct libvm__testdev *t, uint32_t n, void *data, uint32_
  * all-ones and ignore writes. */
 int libvm__testdev_iomem(struct libvm__testdev *t, uint64_t offset, void *data, uint32_t len,
 			 bool is_write);
+
+/*
+ * Saved state (docs/snapshot.md, "pc-testdev" version 1): the scratch
+ * register, the IRQ levels the guest set (driven again on load) and the
+ * MMIO window's contents; a window of another size refuses the state.
+ */
+#define LIBVM__TESTDEV_STATE_VERSION 1
+struct libvm_state_writer;
+void libvm__testdev_save(const struct libvm__testdev *t, struct libvm_state_writer *w);
+int libvm__testdev_load(struct libvm__testdev *t, const void *data, size_t len, uint32_t version);
 
 #endif

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../state.h"
 #include "common.h"
 #include "uart.h"
 
@@ -303,6 +304,63 @@ int libvm__uart_access(struct libvm__uart *u, uint32_t offset, void *data, uint3
 	return 0;
 }
 
+void libvm__uart_save(const struct libvm__uart *u, struct libvm_state_writer *w)
+{
+	libvm__enc_u8(w, u->ier);
+	libvm__enc_u8(w, u->lcr);
+	libvm__enc_u8(w, u->mcr);
+	libvm__enc_u8(w, u->lsr_errors);
+	libvm__enc_u8(w, u->msr);
+	libvm__enc_u8(w, u->scr);
+	libvm__enc_u8(w, u->dll);
+	libvm__enc_u8(w, u->dlm);
+	libvm__enc_u8(w, u->fcr);
+	libvm__enc_bool(w, u->thr_ipending);
+	/* The FIFO in order, oldest first: the ring's head is not state. */
+	libvm__enc_u8(w, u->rx_count);
+	for (uint8_t i = 0; i < u->rx_count; i++)
+		libvm__enc_u8(w, u->rx[(u->rx_head + i) % LIBVM__UART_FIFO_SIZE]);
+}
+
+int libvm__uart_load(struct libvm__uart *u, const void *data, size_t len, uint32_t version)
+{
+	struct libvm__uart t = *u;
+	struct libvm__dec d;
+	int err;
+
+	(void)version; /* only version 1 exists */
+	libvm__dec_init(&d, data, len);
+	t.ier = libvm__dec_u8(&d);
+	t.lcr = libvm__dec_u8(&d);
+	t.mcr = libvm__dec_u8(&d);
+	t.lsr_errors = libvm__dec_u8(&d);
+	t.msr = libvm__dec_u8(&d);
+	t.scr = libvm__dec_u8(&d);
+	t.dll = libvm__dec_u8(&d);
+	t.dlm = libvm__dec_u8(&d);
+	t.fcr = libvm__dec_u8(&d);
+	t.thr_ipending = libvm__dec_bool(&d);
+	t.rx_head = 0;
+	t.rx_count = libvm__dec_u8(&d);
+	if (t.rx_count <= LIBVM__UART_FIFO_SIZE)
+		libvm__dec_bytes(&d, t.rx, t.rx_count);
+	err = libvm__dec_done(&d, "uart");
+	if (err)
+		return err;
+	/* Only values the guest could have produced (see write_reg). */
+	if ((t.ier & 0xf0) || (t.mcr & 0xe0) || (t.lsr_errors & ~LIBVM__UART_LSR_ERRORS) ||
+	    (t.fcr & ~(LIBVM__UART_FCR_ENABLE | 0xc0)) ||
+	    (!(t.fcr & LIBVM__UART_FCR_ENABLE) && t.fcr) ||
+	    t.rx_count > (fifo_on(&t) ? LIBVM__UART_FIFO_SIZE : 1))
+		return libvm__fail(-EINVAL, "uart: saved registers are out of range (IER 0x%x, MCR 0x%x, LSR errors 0x%x, FCR 0x%x, %u bytes in the FIFO)",
+				   t.ier, t.mcr, t.lsr_errors, t.fcr, t.rx_count);
+	/* irq_level stays what this device drives now: update_irq() moves the
+	 * line to what the loaded registers ask for. */
+	*u = t;
+	update_irq(u);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Glue: lock, host fds, IRQ                                           */
 /* ------------------------------------------------------------------ */
@@ -493,6 +551,29 @@ static int uart_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, bo
 	return 0;
 }
 
+static int uart_state_save(libvm_state_writer *w, void *opaque)
+{
+	libvm_uart *u = opaque;
+
+	pthread_mutex_lock(&u->lock);
+	libvm__uart_save(&u->st, w);
+	pthread_mutex_unlock(&u->lock);
+	return 0;
+}
+
+static int uart_state_load(const void *data, size_t len, uint32_t version, void *opaque)
+{
+	libvm_uart *u = opaque;
+	int err;
+
+	pthread_mutex_lock(&u->lock);
+	err = libvm__uart_load(&u->st, data, len, version);
+	if (!err)
+		update_coalescing(u); /* as the loaded IER says */
+	pthread_mutex_unlock(&u->lock);
+	return err;
+}
+
 /* What libvm_vm_destroy() calls for a device still attached. */
 static void uart_release(void *dev)
 {
@@ -548,6 +629,12 @@ LIBVM_EXPORT int libvm_uart_attach(libvm_uart **out, libvm_vm *vm, const libvm_u
 	u->range = (struct libvm__devrange){ LIBVM_SPACE_PIO, o.port, 8, "uart", uart_io };
 
 	err = libvm__dev_register(vm, &u->range, 1, u, uart_release);
+	if (!err) {
+		err = libvm__state_add(vm, LIBVM__UART_STATE_VERSION, 0, uart_state_save,
+				       uart_state_load, NULL, u, "uart@0x%x", o.port);
+		if (err)
+			libvm__dev_unregister(vm, &u->range, 1, u);
+	}
 	if (err) {
 		pthread_mutex_destroy(&u->lock);
 		free(u);

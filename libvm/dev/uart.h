@@ -109,4 +109,15 @@ size_t libvm__uart_receive(struct libvm__uart *u, const uint8_t *buf, size_t len
 /* The interrupt identification the guest would read now (no side effects). */
 uint8_t libvm__uart_iir(const struct libvm__uart *u);
 
+/*
+ * Saved state (docs/snapshot.md, "uart" version 1): the registers and the
+ * receive FIFO. Load checks every field first and changes nothing when it
+ * refuses one (-EINVAL, message set); then it drives the IRQ line to what
+ * the loaded registers say.
+ */
+#define LIBVM__UART_STATE_VERSION 1
+struct libvm_state_writer;
+void libvm__uart_save(const struct libvm__uart *u, struct libvm_state_writer *w);
+int libvm__uart_load(struct libvm__uart *u, const void *data, size_t len, uint32_t version);
+
 #endif

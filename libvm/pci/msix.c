@@ -21,6 +21,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "../state.h"
 #include "pci_internal.h"
 
 #define ENTRY_SIZE 16
@@ -288,6 +289,82 @@ bool libvm__msix_bar_access(libvm_pci_dev *d, uint32_t bar, uint64_t off, void *
 		sync_vector(d, (uint16_t)v);
 	flush_pending(d);
 	return true;
+}
+
+void libvm__msix_save(const libvm_pci_dev *d, struct libvm_state_writer *w)
+{
+	libvm__enc_bytes(w, d->msix_table, (size_t)d->msix_n * ENTRY_SIZE);
+	libvm__enc_bytes(w, d->msix_pba, (d->msix_n + 7u) / 8u);
+	/* The irqfd bindings: their routes are in the VM's saved table, so a
+	 * restored vector keeps its GSI. */
+	for (uint16_t v = 0; v < d->msix_n; v++) {
+		const struct libvm__msix_irqfd *b = &d->msix_irqfd[v];
+
+		libvm__enc_u32(w, b->gsi);
+		libvm__enc_u64(w, b->gsi ? b->addr : 0);
+		libvm__enc_u32(w, b->gsi ? b->data : 0);
+		libvm__enc_bool(w, b->failed);
+	}
+}
+
+void libvm__msix_decode(const libvm_pci_dev *d, struct libvm__dec *dec,
+			struct libvm__msix_saved *s)
+{
+	memset(s, 0, sizeof(*s));
+	libvm__dec_bytes(dec, s->table, (size_t)d->msix_n * ENTRY_SIZE);
+	libvm__dec_bytes(dec, s->pba, (d->msix_n + 7u) / 8u);
+	for (uint16_t v = 0; v < d->msix_n; v++) {
+		s->bind[v].gsi = libvm__dec_u32(dec);
+		s->bind[v].addr = libvm__dec_u64(dec);
+		s->bind[v].data = libvm__dec_u32(dec);
+		s->bind[v].failed = libvm__dec_bool(dec);
+		/* Reserved bits of Vector Control read 0 (6.8.2.9); a route
+		 * is never one of the irqchip's pins. */
+		if ((s->table[v * ENTRY_SIZE + VECTOR_CTRL] & ~VECTOR_MASKED) ||
+		    s->table[v * ENTRY_SIZE + VECTOR_CTRL + 1] ||
+		    s->table[v * ENTRY_SIZE + VECTOR_CTRL + 2] ||
+		    s->table[v * ENTRY_SIZE + VECTOR_CTRL + 3] ||
+		    (s->bind[v].gsi && s->bind[v].gsi < LIBVM__FIRST_MSI_GSI))
+			dec->short_read = true;
+	}
+	/* PBA bits past the last vector are reserved. */
+	if (d->msix_n % 8 && (s->pba[d->msix_n / 8] >> (d->msix_n % 8)))
+		dec->short_read = true;
+}
+
+void libvm__msix_restore(libvm_pci_dev *d, const struct libvm__msix_saved *s)
+{
+	libvm__msix_fini(d);
+	memcpy(d->msix_table, s->table, (size_t)d->msix_n * ENTRY_SIZE);
+	memset(d->msix_pba, 0, sizeof(d->msix_pba));
+	memcpy(d->msix_pba, s->pba, (d->msix_n + 7u) / 8u);
+	for (uint16_t v = 0; v < d->msix_n; v++) {
+		struct libvm__msix_irqfd *b = &d->msix_irqfd[v];
+		int fd, err;
+
+		*b = (struct libvm__msix_irqfd){ .failed = s->bind[v].failed };
+		if (!s->bind[v].gsi || b->failed || !use_irqfd(d->bus))
+			continue;
+		fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (fd < 0) {
+			binding_failed(d, v, "eventfd", -errno);
+			continue;
+		}
+		err = libvm_irqfd_add(d->bus->vm, fd, s->bind[v].gsi);
+		if (err) {
+			/* The route is not there (another backend): it goes out
+			 * with send_msi from now on. */
+			close(fd);
+			binding_failed(d, v, "libvm_irqfd_add", err);
+			continue;
+		}
+		*b = (struct libvm__msix_irqfd){ .gsi = s->bind[v].gsi, .fd = fd,
+						 .addr = s->bind[v].addr, .data = s->bind[v].data };
+	}
+	/* A vector that is unmasked now and has no route yet gets one; one
+	 * whose table entry differs from its route follows the table. */
+	for (uint16_t v = 0; v < d->msix_n; v++)
+		sync_vector(d, v);
 }
 
 LIBVM_EXPORT int libvm_pci_dev_msix_enabled(libvm_pci_dev *dev)

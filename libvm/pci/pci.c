@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../state.h"
 #include "pci_internal.h"
 
 /* Host bridge identity: Red Hat's ID for a generic virtual host bridge. */
@@ -201,6 +202,178 @@ static int ioport_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, 
 	return bar_access(opaque, true, addr, data, len, is_write);
 }
 
+/* ------------------------------------------------------------------ */
+/* Saved state                                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Version 1: CONFIG_ADDRESS, the host bridge's configuration space, then
+ * for each device in slot order its slot, name, configuration space, INTx
+ * level and MSI-X part, and a 0xff after the last one. The GSI levels are
+ * not saved: they follow from the devices' pins.
+ */
+static void bus_save(libvm_pci_bus *bus, struct libvm_state_writer *w)
+{
+	libvm__enc_u32(w, bus->config_address);
+	libvm__enc_bytes(w, bus->host.cfg, sizeof(bus->host.cfg));
+	for (unsigned s = 1; s < LIBVM__PCI_SLOTS; s++) {
+		const libvm_pci_dev *d = bus->slots[s];
+
+		if (!d)
+			continue;
+		libvm__enc_u8(w, (uint8_t)s);
+		libvm__enc_bytes(w, d->name, sizeof(d->name));
+		libvm__enc_bytes(w, d->cfg, sizeof(d->cfg));
+		libvm__enc_bool(w, d->intx_level);
+		libvm__enc_u16(w, d->msix_n);
+		if (d->msix_cap)
+			libvm__msix_save(d, w);
+	}
+	libvm__enc_u8(w, 0xff);
+}
+
+static int bus_state_save(libvm_state_writer *w, void *opaque)
+{
+	libvm_pci_bus *bus = opaque;
+
+	pthread_mutex_lock(&bus->lock);
+	bus_save(bus, w);
+	pthread_mutex_unlock(&bus->lock);
+	return 0;
+}
+
+struct saved_dev {
+	uint8_t cfg[256];
+	bool intx_level;
+	struct libvm__msix_saved msix;
+};
+
+/*
+ * A saved configuration space fits @d when every bit the guest cannot
+ * write is as @d has it (the same device, BAR sizes, capabilities), the
+ * status register aside: its Interrupt Status bit follows the pin.
+ */
+static int check_cfg(const libvm_pci_dev *d, const uint8_t *cfg, unsigned slot)
+{
+	for (unsigned o = 0; o < 256; o++) {
+		if (o == PCI_STATUS)
+			continue;
+		if ((cfg[o] ^ d->cfg[o]) & ~d->wmask[o])
+			return libvm__fail(-EINVAL, "pci: slot %u (%s): read-only config byte 0x%02x is 0x%02x in the snapshot, 0x%02x here: not the same device",
+					   slot, d->name, o, cfg[o], d->cfg[o]);
+	}
+	if ((cfg[PCI_STATUS] ^ d->cfg[PCI_STATUS]) & ~PCI_STATUS_INTX)
+		return libvm__fail(-EINVAL, "pci: slot %u (%s): the status register differs", slot,
+				   d->name);
+	return 0;
+}
+
+static int bus_load(libvm_pci_bus *bus, const void *data, size_t len)
+{
+	struct saved_dev *saved = calloc(LIBVM__PCI_SLOTS, sizeof(*saved));
+	bool seen[LIBVM__PCI_SLOTS] = { false };
+	uint8_t host_cfg[256];
+	struct libvm__dec d;
+	uint32_t config_address;
+	int err = 0;
+
+	if (!saved)
+		return libvm__fail(-ENOMEM, "pci: out of memory");
+	libvm__dec_init(&d, data, len);
+	config_address = libvm__dec_u32(&d);
+	libvm__dec_bytes(&d, host_cfg, sizeof(host_cfg));
+	for (;;) {
+		uint8_t slot = libvm__dec_u8(&d);
+		char name[sizeof(bus->host.name)];
+		libvm_pci_dev *dev;
+
+		if (slot == 0xff || d.short_read)
+			break;
+		if (slot == 0 || slot >= LIBVM__PCI_SLOTS || seen[slot] || !bus->slots[slot]) {
+			err = libvm__fail(-EINVAL, "pci: the snapshot has a device in slot %u, which this bus %s",
+					  slot, slot && slot < LIBVM__PCI_SLOTS && !seen[slot] ?
+					  "has empty" : "cannot have");
+			goto out;
+		}
+		dev = bus->slots[slot];
+		seen[slot] = true;
+		libvm__dec_bytes(&d, name, sizeof(name));
+		name[sizeof(name) - 1] = '\0';
+		if (strcmp(name, dev->name)) {
+			err = libvm__fail(-EINVAL, "pci: slot %u holds %s in the snapshot, %s here", slot,
+					  name, dev->name);
+			goto out;
+		}
+		libvm__dec_bytes(&d, saved[slot].cfg, sizeof(saved[slot].cfg));
+		saved[slot].intx_level = libvm__dec_bool(&d);
+		if (libvm__dec_u16(&d) != dev->msix_n) {
+			err = libvm__fail(-EINVAL, "pci: slot %u (%s) has another number of MSI-X vectors in the snapshot",
+					  slot, dev->name);
+			goto out;
+		}
+		libvm__msix_decode(dev, &d, &saved[slot].msix);
+		if (d.short_read) {
+			err = libvm__fail(-EINVAL, "pci: slot %u (%s): saved state is malformed", slot,
+					  dev->name);
+			goto out;
+		}
+		err = check_cfg(dev, saved[slot].cfg, slot);
+		if (err)
+			goto out;
+	}
+	err = libvm__dec_done(&d, "pci");
+	if (err)
+		goto out;
+	err = check_cfg(&bus->host, host_cfg, 0);
+	if (err)
+		goto out;
+	for (unsigned s = 1; s < LIBVM__PCI_SLOTS; s++) {
+		if (bus->slots[s] && !seen[s]) {
+			err = libvm__fail(-EINVAL, "pci: slot %u (%s) is empty in the snapshot", s,
+					  bus->slots[s]->name);
+			goto out;
+		}
+	}
+	if (config_address & ~0x80fffffcu) {
+		err = libvm__fail(-EINVAL, "pci: saved CONFIG_ADDRESS 0x%x has reserved bits set",
+				  config_address);
+		goto out;
+	}
+
+	/* Everything checked: take it on. */
+	bus->config_address = config_address;
+	memcpy(bus->host.cfg, host_cfg, sizeof(host_cfg));
+	for (unsigned s = 1; s < LIBVM__PCI_SLOTS; s++) {
+		libvm_pci_dev *dev = bus->slots[s];
+
+		if (!dev)
+			continue;
+		memcpy(dev->cfg, saved[s].cfg, sizeof(dev->cfg));
+		dev->intx_level = saved[s].intx_level;
+		if (dev->msix_cap)
+			libvm__msix_restore(dev, &saved[s].msix);
+	}
+	/* The GSIs to what the pins say (this VM's lines start low). */
+	for (unsigned s = 1; s < LIBVM__PCI_SLOTS; s++)
+		if (bus->slots[s])
+			intx_update(bus->slots[s]);
+out:
+	free(saved);
+	return err;
+}
+
+static int bus_state_load(const void *data, size_t len, uint32_t version, void *opaque)
+{
+	libvm_pci_bus *bus = opaque;
+	int err;
+
+	(void)version;
+	pthread_mutex_lock(&bus->lock);
+	err = bus_load(bus, data, len);
+	pthread_mutex_unlock(&bus->lock);
+	return err;
+}
+
 static void bus_release(void *bus)
 {
 	libvm_pci_bus_detach(bus);
@@ -266,6 +439,12 @@ LIBVM_EXPORT int libvm_pci_bus_attach(libvm_pci_bus **out, libvm_vm *vm,
 	bus->ranges[2] = (struct libvm__devrange){ LIBVM_SPACE_PIO, LIBVM__PCI_IO_BASE,
 						   LIBVM__PCI_IO_SIZE, "pci-io-window", ioport_io };
 	err = libvm__dev_register(vm, bus->ranges, 2, bus, bus_release);
+	if (!err) {
+		err = libvm__state_add(vm, LIBVM__PCI_STATE_VERSION, 0, bus_state_save,
+				       bus_state_load, NULL, bus, "pci@0x%x", o.port);
+		if (err)
+			libvm__dev_unregister(vm, bus->ranges, 2, bus);
+	}
 	if (err) {
 		pthread_mutex_destroy(&bus->io_window_lock);
 		pthread_mutex_destroy(&bus->lock);

@@ -118,6 +118,31 @@ libvm_pci_bus *libvm__pci_dev_bus(const libvm_pci_dev *dev);
 /* Current address of BAR @i from the header (0 when unassigned). */
 uint64_t libvm__pci_bar_addr(const libvm_pci_dev *d, uint32_t i);
 
+/*
+ * Saved state (pci.c, msix.c; docs/snapshot.md "pci" version 1). A
+ * device's MSI-X part as decoded from a saved state, before it is taken on.
+ */
+#define LIBVM__PCI_STATE_VERSION 1
+struct libvm__msix_saved {
+	uint8_t table[LIBVM__PCI_MSIX_MAX * 16];
+	uint8_t pba[LIBVM__PCI_MSIX_MAX / 8];
+	struct {
+		uint32_t gsi;
+		uint64_t addr;
+		uint32_t data;
+		bool failed;
+	} bind[LIBVM__PCI_MSIX_MAX];
+};
+struct libvm_state_writer;
+struct libvm__dec;
+void libvm__msix_save(const libvm_pci_dev *d, struct libvm_state_writer *w);
+/* Decode @d's MSI-X part into @s; the decoder fails on bad values. */
+void libvm__msix_decode(const libvm_pci_dev *d, struct libvm__dec *dec,
+			struct libvm__msix_saved *s);
+/* Drop @d's bindings and take on @s: the table, the PBA, and each saved
+ * binding's route (already in the VM's table) with a new eventfd. */
+void libvm__msix_restore(libvm_pci_dev *d, const struct libvm__msix_saved *s);
+
 /* msix.c (bus lock held). */
 void libvm__msix_init(libvm_pci_dev *d, uint16_t n, uint8_t bar, uint8_t cap);
 /* True when [off, off+len) of BAR @bar is the table or PBA; then handled. */

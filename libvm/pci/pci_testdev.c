@@ -31,6 +31,7 @@
 
 #include <libvm/pci.h>
 
+#include "../state.h"
 #include "pci_internal.h"
 
 #define MEM_BAR_SIZE 0x1000
@@ -157,6 +158,80 @@ static int testdev_bar(libvm_pci_dev *dev, uint32_t bar, uint64_t off, void *dat
 	return 0;
 }
 
+/*
+ * Saved state, version 1: for each BAR the selected test (u8), the writes
+ * counted (u32, what the eventfd held included), and whether its
+ * eventfd was bound (bool), at which address (u64) with which flags
+ * (u32). A load binds it again there; the configuration space (the BARs'
+ * addresses) is the bus's.
+ */
+#define TESTDEV_STATE_VERSION 1
+
+static int testdev_state_save(libvm_state_writer *w, void *opaque)
+{
+	libvm_pci_testdev *t = opaque;
+
+	pthread_mutex_lock(&t->lock);
+	for (uint32_t i = 0; i < 2; i++) {
+		struct bar_state *b = &t->bar[i];
+
+		b->count += drain(b);
+		libvm__enc_u8(w, b->test);
+		libvm__enc_u32(w, b->count);
+		libvm__enc_bool(w, b->bound);
+		libvm__enc_u64(w, b->bound_addr);
+		libvm__enc_u32(w, b->bound_flags);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
+static int testdev_state_load(const void *data, size_t len, uint32_t version, void *opaque)
+{
+	libvm_pci_testdev *t = opaque;
+	struct bar_state saved[2];
+	struct libvm__dec d;
+	int err;
+
+	(void)version;
+	libvm__dec_init(&d, data, len);
+	for (uint32_t i = 0; i < 2; i++) {
+		saved[i].test = libvm__dec_u8(&d);
+		saved[i].count = libvm__dec_u32(&d);
+		saved[i].bound = libvm__dec_bool(&d);
+		saved[i].bound_addr = libvm__dec_u64(&d);
+		saved[i].bound_flags = libvm__dec_u32(&d);
+	}
+	if ((err = libvm__dec_done(&d, "pci-testdev")))
+		return err;
+	for (uint32_t i = 0; i < 2; i++) {
+		struct bar_state *s = &saved[i];
+
+		if (s->bound && (s->test != (s->bound_flags ? T_DATAMATCH : T_WILDCARD) ||
+				 (s->bound_flags & ~LIBVM_IOEVENTFD_DATAMATCH)))
+			return libvm__fail(-EINVAL, "pci-testdev: BAR %u's saved eventfd binding does not fit test %u",
+					   i, s->test);
+	}
+	pthread_mutex_lock(&t->lock);
+	for (uint32_t i = 0; i < 2; i++) {
+		struct bar_state *b = &t->bar[i];
+
+		unbind(t, i);
+		drain(b);
+		b->test = saved[i].test;
+		b->count = saved[i].count;
+		if (saved[i].bound && t->has_ioeventfd && b->efd >= 0 &&
+		    libvm_ioeventfd_add(t->vm, space_of(i), saved[i].bound_addr, 4, b->efd,
+					saved[i].bound_flags, TEST_DATA) == 0) {
+			b->bound = true;
+			b->bound_addr = saved[i].bound_addr;
+			b->bound_flags = saved[i].bound_flags;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
 /* What the bus (or the VM) calls when it goes first. */
 static void testdev_release(void *t)
 {
@@ -202,6 +277,15 @@ LIBVM_EXPORT int libvm_pci_testdev_attach(libvm_pci_testdev **out, libvm_pci_bus
 		if (err)
 			libvm_pci_dev_remove(t->dev);
 	}
+	if (!err) {
+		err = libvm__state_add(t->vm, TESTDEV_STATE_VERSION, 0, testdev_state_save,
+				       testdev_state_load, NULL, t, "pci-testdev@pci.%02x",
+				       libvm_pci_dev_slot(t->dev));
+		if (err) {
+			libvm__vm_disown(t->vm, t);
+			libvm_pci_dev_remove(t->dev);
+		}
+	}
 	if (err) {
 		for (int i = 0; i < 2; i++)
 			if (t->bar[i].efd >= 0)
@@ -220,6 +304,7 @@ LIBVM_EXPORT void libvm_pci_testdev_detach(libvm_pci_testdev *t)
 	 * along (testdev_release), finds it dead and does nothing. */
 	if (!libvm__live(t, LIBVM__MAGIC_PCI_TESTDEV))
 		return;
+	libvm__state_remove(t->vm, t);
 	libvm__vm_disown(t->vm, t);
 	libvm_pci_dev_remove(t->dev);
 	for (uint32_t i = 0; i < 2; i++) {

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../state.h"
 #include "virtio_internal.h"
 
 /* Feature bits (5.2.3). */
@@ -203,6 +204,34 @@ static void blk_config_read(struct libvm__virtio *v, uint32_t off, void *data, u
 	memcpy(data, ((libvm_virtio_blk *)v)->config + off, len);
 }
 
+/*
+ * Saved state beyond the transport's: nothing is in flight (requests are
+ * served whole), but the disk must be the same size and mode, or the
+ * driver's view of it would be wrong. The disk's contents are not in the
+ * state: the restored VM must be given the image as it was at the save.
+ */
+static void blk_state_save(struct libvm__virtio *v, struct libvm_state_writer *w)
+{
+	libvm_virtio_blk *b = (libvm_virtio_blk *)v;
+
+	libvm__enc_u64(w, b->capacity);
+	libvm__enc_bool(w, b->readonly);
+}
+
+static int blk_state_load(struct libvm__virtio *v, struct libvm__dec *d, bool commit)
+{
+	libvm_virtio_blk *b = (libvm_virtio_blk *)v;
+	uint64_t capacity = libvm__dec_u64(d);
+	bool readonly = libvm__dec_bool(d);
+
+	(void)commit;
+	if (!d->short_read && (capacity != b->capacity || readonly != b->readonly))
+		return libvm__fail(-EINVAL, "virtio-blk: the snapshot's disk has %llu sectors%s, this one %llu%s",
+				   (unsigned long long)capacity, readonly ? " (read-only)" : "",
+				   (unsigned long long)b->capacity, b->readonly ? " (read-only)" : "");
+	return 0;
+}
+
 static void blk_release(void *blk)
 {
 	libvm_virtio_blk_detach(blk);
@@ -280,6 +309,8 @@ LIBVM_EXPORT int libvm_virtio_blk_attach(libvm_virtio_blk **out, libvm_pci_bus *
 		.config_size = CONFIG_SIZE,
 		.config_read = blk_config_read,
 		.queue_notify = blk_notify,
+		.state_save = blk_state_save,
+		.state_load = blk_state_load,
 	};
 	libvm__put_le(b->config, b->capacity, 8);
 	libvm__put_le(b->config + 12, LIBVM__VQ_MAX_SIZE - 2, 4); /* seg_max: header and status aside */

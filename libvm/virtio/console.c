@@ -16,6 +16,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "../state.h"
 #include "virtio_internal.h"
 
 #define RXQ 0
@@ -103,6 +104,8 @@ static void rx_deliver(libvm_virtio_console *c)
 	struct libvm__vq *vq = &v->vq[RXQ];
 	bool used = false;
 
+	if (v->paused)
+		return; /* kept for the resume (or the snapshot) */
 	if (!libvm__virtio_running(v) || !vq->enabled) {
 		c->pending = c->done = 0; /* nobody listening: dropped */
 		return;
@@ -152,7 +155,7 @@ static void *rx_main(void *arg)
 
 		pthread_mutex_lock(&c->v.lock);
 		/* Read more only when what was read is delivered. */
-		waiting = c->rx_blocked || c->pending || c->in_fd < 0;
+		waiting = c->rx_blocked || c->pending || c->in_fd < 0 || c->v.paused;
 		pthread_mutex_unlock(&c->v.lock);
 		if (poll(p, waiting ? 1 : 2, -1) < 0 && errno != EINTR)
 			break;
@@ -194,6 +197,43 @@ static void con_config_read(struct libvm__virtio *v, uint32_t off, void *data, u
 	memset(data, 0, len); /* no F_SIZE / F_MULTIPORT: nothing to report */
 }
 
+/*
+ * Saved state beyond the transport's: input read from the host and not yet
+ * delivered (in flight), and whether the driver ran out of buffers.
+ */
+static void con_state_save(struct libvm__virtio *v, struct libvm_state_writer *w)
+{
+	libvm_virtio_console *c = (libvm_virtio_console *)v;
+
+	libvm__enc_bool(w, c->rx_blocked);
+	libvm__enc_u32(w, (uint32_t)(c->pending - c->done));
+	libvm__enc_bytes(w, c->rxbuf + c->done, c->pending - c->done);
+}
+
+static int con_state_load(struct libvm__virtio *v, struct libvm__dec *d, bool commit)
+{
+	libvm_virtio_console *c = (libvm_virtio_console *)v;
+	bool blocked = libvm__dec_bool(d);
+	uint32_t pending = libvm__dec_u32(d);
+
+	if (d->short_read)
+		return 0;
+	if (pending > CHUNK)
+		return libvm__fail(-EINVAL, "virtio-console: saved input of %u bytes", pending);
+	if (!commit) {
+		if (pending > d->len - d->pos)
+			d->short_read = true;
+		else
+			d->pos += pending;
+		return 0;
+	}
+	libvm__dec_bytes(d, c->rxbuf, pending);
+	c->pending = pending;
+	c->done = 0;
+	c->rx_blocked = blocked;
+	return 0;
+}
+
 static const struct libvm__virtio_ops con_ops = {
 	.device_type = 3,
 	.class_code = 0x078000,
@@ -203,6 +243,8 @@ static const struct libvm__virtio_ops con_ops = {
 	.config_read = con_config_read,
 	.queue_notify = con_notify,
 	.reset = con_reset,
+	.state_save = con_state_save,
+	.state_load = con_state_load,
 };
 
 static void con_release(void *c)

@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "../state.h"
 #include "virtio_internal.h"
 #include "net.h"
 
@@ -109,6 +110,8 @@ static void rx_deliver(libvm_virtio_net *n)
 	uint32_t len = 0;
 	int r;
 
+	if (v->paused)
+		return; /* kept for the resume (or the snapshot) */
 	if (!libvm__virtio_running(v) || !vq->enabled) {
 		n->pending = 0; /* nobody to receive: dropped */
 		return;
@@ -146,7 +149,9 @@ static void *rx_main(void *arg)
 		bool blocked;
 
 		pthread_mutex_lock(&n->v.lock);
-		blocked = n->rx_blocked;
+		/* Paused for a snapshot: the tap waits (the host queues or
+		 * drops, as for a busy guest); the resume kicks us. */
+		blocked = n->rx_blocked || n->v.paused;
 		pthread_mutex_unlock(&n->v.lock);
 		if (poll(p, blocked ? 1 : 2, -1) < 0 && errno != EINTR)
 			break;
@@ -164,7 +169,7 @@ static void *rx_main(void *arg)
 		}
 		if (!blocked && (p[1].revents & (POLLIN | POLLERR | POLLHUP))) {
 			pthread_mutex_lock(&n->v.lock);
-			if (!n->pending && !n->rx_blocked) {
+			if (!n->pending && !n->rx_blocked && !n->v.paused) {
 				ssize_t got = read(n->tap, n->rxbuf, sizeof(n->rxbuf));
 
 				/* num_buffers (the header's last field) is 1 without
@@ -196,6 +201,53 @@ static void net_config_read(struct libvm__virtio *v, uint32_t off, void *data, u
 	memcpy(data, c + off, len);
 }
 
+/*
+ * Saved state beyond the transport's: the MAC (a device with another one
+ * refuses the state: the driver has read it), whether the driver ran out
+ * of receive buffers, and a received frame not yet delivered (in flight
+ * between the tap and the guest).
+ */
+static void net_state_save(struct libvm__virtio *v, struct libvm_state_writer *w)
+{
+	libvm_virtio_net *n = (libvm_virtio_net *)v;
+
+	libvm__enc_bytes(w, n->mac, sizeof(n->mac));
+	libvm__enc_bool(w, n->rx_blocked);
+	libvm__enc_u32(w, (uint32_t)n->pending);
+	libvm__enc_bytes(w, n->rxbuf, n->pending);
+}
+
+static int net_state_load(struct libvm__virtio *v, struct libvm__dec *d, bool commit)
+{
+	libvm_virtio_net *n = (libvm_virtio_net *)v;
+	uint8_t mac[6];
+	bool blocked;
+	uint32_t pending;
+
+	libvm__dec_bytes(d, mac, sizeof(mac));
+	blocked = libvm__dec_bool(d);
+	pending = libvm__dec_u32(d);
+	if (d->short_read)
+		return 0; /* the caller reports it */
+	if (memcmp(mac, n->mac, sizeof(mac)))
+		return libvm__fail(-EINVAL, "virtio-net: the snapshot's card has MAC %02x:%02x:%02x:%02x:%02x:%02x, this one %02x:%02x:%02x:%02x:%02x:%02x",
+				   mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], n->mac[0],
+				   n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+	if (pending > FRAME_MAX || (pending && pending < NET_HDR))
+		return libvm__fail(-EINVAL, "virtio-net: saved frame of %u bytes", pending);
+	if (!commit) {
+		if (pending > d->len - d->pos)
+			d->short_read = true;
+		else
+			d->pos += pending;
+		return 0;
+	}
+	libvm__dec_bytes(d, n->rxbuf, pending);
+	n->pending = pending;
+	n->rx_blocked = blocked;
+	return 0;
+}
+
 static const struct libvm__virtio_ops net_ops = {
 	.device_type = 1,
 	.class_code = 0x020000,
@@ -206,6 +258,8 @@ static const struct libvm__virtio_ops net_ops = {
 	.config_read = net_config_read,
 	.queue_notify = net_notify,
 	.reset = net_reset,
+	.state_save = net_state_save,
+	.state_load = net_state_load,
 };
 
 static void net_release(void *net)

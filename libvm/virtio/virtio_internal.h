@@ -57,6 +57,8 @@ libvm_pci_bus *libvm__pci_dev_bus(const libvm_pci_dev *dev);
 #define LIBVM__VIRTIO_BAR0_SIZE 0x4000
 
 struct libvm__virtio;
+struct libvm__dec;
+struct libvm_state_writer;
 
 struct libvm__virtio_ops {
 	uint32_t device_type;   /* virtio device ID (5): 1 net, 2 blk, 3 console, 4 rng */
@@ -72,6 +74,14 @@ struct libvm__virtio_ops {
 	void (*queue_notify)(struct libvm__virtio *v, uint16_t q);
 	/* The driver reset the device (status 0); queues are already reset. */
 	void (*reset)(struct libvm__virtio *v);
+	/*
+	 * Saved state beyond the transport's (lock held; NULL: none). Load
+	 * runs twice over the same bytes: first with @commit false, to check
+	 * them and change nothing (a bad value: -EINVAL, message set), then,
+	 * once the transport's part is taken on, with @commit true.
+	 */
+	void (*state_save)(struct libvm__virtio *v, struct libvm_state_writer *w);
+	int (*state_load)(struct libvm__virtio *v, struct libvm__dec *d, bool commit);
 };
 
 struct libvm__virtio {
@@ -103,6 +113,10 @@ struct libvm__virtio {
 	bool qfd_bound[LIBVM__VIRTIO_MAX_QUEUES]; /* given to the bus */
 	int stopfd;
 	pthread_t worker;
+	/* Snapshots: while paused nothing processes the queues (notifications
+	 * are left for the resume, which serves every enabled queue). */
+	bool paused;
+	bool state_registered;
 };
 
 /*
@@ -133,6 +147,11 @@ void libvm__virtio_serve(struct libvm__virtio *v, uint16_t q, const char *what,
 void libvm__virtio_broken(struct libvm__virtio *v, const char *why, int err);
 /* Lock held: may the device process queues (DRIVER_OK, not NEEDS_RESET)? */
 bool libvm__virtio_running(const struct libvm__virtio *v);
+/* Lock held: may the device act on its own (not paused by a snapshot)? */
+static inline bool libvm__virtio_active(const struct libvm__virtio *v)
+{
+	return !v->paused;
+}
 /* Feature @bit negotiated. */
 static inline bool libvm__virtio_has(const struct libvm__virtio *v, unsigned bit)
 {

@@ -13,12 +13,14 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../pci/pci_internal.h"
+#include "../state.h"
 #include "virtio_internal.h"
 
 #define VIRTIO_PCI_VENDOR 0x1af4
@@ -336,7 +338,8 @@ int libvm__virtio_bar_access(struct libvm__virtio *v, uint64_t off, void *data, 
 	} else if (off >= LIBVM__VIRTIO_NOTIFY && is_write) {
 		uint64_t q = (off - LIBVM__VIRTIO_NOTIFY) / LIBVM__VIRTIO_NOTIFY_MULT;
 
-		if (q < v->ops->num_queues && v->vq[q].enabled && libvm__virtio_running(v))
+		if (q < v->ops->num_queues && v->vq[q].enabled && libvm__virtio_running(v) &&
+		    !v->paused)
 			v->ops->queue_notify(v, (uint16_t)q);
 	}
 	pthread_mutex_unlock(&v->lock);
@@ -379,7 +382,8 @@ static void *worker_main(void *arg)
 			if (!(p[1 + q].revents & POLLIN) || read(v->qfd[q], &cnt, sizeof(cnt)) < 0)
 				continue;
 			pthread_mutex_lock(&v->lock);
-			if (v->vq[q].enabled && libvm__virtio_running(v))
+			/* Paused: the resume serves every queue. */
+			if (v->vq[q].enabled && libvm__virtio_running(v) && !v->paused)
 				v->ops->queue_notify(v, (uint16_t)q);
 			pthread_mutex_unlock(&v->lock);
 		}
@@ -414,6 +418,183 @@ static void start_worker(struct libvm__virtio *v)
 			v->use_ioeventfd = false;
 	if (!v->use_ioeventfd || pthread_create(&v->worker, NULL, worker_main, v) != 0)
 		close_eventfds(v);
+}
+
+/* ------------------------------------------------------------------ */
+/* Saved state (docs/snapshot.md, the virtio devices, version 1)        */
+/* ------------------------------------------------------------------ */
+
+#define VIRTIO_STATE_VERSION 1
+#define STATUS_BITS (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | \
+		     VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FEATURES_OK | \
+		     VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED)
+
+/*
+ * The transport's part: negotiation, status, interrupt routing and each
+ * queue with its ring addresses and indices. Requests are served whole
+ * under the lock, so there is none half-done to save: a chain the driver
+ * made available is either still in the available ring (guest memory,
+ * saved with it; last_avail says it is not taken) or already in the used
+ * ring. Queues are served again at the resume, which picks up any whose
+ * notification came in while the VM was being paused.
+ */
+static void virtio_save(struct libvm__virtio *v, struct libvm_state_writer *w)
+{
+	libvm__enc_u16(w, v->ops->num_queues);
+	libvm__enc_u64(w, v->driver_features);
+	libvm__enc_u32(w, v->dfselect);
+	libvm__enc_u32(w, v->gfselect);
+	libvm__enc_u8(w, v->status);
+	libvm__enc_u8(w, v->config_generation);
+	libvm__enc_u8(w, v->isr);
+	libvm__enc_bool(w, v->intx);
+	libvm__enc_u16(w, v->msix_config);
+	libvm__enc_u16(w, v->queue_select);
+	for (unsigned q = 0; q < v->ops->num_queues; q++) {
+		const struct libvm__vq *vq = &v->vq[q];
+
+		libvm__enc_u16(w, vq->size);
+		libvm__enc_u16(w, vq->msix_vector);
+		libvm__enc_bool(w, vq->enabled);
+		libvm__enc_bool(w, vq->event_idx);
+		libvm__enc_bool(w, vq->indirect);
+		libvm__enc_u64(w, vq->desc);
+		libvm__enc_u64(w, vq->avail);
+		libvm__enc_u64(w, vq->used);
+		libvm__enc_u16(w, vq->last_avail);
+		libvm__enc_u16(w, vq->used_idx);
+		libvm__enc_u16(w, vq->signalled);
+	}
+	if (v->ops->state_save)
+		v->ops->state_save(v, w);
+}
+
+static int virtio_state_save(libvm_state_writer *w, void *opaque)
+{
+	struct libvm__virtio *v = opaque;
+
+	pthread_mutex_lock(&v->lock);
+	virtio_save(v, w);
+	pthread_mutex_unlock(&v->lock);
+	return 0;
+}
+
+static int bad_state(const struct libvm__virtio *v, const char *what)
+{
+	return libvm__fail(-EINVAL, "%s: saved state has %s", v->name, what);
+}
+
+/* Decode the transport's part into @t (a copy of @v) and check it. */
+static int virtio_decode(struct libvm__virtio *v, struct libvm__dec *d, struct libvm__virtio *t)
+{
+	uint16_t nq = libvm__dec_u16(d);
+
+	if (nq != v->ops->num_queues)
+		return libvm__fail(-EINVAL, "%s: the snapshot's device has %u queues, this one %u",
+				   v->name, nq, v->ops->num_queues);
+	t->driver_features = libvm__dec_u64(d);
+	t->dfselect = libvm__dec_u32(d);
+	t->gfselect = libvm__dec_u32(d);
+	t->status = libvm__dec_u8(d);
+	t->config_generation = libvm__dec_u8(d);
+	t->isr = libvm__dec_u8(d);
+	t->intx = libvm__dec_bool(d);
+	t->msix_config = libvm__dec_u16(d);
+	t->queue_select = libvm__dec_u16(d);
+	for (unsigned q = 0; q < nq; q++) {
+		struct libvm__vq *vq = &t->vq[q];
+
+		vq->size = libvm__dec_u16(d);
+		vq->msix_vector = libvm__dec_u16(d);
+		vq->enabled = libvm__dec_bool(d);
+		vq->event_idx = libvm__dec_bool(d);
+		vq->indirect = libvm__dec_bool(d);
+		vq->desc = libvm__dec_u64(d);
+		vq->avail = libvm__dec_u64(d);
+		vq->used = libvm__dec_u64(d);
+		vq->last_avail = libvm__dec_u16(d);
+		vq->used_idx = libvm__dec_u16(d);
+		vq->signalled = libvm__dec_u16(d);
+		/* What enable_queue() and common_write() let through. */
+		if (vq->msix_vector != NO_VECTOR && vq->msix_vector >= v->msix_vectors)
+			return bad_state(v, "a queue vector the function lacks");
+		if (vq->enabled && (!vq->size || (vq->size & (vq->size - 1)) ||
+				    vq->size > vq->max_size || (vq->desc & 15) ||
+				    (vq->avail & 1) || (vq->used & 3)))
+			return bad_state(v, "an enabled queue of a bad size or alignment");
+	}
+	if (d->short_read)
+		return libvm__dec_done(d, v->name);
+	if ((t->status & ~STATUS_BITS) || (t->isr & ~3u) ||
+	    (t->msix_config != NO_VECTOR && t->msix_config >= v->msix_vectors))
+		return bad_state(v, "bad status, ISR or configuration vector");
+	if ((t->status & VIRTIO_STATUS_FEATURES_OK) && (t->driver_features & ~v->offered))
+		return bad_state(v, "features this device does not offer");
+	return 0;
+}
+
+static int virtio_state_load(const void *data, size_t len, uint32_t version, void *opaque)
+{
+	struct libvm__virtio *v = opaque;
+	struct libvm__virtio *t = malloc(sizeof(*t));
+	struct libvm__dec d;
+	size_t device_part;
+	int err;
+
+	(void)version;
+	if (!t)
+		return libvm__fail(-ENOMEM, "%s: out of memory", v->name);
+	pthread_mutex_lock(&v->lock);
+	*t = *v;
+	libvm__dec_init(&d, data, len);
+	err = virtio_decode(v, &d, t);
+	device_part = d.pos;
+	if (!err && v->ops->state_load)
+		err = v->ops->state_load(v, &d, false);
+	if (!err)
+		err = libvm__dec_done(&d, v->name);
+	if (err)
+		goto out;
+	/* Checked: take it on. The eventfds follow the queues and the BAR
+	 * (whose address the bus's state, loaded before, may have moved). */
+	for (unsigned q = 0; q < v->ops->num_queues; q++)
+		unbind_eventfd(v, q);
+	v->driver_features = t->driver_features;
+	v->dfselect = t->dfselect;
+	v->gfselect = t->gfselect;
+	v->status = t->status;
+	v->config_generation = t->config_generation;
+	v->isr = t->isr;
+	v->intx = t->intx; /* the bus drives the pin from its own state */
+	v->msix_config = t->msix_config;
+	v->queue_select = t->queue_select;
+	memcpy(v->vq, t->vq, sizeof(v->vq));
+	for (unsigned q = 0; q < v->ops->num_queues; q++)
+		if (v->vq[q].enabled)
+			bind_eventfd(v, q);
+	if (v->ops->state_load) {
+		libvm__dec_init(&d, (const uint8_t *)data + device_part, len - device_part);
+		v->ops->state_load(v, &d, true);
+	}
+out:
+	pthread_mutex_unlock(&v->lock);
+	free(t);
+	return err;
+}
+
+/* Pause: stop processing. Resume: serve every enabled queue once, which
+ * catches notifications that came while paused (or before a restore). */
+static void virtio_pause(void *opaque, bool paused)
+{
+	struct libvm__virtio *v = opaque;
+
+	pthread_mutex_lock(&v->lock);
+	v->paused = paused;
+	if (!paused && libvm__virtio_running(v))
+		for (unsigned q = 0; q < v->ops->num_queues; q++)
+			if (v->vq[q].enabled)
+				v->ops->queue_notify(v, (uint16_t)q);
+	pthread_mutex_unlock(&v->lock);
 }
 
 static int bar_fn(libvm_pci_dev *dev, uint32_t bar, uint64_t off, void *data, uint32_t len,
@@ -503,11 +684,22 @@ int libvm__virtio_init(struct libvm__virtio *v, libvm_pci_bus *bus, uint8_t slot
 	reset(v);
 	pthread_mutex_unlock(&v->lock);
 	start_worker(v);
+	err = libvm__state_add(v->vm, VIRTIO_STATE_VERSION, 0, virtio_state_save,
+			       virtio_state_load, virtio_pause, v, "%s@pci.%02x", name,
+			       libvm_pci_dev_slot(v->pci));
+	if (err) {
+		libvm__virtio_fini(v);
+		return err;
+	}
+	v->state_registered = true;
 	return 0;
 }
 
 void libvm__virtio_fini(struct libvm__virtio *v)
 {
+	if (v->state_registered)
+		libvm__state_remove(v->vm, v);
+	v->state_registered = false;
 	if (v->use_ioeventfd) {
 		uint64_t one = 1;
 

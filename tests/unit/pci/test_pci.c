@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../dev/devtest.h"
+#include "../snapshot/statetest.h"
 #include "pci/pci_internal.h"
 
 /* The fake backend of the VM under test: the MSIs it was sent
@@ -464,6 +465,110 @@ static void test_msix_irqfd(void **state)
 	msix_rig_down(&r);
 }
 
+/*
+ * Saved state: configuration spaces (a moved BAR included), the address
+ * latch, INTx levels, the MSI-X table, pending bits and irqfd bindings move
+ * to a second VM's bus, which then delivers as the first would have.
+ */
+static void test_state_round_trip(void **state)
+{
+	struct msix_rig a, b;
+	struct libvm__fake_vm *fa, *fb;
+	struct libvm__msi_route *routes;
+	uint32_t cfg_a[64], host_a[64], latch, nroutes;
+	uint8_t *s, *bad;
+	size_t len;
+	libvm_vm *vm3;
+	libvm_pci_bus *bus3;
+	struct bar_log log3;
+
+	(void)state;
+	msix_rig_up(&a, NULL);
+	fa = fk;
+	/* Vector 1 programmed and unmasked (route GSI 24), vector 0
+	 * programmed, masked and pending; BAR 0 moved; the pin high. */
+	cfg_wr(a.v, 3, a.cap + 2, 0x8000, 2);
+	mmio_wr(a.v, a.t + 16, 0xfee00000, 4);
+	mmio_wr(a.v, a.t + 24, 0x4041, 4);
+	mmio_wr(a.v, a.t + 28, 0, 4);
+	mmio_wr(a.v, a.t + 0, 0xfee01000, 4);
+	mmio_wr(a.v, a.t + 8, 0x4030, 4);
+	assert_int_equal(libvm_pci_dev_msix_notify(a.d, 0), 0);
+	assert_int_equal(fa->nr_irqfds, 1);
+	assert_route(24, 0xfee00000, 0x4041);
+	cfg_wr(a.v, 3, 0x10, 0xc0100000, 4);
+	assert_int_equal(libvm_pci_dev_set_irq(a.d, true), 0);
+	assert_int_equal(fa->irq_level[19], 1);
+	for (uint32_t r = 0; r < 64; r++) {
+		cfg_a[r] = cfg_rd(a.v, 3, r * 4, 4);
+		host_a[r] = cfg_rd(a.v, 0, r * 4, 4);
+	}
+	devtest_out(a.v, 0xcf8, 0x80001810, 4);
+	latch = devtest_in(a.v, 0xcf8, 4);
+	s = st_save(a.vm, "pci@0xcf8", &len);
+	assert_int_equal(libvm__msi_routes_copy(a.vm, &routes, &nroutes), 0);
+
+	/* The second VM: the VM's own saved state puts its MSI routes back
+	 * first (snapshot.c), then the bus takes its state on. */
+	msix_rig_up(&b, NULL);
+	fb = fk;
+	assert_int_equal(libvm__msi_routes_replace(b.vm, routes, nroutes), 0);
+	free(routes);
+	assert_int_equal(fb->irq_level[19], 0);
+	assert_int_equal(libvm_device_state_load(b.vm, "pci@0xcf8", s, len, 1), 0);
+	st_assert_state(b.vm, "pci@0xcf8", s, len);
+	/* The pin drives its GSI again; the latch and every config dword
+	 * read as in the first VM; BAR 0 answers at its new place. */
+	assert_int_equal(fb->irq_level[19], 1);
+	assert_int_equal(devtest_in(b.v, 0xcf8, 4), latch);
+	for (uint32_t r = 0; r < 64; r++) {
+		assert_int_equal(cfg_rd(b.v, 3, r * 4, 4), cfg_a[r]);
+		assert_int_equal(cfg_rd(b.v, 0, r * 4, 4), host_a[r]);
+	}
+	assert_int_equal(libvm_pci_dev_bar_addr(b.d, 0), 0xc0100000);
+	b.log.n = 0;
+	mmio_rd(b.v, 0xc0100000 + 8, 4);
+	assert_int_equal(b.log.n, 1);
+	/* Vector 1 went back on GSI 24 with an eventfd of its own; vector 0
+	 * is still pending and goes out (on a new route) when unmasked. */
+	assert_int_equal(fb->nr_irqfds, 1);
+	assert_route(24, 0xfee00000, 0x4041);
+	assert_int_equal(libvm_pci_dev_msix_notify(b.d, 1), 0);
+	assert_int_equal(fired(24), 1);
+	b.t = libvm_pci_dev_bar_addr(b.d, 1);
+	assert_int_equal(mmio_rd(b.v, b.t + 0x800, 8), 1);
+	mmio_wr(b.v, b.t + 12, 0, 4);
+	assert_route(25, 0xfee01000, 0x4030);
+	assert_int_equal(fired(25), 1);
+	assert_int_equal(fb->msis, 0);
+
+	/* Malformed states change nothing. */
+	free(s);
+	s = st_save(b.vm, "pci@0xcf8", &len);
+	st_sweep_bad(b.vm, "pci@0xcf8", s, len, "pci");
+	bad = malloc(len);
+	memcpy(bad, s, len);
+	bad[4 + 256 + 1 + 32 + 2] ^= 1; /* slot 3's device ID */
+	assert_int_equal(libvm_device_state_load(b.vm, "pci@0xcf8", bad, len, 1), -EINVAL);
+	assert_non_null(strstr(libvm_error_message(), "read-only config byte 0x02"));
+	memcpy(bad, s, len);
+	bad[4 + 256 + 1 + 32 + 256 + 1 + 2 + 12] = 0x81; /* reserved Vector Control bit */
+	assert_int_equal(libvm_device_state_load(b.vm, "pci@0xcf8", bad, len, 1), -EINVAL);
+	free(bad);
+	st_assert_state(b.vm, "pci@0xcf8", s, len);
+	msix_rig_down(&b);
+	msix_rig_down(&a);
+
+	/* A bus whose device sits in another slot refuses the state. */
+	vm3 = pci_vm(NULL);
+	bus3 = bus_new(vm3);
+	add_dev(bus3, &log3, 4);
+	assert_int_equal(libvm_device_state_load(vm3, "pci@0xcf8", s, len, 1), -EINVAL);
+	assert_non_null(strstr(libvm_error_message(), "slot 3"));
+	devtest_vm_free(vm3);
+	free(s);
+}
+
 /* Bus detach (and so VM destroy) cleans up the devices still on it. */
 static void test_msix_irqfd_detach(void **state)
 {
@@ -858,6 +963,7 @@ int main(void)
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_bar_ioeventfd),
 		cmocka_unit_test(test_acpi_aml),
+		cmocka_unit_test(test_state_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
