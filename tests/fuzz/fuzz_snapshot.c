@@ -36,6 +36,7 @@
  * the regions (guard pages); nothing leaks (LeakSanitizer).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -277,16 +278,23 @@ static void set_canonical_state(struct machine *m)
 	libvm_uart_input(m->uart, (const uint8_t *)"snap", 4);
 }
 
+/* @n bytes of @p in a file opened for reading only, as vmrun --restore
+ * opens a snapshot. */
 static int memfd_of(const uint8_t *p, size_t n)
 {
-	int fd = memfd_create("fuzz-snapshot", MFD_CLOEXEC);
+	int fd = memfd_create("fuzz-snapshot", MFD_CLOEXEC), ro;
+	char path[64];
 
 	if (fd < 0)
 		abort();
 	if (n && write(fd, p, n) != (ssize_t)n)
 		abort();
-	lseek(fd, 0, SEEK_SET);
-	return fd;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	if (ro < 0)
+		abort();
+	close(fd);
+	return ro;
 }
 
 /* Save @m's VM into @b. */
