@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../state.h"
 #include "../vmstate.h"
@@ -511,6 +512,21 @@ static int apply(libvm_snapshot *s, libvm_vm *vm, struct staged *st)
 	return libvm__vm_state_load(vm, st->vm, st->vm_len, LIBVM__VM_PHASE_CLOCK);
 }
 
+/*
+ * Does a sender wait for our words (ready, then the answer)? Only on a
+ * migration stream that comes over a socket or a pipe: a file whose
+ * header has the migration flag (a captured stream, or a corrupted file
+ * whose checksums still hold) is read as a snapshot, and nothing is
+ * written into it.
+ */
+static bool sender_waits(const libvm_snapshot *s)
+{
+	struct stat st;
+
+	return (s->flags & LIBVM__SNAP_FLAG_MIGRATION) && !fstat(s->fd, &st) &&
+	       (S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode));
+}
+
 LIBVM_EXPORT int libvm_snapshot_restore(libvm_snapshot *s, libvm_vm *vm)
 {
 	struct libvm__machine here;
@@ -530,7 +546,7 @@ LIBVM_EXPORT int libvm_snapshot_restore(libvm_snapshot *s, libvm_vm *vm)
 	libvm__machine_free(&here);
 	if (err)
 		return err;
-	if (s->flags & LIBVM__SNAP_FLAG_MIGRATION) {
+	if (sender_waits(s)) {
 		struct libvm__sout o;
 
 		if ((err = libvm__sout_init(&o, s->fd)))
@@ -571,7 +587,7 @@ LIBVM_EXPORT int libvm_snapshot_ack(libvm_snapshot *s, int status)
 	CHECK_SNAPSHOT(s, "libvm_snapshot_ack");
 	if (status > 0)
 		return libvm__fail(-EINVAL, "libvm_snapshot_ack: status must be 0 or a negative errno");
-	if (!(s->flags & LIBVM__SNAP_FLAG_MIGRATION) || s->acked)
+	if (!sender_waits(s) || s->acked)
 		return 0;
 	s->acked = true;
 	snprintf(msg, sizeof(msg), "%s", status ? libvm_error_message() : "");

@@ -51,4 +51,5 @@ report virtio libvm/virtio/virtio_pci.c libvm/virtio/blk.c libvm/virtio/net.c li
 report pci libvm/pci/pci.c libvm/pci/msix.c libvm/pci/ioeventfd.c libvm/pci/aml.c libvm/irqroute.c
 report devices libvm/dev/uart.c libvm/dev/debugexit.c libvm/dev/fwcfg.c libvm/dev/i8042.c libvm/dev/rtc.c libvm/dev/port80.c libvm/dev/testdev.c libvm/dev/pmtimer.c libvm/dev/acpipm.c
 report firmware libvm/fw/acpi.c libvm/fw/mptable.c
+report snapshot libvm/snapshot/snapshot.c libvm/snapshot/stream.c libvm/snapshot/machine.c libvm/snapshot/ram.c libvm/vmstate.c libvm/state.c
 report decode kmod/vmm_decode.c

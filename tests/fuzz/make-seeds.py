@@ -4,10 +4,16 @@
 
 Each target's seeds are valid inputs of the shape its harness reads, so
 that the fuzzer starts deep inside the parser rather than at its first
-check. Run from anywhere: python3 tests/fuzz/make-seeds.py
+check. Run from anywhere: python3 tests/fuzz/make-seeds.py [FUZZ_SNAPSHOT]
+(FUZZ_SNAPSHOT: a built fuzz-snapshot; the raw snapshot seeds are a real
+save of its fake VM, which it writes; without it they are left as they are.)
 """
 import os
 import struct
+import subprocess
+import sys
+import tempfile
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
@@ -354,6 +360,83 @@ def decode_seeds():
         put("decode", name, bytes([mode]) + bytes.fromhex(hexs.replace(" ", "")))
 
 
+# --- snapshot reader (fuzz_snapshot.c): mode byte, then per mode ------------
+
+SNAP_PORTS = [0x3f8, 0x510, 0x60, 0x70, 0x80, 0x608, 0x600, 0xcf8, 0x40, 0x20]
+SNAP_SECTIONS = 18   # machine app vcpu vcpu vm 9 devices 3 ram end (FUZZ_VERBOSE=1 lists them)
+
+
+def sport(base, off, value=0, length=1, write=False):
+    lensel = {1: 0, 2: 1, 4: 2}[length]
+    return struct.pack("<BIBB", (0x80 if write else 0) | lensel << 2, value, SNAP_PORTS.index(base), off)
+
+
+def snap_sections(stream):
+    """(type, id, version, payload) of each section of a stream."""
+    at, out = 32, []
+    while at + 32 <= len(stream):
+        t, i, v, _, n = struct.unpack_from("<IIIIQ", stream, at)
+        out.append((t, i, v, stream[at + 32:at + 32 + n]))
+        at += 32 + n + 4
+    return out
+
+
+def snap_stream(sections, flags=0):
+    hdr = b"LIBVMSNP" + struct.pack("<IIIQ", 1, flags, 0x10000, 0)
+    out = hdr + struct.pack("<I", zlib.crc32(hdr))
+    for t, i, v, p in sections:
+        h = struct.pack("<IIIIQI", t, i, v, 0, len(p), 0)
+        out += h + struct.pack("<I", zlib.crc32(h)) + p + struct.pack("<I", zlib.crc32(p))
+    return out
+
+
+def snapshot_seeds(harness=None):
+    every = b"".join(bytes([0x00, k]) for k in range(SNAP_SECTIONS))
+    before_end = b"".join(bytes([0x00, k]) for k in range(SNAP_SECTIONS - 1))
+    no_app = b"".join(bytes([0x00, k]) for k in range(SNAP_SECTIONS - 1) if k != 1)
+    # synthetic memory: 2 records, 3 pattern pages in low RAM and 2 zero pages high
+    ram = bytes([0x06, 1]) + bytes([0x00]) + struct.pack("<H", 0x10) + bytes([2])
+    ram += bytes([0x42]) + struct.pack("<H", 0x2) + bytes([1])
+    put("snapshot", "gen-canonical", bytes([3, 0x00]) + every)
+    put("snapshot", "gen-no-app-end-counted", bytes([3, 0x00]) + no_app + bytes([0x03]))
+    put("snapshot", "gen-more-ram", bytes([3, 0x00]) + before_end + ram + bytes([0x03]))
+    put("snapshot", "gen-migration", bytes([4, 0x40]) + every)
+    # a device's state (the UART's, section 5) with its last bytes patched
+    put("snapshot", "gen-patched-uart", bytes([3, 0x00]) + b"".join(
+        bytes([0x00, k]) if k != 5 else bytes([0x44 | 0x40, 5]) + struct.pack("<HB", 0, 0x01)
+        for k in range(SNAP_SECTIONS)))
+    put("snapshot", "canon-as-saved", bytes([1, 0]) + struct.pack("<IB", 0, 0))
+    put("snapshot", "canon-cut", bytes([1, 1]) + struct.pack("<IB", 20000, 0))
+    put("snapshot", "canon-flip", bytes([1, 2]) + struct.pack("<IB", 12345, 0x10))
+    uart = sport(0x3f8, 3, 0x80, 1, True) + sport(0x3f8, 0, 1, 1, True) + sport(0x3f8, 3, 3, 1, True)
+    uart += sport(0x3f8, 1, 0x0f, 1, True) + sport(0x3f8, 4, 0x0b, 1, True) + sport(0x3f8, 0, 0x41, 1, True)
+    rtc = sport(0x70, 0, 0x0b, 1, True) + sport(0x70, 1, 0x46, 1, True) + sport(0x70, 0, 0x0c, 1, True) + sport(0x70, 1)
+    kbd = sport(0x60, 4, 0x60, 1, True) + sport(0x60, 0, 0x47, 1, True) + sport(0x60, 0, 0xf4, 1, True)
+    pci = sport(0xcf8, 0, 0x80000804, 4, True) + sport(0xcf8, 4, 7, 2, True)
+    pci += sport(0xcf8, 0, 0x80000810, 4, True) + sport(0xcf8, 4, 0xffffffff, 4, True)
+    misc = sport(0x80, 0, 0x42, 1, True) + sport(0x600, 2, 0x0100, 2, True) + sport(0x510, 0, 0x19, 2, True)
+    mem = struct.pack("<BIBH", 2, 7, 0, 0x10) + struct.pack("<BIBH", 2, 9, 2, 3)
+    put("snapshot", "roundtrip-devices", bytes([2, 4]) + b"app!" + uart + rtc + kbd + pci + misc + mem)
+    put("snapshot", "roundtrip-empty", bytes([2, 0]))
+    if harness:
+        # the canonical stream itself, and rebuilt as a migration without its app section
+        with tempfile.TemporaryDirectory() as tmp:
+            dump, empty = os.path.join(tmp, "canon"), os.path.join(tmp, "in")
+            with open(empty, "wb") as f:
+                f.write(bytes([1, 0]))
+            subprocess.run([harness, empty], env=dict(os.environ, FUZZ_SNAPSHOT_DUMP=dump),
+                           check=True, capture_output=True)
+            with open(dump, "rb") as f:
+                canon = f.read()
+        secs = snap_sections(canon)
+        assert len(secs) == SNAP_SECTIONS, len(secs)
+        put("snapshot", "raw-canonical", bytes([0]) + canon)
+        rest = [s for s in secs if s[0] != 2][:-1]
+        pages = struct.unpack_from("<Q", secs[-1][3], 8)[0]
+        rest.append((7, 0, 1, struct.pack("<QQ", len(rest), pages)))
+        put("snapshot", "raw-migration-no-app", bytes([0]) + snap_stream(rest, flags=1))
+
+
 if __name__ == "__main__":
     loader_seeds()
     vq_seeds()
@@ -362,3 +445,5 @@ if __name__ == "__main__":
     devices_seeds()
     fw_seeds()
     decode_seeds()
+    # the raw snapshot seeds need the built harness (it writes the canonical stream)
+    snapshot_seeds(sys.argv[1] if len(sys.argv) > 1 else None)
