@@ -84,6 +84,7 @@ static void svm_assign_asid(struct vmm_vcpu *vcpu, int cpu)
 		sd->asid_gen++;
 		sd->next_asid = 1;
 		svm->vmcb->control.tlb_control = 1;	/* flush all ASIDs */
+		vmm_stat_inc(VMM_STAT_ASID_FLUSH_ALL);
 	}
 	svm->asid = sd->next_asid++;
 	svm->asid_gen = sd->asid_gen;
@@ -109,7 +110,14 @@ static int svm_cpu_online(unsigned int cpu)
 	}
 	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(sd->hsave));
 	wrmsrl(MSR_EFER, efer | EFER_SVME);
-	sd->next_asid = 1;
+	/*
+	 * The TLB may still hold translations tagged with any ASID by an
+	 * earlier hypervisor on this CPU (kvm-amd, or this module before a
+	 * reload or an offline), for pages that may be the host's by now.
+	 * ASIDs "run out" at once, so the first VMRUN here starts a new
+	 * generation and flushes them all.
+	 */
+	sd->next_asid = svm_max_asid + 1;
 	sd->asid_gen++;
 	sd->enabled = true;
 	return 0;

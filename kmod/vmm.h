@@ -14,6 +14,7 @@
 #include <linux/bits.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
 #include <asm/fpu/types.h>
@@ -214,6 +215,28 @@ struct page *vmm_gpa_to_page(struct vmm_vm *vm, u64 gpa, bool write,
 int vmm_read_guest(struct vmm_vm *vm, u64 gpa, void *buf, unsigned int len);
 int vmm_write_guest(struct vmm_vm *vm, u64 gpa, const void *buf,
 		    unsigned int len);
+
+/*
+ * Event counters (vmm_stats.c), one debugfs file each under
+ * /sys/kernel/debug/vmm/.  Counting is a per-CPU increment, safe in any
+ * context.
+ */
+enum vmm_stat {
+	VMM_STAT_ASID_FLUSH_ALL,	/* VMRUNs that flushed every ASID */
+	VMM_STAT_SLOT_KICK_IPIS,	/* IPIs sent for a slot deletion */
+	VMM_NR_STATS
+};
+
+DECLARE_PER_CPU(u64[VMM_NR_STATS], vmm_stats);
+
+static inline void vmm_stat_inc(enum vmm_stat s)
+{
+	this_cpu_inc(vmm_stats[s]);
+}
+
+u64 vmm_stat_read(enum vmm_stat s);
+void vmm_stats_init(void);
+void vmm_stats_exit(void);
 
 /* Core helpers for the backend. */
 void vmm_kick_all(struct vmm_vm *vm);

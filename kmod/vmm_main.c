@@ -316,6 +316,7 @@ static int __init vmm_init(void)
 		pr_err("cannot register /dev/vmm: %d\n", ret);
 		return ret;
 	}
+	vmm_stats_init();
 	pr_info("/dev/vmm ready (KVM API %d subset)\n", KVM_API_VERSION);
 	return 0;
 }
@@ -325,6 +326,7 @@ static void __exit vmm_exit(void)
 	u64 live = vmm_nr_live_objects();
 
 	misc_deregister(&vmm_misc);
+	vmm_stats_exit();
 	/* Cannot happen while files hold the module; say so if it does. */
 	if (live)
 		pr_err("leak: %llu objects still alive at unload\n", live);

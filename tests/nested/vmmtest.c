@@ -19,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -333,6 +335,67 @@ static void api_checks(const char *name, int fd)
 	CHECK(name, ioctl(vm, KVM_CREATE_VCPU, 100000) < 0, "huge vcpu id");
 	close(vm);
 	result(name, NULL);
+}
+
+/* ---- Our module's own counters (/sys/kernel/debug/vmm), vmm only ---- */
+
+static int is_vmm(void)
+{
+	return strstr(dev, "vmm") != NULL;
+}
+
+/* A counter of /sys/kernel/debug/vmm, or -1 (debugfs mounted if need be). */
+static long long vmm_stat(const char *stat)
+{
+	char path[128];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/vmm/%s", stat);
+	if (access("/sys/kernel/debug/vmm", F_OK))
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static int cpu_online(int cpu, int on)
+{
+	char path[64];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online",
+		 cpu);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	ok = fprintf(f, "%d\n", on) > 0;
+	return fclose(f) || !ok ? -1 : 0;
+}
+
+static int pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void unpin(void)
+{
+	cpu_set_t set;
+	int i;
+
+	CPU_ZERO(&set);
+	for (i = 0; i < CPU_SETSIZE; i++)
+		CPU_SET(i, &set);
+	sched_setaffinity(0, sizeof(set), &set);
 }
 
 /* The only test without a VM of its own (vm is NULL). */
@@ -761,6 +824,51 @@ static void t_interrupt(const char *name, struct vm *vm)
 }
 
 /*
+ * Issue 14 K1: a CPU on which SVM was just switched on (module load, CPU
+ * online) may hold TLB entries of an earlier hypervisor's guests under
+ * any ASID; its first VMRUN must flush them all.  No guest can see a
+ * stale entry on QEMU's SVM model (it keeps no TLB across VMRUN), so the
+ * module's count of full flushes is the witness: CPU 1 goes offline and
+ * online, and the first guest run on it must flush.  vmm only.
+ */
+static void t_asid_flush_after_enable(const char *name, struct vm *unused)
+{
+	long long before, after;
+	unsigned int exit_reason;
+	struct vm vm;
+	int r;
+
+	(void)unused;
+	if (!is_vmm() || vmm_stat("asid_flush_all") < 0) {
+		printf("SKIP: %s/%s: not our module (no debugfs counters)\n",
+		       dev, name);
+		return;
+	}
+	if (cpu_online(1, 0)) {
+		printf("SKIP: %s/%s: cannot take CPU 1 offline\n", dev, name);
+		return;
+	}
+	CHECK(name, !cpu_online(1, 1), "CPU 1 does not come back");
+	before = vmm_stat("asid_flush_all");
+	CHECK(name, !pin_to_cpu(1), "cannot run on CPU 1: %s", strerror(errno));
+	r = vm_create(&vm, 1 << 20);
+	if (!r)
+		r = setup_real(&vm, g_rm_out, g_rm_out_end - g_rm_out);
+	if (!r)
+		r = run(&vm);
+	unpin();
+	after = vmm_stat("asid_flush_all");
+	exit_reason = r ? 0 : vm.run->exit_reason;
+	vm_destroy(&vm);
+	CHECK(name, !r && exit_reason == KVM_EXIT_IO, "guest run: %d exit %u",
+	      r, exit_reason);
+	CHECK(name, after > before,
+	      "no full ASID flush on the first run after CPU 1 came online (%lld -> %lld)",
+	      before, after);
+	result(name, NULL);
+}
+
+/*
  * Each test but api gets a VM of its own: memsz bytes of RAM at 0 and, when
  * setup is given, the guest code copied in and the vCPU set up to run it
  * (setup_real(), setup_prot() or setup_long()).  run_test() makes it and
@@ -779,6 +887,8 @@ struct test {
 
 static const struct test tests[] = {
 	{ "api", t_api, 0, NO_GUEST_CODE },
+	{ "asid-flush-after-enable", t_asid_flush_after_enable, 0,
+	  NO_GUEST_CODE },
 	{ "real-out-hlt", t_real_out_hlt,
 	  1 << 20, GUEST_CODE(setup_real, g_rm_out) },
 	{ "real-in", t_real_in, 1 << 20, GUEST_CODE(setup_real, g_rm_in) },
