@@ -68,14 +68,36 @@ static int svm_exit_msr(struct vmm_vcpu *vcpu)
 	return vmm_skip_insn(vcpu);
 }
 
+/*
+ * The CPU faulted on guest-physical memory outside RAM while it delivered
+ * an event (@vectoring: EXITINTINFO): the IDT, GDT or stack it needed is
+ * MMIO.  The instruction at RIP did not cause the access, so emulating it
+ * would be wrong; like mainline KVM, give up with a delivery error.
+ */
+static int svm_delivery_error(struct vmm_vcpu *vcpu, u64 vectoring)
+{
+	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = KVM_INTERNAL_ERROR_DELIVERY_EV;
+	run->internal.ndata = 4;
+	run->internal.data[0] = vectoring;
+	run->internal.data[1] = c->exit_code;
+	run->internal.data[2] = c->exit_info1;
+	run->internal.data[3] = c->exit_info2;
+	return VMM_EXIT_USER;
+}
+
 /* Nested page fault: RAM gets mapped, anything else is MMIO. */
-static int svm_exit_npf(struct vmm_vcpu *vcpu)
+static int svm_exit_npf(struct vmm_vcpu *vcpu, u64 vectoring)
 {
 	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
 	u64 err = c->exit_info1, gpa = c->exit_info2;
 	bool write = err & SVM_NPF_WRITE, readonly = false;
 	struct page *page;
 
+	/* RAM: map it; an event cut short is delivered again (see caller). */
 	page = vmm_gpa_to_page(vcpu->vm, gpa, false, &readonly);
 	if (page && !(write && readonly)) {
 		if (svm_npt_map(to_svm_vm(vcpu->vm), gpa & PAGE_MASK,
@@ -83,6 +105,8 @@ static int svm_exit_npf(struct vmm_vcpu *vcpu)
 			return -ENOMEM;
 		return VMM_EXIT_CONTINUE;
 	}
+	if (vectoring & SVM_EVT_VALID)
+		return svm_delivery_error(vcpu, vectoring);
 	/* Code or guest page tables outside RAM cannot be emulated. */
 	if (err & (SVM_NPF_FETCH | SVM_NPF_GUEST_PT))
 		return vmm_emulation_failed(vcpu);
@@ -93,6 +117,7 @@ int svm_handle_exit(struct vmm_vcpu *vcpu)
 {
 	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
 	u64 code = c->exit_code;
+	u64 vectoring = c->exit_int_info;
 	int ret;
 
 	if (trace_exits)
@@ -100,8 +125,8 @@ int svm_handle_exit(struct vmm_vcpu *vcpu)
 			c->exit_info1, c->exit_info2, vcpu->rip);
 
 	/* An event cut short by the exit is delivered again. */
-	if (c->exit_int_info & SVM_EVT_VALID) {
-		c->event_inj = c->exit_int_info;
+	if (vectoring & SVM_EVT_VALID) {
+		c->event_inj = vectoring;
 		c->exit_int_info = 0;
 	}
 
@@ -132,7 +157,7 @@ int svm_handle_exit(struct vmm_vcpu *vcpu)
 		svm_inject_exc(vcpu, X86_VEC_GP, true, 0);
 		return VMM_EXIT_CONTINUE;
 	case SVM_EXIT_NPF:
-		return svm_exit_npf(vcpu);
+		return svm_exit_npf(vcpu, vectoring);
 	case SVM_EXIT_SHUTDOWN:
 		/* The VMCB is undefined after a shutdown: start afresh. */
 		vmm_vcpu_reset(vcpu);

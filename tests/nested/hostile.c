@@ -126,6 +126,32 @@ static void real_mode(struct vm *vm, const void *code, size_t len)
 	ioctl(vm->vcpu, KVM_SET_REGS, &r);
 }
 
+/* 32-bit flat protected mode at 0x1000 with @code, IF set, no paging. */
+static void prot_mode(struct vm *vm, const void *code, size_t len)
+{
+	struct kvm_segment cs = {
+		.limit = 0xffffffff, .selector = 8, .type = 0xb, .present = 1,
+		.s = 1, .g = 1, .db = 1,
+	};
+	struct kvm_segment ds = cs;
+	struct kvm_sregs s;
+	struct kvm_regs r;
+
+	ds.selector = 0x10;
+	ds.type = 3;
+	memcpy(vm->mem + 0x1000, code, len);
+	ioctl(vm->vcpu, KVM_GET_SREGS, &s);
+	s.cs = cs;
+	s.ds = s.es = s.fs = s.gs = s.ss = ds;
+	s.cr0 = 0x11;
+	ioctl(vm->vcpu, KVM_SET_SREGS, &s);
+	memset(&r, 0, sizeof(r));
+	r.rip = 0x1000;
+	r.rflags = 0x202;
+	r.rsp = 0x8000;
+	ioctl(vm->vcpu, KVM_SET_REGS, &r);
+}
+
 static int run_bounded(struct vm *vm, int seconds)
 {
 	struct sigaction sa = { .sa_handler = on_alarm };
@@ -435,6 +461,61 @@ static void t_guest_misdeeds(void)
 	pass("guest-misdeeds");
 }
 
+/*
+ * Issue 14 K2: an interrupt delivered through an IDT that lies in MMIO.
+ * The nested page fault comes while the CPU delivers the event; the
+ * instruction at RIP (a store to RAM) has nothing to do with it and must
+ * not be emulated as an MMIO store to the IDT's address.  Our module
+ * stops with KVM_INTERNAL_ERROR_DELIVERY_EV (as mainline KVM does since
+ * it checks this); the store must not have happened.
+ */
+static void t_mmio_idt(void)
+{
+	static const unsigned char code[] = {
+		0x89, 0x03,		/* mov %eax, (%ebx) */
+		0xf4,			/* hlt */
+	};
+	struct kvm_interrupt irq = { .irq = 0x20 };
+	struct kvm_sregs s;
+	struct kvm_regs r;
+	struct vm vm;
+	int rc, strict = strstr(dev, "vmm") != NULL;
+
+	CHECK("mmio-idt", !vm_new(&vm), "vm");
+	prot_mode(&vm, code, sizeof(code));
+	ioctl(vm.vcpu, KVM_GET_SREGS, &s);
+	s.idt.base = 0xd0000000;	/* no memory there: MMIO */
+	s.idt.limit = 0x7ff;
+	CHECK("mmio-idt", !ioctl(vm.vcpu, KVM_SET_SREGS, &s), "sregs");
+	ioctl(vm.vcpu, KVM_GET_REGS, &r);
+	r.rax = 0x11223344;
+	r.rbx = 0x3000;
+	ioctl(vm.vcpu, KVM_SET_REGS, &r);
+	CHECK("mmio-idt", !ioctl(vm.vcpu, KVM_INTERRUPT, &irq),
+	      "KVM_INTERRUPT: %s", strerror(errno));
+	rc = run_bounded(&vm, 5);
+	CHECK("mmio-idt", !rc, "run: %s", strerror(-rc));
+	printf("# mmio-idt: exit %u suberror %u mmio %llx/%u w%u\n",
+	       vm.run->exit_reason, vm.run->internal.suberror,
+	       vm.run->mmio.phys_addr, vm.run->mmio.len,
+	       vm.run->mmio.is_write);
+	if (strict) {
+		CHECK("mmio-idt",
+		      vm.run->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
+		      vm.run->internal.suberror ==
+		      KVM_INTERNAL_ERROR_DELIVERY_EV,
+		      "exit %u suberror %u: the store at RIP was taken for the IDT access",
+		      vm.run->exit_reason, vm.run->internal.suberror);
+		CHECK("mmio-idt", (vm.run->internal.data[0] & 0x800000ff) ==
+		      0x80000020, "vectoring info %llx",
+		      (unsigned long long)vm.run->internal.data[0]);
+		CHECK("mmio-idt", *(uint32_t *)(vm.mem + 0x3000) == 0,
+		      "the store at RIP was done");
+	}
+	vm_free(&vm);
+	pass("mmio-idt");
+}
+
 struct spinner {
 	int vcpu;
 	volatile int done;
@@ -567,6 +648,7 @@ int main(int argc, char **argv)
 		{ "vcpu-limit", t_vcpu_limit },
 		{ "bad-state", t_bad_state },
 		{ "guest-misdeeds", t_guest_misdeeds },
+		{ "mmio-idt", t_mmio_idt },
 		{ "close-while-running", t_close_while_running },
 		{ "races", t_races },
 		{ "exit-with-vms", t_exit_with_vms },
