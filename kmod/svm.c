@@ -93,6 +93,16 @@ static void svm_assign_asid(struct vmm_vcpu *vcpu, int cpu)
 	svm->vmcb->control.asid = svm->asid;
 }
 
+/* The guest's own TLB entries (this vCPU's ASID) go at the next VMRUN. */
+void svm_flush_guest_tlb(struct svm_vcpu *svm)
+{
+	struct vmcb_control *c = &svm->vmcb->control;
+
+	if (c->tlb_control != SVM_TLB_FLUSH_ALL)
+		c->tlb_control = boot_cpu_has(X86_FEATURE_FLUSHBYASID) ?
+				 SVM_TLB_FLUSH_ASID : SVM_TLB_FLUSH_ALL;
+}
+
 /*
  * CPU hotplug callbacks, also run on every online CPU at load and unload:
  * SVM is on exactly while the CPU is online and the module loaded.

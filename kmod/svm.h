@@ -46,6 +46,9 @@ void svm_npt_free(struct svm_vm *svm_vm);
 int svm_npt_map(struct svm_vm *svm_vm, u64 gpa, u64 hpa, bool writable);
 void svm_npt_unmap_range(struct vmm_vm *vm, u64 gpa, u64 size);
 
+/* svm.c */
+void svm_flush_guest_tlb(struct svm_vcpu *svm);
+
 /* svm_exit.c */
 int svm_handle_exit(struct vmm_vcpu *vcpu);
 void svm_inject_exc(struct vmm_vcpu *vcpu, unsigned int vec, bool has_err,

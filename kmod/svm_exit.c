@@ -89,6 +89,47 @@ static int svm_delivery_error(struct vmm_vcpu *vcpu, u64 vectoring)
 	return VMM_EXIT_USER;
 }
 
+/*
+ * MOV to CR4, intercepted so that a guest cannot switch on what the
+ * module cannot follow (LA57: the emulator's page walk has 4 levels) or
+ * the CPU lacks.  Without decode assists the source register comes from
+ * the decoder; the checks are the core's.
+ */
+#define SVM_CR4_TLB_BITS	(X86_CR4_PGE | X86_CR4_PAE | X86_CR4_PSE | \
+				 X86_CR4_PCIDE | X86_CR4_SMEP | X86_CR4_SMAP)
+
+static int svm_exit_write_cr4(struct vmm_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save *s = &svm->vmcb->save;
+	struct vmm_cpu_mode m;
+	struct vmm_insn insn;
+	u64 val, old = s->cr4;
+
+	vmcb_get_cpu_mode(vcpu, &m);
+	if (vmm_fetch_decode(vcpu, &m, &insn) || insn.map != 1 ||
+	    insn.opcode != 0x22)
+		return vmm_emulation_failed(vcpu);
+	if (((insn.modrm >> 3) & 7) != 4 || (insn.rex & 4)) {
+		svm_inject_exc(vcpu, X86_VEC_UD, false, 0);
+		return VMM_EXIT_CONTINUE;
+	}
+	val = vcpu->gprs[(insn.modrm & 7) | (insn.rex & 1 ? 8 : 0)];
+	if (vmm_code_size(&m) != 8)
+		val &= 0xffffffff;
+	if (vmm_cr4_write_check(&m, s->cpl, val)) {
+		svm_inject_exc(vcpu, X86_VEC_GP, true, 0);
+		return VMM_EXIT_CONTINUE;
+	}
+	s->cr4 = val;
+	/* The write did not reach the CPU: do the flush it implies. */
+	if ((old ^ val) & SVM_CR4_TLB_BITS)
+		svm_flush_guest_tlb(svm);
+	vmm_retire_insn(vcpu, (vcpu->rip + insn.len) &
+			(vmm_code_size(&m) == 8 ? ~0ULL : 0xffffffffULL));
+	return VMM_EXIT_CONTINUE;
+}
+
 /* Nested page fault: RAM gets mapped, anything else is MMIO. */
 static int svm_exit_npf(struct vmm_vcpu *vcpu, u64 vectoring)
 {
@@ -145,6 +186,8 @@ int svm_handle_exit(struct vmm_vcpu *vcpu)
 			return ret;
 		vcpu->run->exit_reason = KVM_EXIT_HLT;
 		return VMM_EXIT_USER;
+	case SVM_EXIT_WRITE_CR4:
+		return svm_exit_write_cr4(vcpu);
 	case SVM_EXIT_CPUID:
 		vmm_emulate_cpuid(vcpu);
 		return vmm_skip_insn(vcpu);

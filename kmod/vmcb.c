@@ -69,6 +69,8 @@ void vmcb_reset(struct vmm_vcpu *vcpu, u64 iopm_pa, u64 msrpm_pa)
 
 	memset(svm->vmcb, 0, PAGE_SIZE);
 
+	/* CR4 writes are checked: no LA57 and nothing the host lacks. */
+	c->intercept_cr = SVM_ICR_WRITE(4);
 	c->intercept_dr = 0x000f000f;	/* DR0-3: not virtualized */
 	c->intercept_misc1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_SMI |
 			     SVM_I1_RDPMC | SVM_I1_CPUID | SVM_I1_INVD | SVM_I1_HLT |

@@ -156,6 +156,13 @@ struct vmcb {
 static_assert(sizeof(struct vmcb) == PAGE_SIZE);
 
 /* intercept_misc1 */
+/* intercept_cr: reads in bits 0-15, writes in bits 16-31 */
+#define SVM_ICR_WRITE(n)	BIT(16 + (n))
+
+/* tlb_control */
+#define SVM_TLB_FLUSH_ALL	1
+#define SVM_TLB_FLUSH_ASID	3
+
 #define SVM_I1_INTR		BIT(0)
 #define SVM_I1_NMI		BIT(1)
 #define SVM_I1_SMI		BIT(2)
@@ -200,6 +207,7 @@ static_assert(sizeof(struct vmcb) == PAGE_SIZE);
 #define SVM_EVT_TYPE_EXC	(3ULL << 8)
 
 /* Exit codes. */
+#define SVM_EXIT_WRITE_CR4	0x014
 #define SVM_EXIT_READ_DR0	0x020
 #define SVM_EXIT_WRITE_DR7	0x03f
 #define SVM_EXIT_INTR		0x060

@@ -291,6 +291,10 @@ static inline bool vmm_canonical(u64 v)
 
 /* vmm_vcpu.c */
 bool vmm_sregs_valid(const struct kvm_sregs *sr);
+void vmm_cr4_setup(void);
+bool vmm_cr4_valid(u64 cr4);
+int vmm_cr4_write_check(const struct vmm_cpu_mode *m, unsigned int cpl,
+			u64 val);
 
 int vmm_mem_set_region(struct vmm_vm *vm,
 		       const struct kvm_userspace_memory_region *r);

@@ -311,6 +311,7 @@ static int __init vmm_init(void)
 	int ret;
 
 	vmm_run_setup();
+	vmm_cr4_setup();
 	ret = misc_register(&vmm_misc);
 	if (ret) {
 		pr_err("cannot register /dev/vmm: %d\n", ret);

@@ -193,10 +193,62 @@ static void vmm_get_sregs(struct vmm_vcpu *vcpu, struct kvm_sregs *sr)
 			 X86_CR4_UMIP | X86_CR4_FSGSBASE | X86_CR4_PCIDE | \
 			 X86_CR4_OSXSAVE | X86_CR4_SMEP | X86_CR4_SMAP)
 
+/* CR4 bits a guest may set: VMM_CR4_VALID less what this CPU lacks. */
+static u64 vmm_cr4_ok = VMM_CR4_VALID;
+
+void vmm_cr4_setup(void)
+{
+	static const struct {
+		u64 bit;
+		int feature;
+	} need[] = {
+		{ X86_CR4_UMIP, X86_FEATURE_UMIP },
+		{ X86_CR4_FSGSBASE, X86_FEATURE_FSGSBASE },
+		{ X86_CR4_PCIDE, X86_FEATURE_PCID },
+		{ X86_CR4_OSXSAVE, X86_FEATURE_XSAVE },
+		{ X86_CR4_SMEP, X86_FEATURE_SMEP },
+		{ X86_CR4_SMAP, X86_FEATURE_SMAP },
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(need); i++)
+		if (!boot_cpu_has(need[i].feature))
+			vmm_cr4_ok &= ~need[i].bit;
+}
+
+/*
+ * No LA57 among them: the guest page walk of the emulator knows 4-level
+ * paging only, and KVM_GET_SUPPORTED_CPUID does not offer 5-level paging.
+ */
+bool vmm_cr4_valid(u64 cr4)
+{
+	return !(cr4 & ~vmm_cr4_ok);
+}
+EXPORT_SYMBOL_GPL(vmm_cr4_valid);
+
+/*
+ * MOV to CR4 by the guest (APM 3.1.3, SDM MOV CR): 0, or -EINVAL for the
+ * #GP of CPL > 0, a reserved or unsupported bit, PAE cleared in long
+ * mode, PCIDE set outside long mode or with CR3[11:0] not zero.
+ */
+int vmm_cr4_write_check(const struct vmm_cpu_mode *m, unsigned int cpl,
+			u64 val)
+{
+	if (cpl || !vmm_cr4_valid(val))
+		return -EINVAL;
+	if ((m->efer & EFER_LMA) && !(val & X86_CR4_PAE))
+		return -EINVAL;
+	if ((val & ~m->cr4 & X86_CR4_PCIDE) &&
+	    (!(m->efer & EFER_LMA) || (m->cr3 & 0xfff)))
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vmm_cr4_write_check);
+
 /* Reject what the architecture forbids outright, like KVM does. */
 bool vmm_sregs_valid(const struct kvm_sregs *sr)
 {
-	if (sr->cr0 >> 32 || sr->cr4 & ~(u64)VMM_CR4_VALID ||
+	if (sr->cr0 >> 32 || !vmm_cr4_valid(sr->cr4) ||
 	    sr->efer & ~(u64)VMM_EFER_VALID)
 		return false;
 	if ((sr->cr0 & X86_CR0_PG) && !(sr->cr0 & X86_CR0_PE))

@@ -76,6 +76,11 @@ GUEST(g_rm_string, ".code16",
       "mov $0x92, %dx\n mov $0x3000, %di\n mov $2, %cx\n rep insb\n"
       "mov (0x3000), %ax\n out %ax, $0x93\n mov %di, %ax\n out %ax, $0x94\n"
       "hlt\n");
+/* CR4: PGE may be set; LA57 must #GP (no IDT: shutdown). */
+GUEST(g_pm_cr4, ".code32",
+      "mov %cr4, %eax\n or $0x80, %eax\n mov %eax, %cr4\n mov %cr4, %eax\n"
+      "out %eax, $0x70\n or $0x1000, %eax\n mov %eax, %cr4\n"
+      "mov %cr4, %eax\n out %eax, $0x71\n hlt\n");
 GUEST(g_pm_io, ".code32",
       "mov $0x12345678, %eax\n out %eax, $0x50\n hlt\n");
 
@@ -869,6 +874,41 @@ static void t_asid_flush_after_enable(const char *name, struct vm *unused)
 }
 
 /*
+ * Issue 14 K3: a guest must not switch on 5-level paging (LA57), which
+ * our guest page walk cannot follow and neither device offers here:
+ * MOV to CR4 with LA57 is #GP (shutdown, no IDT) when the guest's CPUID
+ * lacks it.  A valid bit (PGE)
+ * still goes in and reads back.
+ */
+static void t_cr4_write(const char *name, struct vm *vm)
+{
+	struct {
+		struct kvm_cpuid2 c;
+		struct kvm_cpuid_entry2 e[100];
+	} cpuid = { .c.nent = 100 };
+	unsigned int i;
+	int r;
+
+	/* The device's CPUID less LA57: KVM checks CR4 against it. */
+	CHECK(name, !ioctl(vm->sys, KVM_GET_SUPPORTED_CPUID, &cpuid),
+	      "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+	for (i = 0; i < cpuid.c.nent; i++)
+		if (cpuid.e[i].function == 7 && cpuid.e[i].index == 0)
+			cpuid.e[i].ecx &= ~(1u << 16);
+	CHECK(name, !ioctl(vm->vcpu, KVM_SET_CPUID2, &cpuid),
+	      "KVM_SET_CPUID2: %s", strerror(errno));
+
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x70, 4), "out 70");
+	CHECK(name, io_data(vm) & 0x80, "PGE did not stick: cr4 %x",
+	      io_data(vm));
+	r = run(vm);
+	CHECK(name, !r && vm->run->exit_reason == KVM_EXIT_SHUTDOWN,
+	      "LA57 accepted: run %d exit %u (port %x data %x)", r,
+	      vm->run->exit_reason, vm->run->io.port, io_data(vm));
+	result(name, NULL);
+}
+
+/*
  * Each test but api gets a VM of its own: memsz bytes of RAM at 0 and, when
  * setup is given, the guest code copied in and the vCPU set up to run it
  * (setup_real(), setup_prot() or setup_long()).  run_test() makes it and
@@ -911,6 +951,7 @@ static const struct test tests[] = {
 	{ "regs", t_regs, 1 << 20, NO_GUEST_CODE },
 	{ "slots", t_slots, 1 << 20, NO_GUEST_CODE },
 	{ "interrupt", t_interrupt, 1 << 20, GUEST_CODE(setup_real, g_rm_irq) },
+	{ "cr4-write", t_cr4_write, 1 << 20, GUEST_CODE(setup_prot, g_pm_cr4) },
 	{ "string-io", t_string_io,
 	  1 << 20, GUEST_CODE(setup_real, g_rm_string) },
 };
