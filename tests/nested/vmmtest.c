@@ -81,6 +81,10 @@ GUEST(g_pm_cr4, ".code32",
       "mov %cr4, %eax\n or $0x80, %eax\n mov %eax, %cr4\n mov %cr4, %eax\n"
       "out %eax, $0x70\n or $0x1000, %eax\n mov %eax, %cr4\n"
       "mov %cr4, %eax\n out %eax, $0x71\n hlt\n");
+/* EFER.LME set while paging is on: #GP (no IDT: shutdown). */
+GUEST(g_pm_efer_lme, ".code32",
+      "mov $0xc0000080, %ecx\n rdmsr\n or $0x100, %eax\n wrmsr\n"
+      "out %eax, $0x72\n hlt\n");
 GUEST(g_pm_io, ".code32",
       "mov $0x12345678, %eax\n out %eax, $0x50\n hlt\n");
 
@@ -909,6 +913,31 @@ static void t_cr4_write(const char *name, struct vm *vm)
 }
 
 /*
+ * Issue 14 K4: EFER.LME may change only while paging is off; a WRMSR
+ * that sets it with CR0.PG on is #GP (shutdown, no IDT), not a state
+ * that the next VMRUN refuses.  32-bit paging with one 4 MiB page.
+ */
+static void t_efer_lme_paging(const char *name, struct vm *vm)
+{
+	uint32_t *pd = (uint32_t *)(vm->mem + 0x20000);
+	struct kvm_sregs sregs;
+	int r;
+
+	pd[0] = 0x83;				/* 4 MiB at 0, writable */
+	CHECK(name, !ioctl(vm->vcpu, KVM_GET_SREGS, &sregs), "get sregs");
+	sregs.cr3 = 0x20000;
+	sregs.cr4 = 0x10;			/* PSE */
+	sregs.cr0 |= 0x80000000;
+	CHECK(name, !ioctl(vm->vcpu, KVM_SET_SREGS, &sregs), "set sregs: %s",
+	      strerror(errno));
+	r = run(vm);
+	CHECK(name, !r && vm->run->exit_reason == KVM_EXIT_SHUTDOWN,
+	      "LME set under paging: run %d exit %u (port %x data %x)", r,
+	      vm->run->exit_reason, vm->run->io.port, io_data(vm));
+	result(name, NULL);
+}
+
+/*
  * Each test but api gets a VM of its own: memsz bytes of RAM at 0 and, when
  * setup is given, the guest code copied in and the vCPU set up to run it
  * (setup_real(), setup_prot() or setup_long()).  run_test() makes it and
@@ -952,6 +981,8 @@ static const struct test tests[] = {
 	{ "slots", t_slots, 1 << 20, NO_GUEST_CODE },
 	{ "interrupt", t_interrupt, 1 << 20, GUEST_CODE(setup_real, g_rm_irq) },
 	{ "cr4-write", t_cr4_write, 1 << 20, GUEST_CODE(setup_prot, g_pm_cr4) },
+	{ "efer-lme-paging", t_efer_lme_paging,
+	  1 << 20, GUEST_CODE(setup_prot, g_pm_efer_lme) },
 	{ "string-io", t_string_io,
 	  1 << 20, GUEST_CODE(setup_real, g_rm_string) },
 };
