@@ -88,19 +88,26 @@ static long vmm_vcpu_get_msrs(struct vmm_vcpu *vcpu, void __user *argp,
 	return i;
 }
 
+/*
+ * All or nothing: the new table is read whole before it replaces the old
+ * one, so a fault halfway leaves the vCPU's CPUID as it was.
+ */
 static long vmm_vcpu_set_cpuid2(struct vmm_vcpu *vcpu, void __user *argp)
 {
 	struct kvm_cpuid2 __user *ucpuid = argp;
+	struct kvm_cpuid_entry2 *e;
 	struct kvm_cpuid2 cpuid;
 
 	if (copy_from_user(&cpuid, ucpuid, sizeof(cpuid)))
 		return -EFAULT;
 	if (cpuid.nent > VMM_MAX_CPUID_ENTRIES)
 		return -E2BIG;
-	if (copy_from_user(vcpu->cpuid, ucpuid->entries,
-			   cpuid.nent * sizeof(vcpu->cpuid[0])))
-		return -EFAULT;
+	e = memdup_user(ucpuid->entries, cpuid.nent * sizeof(*e));
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	memcpy(vcpu->cpuid, e, cpuid.nent * sizeof(*e));
 	vcpu->nr_cpuid = cpuid.nent;
+	kfree(e);
 	return 0;
 }
 

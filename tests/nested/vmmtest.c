@@ -938,6 +938,50 @@ static void t_efer_lme_paging(const char *name, struct vm *vm)
 }
 
 /*
+ * Issue 14 K5: KVM_SET_CPUID2 is all or nothing.  A table whose second
+ * entry lies in an unreadable page fails with EFAULT and the vCPU keeps
+ * the table it had, first entry included.
+ */
+static void t_cpuid_atomic(const char *name, struct vm *vm)
+{
+	struct {
+		struct kvm_cpuid2 c;
+		struct kvm_cpuid_entry2 e[2];
+	} cpuid, back;
+	struct kvm_cpuid2 *bad;
+	unsigned char *pages;
+
+	memset(&cpuid, 0, sizeof(cpuid));
+	cpuid.c.nent = 1;
+	cpuid.e[0].function = 0;
+	cpuid.e[0].ebx = 0x11111111;
+	CHECK(name, !ioctl(vm->vcpu, KVM_SET_CPUID2, &cpuid), "set cpuid: %s",
+	      strerror(errno));
+	pages = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(name, pages != MAP_FAILED, "mmap");
+	/* Header and entry 0 end the first page; entry 1 is unreadable. */
+	bad = (struct kvm_cpuid2 *)(pages + 4096 - sizeof(*bad) -
+				    sizeof(bad->entries[0]));
+	bad->nent = 2;
+	bad->entries[0].function = 0;
+	bad->entries[0].ebx = 0x22222222;
+	mprotect(pages + 4096, 4096, PROT_NONE);
+	CHECK(name, ioctl(vm->vcpu, KVM_SET_CPUID2, bad) < 0 &&
+	      errno == EFAULT, "half-readable table: %s", strerror(errno));
+	munmap(pages, 8192);
+	/* Room for one entry only: a table grown by the failed set is E2BIG
+	 * (KVM updates nent only then). */
+	memset(&back, 0, sizeof(back));
+	back.c.nent = 1;
+	CHECK(name, !ioctl(vm->vcpu, KVM_GET_CPUID2, &back),
+	      "get cpuid: %s (table grown by a failed set?)", strerror(errno));
+	CHECK(name, back.e[0].ebx == 0x11111111,
+	      "table changed by a failed set: ebx %x", back.e[0].ebx);
+	result(name, NULL);
+}
+
+/*
  * Each test but api gets a VM of its own: memsz bytes of RAM at 0 and, when
  * setup is given, the guest code copied in and the vCPU set up to run it
  * (setup_real(), setup_prot() or setup_long()).  run_test() makes it and
@@ -974,6 +1018,7 @@ static const struct test tests[] = {
 	{ "triple-fault", t_shutdown,
 	  1 << 20, GUEST_CODE(setup_prot, g_pm_ud) },
 	{ "cpuid", t_cpuid, 1 << 20, NO_GUEST_CODE },
+	{ "cpuid-atomic", t_cpuid_atomic, 1 << 20, NO_GUEST_CODE },
 	{ "immediate-exit", t_immediate_exit,
 	  1 << 20, GUEST_CODE(setup_real, g_rm_loop) },
 	{ "signal", t_signal, 1 << 20, GUEST_CODE(setup_real, g_rm_loop) },
