@@ -313,10 +313,11 @@ static int svm_run_once(struct vmm_vcpu *vcpu)
 		pr_warn_once("CPU %d has no SVM enabled\n", cpu);
 		return -EIO;
 	}
-	WRITE_ONCE(vcpu->cpu, cpu);
+	vmm_guest_mode_enter(vcpu, cpu);
 	svm_assign_asid(vcpu, cpu);
 	to_svm(vcpu)->vmcb->control.clean = 0;
 	svm_enter_guest(vcpu);
+	vmm_guest_mode_exit(vcpu);
 	local_irq_enable();
 	return svm_handle_exit(vcpu);
 }

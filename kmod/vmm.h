@@ -37,6 +37,12 @@
 struct vmm_vm;
 struct vmm_vcpu;
 
+/* vcpu->mode */
+enum {
+	VMM_OUTSIDE_GUEST_MODE,
+	VMM_IN_GUEST_MODE,
+};
+
 struct vmm_slot {
 	u32 id;
 	u32 flags;		/* KVM_MEM_READONLY */
@@ -125,8 +131,14 @@ struct vmm_vcpu {
 	struct page *run_page;
 	struct page *pio_page;
 
-	/* Set while in KVM_RUN between entry and exit; read by kickers. */
+	/*
+	 * The CPU the vCPU last entered the guest on, and whether it is in
+	 * guest mode there now (set with interrupts off before VMRUN, with
+	 * a full barrier before the vCPU reads what kickers publish; cleared
+	 * after the exit).  Kickers read both.
+	 */
 	int cpu;
+	int mode;
 
 	/*
 	 * Guest state the core owns.  The backend loads GPRs, RIP and RFLAGS
@@ -238,8 +250,25 @@ u64 vmm_stat_read(enum vmm_stat s);
 void vmm_stats_init(void);
 void vmm_stats_exit(void);
 
+/*
+ * The backend, with interrupts off, right before an entry: publish the
+ * CPU and guest mode (kickers publish their change, then look at the
+ * mode; we set the mode, then look at what they publish).
+ */
+static inline void vmm_guest_mode_enter(struct vmm_vcpu *vcpu, int cpu)
+{
+	WRITE_ONCE(vcpu->cpu, cpu);
+	smp_store_mb(vcpu->mode, VMM_IN_GUEST_MODE);
+}
+
+/* ... and right after the exit, interrupts still off. */
+static inline void vmm_guest_mode_exit(struct vmm_vcpu *vcpu)
+{
+	WRITE_ONCE(vcpu->mode, VMM_OUTSIDE_GUEST_MODE);
+}
+
 /* Core helpers for the backend. */
-void vmm_kick_all(struct vmm_vm *vm);
+void vmm_kick_vm_cpus(struct vmm_vm *vm);
 u64 vmm_nr_live_objects(void);
 void vmm_vcpu_reset(struct vmm_vcpu *vcpu);
 

@@ -7,6 +7,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/anon_inodes.h>
+#include <linux/cpumask.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -61,16 +62,45 @@ static void vmm_kick_noop(void *info)
 }
 
 /*
- * Force every vCPU out of guest mode: any interrupt ends guest mode (the
- * backends always exit on external interrupts), and one that arrives while
- * the vCPU is about to enter stays pending until the guest runs, so it
- * exits at once.
+ * Force this VM's vCPUs out of guest mode: any interrupt ends guest mode
+ * (the backends always exit on external interrupts).  Only the CPUs
+ * running one of its vCPUs get an IPI, so a loop of slot deletions does
+ * not storm the host.  The caller changed what the vCPUs must see (e.g.
+ * the TLB generation) before the call; a vCPU that enters guest mode after
+ * our look at its mode sees the change itself (both sides order with a
+ * full barrier, vmm_guest_mode_enter()).  Caller holds vm->lock (the vCPU
+ * array is stable).
  */
-void vmm_kick_all(struct vmm_vm *vm)
+void vmm_kick_vm_cpus(struct vmm_vm *vm)
 {
-	on_each_cpu(vmm_kick_noop, NULL, 1);
+	cpumask_var_t mask;
+	int i;
+
+	lockdep_assert_held(&vm->lock);
+	if (!zalloc_cpumask_var(&mask, GFP_KERNEL)) {
+		on_each_cpu(vmm_kick_noop, NULL, 1);
+		return;
+	}
+	/* Pairs with the barrier in vmm_guest_mode_enter(). */
+	smp_mb();
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		struct vmm_vcpu *vcpu = vm->vcpus[i];
+
+		if (READ_ONCE(vcpu->mode) == VMM_IN_GUEST_MODE)
+			cpumask_set_cpu(READ_ONCE(vcpu->cpu), mask);
+	}
+	preempt_disable();
+	/* The CPU we run on runs no vCPU now; the others get the IPI. */
+	cpumask_clear_cpu(smp_processor_id(), mask);
+	if (!cpumask_empty(mask)) {
+		this_cpu_add(vmm_stats[VMM_STAT_SLOT_KICK_IPIS],
+			     cpumask_weight(mask));
+		smp_call_function_many(mask, vmm_kick_noop, NULL, true);
+	}
+	preempt_enable();
+	free_cpumask_var(mask);
 }
-EXPORT_SYMBOL_GPL(vmm_kick_all);
+EXPORT_SYMBOL_GPL(vmm_kick_vm_cpus);
 
 static long vmm_check_extension(long ext)
 {

@@ -223,7 +223,7 @@ static int vmm_slot_delete(struct vmm_vm *vm, struct vmm_slots *old, int idx)
 	vm->ops->unmap_range(vm, victim.gpa, victim.npages << PAGE_SHIFT);
 	/* ... and no vCPU still runs on a stale TLB entry for it. */
 	atomic_inc(&vm->tlb_gen);
-	vmm_kick_all(vm);
+	vmm_kick_vm_cpus(vm);
 	synchronize_srcu_expedited(&vm->srcu);
 	vmm_slot_unpin(vm, &victim);
 	return 0;

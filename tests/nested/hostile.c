@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdint.h>
@@ -516,6 +517,87 @@ static void t_mmio_idt(void)
 	pass("mmio-idt");
 }
 
+/* Function-call IPIs CPU @cpu has taken (/proc/interrupts "CAL:"). */
+static long long cal_ipis(int cpu)
+{
+	char line[4096];
+	long long v = -1;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *p = line;
+		int i;
+
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, "CAL:", 4))
+			continue;
+		p += 4;
+		for (i = 0; i <= cpu; i++)
+			v = strtoll(p, &p, 10);
+		break;
+	}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * Issue 14 K6: deleting a slot must interrupt only the CPUs that run this
+ * VM's vCPUs, not every CPU of the host: a create/delete loop in a VM
+ * whose vCPU does not run must leave another CPU alone.  We run on CPU 0
+ * and count the function-call IPIs CPU 1 takes over 200 cycles.
+ */
+static void t_slot_churn_ipis(void)
+{
+	struct kvm_userspace_memory_region r;
+	long long before, after;
+	cpu_set_t set;
+	struct vm vm;
+	void *m;
+	int i;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || cal_ipis(1) < 0) {
+		printf("SKIP: hostile/slot-churn-ipis: needs 2 CPUs\n");
+		return;
+	}
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	CHECK("slot-churn-ipis", !sched_setaffinity(0, sizeof(set), &set),
+	      "pin: %s", strerror(errno));
+	CHECK("slot-churn-ipis", !vm_new(&vm), "vm");
+	m = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	r = (struct kvm_userspace_memory_region){
+		.slot = 3, .guest_phys_addr = 0x40000000,
+		.userspace_addr = (uintptr_t)m,
+	};
+	before = cal_ipis(1);
+	for (i = 0; i < 200; i++) {
+		r.memory_size = 0x10000;
+		CHECK("slot-churn-ipis",
+		      !ioctl(vm.fd, KVM_SET_USER_MEMORY_REGION, &r),
+		      "create: %s", strerror(errno));
+		r.memory_size = 0;
+		CHECK("slot-churn-ipis",
+		      !ioctl(vm.fd, KVM_SET_USER_MEMORY_REGION, &r),
+		      "delete: %s", strerror(errno));
+	}
+	after = cal_ipis(1);
+	munmap(m, 0x10000);
+	vm_free(&vm);
+	CPU_ZERO(&set);
+	for (i = 0; i < CPU_SETSIZE; i++)
+		CPU_SET(i, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	printf("# slot-churn-ipis: CPU 1 took %lld function-call IPIs\n",
+	       after - before);
+	CHECK("slot-churn-ipis", after - before < 50,
+	      "CPU 1 took %lld IPIs for 200 deletions in a VM it does not run",
+	      after - before);
+	pass("slot-churn-ipis");
+}
+
 struct spinner {
 	int vcpu;
 	volatile int done;
@@ -649,6 +731,7 @@ int main(int argc, char **argv)
 		{ "bad-state", t_bad_state },
 		{ "guest-misdeeds", t_guest_misdeeds },
 		{ "mmio-idt", t_mmio_idt },
+		{ "slot-churn-ipis", t_slot_churn_ipis },
 		{ "close-while-running", t_close_while_running },
 		{ "races", t_races },
 		{ "exit-with-vms", t_exit_with_vms },
