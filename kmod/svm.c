@@ -199,10 +199,16 @@ static int svm_alloc_cpu_pages(void)
 	return 0;
 }
 
-/* Power-on state of what the backend owns; the core reset the rest. */
-static void svm_vcpu_reset(struct vmm_vcpu *vcpu)
+/* Power-on or INIT state of what the backend owns; the core did the rest. */
+static void svm_vcpu_reset(struct vmm_vcpu *vcpu, bool init)
 {
-	vmcb_reset(vcpu, page_to_phys(svm_iopm), page_to_phys(svm_msrpm));
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	vmcb_reset(vcpu, page_to_phys(svm_iopm), page_to_phys(svm_msrpm),
+		   init);
+	memset(svm->db, 0, sizeof(svm->db));
+	svm->nmi_masked = false;
+	svm->iret_seen = false;
 }
 
 static int svm_vcpu_create(struct vmm_vcpu *vcpu)
@@ -239,39 +245,6 @@ static void svm_vcpu_free(struct vmm_vcpu *vcpu)
 	vcpu->arch = NULL;
 }
 
-static bool svm_interruptible(struct vmm_vcpu *vcpu)
-{
-	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
-
-	return (vcpu->rflags & X86_EFLAGS_IF) &&
-	       !(c->int_state & SVM_INT_SHADOW) &&
-	       !(c->event_inj & SVM_EVT_VALID);
-}
-
-/* Inject a KVM_INTERRUPT vector, or ask for an exit when it can be. */
-static void svm_setup_irq(struct vmm_vcpu *vcpu)
-{
-	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
-	bool window;
-
-	if (vcpu->pending_irq >= 0 && svm_interruptible(vcpu)) {
-		c->event_inj = vcpu->pending_irq | SVM_EVT_TYPE_INTR |
-			       SVM_EVT_VALID;
-		vcpu->pending_irq = -1;
-	}
-	window = vcpu->pending_irq >= 0 || vcpu->run->request_interrupt_window;
-	if (window && !svm_interruptible(vcpu)) {
-		/* A virtual interrupt that exits as soon as IF allows it. */
-		c->int_ctl |= SVM_V_IRQ | SVM_V_IGN_TPR |
-			      (0xfULL << SVM_V_INTR_PRIO_SHIFT);
-		c->intercept_misc1 |= SVM_I1_VINTR;
-	} else {
-		c->int_ctl &= ~(SVM_V_IRQ | SVM_V_IGN_TPR |
-				(0xfULL << SVM_V_INTR_PRIO_SHIFT));
-		c->intercept_misc1 &= ~SVM_I1_VINTR;
-	}
-}
-
 /*
  * One VMRUN.  RAX, RSP, RIP and RFLAGS go through the VMCB, the other
  * GPRs through svm_vmrun_asm; all of them are the core's again after.
@@ -280,19 +253,28 @@ static void svm_enter_guest(struct vmm_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb_save *s = &svm->vmcb->save;
+	bool guest_dr;
 
 	s->rax = vcpu->gprs[VMM_RAX];
 	s->rsp = vcpu->gprs[VMM_RSP];
 	s->rip = vcpu->rip;
 	s->rflags = vcpu->rflags;
 	vmm_guest_fpu_enter(vcpu);
+	/* The guest's breakpoints, when its DR7 enables one. */
+	guest_dr = s->dr7 & 0xff;
+	if (guest_dr) {
+		set_debugreg(svm->db[0], 0);
+		set_debugreg(svm->db[1], 1);
+		set_debugreg(svm->db[2], 2);
+		set_debugreg(svm->db[3], 3);
+	}
 
 	asm volatile("clgi" : : : "memory");
 	svm_vmrun_asm(svm->vmcb_pa, vcpu->gprs, svm_host_save_pa());
 	asm volatile("stgi" : : : "memory");
 
 	svm->vmcb->control.tlb_control = 0;
-	if (hw_breakpoint_active())
+	if (guest_dr || hw_breakpoint_active())
 		hw_breakpoint_restore();
 	vmm_guest_fpu_exit(vcpu);
 	vcpu->gprs[VMM_RAX] = s->rax;
@@ -305,7 +287,6 @@ static int svm_run_once(struct vmm_vcpu *vcpu)
 {
 	int cpu;
 
-	svm_setup_irq(vcpu);
 	local_irq_disable();
 	cpu = smp_processor_id();
 	if (!svm_this_cpu_ready()) {
@@ -314,6 +295,7 @@ static int svm_run_once(struct vmm_vcpu *vcpu)
 		return -EIO;
 	}
 	vmm_guest_mode_enter(vcpu, cpu);
+	vmm_inject_events(vcpu);
 	svm_assign_asid(vcpu, cpu);
 	to_svm(vcpu)->vmcb->control.clean = 0;
 	svm_enter_guest(vcpu);
@@ -367,6 +349,15 @@ static const struct vmm_arch_ops svm_ops = {
 	.get_exit_info = vmcb_get_exit_info,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
+	.nmi_allowed = svm_nmi_allowed,
+	.inject_irq = svm_inject_irq,
+	.inject_nmi = svm_inject_nmi,
+	.set_windows = svm_set_windows,
+	.sipi = svm_sipi,
+	.get_events = svm_get_events,
+	.set_events = svm_set_events,
+	.get_debugregs = vmcb_get_debugregs,
+	.set_debugregs = vmcb_set_debugregs,
 };
 
 static int svm_detect(void)

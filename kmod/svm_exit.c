@@ -15,6 +15,7 @@
 #include <linux/moduleparam.h>
 
 #include "svm.h"
+#include "vmm_irqchip.h"
 
 #define X86_VEC_UD	6
 #define X86_VEC_GP	13
@@ -130,6 +131,77 @@ static int svm_exit_write_cr4(struct vmm_vcpu *vcpu)
 	return VMM_EXIT_CONTINUE;
 }
 
+/* Step over the decoded instruction (an emulated MOV to CR or DR). */
+static int svm_retire_decoded(struct vmm_vcpu *vcpu,
+			      const struct vmm_cpu_mode *m,
+			      const struct vmm_insn *insn)
+{
+	vmm_retire_insn(vcpu, (vcpu->rip + insn->len) &
+			(vmm_code_size(m) == 8 ? ~0ULL : 0xffffffffULL));
+	return VMM_EXIT_CONTINUE;
+}
+
+/*
+ * MOV to CR8 with the LAPIC in the kernel: CR8 is TPR[7:4].  Encoded as
+ * MOV CR8 (REX.R) or, on AMD, LOCK MOV CR0.
+ */
+static int svm_exit_write_cr8(struct vmm_vcpu *vcpu)
+{
+	struct vmcb_save *s = &to_svm(vcpu)->vmcb->save;
+	struct vmm_cpu_mode m;
+	struct vmm_insn insn;
+	u64 val;
+
+	vmcb_get_cpu_mode(vcpu, &m);
+	if (vmm_fetch_decode(vcpu, &m, &insn) || insn.map != 1 ||
+	    insn.opcode != 0x22 || ((insn.modrm >> 3) & 7) ||
+	    (!(insn.rex & 4) && !insn.lock))
+		return vmm_emulation_failed(vcpu);
+	val = vcpu->gprs[(insn.modrm & 7) | (insn.rex & 1 ? 8 : 0)];
+	if (s->cpl || val > 15) {
+		svm_inject_exc(vcpu, X86_VEC_GP, true, 0);
+		return VMM_EXIT_CONTINUE;
+	}
+	if (vcpu->lapic)
+		vmm_lapic_set_tpr(vcpu, val << 4);
+	return svm_retire_decoded(vcpu, &m, &insn);
+}
+
+/*
+ * MOV to or from DR0-3 (only those are intercepted; DR6 and DR7 live in
+ * the VMCB).  The guest's values are kept in svm->db and loaded into the
+ * CPU only around entries while the guest's DR7 enables a breakpoint.
+ */
+static int svm_exit_dr(struct vmm_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmm_cpu_mode m;
+	struct vmm_insn insn;
+	unsigned int dr, reg;
+	bool wide;
+
+	vmcb_get_cpu_mode(vcpu, &m);
+	if (vmm_fetch_decode(vcpu, &m, &insn) || insn.map != 1 ||
+	    (insn.opcode != 0x21 && insn.opcode != 0x23))
+		return vmm_emulation_failed(vcpu);
+	dr = ((insn.modrm >> 3) & 7) | (insn.rex & 4 ? 8 : 0);
+	reg = (insn.modrm & 7) | (insn.rex & 1 ? 8 : 0);
+	if (dr > 3) {
+		svm_inject_exc(vcpu, X86_VEC_UD, false, 0);
+		return VMM_EXIT_CONTINUE;
+	}
+	if (svm->vmcb->save.cpl) {
+		svm_inject_exc(vcpu, X86_VEC_GP, true, 0);
+		return VMM_EXIT_CONTINUE;
+	}
+	wide = vmm_code_size(&m) == 8;
+	if (insn.opcode == 0x23)
+		svm->db[dr] = vcpu->gprs[reg] & (wide ? ~0ULL : 0xffffffffULL);
+	else
+		vcpu->gprs[reg] = wide ? svm->db[dr] : (u32)svm->db[dr];
+	return svm_retire_decoded(vcpu, &m, &insn);
+}
+
 /* Nested page fault: RAM gets mapped, anything else is MMIO. */
 static int svm_exit_npf(struct vmm_vcpu *vcpu, u64 vectoring)
 {
@@ -184,8 +256,11 @@ int svm_handle_exit(struct vmm_vcpu *vcpu)
 		ret = vmm_skip_insn(vcpu);
 		if (ret != VMM_EXIT_CONTINUE)
 			return ret;
-		vcpu->run->exit_reason = KVM_EXIT_HLT;
-		return VMM_EXIT_USER;
+		return vmm_vcpu_halt(vcpu);
+	case SVM_EXIT_IRET:
+		return svm_exit_iret(vcpu);
+	case SVM_EXIT_WRITE_CR8:
+		return svm_exit_write_cr8(vcpu);
 	case SVM_EXIT_WRITE_CR4:
 		return svm_exit_write_cr4(vcpu);
 	case SVM_EXIT_CPUID:
@@ -228,11 +303,8 @@ int svm_handle_exit(struct vmm_vcpu *vcpu)
 		svm_inject_exc(vcpu, X86_VEC_UD, false, 0);
 		return VMM_EXIT_CONTINUE;
 	default:
-		if (code >= SVM_EXIT_READ_DR0 && code <= SVM_EXIT_WRITE_DR7) {
-			/* DR0-3 belong to the host; not virtualized. */
-			svm_inject_exc(vcpu, X86_VEC_UD, false, 0);
-			return VMM_EXIT_CONTINUE;
-		}
+		if (code >= SVM_EXIT_READ_DR0 && code <= SVM_EXIT_WRITE_DR7)
+			return svm_exit_dr(vcpu);
 		return vmm_emulation_failed(vcpu);
 	}
 }

@@ -167,6 +167,7 @@ static_assert(sizeof(struct vmcb) == PAGE_SIZE);
 #define SVM_I1_NMI		BIT(1)
 #define SVM_I1_SMI		BIT(2)
 #define SVM_I1_VINTR		BIT(4)
+#define SVM_I1_IRET		BIT(20)
 #define SVM_I1_RDPMC		BIT(15)
 #define SVM_I1_CPUID		BIT(18)
 #define SVM_I1_INVD		BIT(22)
@@ -205,9 +206,12 @@ static_assert(sizeof(struct vmcb) == PAGE_SIZE);
 #define SVM_EVT_TYPE_INTR	(0ULL << 8)
 #define SVM_EVT_TYPE_NMI	(2ULL << 8)
 #define SVM_EVT_TYPE_EXC	(3ULL << 8)
+#define SVM_EVT_TYPE_SOFT	(4ULL << 8)
+#define SVM_EVT_TYPE_MASK	(7ULL << 8)
 
 /* Exit codes. */
 #define SVM_EXIT_WRITE_CR4	0x014
+#define SVM_EXIT_WRITE_CR8	0x018
 #define SVM_EXIT_READ_DR0	0x020
 #define SVM_EXIT_WRITE_DR7	0x03f
 #define SVM_EXIT_INTR		0x060
@@ -216,6 +220,7 @@ static_assert(sizeof(struct vmcb) == PAGE_SIZE);
 #define SVM_EXIT_VINTR		0x064
 #define SVM_EXIT_RDPMC		0x06f
 #define SVM_EXIT_CPUID		0x072
+#define SVM_EXIT_IRET		0x074
 #define SVM_EXIT_INVD		0x076
 #define SVM_EXIT_HLT		0x078
 #define SVM_EXIT_INVLPGA	0x07a

@@ -15,6 +15,8 @@
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/rcuwait.h>
+#include <linux/spinlock.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
 #include <asm/fpu/types.h>
@@ -70,8 +72,19 @@ struct vmm_vm {
 	atomic_t tlb_gen;
 	/* Guest TSC = host TSC + tsc_offset: 0 at VM creation, all vCPUs. */
 	u64 tsc_offset;
-	int nr_vcpus;
+	int nr_vcpus;			/* published with release */
 	struct vmm_vcpu *vcpus[VMM_MAX_VCPUS];
+
+	/* In-kernel irqchip (vmm_irqchip.h), set once before any vCPU. */
+	struct vmm_irqchip *irqchip;
+	struct vmm_io_bus __rcu *buses[2];	/* enum vmm_bus */
+	spinlock_t irqfd_lock;		/* irqfds list */
+	struct mutex irqfd_mutex;	/* irqfd assignment, resamplers */
+	struct list_head irqfds;
+	struct list_head resamplers;
+	atomic_t nr_irqfds;
+	struct list_head ioeventfds;	/* under lock */
+
 	void *arch;			/* backend private */
 };
 
@@ -167,6 +180,13 @@ struct vmm_vcpu {
 
 	int pending_irq;	/* KVM_INTERRUPT vector, -1 if none */
 
+	/* In-kernel irqchip only (vmm_intr.c). */
+	struct vmm_lapic *lapic;
+	u32 mp_state;			/* KVM_MP_STATE_* */
+	atomic_t nmi_queued;		/* NMIs sent, not yet taken */
+	unsigned int nmi_pending;	/* taken, not yet injected (<= 2) */
+	struct rcuwait wait;		/* a sleeping (halted) vCPU */
+
 	int nr_cpuid;
 	struct kvm_cpuid_entry2 cpuid[VMM_MAX_CPUID_ENTRIES];
 
@@ -190,8 +210,11 @@ struct vmm_arch_ops {
 
 	int (*vcpu_create)(struct vmm_vcpu *vcpu);
 	void (*vcpu_free)(struct vmm_vcpu *vcpu);
-	/* Power-on state of what the backend owns (the core did its part). */
-	void (*vcpu_reset)(struct vmm_vcpu *vcpu);
+	/*
+	 * Power-on state of what the backend owns (the core did its part),
+	 * or with @init the state after an INIT (TSC and MSRs kept).
+	 */
+	void (*vcpu_reset)(struct vmm_vcpu *vcpu, bool init);
 
 	/*
 	 * Inject what is pending, enter the guest once, handle the exit:
@@ -200,6 +223,31 @@ struct vmm_arch_ops {
 	int (*run_once)(struct vmm_vcpu *vcpu);
 	/* Could an external interrupt be injected right now? */
 	bool (*interruptible)(struct vmm_vcpu *vcpu);
+
+	/*
+	 * Events (vmm_intr.c): the core decides, the backend injects.  The
+	 * calls before an entry run with interrupts off, in guest mode.
+	 */
+	bool (*nmi_allowed)(struct vmm_vcpu *vcpu);
+	void (*inject_irq)(struct vmm_vcpu *vcpu, u8 vector);
+	void (*inject_nmi)(struct vmm_vcpu *vcpu);
+	/*
+	 * Exit as soon as an interrupt (@irq) or an NMI (@nmi) could be
+	 * injected; both false: no window.  Without the in-kernel irqchip
+	 * the backend also serves KVM_INTERRUPT and request_interrupt_window
+	 * here.
+	 */
+	void (*set_windows)(struct vmm_vcpu *vcpu, bool irq, bool nmi);
+	/* SIPI: real mode at vector << 12 (the core set RIP to 0). */
+	void (*sipi)(struct vmm_vcpu *vcpu, u8 vector);
+	/* Injected events, shadow, NMI mask (KVM_GET/SET_VCPU_EVENTS). */
+	void (*get_events)(struct vmm_vcpu *vcpu, struct kvm_vcpu_events *e);
+	int (*set_events)(struct vmm_vcpu *vcpu,
+			  const struct kvm_vcpu_events *e);
+	/* KVM_GET/SET_DEBUGREGS: DR0-3, DR6, DR7. */
+	void (*get_debugregs)(struct vmm_vcpu *vcpu, struct kvm_debugregs *d);
+	int (*set_debugregs)(struct vmm_vcpu *vcpu,
+			     const struct kvm_debugregs *d);
 	u64 (*get_cr8)(struct vmm_vcpu *vcpu);
 
 	/* Segments, descriptor tables, CR0-4/8, EFER (apic_base: core). */
@@ -236,6 +284,11 @@ int vmm_write_guest(struct vmm_vm *vm, u64 gpa, const void *buf,
 enum vmm_stat {
 	VMM_STAT_ASID_FLUSH_ALL,	/* VMRUNs that flushed every ASID */
 	VMM_STAT_SLOT_KICK_IPIS,	/* IPIs sent for a slot deletion */
+	VMM_STAT_KICK_IPIS,		/* IPIs sent to vCPUs in guest mode */
+	VMM_STAT_HALT_SLEEPS,		/* vCPUs that slept in KVM_RUN */
+	VMM_STAT_IRQ_INJECTED,		/* irqchip interrupts injected */
+	VMM_STAT_NMI_INJECTED,
+	VMM_STAT_IO_IN_KERNEL,		/* port/MMIO accesses kept in */
 	VMM_NR_STATS
 };
 
@@ -250,6 +303,18 @@ u64 vmm_stat_read(enum vmm_stat s);
 void vmm_stats_init(void);
 void vmm_stats_exit(void);
 
+/* vmm_intr.c: events between entries (in-kernel irqchip). */
+void vmm_vcpu_kick(struct vmm_vcpu *vcpu);
+int vmm_vcpu_prepare(struct vmm_vcpu *vcpu);
+int vmm_vcpu_halt(struct vmm_vcpu *vcpu);
+void vmm_inject_events(struct vmm_vcpu *vcpu);
+int vmm_get_mp_state(struct vmm_vcpu *vcpu, struct kvm_mp_state *mp);
+int vmm_set_mp_state(struct vmm_vcpu *vcpu, const struct kvm_mp_state *mp);
+int vmm_vcpu_nmi(struct vmm_vcpu *vcpu);
+int vmm_get_vcpu_events(struct vmm_vcpu *vcpu, struct kvm_vcpu_events *e);
+int vmm_set_vcpu_events(struct vmm_vcpu *vcpu,
+			const struct kvm_vcpu_events *e);
+
 /*
  * The backend, with interrupts off, right before an entry: publish the
  * CPU and guest mode (kickers publish their change, then look at the
@@ -258,6 +323,7 @@ void vmm_stats_exit(void);
 static inline void vmm_guest_mode_enter(struct vmm_vcpu *vcpu, int cpu)
 {
 	WRITE_ONCE(vcpu->cpu, cpu);
+	/* Pairs with the barrier in vmm_vcpu_kick() and vmm_kick_vm_cpus(). */
 	smp_store_mb(vcpu->mode, VMM_IN_GUEST_MODE);
 }
 
@@ -271,6 +337,7 @@ static inline void vmm_guest_mode_exit(struct vmm_vcpu *vcpu)
 void vmm_kick_vm_cpus(struct vmm_vm *vm);
 u64 vmm_nr_live_objects(void);
 void vmm_vcpu_reset(struct vmm_vcpu *vcpu);
+void vmm_vcpu_reset_init(struct vmm_vcpu *vcpu);
 
 /* vmm_run.c: the guest's x87/SSE state around one entry (IRQs off). */
 void vmm_guest_fpu_enter(struct vmm_vcpu *vcpu);

@@ -11,6 +11,7 @@
 #include <asm/processor.h>
 
 #include "vmm.h"
+#include "vmm_irqchip.h"
 
 /* CPUID executed by the guest: answer it and leave RIP to the caller. */
 void vmm_emulate_cpuid(struct vmm_vcpu *vcpu)
@@ -33,12 +34,22 @@ void vmm_emulate_cpuid(struct vmm_vcpu *vcpu)
 	vcpu->gprs[VMM_RBX] = e ? e->ebx : 0;
 	vcpu->gprs[VMM_RCX] = e ? e->ecx : 0;
 	vcpu->gprs[VMM_RDX] = e ? e->edx : 0;
+	if (e && fn == 1) {
+		u64 base = vcpu->lapic ? vcpu->lapic->base : vcpu->apic_base;
+
+		/* APIC follows IA32_APIC_BASE.EN, as on hardware. */
+		if (!(base & BIT(11)))
+			vcpu->gprs[VMM_RDX] &= ~BIT(9);
+		/* No x2APIC without the in-kernel LAPIC. */
+		if (!vcpu->lapic)
+			vcpu->gprs[VMM_RCX] &= ~BIT(21);
+	}
 }
 EXPORT_SYMBOL_GPL(vmm_emulate_cpuid);
 
 /*
- * The host's CPUID, less what the guest cannot use here: no APIC or
- * x2APIC (no in-kernel irqchip), no SVM/VMX, no MONITOR/MWAIT, no XSAVE
+ * The host's CPUID, less what the guest cannot use here: APIC and x2APIC
+ * as the in-kernel LAPIC offers them, no SVM/VMX, no MONITOR/MWAIT, no XSAVE
  * or AVX (XCR0 is x87|SSE in the guest), no machine-check, thermal,
  * performance-monitoring or speculation-control interfaces (their MSRs
  * are not in the supported subset), no RDTSCP (TSC_AUX is not switched).
@@ -52,12 +63,18 @@ static void supported_entry(struct kvm_cpuid_entry2 *e, u32 fn, u32 idx)
 
 	switch (fn) {
 	case 1:
+		/*
+		 * The in-kernel LAPIC emulates x2APIC whatever the host has;
+		 * TSC-deadline is reported through KVM_CAP_TSC_DEADLINE_TIMER,
+		 * as KVM does.
+		 */
 		e->ecx &= ~(BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) |
-			    BIT(8) | BIT(15) | BIT(18) | BIT(21) | BIT(24) |
+			    BIT(8) | BIT(15) | BIT(18) | BIT(24) |
 			    BIT(26) | BIT(27) | BIT(28));
-		e->ecx |= BIT(31);		/* hypervisor present */
-		e->edx &= ~(BIT(7) | BIT(9) | BIT(14) | BIT(21) | BIT(22) |
+		e->ecx |= BIT(21) | BIT(31);	/* x2APIC, hypervisor */
+		e->edx &= ~(BIT(7) | BIT(14) | BIT(21) | BIT(22) |
 			    BIT(29) | BIT(31));
+		e->edx |= BIT(9);		/* APIC */
 		break;
 	case 7:
 		e->flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;

@@ -14,6 +14,7 @@
 #include <asm/msr-index.h>
 
 #include "vmm.h"
+#include "vmm_irqchip.h"
 
 /* Guest code size in bytes: 2, 4 or 8. */
 unsigned int vmm_code_size(const struct vmm_cpu_mode *m)
@@ -252,6 +253,28 @@ int vmm_emulate_io(struct vmm_vcpu *vcpu, struct vmm_io *io)
 	if (io->string)
 		return string_io(vcpu, io);
 
+	/* The PICs, the PIT, ioeventfds: done without leaving the kernel. */
+	if (io->in) {
+		u32 val = 0;
+
+		if (!vmm_io_bus_read(vcpu, VMM_PIO_BUS, io->port, io->size,
+				     &val)) {
+			write_reg(vcpu, VMM_RAX, false, io->size, val);
+			vmm_retire_insn(vcpu, io->next_rip);
+			vmm_stat_inc(VMM_STAT_IO_IN_KERNEL);
+			return VMM_EXIT_CONTINUE;
+		}
+	} else {
+		u64 val = vcpu->gprs[VMM_RAX];
+
+		if (!vmm_io_bus_write(vcpu, VMM_PIO_BUS, io->port, io->size,
+				      &val)) {
+			vmm_retire_insn(vcpu, io->next_rip);
+			vmm_stat_inc(VMM_STAT_IO_IN_KERNEL);
+			return VMM_EXIT_CONTINUE;
+		}
+	}
+
 	io_exit(vcpu, io, 1);
 	if (io->in) {
 		memset(data, 0, io->size);
@@ -270,7 +293,28 @@ EXPORT_SYMBOL_GPL(vmm_emulate_io);
 
 /* ---- MMIO ---- */
 
-/* A guest access to @gpa, outside RAM: decode it into KVM_EXIT_MMIO. */
+/* An in-kernel device (LAPIC, IOAPIC, ioeventfd) takes it: 0. */
+static int mmio_in_kernel(struct vmm_vcpu *vcpu, u64 gpa, unsigned int len,
+			  void *data, bool write)
+{
+	int ret;
+
+	if (vmm_lapic_mmio_hit(vcpu, gpa))
+		ret = write ? vmm_lapic_mmio_write(vcpu, gpa, len, data) :
+			      vmm_lapic_mmio_read(vcpu, gpa, len, data);
+	else if (write)
+		ret = vmm_io_bus_write(vcpu, VMM_MMIO_BUS, gpa, len, data);
+	else
+		ret = vmm_io_bus_read(vcpu, VMM_MMIO_BUS, gpa, len, data);
+	if (!ret)
+		vmm_stat_inc(VMM_STAT_IO_IN_KERNEL);
+	return ret;
+}
+
+/*
+ * A guest access to @gpa, outside RAM: done by an in-kernel device, or
+ * decoded into KVM_EXIT_MMIO.
+ */
 int vmm_emulate_mmio(struct vmm_vcpu *vcpu, u64 gpa)
 {
 	struct kvm_run *run = vcpu->run;
@@ -282,6 +326,30 @@ int vmm_emulate_mmio(struct vmm_vcpu *vcpu, u64 gpa)
 	if (vmm_fetch_decode(vcpu, &m, &insn) || insn.kind == VMM_INSN_OTHER ||
 	    insn.mem_size > 8)
 		return vmm_emulation_failed(vcpu);
+
+	if (insn.kind == VMM_INSN_LOAD) {
+		val = 0;
+		if (!mmio_in_kernel(vcpu, gpa, insn.mem_size, &val, false)) {
+			if (insn.sign_extend) {
+				unsigned int sh = 64 - 8 * insn.mem_size;
+
+				val = (u64)((s64)(val << sh) >> sh);
+			}
+			write_reg(vcpu, insn.reg, insn.reg_high8,
+				  insn.dst_size, val);
+			goto done;
+		}
+	} else {
+		if (insn.kind == VMM_INSN_STORE_IMM) {
+			val = insn.imm;
+		} else {
+			val = vcpu->gprs[insn.reg];
+			if (insn.reg_high8)
+				val >>= 8;
+		}
+		if (!mmio_in_kernel(vcpu, gpa, insn.mem_size, &val, true))
+			goto done;
+	}
 
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = gpa;
@@ -311,6 +379,10 @@ int vmm_emulate_mmio(struct vmm_vcpu *vcpu, u64 gpa)
 	memcpy(run->mmio.data, &val, insn.mem_size);
 	vmm_retire_insn(vcpu, (vcpu->rip + insn.len) & rip_mask(&m));
 	return VMM_EXIT_USER;
+
+done:
+	vmm_retire_insn(vcpu, (vcpu->rip + insn.len) & rip_mask(&m));
+	return VMM_EXIT_CONTINUE;
 }
 EXPORT_SYMBOL_GPL(vmm_emulate_mmio);
 

@@ -12,13 +12,14 @@
 #include <asm/msr-index.h>
 
 #include "vmm.h"
+#include "vmm_irqchip.h"
 
 const u32 vmm_msr_list[] = {
 	MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
 	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE,
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 	MSR_IA32_CR_PAT, MSR_IA32_TSC, MSR_IA32_APICBASE,
-	MSR_IA32_MISC_ENABLE, VMM_MSR_MTRR_DEF_TYPE,
+	MSR_IA32_MISC_ENABLE, VMM_MSR_MTRR_DEF_TYPE, MSR_IA32_TSC_DEADLINE,
 };
 
 const unsigned int vmm_nr_msrs = ARRAY_SIZE(vmm_msr_list);
@@ -40,9 +41,15 @@ EXPORT_SYMBOL_GPL(vmm_pat_valid);
 
 int vmm_msr_read(struct vmm_vcpu *vcpu, u32 index, u64 *data)
 {
+	int ret;
+
 	switch (index) {
 	case MSR_IA32_APICBASE:
-		*data = vcpu->apic_base;
+		*data = vcpu->lapic ? vcpu->lapic->base : vcpu->apic_base;
+		return 0;
+	case MSR_MTRRcap:
+		/* No variable or fixed ranges: guests leave MTRRs alone. */
+		*data = 0;
 		return 0;
 	case MSR_IA32_MISC_ENABLE:
 		*data = vcpu->misc_enable;
@@ -51,6 +58,10 @@ int vmm_msr_read(struct vmm_vcpu *vcpu, u32 index, u64 *data)
 		*data = vcpu->mtrr_def_type;
 		return 0;
 	default:
+		/* x2APIC registers and TSC deadline, else the hardware's. */
+		ret = vmm_lapic_rdmsr(vcpu, index, data);
+		if (ret != -ENOENT)
+			return ret;
 		return vcpu->vm->ops->get_msr(vcpu, index, data);
 	}
 }
@@ -58,10 +69,18 @@ int vmm_msr_read(struct vmm_vcpu *vcpu, u32 index, u64 *data)
 /* @host: KVM_SET_MSRS, which may set what the guest may not. */
 int vmm_msr_write(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host)
 {
+	int ret;
+
 	switch (index) {
 	case MSR_IA32_APICBASE:
+		if (vcpu->lapic)
+			return vmm_lapic_set_base(vcpu, data, host);
+		if (!vmm_apic_base_valid(data))
+			return -EINVAL;
 		vcpu->apic_base = data;
 		return 0;
+	case MSR_MTRRcap:
+		return host && !data ? 0 : -EINVAL;	/* read-only */
 	case MSR_IA32_MISC_ENABLE:
 		if (!host)
 			return -EINVAL;
@@ -73,6 +92,9 @@ int vmm_msr_write(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host)
 		vcpu->mtrr_def_type = data;
 		return 0;
 	default:
+		ret = vmm_lapic_wrmsr(vcpu, index, data, host);
+		if (ret != -ENOENT)
+			return ret;
 		return vcpu->vm->ops->set_msr(vcpu, index, data, host);
 	}
 }

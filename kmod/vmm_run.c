@@ -16,6 +16,7 @@
 #include <asm/processor-flags.h>
 
 #include "vmm.h"
+#include "vmm_irqchip.h"
 
 static u64 vmm_host_xcr0;
 
@@ -60,6 +61,10 @@ static void post_run(struct vmm_vcpu *vcpu)
 	run->if_flag = !!(vcpu->rflags & X86_EFLAGS_IF);
 	run->cr8 = ops->get_cr8(vcpu);
 	run->apic_base = vcpu->apic_base;
+	if (vcpu->lapic) {
+		run->cr8 = vmm_lapic_get_tpr(vcpu) >> 4;
+		run->apic_base = vcpu->lapic->base;
+	}
 	run->ready_for_interrupt_injection = vcpu->pending_irq < 0 &&
 					     ops->interruptible(vcpu);
 	run->flags = 0;
@@ -89,6 +94,12 @@ int vmm_vcpu_run(struct vmm_vcpu *vcpu)
 			break;
 		}
 		cond_resched();
+		/* INIT, SIPI, sleeping while halted: outside the SRCU. */
+		if (vmm_vcpu_prepare(vcpu)) {
+			run->exit_reason = KVM_EXIT_INTR;
+			ret = -EINTR;
+			break;
+		}
 
 		idx = srcu_read_lock(&vm->srcu);
 		ret = ops->run_once(vcpu);

@@ -19,6 +19,11 @@ EXPORT_PER_CPU_SYMBOL_GPL(vmm_stats);
 static const char * const vmm_stat_names[VMM_NR_STATS] = {
 	[VMM_STAT_ASID_FLUSH_ALL] = "asid_flush_all",
 	[VMM_STAT_SLOT_KICK_IPIS] = "slot_kick_ipis",
+	[VMM_STAT_KICK_IPIS] = "kick_ipis",
+	[VMM_STAT_HALT_SLEEPS] = "halt_sleeps",
+	[VMM_STAT_IRQ_INJECTED] = "irq_injected",
+	[VMM_STAT_NMI_INJECTED] = "nmi_injected",
+	[VMM_STAT_IO_IN_KERNEL] = "io_in_kernel",
 };
 
 static struct dentry *vmm_debugfs_root;

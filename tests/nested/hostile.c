@@ -415,7 +415,10 @@ static void t_guest_misdeeds(void)
 		{ "vmrun", { 0x0f, 0x01, 0xd8 }, 3, KVM_EXIT_SHUTDOWN },
 		{ "vmmcall", { 0x0f, 0x01, 0xd9 }, 3, KVM_EXIT_SHUTDOWN },
 		{ "clgi", { 0x0f, 0x01, 0xdd }, 3, KVM_EXIT_SHUTDOWN },
-		{ "mov-dr0", { 0x0f, 0x23, 0xc0 }, 3, KVM_EXIT_SHUTDOWN },
+		/* mov %eax, %dr4 with CR4.DE: #UD (DR4 is reserved then) */
+		{ "mov-dr4-de", { 0x66, 0xb8, 0x08, 0x00, 0x00, 0x00,
+				  0x0f, 0x22, 0xe0, 0x0f, 0x23, 0xe0 }, 12,
+		  KVM_EXIT_SHUTDOWN },
 		{ "xsetbv", { 0x0f, 0x01, 0xd1 }, 3, KVM_EXIT_SHUTDOWN },
 		/* rdpmc: no virtual PMU, #GP rather than the host's counters */
 		{ "rdpmc", { 0x66, 0x31, 0xc9, 0x0f, 0x33 }, 5,
