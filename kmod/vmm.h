@@ -134,6 +134,8 @@ enum vmm_pending {
 	VMM_PENDING_PIO_OUT,	/* skip insn */
 	VMM_PENDING_MMIO_READ,	/* write run->mmio.data to a register */
 	VMM_PENDING_MMIO_WRITE,	/* skip insn */
+	VMM_PENDING_MMIO_ALU,	/* compute with run->mmio.data, write back */
+	VMM_PENDING_MMIO_STRING, /* LODS/MOVS: the element read from MMIO */
 };
 
 struct vmm_vcpu {
@@ -177,6 +179,8 @@ struct vmm_vcpu {
 	u8 pending_sext;	/* sign-extend (MOVSX) */
 	u32 pending_count;	/* INS: elements */
 	struct vmm_io pending_io;	/* INS: the exit */
+	struct vmm_insn pending_insn;	/* ALU/string MMIO: the instruction */
+	u64 pending_gpa;		/* ... and its MMIO address */
 
 	int pending_irq;	/* KVM_INTERRUPT vector, -1 if none */
 
@@ -362,7 +366,7 @@ int vmm_skip_insn(struct vmm_vcpu *vcpu);
 int vmm_emulate_io(struct vmm_vcpu *vcpu, struct vmm_io *io);
 int vmm_emulate_mmio(struct vmm_vcpu *vcpu, u64 gpa);
 int vmm_emulation_failed(struct vmm_vcpu *vcpu);
-void vmm_complete_pending(struct vmm_vcpu *vcpu);
+int vmm_complete_pending(struct vmm_vcpu *vcpu);
 
 /* vmm_cpuid.c */
 void vmm_emulate_cpuid(struct vmm_vcpu *vcpu);

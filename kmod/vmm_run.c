@@ -79,8 +79,14 @@ int vmm_vcpu_run(struct vmm_vcpu *vcpu)
 
 	/* INS completion writes guest memory: slots must stay put. */
 	idx = srcu_read_lock(&vm->srcu);
-	vmm_complete_pending(vcpu);
+	ret = vmm_complete_pending(vcpu);
 	srcu_read_unlock(&vm->srcu, idx);
+	/* A read-modify-write's write goes to userspace before any entry. */
+	if (ret == VMM_EXIT_USER) {
+		ret = 0;
+		goto out;
+	}
+	ret = 0;
 	if (READ_ONCE(run->immediate_exit)) {
 		run->exit_reason = KVM_EXIT_INTR;
 		ret = -EINTR;

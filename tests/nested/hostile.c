@@ -423,8 +423,8 @@ static void t_guest_misdeeds(void)
 		/* rdpmc: no virtual PMU, #GP rather than the host's counters */
 		{ "rdpmc", { 0x66, 0x31, 0xc9, 0x0f, 0x33 }, 5,
 		  KVM_EXIT_SHUTDOWN },
-		/* add %al, (0) at DS=0x2000 -> MMIO with an ALU op */
-		{ "mmio-alu", { 0xb8, 0x00, 0x20, 0x8e, 0xd8, 0x00, 0x06,
+		/* mulb (0) at DS=0x2000 -> MMIO with an op not emulated */
+		{ "mmio-mul", { 0xb8, 0x00, 0x20, 0x8e, 0xd8, 0xf6, 0x26,
 				0x00, 0x00 }, 9, KVM_EXIT_INTERNAL_ERROR },
 		/* ljmp to MMIO: code fetch outside RAM */
 		{ "fetch-mmio", { 0xea, 0x00, 0x00, 0x00, 0x20 }, 5,

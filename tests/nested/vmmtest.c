@@ -85,6 +85,13 @@ GUEST(g_pm_cr4, ".code32",
 GUEST(g_pm_efer_lme, ".code32",
       "mov $0xc0000080, %ecx\n rdmsr\n or $0x100, %eax\n wrmsr\n"
       "out %eax, $0x72\n hlt\n");
+/* Read-modify-write, xchg, string store on MMIO at 0xd0000000. */
+GUEST(g_lm_rmw, ".code64",
+      "mov $0xd0000000, %rbx\n addl $5, (%rbx)\n pushf\n pop %rax\n"
+      "out %eax, $0x30\n orb $0x80, 4(%rbx)\n mov $0x1122, %ecx\n"
+      "xchg %cx, 8(%rbx)\n mov %ecx, %eax\n out %eax, $0x31\n"
+      "lea 16(%rbx), %rdi\n mov $2, %ecx\n mov $0xabcd, %eax\n"
+      "rep stosw\n mov %ecx, %eax\n out %eax, $0x32\n hlt\n");
 GUEST(g_pm_io, ".code32",
       "mov $0x12345678, %eax\n out %eax, $0x50\n hlt\n");
 
@@ -982,6 +989,55 @@ static void t_cpuid_atomic(const char *name, struct vm *vm)
 }
 
 /*
+ * ALU read-modify-write, XCHG and REP STOS on MMIO: each is a read exit
+ * and a write exit (or writes only), with the arithmetic flags and the
+ * registers as the CPU leaves them.
+ */
+static void t_mmio_rmw(const char *name, struct vm *vm)
+{
+	uint64_t v = 0;
+	unsigned int i;
+
+	CHECK(name, !expect_mmio(vm, 0xd0000000, 4, 0), "add: read");
+	v = 0xfffffffb;
+	memcpy(vm->run->mmio.data, &v, 4);
+	CHECK(name, !expect_mmio(vm, 0xd0000000, 4, 1), "add: write");
+	v = 0;
+	memcpy(&v, vm->run->mmio.data, 4);
+	CHECK(name, v == 0, "add: wrote %lx", (unsigned long)v);
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x30, 4), "flags out");
+	/* 0xfffffffb + 5 = 0 with carry: CF ZF PF AF set, SF OF clear */
+	CHECK(name, (io_data(vm) & 0x8d5) == 0x55, "add: flags %x",
+	      io_data(vm) & 0x8d5);
+	CHECK(name, !expect_mmio(vm, 0xd0000004, 1, 0), "or: read");
+	vm->run->mmio.data[0] = 0x01;
+	CHECK(name, !expect_mmio(vm, 0xd0000004, 1, 1), "or: write");
+	CHECK(name, vm->run->mmio.data[0] == 0x81, "or: wrote %x",
+	      vm->run->mmio.data[0]);
+	CHECK(name, !expect_mmio(vm, 0xd0000008, 2, 0), "xchg: read");
+	vm->run->mmio.data[0] = 0x44;
+	vm->run->mmio.data[1] = 0x33;
+	CHECK(name, !expect_mmio(vm, 0xd0000008, 2, 1), "xchg: write");
+	v = 0;
+	memcpy(&v, vm->run->mmio.data, 2);
+	CHECK(name, v == 0x1122, "xchg: wrote %lx", (unsigned long)v);
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x31, 4), "xchg out");
+	CHECK(name, io_data(vm) == 0x3344, "xchg: cx %x", io_data(vm));
+	for (i = 0; i < 2; i++) {
+		CHECK(name, !expect_mmio(vm, 0xd0000010 + 2 * i, 2, 1),
+		      "stosw %u", i);
+		v = 0;
+		memcpy(&v, vm->run->mmio.data, 2);
+		CHECK(name, v == 0xabcd, "stosw %u wrote %lx", i,
+		      (unsigned long)v);
+	}
+	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x32, 4), "stos out");
+	CHECK(name, io_data(vm) == 0, "stos: ecx %x", io_data(vm));
+	CHECK(name, !expect_hlt(vm), "hlt");
+	result(name, NULL);
+}
+
+/*
  * Each test but api gets a VM of its own: memsz bytes of RAM at 0 and, when
  * setup is given, the guest code copied in and the vCPU set up to run it
  * (setup_real(), setup_prot() or setup_long()).  run_test() makes it and
@@ -1010,6 +1066,7 @@ static const struct test tests[] = {
 	{ "prot-io", t_prot_io, 1 << 20, GUEST_CODE(setup_prot, g_pm_io) },
 	{ "long-mmio", t_long_mmio,
 	  1 << 20, GUEST_CODE(setup_long, g_lm_mmio) },
+	{ "mmio-rmw", t_mmio_rmw, 1 << 20, GUEST_CODE(setup_long, g_lm_rmw) },
 	{ "prot-paging-mmio", t_paged32,
 	  1 << 20, GUEST_CODE(setup_prot, g_pm_paged) },
 	{ "pae-paging-mmio", t_paged_pae,
