@@ -51,9 +51,8 @@ if [ -c /dev/kvm ]; then
 	[ -x $W/bin/guest-suite.sh ] && run_suite guests-kvm guest-suite.sh /dev/kvm kvm
 	# The test kernels of tests/kernels through vmrun: mainline kvm-amd's
 	# verdict on them, the three our build machines' KVM gets wrong
-	# included (docs/test-kernels.md). Not on /dev/vmm: it has no
-	# in-kernel irqchip, so vmrun builds no LAPIC, IOAPIC or PIT there
-	# and refuses --smp above 1, and most kernels check exactly those.
+	# included (docs/test-kernels.md); the same kernels run on /dev/vmm
+	# below.
 	[ -x $W/bin/kernel-suite.sh ] && run_suite kernels-kvm kernel-suite.sh /dev/kvm kvm
 	[ -n "$HOSTILE_KVM" ] && run_suite hostile-kvm hostile /dev/kvm $HOSTILE_KVM
 fi
@@ -84,6 +83,7 @@ check load-vmm sh -c "insmod $M/vmm.ko && insmod $M/vmm-amd.ko $VMM_AMD_ARGS"
 if [ -c /dev/vmm ]; then
 	run_suite vmmtest-vmm vmmtest /dev/vmm $VMMTEST_FILTER
 	[ -x $W/bin/guest-suite.sh ] && run_suite guests-vmm guest-suite.sh /dev/vmm vmm
+	[ -x $W/bin/kernel-suite.sh ] && run_suite kernels-vmm kernel-suite.sh /dev/vmm vmm
 	[ -x $W/bin/hostile ] && run_suite hostile hostile ${HOSTILE_DEV:-/dev/vmm}
 	# CPU hotplug: SVM goes off with a CPU and on again when it returns.
 	if [ -w $c1 ]; then
