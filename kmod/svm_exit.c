@@ -131,6 +131,22 @@ static int svm_exit_write_cr4(struct vmm_vcpu *vcpu)
 	return VMM_EXIT_CONTINUE;
 }
 
+/* XSETBV: #UD without CR4.OSXSAVE, the checks and XCR0 the core's. */
+static int svm_exit_xsetbv(struct vmm_vcpu *vcpu)
+{
+	struct vmcb_save *s = &to_svm(vcpu)->vmcb->save;
+
+	if (!(s->cr4 & X86_CR4_OSXSAVE) || !vmm_xfeatures) {
+		svm_inject_exc(vcpu, X86_VEC_UD, false, 0);
+		return VMM_EXIT_CONTINUE;
+	}
+	if (vmm_emulate_xsetbv(vcpu, s->cpl)) {
+		svm_inject_exc(vcpu, X86_VEC_GP, true, 0);
+		return VMM_EXIT_CONTINUE;
+	}
+	return vmm_skip_insn(vcpu);
+}
+
 /* Step over the decoded instruction (an emulated MOV to CR or DR). */
 static int svm_retire_decoded(struct vmm_vcpu *vcpu,
 			      const struct vmm_cpu_mode *m,
@@ -263,6 +279,8 @@ int svm_handle_exit(struct vmm_vcpu *vcpu)
 		return svm_exit_write_cr8(vcpu);
 	case SVM_EXIT_WRITE_CR4:
 		return svm_exit_write_cr4(vcpu);
+	case SVM_EXIT_XSETBV:
+		return svm_exit_xsetbv(vcpu);
 	case SVM_EXIT_CPUID:
 		vmm_emulate_cpuid(vcpu);
 		return vmm_skip_insn(vcpu);
@@ -297,9 +315,8 @@ int svm_handle_exit(struct vmm_vcpu *vcpu)
 	case SVM_EXIT_MONITOR:
 	case SVM_EXIT_MWAIT:
 	case SVM_EXIT_MWAIT_COND:
-	case SVM_EXIT_XSETBV:
 	case SVM_EXIT_RDPRU:
-		/* No nested SVM, no MONITOR/MWAIT, XCR0 fixed at x87|SSE. */
+		/* No nested SVM, no MONITOR/MWAIT. */
 		svm_inject_exc(vcpu, X86_VEC_UD, false, 0);
 		return VMM_EXIT_CONTINUE;
 	default:

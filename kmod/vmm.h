@@ -163,7 +163,8 @@ struct vmm_vcpu {
 	unsigned long gprs[VMM_NR_GPRS];
 	u64 rip;
 	u64 rflags;
-	struct fxregs_state *fpu;	/* x87/SSE, own page */
+	struct fxregs_state *fpu;	/* XSAVE area (FXSAVE image first), page */
+	u64 xcr0;			/* the guest's XCR0 (vmm_fpu.c) */
 	/* MSRs without hardware state (vmm_msr.c). */
 	u64 apic_base;
 	u64 misc_enable;
@@ -343,9 +344,21 @@ u64 vmm_nr_live_objects(void);
 void vmm_vcpu_reset(struct vmm_vcpu *vcpu);
 void vmm_vcpu_reset_init(struct vmm_vcpu *vcpu);
 
-/* vmm_run.c: the guest's x87/SSE state around one entry (IRQs off). */
+/* vmm_fpu.c: the guest's x87/SSE/AVX state and XCR0. */
+extern u64 vmm_xfeatures;
+void vmm_fpu_setup(void);
+void vmm_fpu_reset(struct vmm_vcpu *vcpu);
+/* Around one entry (interrupts off in between). */
 void vmm_guest_fpu_enter(struct vmm_vcpu *vcpu);
 void vmm_guest_fpu_exit(struct vmm_vcpu *vcpu);
+u32 vmm_xsave_size(u64 xcr0);
+int vmm_emulate_xsetbv(struct vmm_vcpu *vcpu, unsigned int cpl);
+void vmm_get_fpu(struct vmm_vcpu *vcpu, struct kvm_fpu *f);
+void vmm_set_fpu(struct vmm_vcpu *vcpu, const struct kvm_fpu *f);
+void vmm_get_xsave(struct vmm_vcpu *vcpu, struct kvm_xsave *x);
+int vmm_set_xsave(struct vmm_vcpu *vcpu, const struct kvm_xsave *x);
+void vmm_get_xcrs(struct vmm_vcpu *vcpu, struct kvm_xcrs *x);
+int vmm_set_xcrs(struct vmm_vcpu *vcpu, const struct kvm_xcrs *x);
 
 /* vmm_pagewalk.c: guest linear addresses (caller holds vm->srcu). */
 int vmm_gva_to_gpa(struct vmm_vcpu *vcpu, const struct vmm_cpu_mode *mode,
@@ -403,7 +416,6 @@ int vmm_vcpu_create(struct vmm_vm *vm, unsigned long id);
 void vmm_vcpu_destroy(struct vmm_vcpu *vcpu);
 void vmm_vm_put(struct vmm_vm *vm);
 int vmm_vcpu_run(struct vmm_vcpu *vcpu);
-void vmm_run_setup(void);
 
 extern atomic64_t vmm_live_objects;
 

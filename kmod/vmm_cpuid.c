@@ -8,7 +8,10 @@
 
 #include <linux/bits.h>
 #include <linux/string.h>
+#include <asm/cpufeature.h>
+#include <asm/fpu/types.h>
 #include <asm/processor.h>
+#include <asm/processor-flags.h>
 
 #include "vmm.h"
 #include "vmm_irqchip.h"
@@ -34,8 +37,18 @@ void vmm_emulate_cpuid(struct vmm_vcpu *vcpu)
 	vcpu->gprs[VMM_RBX] = e ? e->ebx : 0;
 	vcpu->gprs[VMM_RCX] = e ? e->ecx : 0;
 	vcpu->gprs[VMM_RDX] = e ? e->edx : 0;
+	if (e && fn == 0xd && idx == 0)
+		/* The area size for the guest's current XCR0. */
+		vcpu->gprs[VMM_RBX] = vmm_xsave_size(vcpu->xcr0);
 	if (e && fn == 1) {
 		u64 base = vcpu->lapic ? vcpu->lapic->base : vcpu->apic_base;
+		struct vmm_cpu_mode m;
+
+		/* OSXSAVE mirrors the guest's CR4.OSXSAVE. */
+		vcpu->vm->ops->get_cpu_mode(vcpu, &m);
+		vcpu->gprs[VMM_RCX] &= ~BIT(27);
+		if (m.cr4 & X86_CR4_OSXSAVE)
+			vcpu->gprs[VMM_RCX] |= BIT(27);
 
 		/* APIC follows IA32_APIC_BASE.EN, as on hardware. */
 		if (!(base & BIT(11)))
@@ -46,6 +59,14 @@ void vmm_emulate_cpuid(struct vmm_vcpu *vcpu)
 	}
 }
 EXPORT_SYMBOL_GPL(vmm_emulate_cpuid);
+
+static void clear_regs(struct kvm_cpuid_entry2 *e)
+{
+	e->eax = 0;
+	e->ebx = 0;
+	e->ecx = 0;
+	e->edx = 0;
+}
 
 /*
  * The host's CPUID, less what the guest cannot use here: APIC and x2APIC
@@ -72,6 +93,11 @@ static void supported_entry(struct kvm_cpuid_entry2 *e, u32 fn, u32 idx)
 			    BIT(8) | BIT(15) | BIT(18) | BIT(24) |
 			    BIT(26) | BIT(27) | BIT(28));
 		e->ecx |= BIT(21) | BIT(31);	/* x2APIC, hypervisor */
+		/* XSAVE, and AVX when the guest may enable YMM state. */
+		if (vmm_xfeatures)
+			e->ecx |= BIT(26);
+		if (vmm_xfeatures & XFEATURE_MASK_YMM)
+			e->ecx |= boot_cpu_has(X86_FEATURE_AVX) ? BIT(28) : 0;
 		e->edx &= ~(BIT(7) | BIT(14) | BIT(21) | BIT(22) |
 			    BIT(29) | BIT(31));
 		e->edx |= BIT(9);		/* APIC */
@@ -79,13 +105,14 @@ static void supported_entry(struct kvm_cpuid_entry2 *e, u32 fn, u32 idx)
 	case 7:
 		e->flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
 		if (idx) {
-			memset(&e->eax, 0, 4 * sizeof(e->eax));
+			clear_regs(e);
 			break;
 		}
 		e->eax = 0;
 		/* FSGSBASE BMI1 SMEP BMI2 ERMS ADX SMAP CLFLUSHOPT CLWB SHA */
 		e->ebx &= BIT(0) | BIT(3) | BIT(7) | BIT(8) | BIT(9) |
-			  BIT(19) | BIT(20) | BIT(23) | BIT(24) | BIT(29);
+			  BIT(19) | BIT(20) | BIT(23) | BIT(24) | BIT(29) |
+			  (vmm_xfeatures & XFEATURE_MASK_YMM ? BIT(5) : 0);
 		e->ecx &= BIT(2);		/* UMIP */
 		e->edx = 0;
 		break;
@@ -108,7 +135,24 @@ static void supported_entry(struct kvm_cpuid_entry2 *e, u32 fn, u32 idx)
 		e->eax = min_t(u32, e->eax, 0x80000008);
 		break;
 	case 0:
-		e->eax = min_t(u32, e->eax, 7);
+		e->eax = min_t(u32, e->eax, 0xd);
+		break;
+	case 0xd:
+		e->flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+		if (idx == 0) {
+			e->eax = (u32)vmm_xfeatures;
+			e->edx = vmm_xfeatures >> 32;
+			e->ebx = vmm_xsave_size(XFEATURE_MASK_FPSSE);
+			e->ecx = vmm_xsave_size(vmm_xfeatures);
+		} else if (idx == 1) {
+			/* XSAVEOPT, XSAVEC, XGETBV1; no XSAVES (no IA32_XSS) */
+			e->eax &= BIT(0) | BIT(1) | BIT(2);
+			e->ebx = 0;
+			e->ecx = 0;
+			e->edx = 0;
+		} else if (!(vmm_xfeatures & BIT_ULL(idx))) {
+			clear_regs(e);
+		}
 		break;
 	}
 }
@@ -131,6 +175,14 @@ int vmm_supported_cpuid(struct kvm_cpuid_entry2 *e, int max)
 		if (n >= max)
 			return -E2BIG;
 		supported_entry(&e[n++], fn, 0);
+	}
+	/* Leaf 0xd: subleaves 0 and 1, then one per state component. */
+	for (i = 0; vmm_xfeatures && i < 64 && max_basic >= 0xd; i++) {
+		if (i > 1 && !(vmm_xfeatures & BIT_ULL(i)))
+			continue;
+		if (n >= max)
+			return -E2BIG;
+		supported_entry(&e[n++], 0xd, i);
 	}
 	return n;
 }

@@ -128,6 +128,9 @@ static long vmm_check_extension(long ext)
 	case KVM_CAP_GET_TSC_KHZ:
 	case KVM_CAP_DEBUGREGS:
 		return 1;
+	case KVM_CAP_XSAVE:
+	case KVM_CAP_XCRS:
+		return !!vmm_xfeatures;
 	case KVM_CAP_IRQ_ROUTING:
 		return VMM_MAX_IRQ_ROUTES;
 	case KVM_CAP_NR_VCPUS:
@@ -495,7 +498,7 @@ static int __init vmm_init(void)
 {
 	int ret;
 
-	vmm_run_setup();
+	vmm_fpu_setup();
 	vmm_cr4_setup();
 	ret = vmm_eventfd_init();
 	if (ret)

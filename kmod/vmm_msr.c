@@ -39,6 +39,51 @@ bool vmm_pat_valid(u64 pat)
 }
 EXPORT_SYMBOL_GPL(vmm_pat_valid);
 
+/*
+ * MSRs Linux (and other guests) read or write at boot on the CPU models
+ * we present, that have nothing behind them here: they read as 0 and
+ * writes are dropped, as KVM has them (arch/x86/kvm/x86.c's list), so
+ * the guest takes no unchecked #GP.  No host value is ever shown.
+ */
+static bool vmm_msr_quiet(u32 index)
+{
+	switch (index) {
+	case MSR_IA32_PLATFORM_ID:
+	case MSR_IA32_EBL_CR_POWERON:
+	case MSR_IA32_UCODE_REV:	/* AMD's patch level too */
+	case MSR_IA32_PERF_CTL:
+	case MSR_P6_PERFCTR0:
+	case MSR_P6_PERFCTR1:
+	case MSR_P6_EVNTSEL0:
+	case MSR_P6_EVNTSEL1:
+	case MSR_IA32_LASTBRANCHFROMIP:
+	case MSR_IA32_LASTBRANCHTOIP:
+	case MSR_IA32_LASTINTFROMIP:
+	case MSR_IA32_LASTINTTOIP:
+	case MSR_RAPL_POWER_UNIT:
+	case MSR_PP0_ENERGY_STATUS:
+	case MSR_PP1_ENERGY_STATUS:
+	case MSR_PKG_ENERGY_STATUS:
+	case MSR_DRAM_ENERGY_STATUS:
+	case MSR_K7_EVNTSEL0 ... MSR_K7_EVNTSEL3:
+	case MSR_K7_PERFCTR0 ... MSR_K7_PERFCTR3:
+	case MSR_K7_HWCR:
+	case MSR_AMD64_SYSCFG:
+	case MSR_AMD64_NB_CFG:
+	case MSR_K8_INT_PENDING_MSG:
+	case MSR_FAM10H_MMIO_CONF_BASE:
+	case MSR_K8_TSEG_ADDR:
+	case MSR_K8_TSEG_MASK:
+	case MSR_AMD64_DC_CFG:
+	case MSR_AMD64_TW_CFG:
+	case MSR_AMD64_BU_CFG2:
+	case MSR_F15H_EX_CFG:
+	case MSR_AMD64_DE_CFG:
+		return true;
+	}
+	return false;
+}
+
 int vmm_msr_read(struct vmm_vcpu *vcpu, u32 index, u64 *data)
 {
 	int ret;
@@ -58,6 +103,10 @@ int vmm_msr_read(struct vmm_vcpu *vcpu, u32 index, u64 *data)
 		*data = vcpu->mtrr_def_type;
 		return 0;
 	default:
+		if (vmm_msr_quiet(index)) {
+			*data = 0;
+			return 0;
+		}
 		/* x2APIC registers and TSC deadline, else the hardware's. */
 		ret = vmm_lapic_rdmsr(vcpu, index, data);
 		if (ret != -ENOENT)
@@ -92,6 +141,8 @@ int vmm_msr_write(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host)
 		vcpu->mtrr_def_type = data;
 		return 0;
 	default:
+		if (vmm_msr_quiet(index))
+			return 0;
 		ret = vmm_lapic_wrmsr(vcpu, index, data, host);
 		if (ret != -ENOENT)
 			return ret;

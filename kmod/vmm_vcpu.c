@@ -305,38 +305,6 @@ static int vmm_set_sregs(struct vmm_vcpu *vcpu, const struct kvm_sregs *sr)
 	return 0;
 }
 
-static void vmm_get_fpu(struct vmm_vcpu *vcpu, struct kvm_fpu *f)
-{
-	struct fxregs_state *fx = vcpu->fpu;
-
-	memset(f, 0, sizeof(*f));
-	memcpy(f->fpr, fx->st_space, sizeof(f->fpr));
-	f->fcw = fx->cwd;
-	f->fsw = fx->swd;
-	f->ftwx = fx->twd;
-	f->last_opcode = fx->fop;
-	f->last_ip = fx->rip;
-	f->last_dp = fx->rdp;
-	memcpy(f->xmm, fx->xmm_space, sizeof(f->xmm));
-	f->mxcsr = fx->mxcsr;
-}
-
-static void vmm_set_fpu(struct vmm_vcpu *vcpu, const struct kvm_fpu *f)
-{
-	struct fxregs_state *fx = vcpu->fpu;
-
-	memcpy(fx->st_space, f->fpr, sizeof(f->fpr));
-	fx->cwd = f->fcw;
-	fx->swd = f->fsw;
-	fx->twd = f->ftwx;
-	fx->fop = f->last_opcode;
-	fx->rip = f->last_ip;
-	fx->rdp = f->last_dp;
-	memcpy(fx->xmm_space, f->xmm, sizeof(f->xmm));
-	/* A reserved MXCSR bit would make FXRSTOR fault in the host. */
-	fx->mxcsr = f->mxcsr & 0xffff;
-}
-
 /*
  * Power-on state (SDM vol. 3, 10.1; APM vol. 2, 14.1.3), as KVM has it;
  * with @init, the state after an INIT, which keeps the x87/SSE state and
@@ -351,9 +319,7 @@ static void vmm_vcpu_reset_state(struct vmm_vcpu *vcpu, bool init)
 	vcpu->pending = VMM_PENDING_NONE;
 	vcpu->pending_irq = -1;
 	if (!init) {
-		memset(vcpu->fpu, 0, sizeof(*vcpu->fpu));
-		vcpu->fpu->cwd = 0x37f;
-		vcpu->fpu->mxcsr = 0x1f80;
+		vmm_fpu_reset(vcpu);
 
 		vcpu->apic_base = 0xfee00000 | BIT(11) |
 				  (vcpu->id ? 0 : BIT(8));
@@ -387,6 +353,8 @@ static long vmm_vcpu_ioctl_locked(struct vmm_vcpu *vcpu, unsigned int cmd,
 		struct kvm_mp_state mp;
 		struct kvm_vcpu_events events;
 		struct kvm_debugregs dbg;
+		struct kvm_xsave xsave;
+		struct kvm_xcrs xcrs;
 	} *u;
 	long ret;
 
@@ -422,6 +390,10 @@ static long vmm_vcpu_ioctl_locked(struct vmm_vcpu *vcpu, unsigned int cmd,
 	case KVM_SET_VCPU_EVENTS:
 	case KVM_GET_DEBUGREGS:
 	case KVM_SET_DEBUGREGS:
+	case KVM_GET_XSAVE:
+	case KVM_SET_XSAVE:
+	case KVM_GET_XCRS:
+	case KVM_SET_XCRS:
 		break;
 	default:
 		return -ENOTTY;
@@ -525,6 +497,28 @@ static long vmm_vcpu_ioctl_locked(struct vmm_vcpu *vcpu, unsigned int cmd,
 			ret = -EFAULT;
 		else
 			ret = ops->set_debugregs(vcpu, &u->dbg);
+		break;
+	case KVM_GET_XSAVE:
+		vmm_get_xsave(vcpu, &u->xsave);
+		if (copy_to_user(argp, &u->xsave, sizeof(u->xsave)))
+			ret = -EFAULT;
+		break;
+	case KVM_SET_XSAVE:
+		if (copy_from_user(&u->xsave, argp, sizeof(u->xsave)))
+			ret = -EFAULT;
+		else
+			ret = vmm_set_xsave(vcpu, &u->xsave);
+		break;
+	case KVM_GET_XCRS:
+		vmm_get_xcrs(vcpu, &u->xcrs);
+		if (copy_to_user(argp, &u->xcrs, sizeof(u->xcrs)))
+			ret = -EFAULT;
+		break;
+	case KVM_SET_XCRS:
+		if (copy_from_user(&u->xcrs, argp, sizeof(u->xcrs)))
+			ret = -EFAULT;
+		else
+			ret = vmm_set_xcrs(vcpu, &u->xcrs);
 		break;
 	}
 	kfree(u);
