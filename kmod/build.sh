@@ -11,4 +11,4 @@ OUT=$3
 mkdir -p "$OUT/kbuild"
 cp "$SRC"/Kbuild "$SRC"/*.c "$SRC"/*.h "$SRC"/*.S "$OUT/kbuild/"
 make -C "$KDIR" M="$OUT/kbuild" W=1 modules
-cp "$OUT/kbuild/vmm.ko" "$OUT/kbuild/vmm-amd.ko" "$OUT/"
+cp "$OUT/kbuild/vmm.ko" "$OUT/kbuild/vmm-amd.ko" "$OUT/kbuild/vmm-intel.ko" "$OUT/"

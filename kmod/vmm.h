@@ -20,6 +20,7 @@
 #include <linux/srcu.h>
 #include <linux/types.h>
 #include <asm/fpu/types.h>
+#include <asm/processor-flags.h>
 
 #include "vmm_decode.h"
 
@@ -216,6 +217,15 @@ struct vmm_arch_ops {
 	int (*vcpu_create)(struct vmm_vcpu *vcpu);
 	void (*vcpu_free)(struct vmm_vcpu *vcpu);
 	/*
+	 * Optional: make the vCPU's hardware state reachable from this task
+	 * (VMX: the VMCS current on whatever CPU the task runs on) from
+	 * vcpu_load until vcpu_put.  The core brackets every vCPU ioctl and
+	 * the reset at creation with them; every other call with a vCPU
+	 * happens in between.
+	 */
+	void (*vcpu_load)(struct vmm_vcpu *vcpu);
+	void (*vcpu_put)(struct vmm_vcpu *vcpu);
+	/*
 	 * Power-on state of what the backend owns (the core did its part),
 	 * or with @init the state after an INIT (TSC and MSRs kept).
 	 */
@@ -338,6 +348,25 @@ static inline void vmm_guest_mode_exit(struct vmm_vcpu *vcpu)
 	WRITE_ONCE(vcpu->mode, VMM_OUTSIDE_GUEST_MODE);
 }
 
+/*
+ * The event ops (nmi_allowed .. set_events) are optional as a set: a
+ * backend without them (vmm-intel so far) has no in-kernel irqchip, no
+ * KVM_NMI and no KVM_GET/SET_VCPU_EVENTS; KVM_CHECK_EXTENSION says 0 for
+ * them and the ioctls fail with ENOTTY.  The same for the debug-register
+ * pair and KVM_GET/SET_DEBUGREGS.
+ */
+static inline bool vmm_ops_have_events(const struct vmm_arch_ops *ops)
+{
+	return ops->nmi_allowed && ops->inject_irq && ops->inject_nmi &&
+	       ops->set_windows && ops->sipi && ops->get_events &&
+	       ops->set_events;
+}
+
+static inline bool vmm_ops_have_debugregs(const struct vmm_arch_ops *ops)
+{
+	return ops->get_debugregs && ops->set_debugregs;
+}
+
 /* Core helpers for the backend. */
 void vmm_kick_vm_cpus(struct vmm_vm *vm);
 u64 vmm_nr_live_objects(void);
@@ -408,6 +437,14 @@ void vmm_cr4_setup(void);
 bool vmm_cr4_valid(u64 cr4);
 int vmm_cr4_write_check(const struct vmm_cpu_mode *m, unsigned int cpl,
 			u64 val);
+
+/* CR4 bits a guest may have (KVM_SET_SREGS; MOV to CR4 where it exits). */
+#define VMM_CR4_VALID	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | \
+			 X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
+			 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | \
+			 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | \
+			 X86_CR4_UMIP | X86_CR4_FSGSBASE | X86_CR4_PCIDE | \
+			 X86_CR4_OSXSAVE | X86_CR4_SMEP | X86_CR4_SMAP)
 
 int vmm_mem_set_region(struct vmm_vm *vm,
 		       const struct kvm_userspace_memory_region *r);

@@ -125,13 +125,24 @@ static u64 read_le(const u8 *p, unsigned int n)
 	return v;
 }
 
+/*
+ * Out of bytes at @avail (already capped at VMM_INSN_MAX_LEN). When the
+ * caller gave the whole 15 bytes, the encoding is longer than any valid
+ * instruction (#GP): unknown. Otherwise more bytes may complete it.
+ */
+static int short_of_bytes(unsigned int avail)
+{
+	return avail == VMM_INSN_MAX_LEN ? VMM_DECODE_UNKNOWN :
+	       VMM_DECODE_TRUNCATED;
+}
+
 static int decode_modrm(const u8 *b, unsigned int avail, unsigned int *pos,
 			struct vmm_insn *in)
 {
 	unsigned int mod, rm, dsize = 0;
 
 	if (*pos >= avail)
-		return VMM_DECODE_TRUNCATED;
+		return short_of_bytes(avail);
 	in->has_modrm = true;
 	in->modrm = b[(*pos)++];
 	mod = in->modrm >> 6;
@@ -159,7 +170,7 @@ static int decode_modrm(const u8 *b, unsigned int avail, unsigned int *pos,
 			unsigned int sib, base, index;
 
 			if (*pos >= avail)
-				return VMM_DECODE_TRUNCATED;
+				return short_of_bytes(avail);
 			sib = b[(*pos)++];
 			in->scale = 1 << (sib >> 6);
 			index = ((sib >> 3) & 7) | (in->rex & 2 ? 8 : 0);
@@ -183,7 +194,7 @@ static int decode_modrm(const u8 *b, unsigned int avail, unsigned int *pos,
 			dsize = 4;
 	}
 	if (*pos + dsize > avail)
-		return VMM_DECODE_TRUNCATED;
+		return short_of_bytes(avail);
 	in->disp = dsize ? sext(read_le(b + *pos, dsize), dsize) : 0;
 	*pos += dsize;
 	return VMM_DECODE_OK;
@@ -246,14 +257,15 @@ static void classify(struct vmm_insn *in)
 			in->mem_size = in->op_size == 8 ? 4 : in->op_size;
 			in->dst_size = in->op_size;
 			in->sign_extend = in->op_size == 8;
-			in->reg = reg;
-			return;
+			break;
 		default:
 			return;
 		}
-		in->mem_size = in->op_size;
-		in->dst_size = in->op_size;
-		byte_reg = in->op_size == 1;
+		if (in->opcode != 0x63) {
+			in->mem_size = in->op_size;
+			in->dst_size = in->op_size;
+			byte_reg = in->op_size == 1;
+		}
 	} else if (in->map == 1) {
 		switch (in->opcode) {
 		case 0xb6: case 0xb7: case 0xbe: case 0xbf:
@@ -266,6 +278,7 @@ static void classify(struct vmm_insn *in)
 			return;
 		}
 	}
+	/* Register forms (MOVSXD's 63 /r with mod 3 too) touch no memory. */
 	if (!in->has_mem && !in->moffs) {
 		in->kind = VMM_INSN_OTHER;
 		return;
@@ -358,8 +371,7 @@ int vmm_decode(const u8 *b, unsigned int avail, unsigned int mode,
 		u8 c;
 
 		if (pos >= avail)
-			return avail == VMM_INSN_MAX_LEN ? VMM_DECODE_UNKNOWN :
-			       VMM_DECODE_TRUNCATED;
+			return short_of_bytes(avail);
 		c = b[pos];
 		switch (c) {
 		case 0x26:
@@ -398,7 +410,7 @@ int vmm_decode(const u8 *b, unsigned int avail, unsigned int mode,
 				in->rex = c;
 				pos++;
 				if (pos >= avail)
-					return VMM_DECODE_TRUNCATED;
+					return short_of_bytes(avail);
 				c = b[pos];
 				/* A REX not right before the opcode is void. */
 				if (c == 0x26 || c == 0x2e || c == 0x36 ||
@@ -429,7 +441,7 @@ opcode:
 	in->opcode = b[pos++];
 	if (in->opcode == 0x0f) {
 		if (pos >= avail)
-			return VMM_DECODE_TRUNCATED;
+			return short_of_bytes(avail);
 		in->map = 1;
 		in->opcode = b[pos++];
 		if (in->opcode >= 0x80 && in->opcode <= 0x8f)
@@ -465,7 +477,7 @@ opcode:
 		if (in->map == 1 && in->opcode >= 0x20 && in->opcode <= 0x23) {
 			/* MOV to/from CR/DR: always the register form. */
 			if (pos >= avail)
-				return VMM_DECODE_TRUNCATED;
+				return short_of_bytes(avail);
 			in->has_modrm = true;
 			in->modrm = b[pos++] | 0xc0;
 		} else {
@@ -492,7 +504,7 @@ opcode:
 		unsigned int asz = in->addr_size;
 
 		if (pos + asz > avail)
-			return VMM_DECODE_TRUNCATED;
+			return short_of_bytes(avail);
 		in->moffs = true;
 		in->has_mem = true;
 		in->base = VMM_REG_NONE;
@@ -503,7 +515,7 @@ opcode:
 	}
 
 	if (pos + isize > avail)
-		return VMM_DECODE_TRUNCATED;
+		return short_of_bytes(avail);
 	in->imm_size = isize;
 	if (isize) {
 		u64 raw = read_le(b + pos, isize);
@@ -514,8 +526,7 @@ opcode:
 			in->imm &= (1ULL << (8 * in->op_size)) - 1;
 	}
 	pos += isize;
-	if (pos > VMM_INSN_MAX_LEN)
-		return VMM_DECODE_UNKNOWN;
+	/* pos <= avail <= 15: longer encodings ended in short_of_bytes(). */
 	in->len = pos;
 	classify(in);
 	if (in->kind == VMM_INSN_OTHER)

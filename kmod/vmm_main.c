@@ -104,8 +104,33 @@ void vmm_kick_vm_cpus(struct vmm_vm *vm)
 }
 EXPORT_SYMBOL_GPL(vmm_kick_vm_cpus);
 
-static long vmm_check_extension(long ext)
+/*
+ * @ops: the VM's backend, or on /dev/vmm the registered one (NULL: none
+ * loaded, the core's answers).
+ */
+static long vmm_check_extension(const struct vmm_arch_ops *ops, long ext)
 {
+	switch (ext) {
+	case KVM_CAP_IRQCHIP:
+	case KVM_CAP_PIT2:
+	case KVM_CAP_PIT_STATE2:
+	case KVM_CAP_IRQ_INJECT_STATUS:
+	case KVM_CAP_SIGNAL_MSI:
+	case KVM_CAP_IRQFD:
+	case KVM_CAP_IRQFD_RESAMPLE:
+	case KVM_CAP_TSC_DEADLINE_TIMER:
+	case KVM_CAP_USER_NMI:
+	case KVM_CAP_VCPU_EVENTS:
+	case KVM_CAP_IRQ_ROUTING:
+		if (ops && !vmm_ops_have_events(ops))
+			return 0;
+		break;
+	case KVM_CAP_DEBUGREGS:
+		if (ops && !vmm_ops_have_debugregs(ops))
+			return 0;
+		break;
+	}
+
 	switch (ext) {
 	case KVM_CAP_USER_MEMORY:
 	case KVM_CAP_EXT_CPUID:
@@ -300,6 +325,9 @@ static long vmm_vm_ioctl(struct file *filp, unsigned int cmd,
 			return -EFAULT;
 		return vmm_mem_set_region(vm, &region);
 	case KVM_CREATE_IRQCHIP:
+		/* No injection in this backend: nothing could deliver. */
+		if (!vmm_ops_have_events(vm->ops))
+			return -ENOTTY;
 		mutex_lock(&vm->lock);
 		ret = vmm_irqchip_create(vm);
 		mutex_unlock(&vm->lock);
@@ -321,7 +349,7 @@ static long vmm_vm_ioctl(struct file *filp, unsigned int cmd,
 	case KVM_IOEVENTFD:
 		return vmm_vm_state_ioctl(vm, cmd, argp);
 	case KVM_CHECK_EXTENSION:
-		return vmm_check_extension(arg);
+		return vmm_check_extension(vm->ops, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -468,8 +496,14 @@ static long vmm_dev_ioctl(struct file *filp, unsigned int cmd,
 		return arg ? -EINVAL : KVM_API_VERSION;
 	case KVM_CREATE_VM:
 		return vmm_create_vm(arg);
-	case KVM_CHECK_EXTENSION:
-		return vmm_check_extension(arg);
+	case KVM_CHECK_EXTENSION: {
+		long ret;
+
+		mutex_lock(&vmm_backend_lock);
+		ret = vmm_check_extension(vmm_backend, arg);
+		mutex_unlock(&vmm_backend_lock);
+		return ret;
+	}
 	case KVM_GET_VCPU_MMAP_SIZE:
 		return arg ? -EINVAL : VMM_VCPU_MMAP_PAGES * PAGE_SIZE;
 	case KVM_GET_MSR_INDEX_LIST:

@@ -201,12 +201,6 @@ static void vmm_get_sregs(struct vmm_vcpu *vcpu, struct kvm_sregs *sr)
 }
 
 #define VMM_EFER_VALID	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
-#define VMM_CR4_VALID	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | \
-			 X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
-			 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | \
-			 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | \
-			 X86_CR4_UMIP | X86_CR4_FSGSBASE | X86_CR4_PCIDE | \
-			 X86_CR4_OSXSAVE | X86_CR4_SMEP | X86_CR4_SMAP)
 
 /* CR4 bits a guest may set: VMM_CR4_VALID less what this CPU lacks. */
 static u64 vmm_cr4_ok = VMM_CR4_VALID;
@@ -372,6 +366,8 @@ static long vmm_vcpu_ioctl_locked(struct vmm_vcpu *vcpu, unsigned int cmd,
 	case KVM_GET_CPUID2:
 		return vmm_vcpu_get_cpuid2(vcpu, argp);
 	case KVM_NMI:
+		if (!vmm_ops_have_events(ops))
+			return -ENOTTY;
 		return vmm_vcpu_nmi(vcpu);
 	case KVM_GET_TSC_KHZ:
 		return tsc_khz ? tsc_khz : -EIO;
@@ -386,14 +382,20 @@ static long vmm_vcpu_ioctl_locked(struct vmm_vcpu *vcpu, unsigned int cmd,
 	case KVM_SET_LAPIC:
 	case KVM_GET_MP_STATE:
 	case KVM_SET_MP_STATE:
-	case KVM_GET_VCPU_EVENTS:
-	case KVM_SET_VCPU_EVENTS:
-	case KVM_GET_DEBUGREGS:
-	case KVM_SET_DEBUGREGS:
 	case KVM_GET_XSAVE:
 	case KVM_SET_XSAVE:
 	case KVM_GET_XCRS:
 	case KVM_SET_XCRS:
+		break;
+	case KVM_GET_VCPU_EVENTS:
+	case KVM_SET_VCPU_EVENTS:
+		if (!vmm_ops_have_events(ops))
+			return -ENOTTY;
+		break;
+	case KVM_GET_DEBUGREGS:
+	case KVM_SET_DEBUGREGS:
+		if (!vmm_ops_have_debugregs(ops))
+			return -ENOTTY;
 		break;
 	default:
 		return -ENOTTY;
@@ -525,6 +527,18 @@ static long vmm_vcpu_ioctl_locked(struct vmm_vcpu *vcpu, unsigned int cmd,
 	return ret;
 }
 
+static void vmm_vcpu_load(struct vmm_vcpu *vcpu)
+{
+	if (vcpu->vm->ops->vcpu_load)
+		vcpu->vm->ops->vcpu_load(vcpu);
+}
+
+static void vmm_vcpu_put(struct vmm_vcpu *vcpu)
+{
+	if (vcpu->vm->ops->vcpu_put)
+		vcpu->vm->ops->vcpu_put(vcpu);
+}
+
 static long vmm_vcpu_ioctl(struct file *filp, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -535,7 +549,9 @@ static long vmm_vcpu_ioctl(struct file *filp, unsigned int cmd,
 		return -EIO;
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
+	vmm_vcpu_load(vcpu);
 	ret = vmm_vcpu_ioctl_locked(vcpu, cmd, (void __user *)arg, arg);
+	vmm_vcpu_put(vcpu);
 	mutex_unlock(&vcpu->mutex);
 	return ret;
 }
@@ -602,7 +618,9 @@ int vmm_vcpu_create(struct vmm_vm *vm, unsigned long id)
 	ret = vm->ops->vcpu_create(vcpu);
 	if (ret)
 		goto err_fpu;
+	vmm_vcpu_load(vcpu);
 	vmm_vcpu_reset(vcpu);
+	vmm_vcpu_put(vcpu);
 	if (vm->irqchip) {
 		ret = vmm_lapic_create(vcpu);
 		if (ret)

@@ -47,7 +47,11 @@ typedef struct libvm_vcpu libvm_vcpu;
 	X(signal_msi, KVM_SIGNAL_MSI, const struct kvm_msi)                            \
 	X(set_gsi_routing, KVM_SET_GSI_ROUTING, const struct kvm_irq_routing)          \
 	X(irqfd, KVM_IRQFD, const struct kvm_irqfd)                                    \
-	X(ioeventfd, KVM_IOEVENTFD, const struct kvm_ioeventfd)
+	X(ioeventfd, KVM_IOEVENTFD, const struct kvm_ioeventfd)                        \
+	X(register_coalesced_mmio, KVM_REGISTER_COALESCED_MMIO,                        \
+	  const struct kvm_coalesced_mmio_zone)                                        \
+	X(unregister_coalesced_mmio, KVM_UNREGISTER_COALESCED_MMIO,                    \
+	  const struct kvm_coalesced_mmio_zone)
 
 /* X(name, KVM request, argument type): operations on a vCPU. */
 #define LIBVM__BACKEND_VCPU_OPS(X)                                                     \
@@ -59,7 +63,14 @@ typedef struct libvm_vcpu libvm_vcpu;
 	X(set_fpu, KVM_SET_FPU, const struct kvm_fpu)                                  \
 	X(get_msrs, KVM_GET_MSRS, struct kvm_msrs)                                     \
 	X(set_msrs, KVM_SET_MSRS, const struct kvm_msrs)                               \
-	X(set_cpuid2, KVM_SET_CPUID2, const struct kvm_cpuid2)
+	X(set_cpuid2, KVM_SET_CPUID2, const struct kvm_cpuid2)                         \
+	X(get_cpuid2, KVM_GET_CPUID2, struct kvm_cpuid2)                               \
+	X(get_supported_hv_cpuid, KVM_GET_SUPPORTED_HV_CPUID, struct kvm_cpuid2)       \
+	X(enable_cap, KVM_ENABLE_CAP, const struct kvm_enable_cap)                     \
+	X(get_lapic, KVM_GET_LAPIC, struct kvm_lapic_state)                            \
+	X(set_lapic, KVM_SET_LAPIC, const struct kvm_lapic_state)                      \
+	X(set_mp_state, KVM_SET_MP_STATE, const struct kvm_mp_state)                   \
+	X(set_guest_debug, KVM_SET_GUEST_DEBUG, const struct kvm_guest_debug)
 
 struct libvm__backend {
 	const char *name;
@@ -92,6 +103,10 @@ struct libvm__backend {
 	/* KVM_RUN: 0 with vcpu->run describing the exit, or -EINTR/-EAGAIN
 	 * (interrupted: a signal or immediate_exit), or another -errno. */
 	int (*vcpu_run)(libvm_vcpu *vcpu);
+	/* The VM's coalesced-I/O ring, which KVM maps at page @page of each
+	 * vCPU's mapping (KVM_CAP_COALESCED_MMIO's answer), or NULL when the
+	 * mapping does not reach it. May be NULL (no ring). */
+	void *(*vcpu_coalesced_ring)(libvm_vcpu *vcpu, uint32_t page);
 
 #define LIBVM__BK_VM_MEMBER(name, req, type) int (*name)(libvm_vm *vm, type *arg);
 #define LIBVM__BK_VCPU_MEMBER(name, req, type) int (*name)(libvm_vcpu *vcpu, type *arg);

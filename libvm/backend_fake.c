@@ -61,7 +61,7 @@ static int parse_config(struct libvm__fake_config *c, const char *path)
 #define FLAG(k) { #k, offsetof(struct libvm__fake_config, k), true }
 		NUM(max_vcpus), NUM(slots), NUM(routing), FLAG(irqchip), FLAG(pit),
 		FLAG(readonly), FLAG(irqfd), FLAG(ioeventfd), FLAG(msi), FLAG(immediate_exit),
-		FLAG(tsc_deadline), FLAG(cpuid),
+		FLAG(tsc_deadline), FLAG(cpuid), FLAG(hyperv),
 #undef NUM
 #undef FLAG
 	};
@@ -166,6 +166,9 @@ static int fake_check_extension(const libvm_vm *vm, long ext)
 		return c->cpuid;
 	case KVM_CAP_SET_TSS_ADDR:
 		return 1;
+	case KVM_CAP_HYPERV_CPUID:
+	case KVM_CAP_HYPERV_SYNIC2:
+		return c->hyperv;
 	default:
 		return 0;
 	}
@@ -177,15 +180,19 @@ static int fake_get_supported_cpuid(const libvm_vm *vm, struct kvm_cpuid2 *c)
 		{ .function = 0, .eax = 1, .ebx = 0x68747541, .ecx = 0x444d4163, .edx = 0x69746e65 },
 		{ .function = 1, .eax = 0x00a00f11, .ecx = 1u << 31, .edx = 1u << 0 | 1u << 4 },
 		{ .function = 0x80000000u, .eax = 0x80000000u },
+		/* With hyperv=1: KVM's own leaves, "KVMKVMKVM\0\0\0", kvmclock. */
+		{ .function = 0x40000000u, .eax = 0x40000001u, .ebx = 0x4b4d564b,
+		  .ecx = 0x564b4d56, .edx = 0x4d },
+		{ .function = 0x40000001u, .eax = 1 },
 	};
-	const uint32_t n = sizeof(leaves) / sizeof(leaves[0]);
+	const uint32_t n = sizeof(leaves) / sizeof(leaves[0]) - (F(vm)->cfg.hyperv ? 0 : 2);
 
 	ENTER(F(vm), get_supported_cpuid);
 	if (!F(vm)->cfg.cpuid)
 		return -ENOTTY;
 	if (c->nent < n)
 		return -E2BIG;
-	memcpy(c->entries, leaves, sizeof(leaves));
+	memcpy(c->entries, leaves, n * sizeof(leaves[0]));
 	c->nent = n;
 	return 0;
 }
@@ -584,6 +591,61 @@ static int fake_set_cpuid2(libvm_vcpu *vcpu, const struct kvm_cpuid2 *c)
 	return 0;
 }
 
+static int fake_set_guest_debug(libvm_vcpu *vcpu, const struct kvm_guest_debug *g)
+{
+	ENTER(F(vcpu->vm), set_guest_debug);
+	V(vcpu)->debug = *g;
+	return 0;
+}
+
+static int fake_get_cpuid2(libvm_vcpu *vcpu, struct kvm_cpuid2 *c)
+{
+	struct libvm__fake_vcpu *v = V(vcpu);
+
+	ENTER(F(vcpu->vm), get_cpuid2);
+	if (c->nent < v->nr_cpuid)
+		return -E2BIG;
+	memcpy(c->entries, v->cpuid, v->nr_cpuid * sizeof(c->entries[0]));
+	c->nent = v->nr_cpuid;
+	return 0;
+}
+
+/* With hyperv=1: what kvm-amd reports (signature "Linux KVM Hv", every
+ * feature bit libvm asks for, leaves up to 0x4000000A). */
+static int fake_get_supported_hv_cpuid(libvm_vcpu *vcpu, struct kvm_cpuid2 *c)
+{
+	static const struct kvm_cpuid_entry2 leaves[] = {
+		{ .function = 0x40000000u, .eax = 0x4000000au, .ebx = 0x756e694c,
+		  .ecx = 0x564b2078, .edx = 0x7648204d },
+		{ .function = 0x40000001u, .eax = 0x31237648 },
+		{ .function = 0x40000002u },
+		{ .function = 0x40000003u, .eax = 0x0fff, .edx = 1u << 8 | 1u << 10 | 1u << 19 },
+		{ .function = 0x40000004u, .eax = 0x3f },
+		{ .function = 0x40000005u, .eax = 0xffffffffu },
+		{ .function = 0x40000006u },
+		{ .function = 0x40000007u },
+		{ .function = 0x40000008u },
+		{ .function = 0x40000009u },
+		{ .function = 0x4000000au },
+	};
+	const uint32_t n = sizeof(leaves) / sizeof(leaves[0]);
+
+	ENTER(F(vcpu->vm), get_supported_hv_cpuid);
+	if (!F(vcpu->vm)->cfg.hyperv)
+		return -ENOTTY;
+	if (c->nent < n)
+		return -E2BIG;
+	memcpy(c->entries, leaves, sizeof(leaves));
+	c->nent = n;
+	return 0;
+}
+
+static int fake_enable_cap(libvm_vcpu *vcpu, const struct kvm_enable_cap *cap)
+{
+	ENTER(F(vcpu->vm), enable_cap);
+	return cap->cap == KVM_CAP_HYPERV_SYNIC2 && F(vcpu->vm)->cfg.hyperv ? 0 : -EINVAL;
+}
+
 const struct libvm__backend libvm__backend_fake = {
 	.name = "fake",
 	.vm_open = fake_vm_open,
@@ -613,4 +675,8 @@ const struct libvm__backend libvm__backend_fake = {
 	.get_msrs = fake_get_msrs,
 	.set_msrs = fake_set_msrs,
 	.set_cpuid2 = fake_set_cpuid2,
+	.set_guest_debug = fake_set_guest_debug,
+	.get_cpuid2 = fake_get_cpuid2,
+	.get_supported_hv_cpuid = fake_get_supported_hv_cpuid,
+	.enable_cap = fake_enable_cap,
 };

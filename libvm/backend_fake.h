@@ -10,6 +10,8 @@
  *   irqfd=0|1    (1)     ioeventfd=0|1 (1)    msi=0|1         (1)
  *   immediate_exit=0|1 (1)   tsc_deadline=0|1 (1)
  *   cpuid=0|1    (1: reports a small supported CPUID: leaves 0, 1, 0x80000000)
+ *   hyperv=0|1   (0; 1: KVM's leaves 0x40000000-1 in that CPUID, and Hyper-V:
+ *                KVM_GET_SUPPORTED_HV_CPUID, SynIC through KVM_ENABLE_CAP)
  *
  * It behaves like KVM where libvm depends on it (a slot of size 0 deletes,
  * KVM_CREATE_IRQCHIP only before vCPUs, KVM_IRQ_LINE needs the irqchip,
@@ -51,6 +53,7 @@ struct libvm__fake_config {
 	uint32_t slots;
 	uint32_t routing;
 	bool irqchip, pit, readonly, irqfd, ioeventfd, msi, immediate_exit, tsc_deadline, cpuid;
+	bool hyperv;
 };
 
 #define LIBVM__FAKE_MAX_FDS 64
@@ -101,6 +104,7 @@ struct libvm__fake_vcpu {
 	uint32_t refuse_msr;         /* get/set stop at this index (0: none) */
 	struct kvm_cpuid_entry2 cpuid[LIBVM__MAX_CPUID];
 	uint32_t nr_cpuid;
+	struct kvm_guest_debug debug;  /* the last KVM_SET_GUEST_DEBUG */
 	libvm__fake_run_fn run_fn;
 	void *run_opaque;
 };

@@ -160,6 +160,15 @@ static void kvm_vcpu_destroy(libvm_vcpu *vcpu)
 	vcpu->bk = NULL;
 }
 
+static void *kvm_vcpu_coalesced_ring(libvm_vcpu *vcpu, uint32_t page)
+{
+	size_t off = (size_t)page * 4096;
+
+	if (!vcpu->run || !page || off + 4096 > K(vcpu->vm)->run_size)
+		return NULL;
+	return (char *)vcpu->run + off;
+}
+
 static int kvm_vcpu_run(libvm_vcpu *vcpu)
 {
 	return xioctl(((struct kvm_vcpu *)vcpu->bk)->fd, KVM_RUN, NULL);
@@ -191,6 +200,7 @@ const struct libvm__backend libvm__backend_kvm = {
 	.set_tss_addr = kvm_set_tss_addr,
 	.vcpu_create = kvm_vcpu_create,
 	.vcpu_map = kvm_vcpu_map,
+	.vcpu_coalesced_ring = kvm_vcpu_coalesced_ring,
 	.vcpu_destroy = kvm_vcpu_destroy,
 	.vcpu_run = kvm_vcpu_run,
 	LIBVM__BACKEND_VM_OPS(KVM_ENTRY)

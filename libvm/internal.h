@@ -18,6 +18,8 @@
 #include "bytes.h"
 #include "rangemap.h"
 
+struct kvm_coalesced_mmio_ring;
+
 /* Highest guest-physical address + 1 that x86-64 can ever address. */
 #define LIBVM__GPA_LIMIT (1ull << 52)
 #define LIBVM__PAGE_SIZE 4096ull
@@ -56,6 +58,7 @@ enum {
 	LIBVM__MAGIC_ACPIPM = LIBVM__MAGIC('A', 'C', 'P', 'M'),
 	LIBVM__MAGIC_PCI_BUS = LIBVM__MAGIC('P', 'C', 'I', 'B'),
 	LIBVM__MAGIC_PCI_DEV = LIBVM__MAGIC('P', 'C', 'I', 'D'),
+	LIBVM__MAGIC_PCI_TESTDEV = LIBVM__MAGIC('P', 'C', 'I', 'T'),
 	LIBVM__MAGIC_VIRTIO_RNG = LIBVM__MAGIC('V', 'R', 'N', 'G'),
 	LIBVM__MAGIC_VIRTIO_BLK = LIBVM__MAGIC('V', 'B', 'L', 'K'),
 	LIBVM__MAGIC_VIRTIO_NET = LIBVM__MAGIC('V', 'N', 'E', 'T'),
@@ -170,6 +173,11 @@ struct libvm_vm {
 	pthread_mutex_t route_lock;
 	struct libvm__msi_route *routes;
 	uint32_t nr_routes, routes_cap;
+	/* Coalesced I/O (coalesce.c): the page of the vCPU mapping that holds
+	 * the VM's ring (KVM_CAP_COALESCED_MMIO), 0 for none; drained by one
+	 * vCPU at a time under coalesced_lock. */
+	uint32_t coalesced_page;
+	pthread_mutex_t coalesced_lock;
 };
 
 /* An object a VM releases at destroy time unless it was released before. */
@@ -197,6 +205,9 @@ struct libvm_vcpu {
 	bool read_pending;
 	uint32_t read_len;
 	void *read_data; /* points into the kvm_run page */
+
+	/* The VM's coalesced-I/O ring in this vCPU's mapping, or NULL. */
+	struct kvm_coalesced_mmio_ring *coalesced_ring;
 
 	/* Set by libvm_vcpu_end_run(): the exit to return instead of resuming. */
 	uint32_t end_reason;
@@ -268,6 +279,10 @@ int libvm__irqroutes_install(libvm_vm *vm);
 int libvm__msi_routes_remove(libvm_vm *vm, const uint32_t *gsi, uint32_t n);
 /* 1 when MSI routes can be added (irqchip and routing), else 0. */
 int libvm__has_msi_routing(const libvm_vm *vm);
+
+/* coalesce.c */
+/* Hand the writes queued in the VM's coalesced ring to their handlers. */
+void libvm__coalesced_drain(libvm_vcpu *vcpu);
 
 /* region.c */
 void libvm__regions_fini(libvm_vm *vm);

@@ -8,8 +8,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include <libvm/debug.h>
 #include <libvm/devices.h>
 #include <libvm/load.h>
+#include <libvm/machine.h>
 #include <libvm/pci.h>
 #include <libvm/virtio.h>
 
@@ -58,3 +60,6 @@ OPTIONS_INIT(libvm_virtio_console_options, LIBVM_VIRTIO_CONSOLE_OPTIONS_INIT)
 OPTIONS_INIT(libvm_load_options, LIBVM_LOAD_OPTIONS_INIT)
 OPTIONS_INIT(libvm_acpi_options, LIBVM_ACPI_OPTIONS_INIT)
 OPTIONS_INIT(libvm_mptable_options, LIBVM_MPTABLE_OPTIONS_INIT)
+OPTIONS_INIT(libvm_machine_options, LIBVM_MACHINE_OPTIONS_INIT)
+OPTIONS_INIT(libvm_machine_parts, LIBVM_MACHINE_PARTS_INIT)
+OPTIONS_INIT(libvm_debug_options, LIBVM_DEBUG_OPTIONS_INIT)

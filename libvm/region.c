@@ -360,13 +360,19 @@ LIBVM_EXPORT void *libvm_region_volatile_ptr(const libvm_region *region)
 	return region_live(region) ? region->host : NULL;
 }
 
+/* Who writes: the host setting the guest up, or a device on the guest's behalf. */
+enum mem_op { MEM_READ, MEM_WRITE, MEM_DMA_WRITE };
+
 /*
  * Walk [gpa, gpa + len) region by region. With copy == false only check
  * that every byte is mapped (and writable, for writes); the copy pass runs
  * after a successful check so that a failing access changes nothing.
  */
-static int mem_walk(libvm_vm *vm, uint64_t gpa, void *buf, size_t len, bool write, bool copy)
+static int mem_walk(libvm_vm *vm, uint64_t gpa, void *buf, size_t len, enum mem_op op,
+		    bool copy)
 {
+	bool write = op != MEM_READ;
+
 	uint8_t *p = buf;
 
 	while (len) {
@@ -381,6 +387,13 @@ static int mem_walk(libvm_vm *vm, uint64_t gpa, void *buf, size_t len, bool writ
 		if (write && !r->host_writable)
 			return libvm__fail(-EACCES, "region '%s' is mapped from a read-only file",
 					   r->name);
+		/* A device writes as the guest's agent: what the guest's CPU
+		 * cannot change (its ROM, its flash) no device may change for
+		 * it, or a descriptor pointing there would rewrite firmware and,
+		 * for a file mapping, the file on the host. */
+		if (op == MEM_DMA_WRITE && (r->flags & LIBVM_REGION_READONLY))
+			return libvm__fail(-EACCES, "device write to 0x%llx: region '%s' is read-only",
+					   (unsigned long long)gpa, r->name);
 		off = gpa - r->gpa;
 		chunk = r->length - off;
 		if (chunk > len)
@@ -401,34 +414,41 @@ static int mem_walk(libvm_vm *vm, uint64_t gpa, void *buf, size_t len, bool writ
 	return 0;
 }
 
-static int mem_access(libvm_vm *vm, uint64_t gpa, void *buf, size_t len, bool write)
+static int mem_access(libvm_vm *vm, uint64_t gpa, void *buf, size_t len, enum mem_op op)
 {
+	static const char *const name[] = { "libvm_mem_read", "libvm_mem_write",
+					    "libvm_mem_dma_write" };
 	int err;
 
-	LIBVM__CHECK_VM(vm, write ? "libvm_mem_write" : "libvm_mem_read");
+	LIBVM__CHECK_VM(vm, name[op]);
 	if (!buf && len)
-		return libvm__fail(-EINVAL, "libvm_mem_%s: buf is NULL", write ? "write" : "read");
+		return libvm__fail(-EINVAL, "%s: buf is NULL", name[op]);
 	if (len == 0)
 		return 0;
 	if (len - 1 > UINT64_MAX - gpa)
 		return libvm__fail(-EFAULT, "access 0x%llx+0x%zx wraps around the address space",
 				   (unsigned long long)gpa, len);
 	pthread_rwlock_rdlock(&vm->mem_lock);
-	err = mem_walk(vm, gpa, buf, len, write, false);
+	err = mem_walk(vm, gpa, buf, len, op, false);
 	if (!err)
-		err = mem_walk(vm, gpa, buf, len, write, true);
+		err = mem_walk(vm, gpa, buf, len, op, true);
 	pthread_rwlock_unlock(&vm->mem_lock);
 	return err;
 }
 
 LIBVM_EXPORT int libvm_mem_read(libvm_vm *vm, uint64_t gpa, void *buf, size_t len)
 {
-	return mem_access(vm, gpa, buf, len, false);
+	return mem_access(vm, gpa, buf, len, MEM_READ);
 }
 
 LIBVM_EXPORT int libvm_mem_write(libvm_vm *vm, uint64_t gpa, const void *buf, size_t len)
 {
-	return mem_access(vm, gpa, (void *)buf, len, true);
+	return mem_access(vm, gpa, (void *)buf, len, MEM_WRITE);
+}
+
+LIBVM_EXPORT int libvm_mem_dma_write(libvm_vm *vm, uint64_t gpa, const void *buf, size_t len)
+{
+	return mem_access(vm, gpa, (void *)buf, len, MEM_DMA_WRITE);
 }
 
 LIBVM_EXPORT int libvm_vm_memory_map(libvm_vm *vm, libvm_mem_range *ranges, uint32_t *count)

@@ -182,6 +182,25 @@ static uint32_t copy_data(uint64_t dst[16], const void *src, uint32_t n)
 	return n;
 }
 
+/*
+ * Whether the vCPU's registers after a shutdown exit are its reset state
+ * rather than the state at the triple fault: real mode at 0xf000:0xfff0
+ * with the reset CS base (SDM vol. 3 9.1.4). A guest cannot be caught
+ * there by a triple fault of its own (the first instruction would have to
+ * fault three times with no IDT change). Unknown (an ioctl failed) counts
+ * as lost.
+ */
+static uint32_t shutdown_state_lost(libvm_vcpu *vcpu)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (libvm__bk_get_regs(vcpu, &r) < 0 || libvm__bk_get_sregs(vcpu, &s) < 0)
+		return 1;
+	return r.rip == 0xfff0 && s.cs.selector == 0xf000 && s.cs.base == 0xffff0000ull &&
+	       !(s.cr0 & 1);
+}
+
 /* Translate one KVM exit. 1: keep running; 0: return; <0: error. */
 static int handle_exit(libvm_vcpu *vcpu, libvm_exit *exit)
 {
@@ -197,6 +216,7 @@ static int handle_exit(libvm_vcpu *vcpu, libvm_exit *exit)
 		return 0;
 	case KVM_EXIT_SHUTDOWN:
 		exit->reason = LIBVM_EXIT_SHUTDOWN;
+		exit->shutdown.state_lost = shutdown_state_lost(vcpu);
 		return 0;
 	case KVM_EXIT_INTR:
 		return 1; /* a signal; the loop checks for a stop */
@@ -212,6 +232,29 @@ static int handle_exit(libvm_vcpu *vcpu, libvm_exit *exit)
 		exit->system_event.type = system_event_type(run->system_event.type);
 		exit->system_event.ndata = copy_data(exit->system_event.data,
 						     run->system_event.data, run->system_event.ndata);
+		return 0;
+	case KVM_EXIT_HYPERV:
+		exit->reason = LIBVM_EXIT_HYPERV;
+		exit->hyperv.type = run->hyperv.type;
+		if (run->hyperv.type == KVM_EXIT_HYPERV_SYNIC) {
+			exit->hyperv.msr = run->hyperv.u.synic.msr;
+			exit->hyperv.control = run->hyperv.u.synic.control;
+			exit->hyperv.evt_page = run->hyperv.u.synic.evt_page;
+			exit->hyperv.msg_page = run->hyperv.u.synic.msg_page;
+		} else if (run->hyperv.type == KVM_EXIT_HYPERV_HCALL) {
+			exit->hyperv.input = run->hyperv.u.hcall.input;
+			exit->hyperv.params[0] = run->hyperv.u.hcall.params[0];
+			exit->hyperv.params[1] = run->hyperv.u.hcall.params[1];
+			/* Unless the VMM answers: no such hypercall (TLFS 3.10). */
+			run->hyperv.u.hcall.result = 2;
+		}
+		return 0;
+	case KVM_EXIT_DEBUG:
+		exit->reason = LIBVM_EXIT_DEBUG;
+		exit->debug.exception = run->debug.arch.exception;
+		exit->debug.pc = run->debug.arch.pc;
+		exit->debug.dr6 = run->debug.arch.dr6;
+		exit->debug.dr7 = run->debug.arch.dr7;
 		return 0;
 	case KVM_EXIT_FAIL_ENTRY:
 		exit->reason = LIBVM_EXIT_FAIL_ENTRY;
@@ -262,6 +305,8 @@ static int enter(libvm_vcpu *vcpu)
 	int r = vcpu->vm->backend->vcpu_run(vcpu);
 
 	vcpu->read_pending = false;
+	/* Queued writes first: the exit may be a read that depends on them. */
+	libvm__coalesced_drain(vcpu);
 	if (r >= 0)
 		return 0;
 	if (r == -EINTR || r == -EAGAIN) {
@@ -388,7 +433,7 @@ LIBVM_EXPORT int libvm_vcpu_end_run(libvm_vcpu *vcpu, uint32_t reason, uint64_t 
 {
 	LIBVM__CHECK_VCPU(vcpu, "libvm_vcpu_end_run");
 	if (reason != LIBVM_EXIT_GUEST_EXIT && reason != LIBVM_EXIT_RESET &&
-	    reason != LIBVM_EXIT_POWEROFF)
+	    reason != LIBVM_EXIT_POWEROFF && reason != LIBVM_EXIT_SUSPEND)
 		return libvm__fail(-EINVAL, "libvm_vcpu_end_run: reason %u is not an ending",
 				   reason);
 	vcpu->end_reason = reason;

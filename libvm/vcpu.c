@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "cpu/cpu_internal.h"
 
 /* A backend operation's result as libvm's: -ENOTTY (no such operation)
  * becomes -ENOTSUP, and a failure says what failed. */
@@ -20,29 +21,25 @@ static int vcpu_result(libvm_vcpu *vcpu, int r, const char *what)
 			   strerror(-r));
 }
 
-/* CPUID.1:ECX bit 24: the LAPIC timer has TSC-deadline mode. */
-#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
-
 /*
- * What the backend supports, plus the TSC-deadline bit when an in-kernel
- * LAPIC emulates it: KVM reports that through a capability instead of its
- * supported-CPUID list, and guests (Linux, test kernels) look for the bit.
+ * The "host" CPU model (cpu/cpuid.c): what the backend supports, with the
+ * hypervisor bit, so guests find the backend's KVM paravirtual leaves
+ * (kvmclock, PV EOI, ...), and the TSC-deadline bit when an in-kernel
+ * LAPIC emulates it (KVM reports that through a capability instead of its
+ * supported-CPUID list, and guests look for the bit).
  */
 static int set_default_cpuid(libvm_vcpu *vcpu)
 {
 	libvm_vm *vm = vcpu->vm;
 	libvm_cpuid_entry *c = malloc(vm->cpuid_count * sizeof(*c));
-	bool deadline = vm->has_irqchip &&
-			libvm__check_extension(vm, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	int err;
 
 	if (!c)
 		return libvm__fail(-ENOMEM, "libvm_vcpu_create: out of memory");
-	memcpy(c, vm->cpuid, vm->cpuid_count * sizeof(*c));
-	for (uint32_t i = 0; i < vm->cpuid_count && deadline; i++)
-		if (c[i].function == 1)
-			c[i].ecx |= CPUID_1_ECX_TSC_DEADLINE;
-	err = libvm_vcpu_set_cpuid(vcpu, c, vm->cpuid_count);
+	err = libvm__cpuid_build(vm->cpuid, vm->cpuid_count, libvm__cpu_deadline(vm), "host",
+				 vm->device_path, c);
+	if (!err)
+		err = libvm_vcpu_set_cpuid(vcpu, c, vm->cpuid_count);
 	free(c);
 	return err;
 }
@@ -85,6 +82,8 @@ LIBVM_EXPORT int libvm_vcpu_create(libvm_vcpu **out, libvm_vm *vm, uint32_t id)
 	/* The backend counts it from here on, whatever happens next. */
 	vm->nr_vcpus++;
 	err = vm->backend->vcpu_map(vcpu);
+	if (!err && vm->coalesced_page && vm->backend->vcpu_coalesced_ring)
+		vcpu->coalesced_ring = vm->backend->vcpu_coalesced_ring(vcpu, vm->coalesced_page);
 	if (!err && vm->cpuid_count)
 		err = set_default_cpuid(vcpu);
 	if (err) {

@@ -136,6 +136,8 @@ static int query_limits(libvm_vm *vm)
 		vm->nr_slots = LIBVM__MAX_SLOTS;
 
 	vm->has_readonly_mem = libvm__check_extension(vm, KVM_CAP_READONLY_MEM) > 0;
+	n = libvm__check_extension(vm, KVM_CAP_COALESCED_MMIO);
+	vm->coalesced_page = n > 0 ? (uint32_t)n : 0; /* the backend checks its mapping */
 
 	if (libvm__check_extension(vm, KVM_CAP_SET_TSS_ADDR) > 0) {
 		int err = vm->backend->set_tss_addr(vm, TSS_ADDR);
@@ -178,8 +180,10 @@ LIBVM_EXPORT int libvm_vm_create(libvm_vm **out, const libvm_vm_options *opts)
 	    o.kick_signal == SIGSTOP)
 		return libvm__fail(-EINVAL, "kick_signal %d cannot be caught", o.kick_signal);
 
+	/* NULL and "" both mean the default, so that a zero-filled or
+	 * empty-string field from a binding behaves like C's NULL. */
 	path = o.device_path;
-	if (!path)
+	if (!path || !*path)
 		path = getenv("LIBVM_DEVICE");
 	if (!path || !*path)
 		path = DEFAULT_DEVICE;
@@ -194,6 +198,7 @@ LIBVM_EXPORT int libvm_vm_create(libvm_vm **out, const libvm_vm_options *opts)
 	vm->log_opaque = o.log_opaque;
 	pthread_rwlock_init(&vm->mem_lock, NULL);
 	pthread_mutex_init(&vm->vcpu_lock, NULL);
+	pthread_mutex_init(&vm->coalesced_lock, NULL);
 	libvm__iobus_init(vm);
 	libvm__irqroutes_init(vm);
 
@@ -384,6 +389,7 @@ static void teardown(libvm_vm *vm)
 	vm->backend->vm_close(vm);
 	pthread_rwlock_destroy(&vm->mem_lock);
 	pthread_mutex_destroy(&vm->vcpu_lock);
+	pthread_mutex_destroy(&vm->coalesced_lock);
 	free(vm->vcpus);
 	if (vm->cpuid_owned)
 		free(vm->cpuid);

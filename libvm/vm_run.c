@@ -78,6 +78,8 @@ static void *vcpu_main(void *arg)
 		if ((exit.reason == LIBVM_EXIT_IO || exit.reason == LIBVM_EXIT_MMIO) &&
 		    !(r->flags & LIBVM_RUN_STOP_ON_UNHANDLED))
 			continue; /* reads already hold all-ones; writes vanish */
+		if (exit.reason == LIBVM_EXIT_HYPERV)
+			continue; /* SynIC bookkeeping is KVM's; hypercalls get "unknown" */
 		if (exit.reason == LIBVM_EXIT_STOPPED && is_done(r))
 			break; /* stopped because another vCPU ended the VM */
 		/* Anything else ends the VM, including libvm_vm_stop(). */

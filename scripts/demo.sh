@@ -20,13 +20,15 @@ if [ "${LIBVM_KVMHOST:-auto}" = always ] || ! scripts/kvmhost --probe >/dev/null
 	scripts/install-deps.sh qemu-system-x86 linux-image-cloud-amd64 busybox-static cpio
 fi
 . scripts/kvm-where.sh
+# The prefix that runs a program where the KVM is, as positional
+# parameters: a checkout whose path has spaces stays one word.
 if [ "$KVM_WHERE" = kvmhost ]; then
-	run="scripts/kvmhost --rw $PWD --"
+	set -- scripts/kvmhost --rw "$PWD" --
 else
-	run=
+	set --
 fi
 status=0
-$run build/examples/vmrun/vmrun --smp 2 --cmdline "hello from the README" build/tests/kernels/demo.elf || status=$?
+"$@" build/examples/vmrun/vmrun --smp 2 --cmdline "hello from the README" build/tests/kernels/demo.elf || status=$?
 if [ "$status" -eq 1 ]; then
 	echo "demo: the guest finished cleanly (vmrun status 1 = guest exit code 0)"
 	exit 0

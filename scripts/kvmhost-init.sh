@@ -16,6 +16,9 @@ export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+# The loopback interface, for commands that talk to themselves over
+# 127.0.0.1 (vmrun's GDB stub and its test).
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 
 fail() {	# fail MESSAGE: say it on the console and, when we can, to kvmhost
 	echo "kvmhost-init: $*"

@@ -18,7 +18,8 @@ set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh \
 	libcapstone-dev qemu-system-x86 linux-image-cloud-amd64 linux-headers-cloud-amd64 \
-	busybox-static cpio lz4 make perl linux-source libc6-dev
+	busybox-static cpio lz4 make perl linux-source libc6-dev \
+	python3-pytest gdb doxygen
 
 # Where the KVM suites run: "host" or "kvmhost".
 . scripts/kvm-where.sh
@@ -28,7 +29,8 @@ kvm_suites() {
 	build=$1; shift
 	if [ "$KVM_WHERE" = host ]; then
 		# shellcheck disable=SC2086
-		meson test -C "$build" --no-rebuild --print-errorlogs --suite kvm $HOST_BUG_SUITES_OFF "$@"
+		meson test -C "$build" --no-rebuild --print-errorlogs --suite kvm $HOST_BUG_SUITES_OFF \
+			$DEBUG_TRAPS_OFF "$@"
 		if [ -n "$HOST_BUG_SUITES_ON" ]; then
 			# the suites this machine's KVM gets wrong: on mainline kvm-amd
 			echo "== suites $HOST_BUG_SUITES on the emulated KVM host =="
@@ -37,8 +39,9 @@ kvm_suites() {
 				--print-errorlogs $HOST_BUG_SUITES_ON "$@"
 		fi
 	else
+		# shellcheck disable=SC2086
 		scripts/kvmhost --rw "$PWD" -- meson test -C "$build" --no-rebuild \
-			--print-errorlogs --suite kvm "$@"
+			--print-errorlogs --suite kvm $DEBUG_TRAPS_OFF "$@"
 	fi
 }
 

@@ -1,35 +1,38 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Boot a multiboot kernel from Python through libvm's C ABI.
+"""Boot a kernel from Python with the libvm package.
 
 usage: boot.py [--smp N] [--mem MIB] [--append TEXT] KERNEL
 
-The platform is the one vmrun builds for such kernels, minus PCI: RAM from
-0, the in-kernel PIC/IOAPIC/LAPIC and PIT, COM1 (its output handed to a
-Python function), the exit device at 0xf4, fw_cfg, an RTC, the i8042,
-port 0x80, the pc-testdev, an ACPI PM timer, ACPI tables and an MP table.
-Every vCPU runs on a thread of libvm's; the call returns when the VM
-stops. The exit status follows vmrun's: the guest's exit-device status
-((v << 1) | 1), 0 power-off, 2 reset, 4 triple fault, 6 anything else.
+The platform is libvm's PC machine (libvm_machine_create), the one vmrun
+boots: RAM from 0, the in-kernel PIC/IOAPIC/LAPIC and PIT, COM1 (its
+output handed to a Python function), the exit device at 0xf4, fw_cfg, an
+RTC, the i8042, port 0x80, the pc-testdev, an ACPI PM timer, ACPI tables
+and an MP table; the kernel's format (multiboot, ELF, bzImage) is found
+from its header. Every vCPU runs on a thread of libvm's; the call returns
+when the VM stops. The exit status follows vmrun's: the guest's
+exit-device status ((v << 1) | 1), 0 power-off, 2 reset, 4 triple fault,
+6 anything else; 77 when there is no KVM device to open (as hello.py, and
+meson's "skipped"), 126 when libvm refuses the kernel or the options.
 """
+import errno
 import argparse
 import os
 import sys
 
 import libvm
 
-PM_TIMER_PORT = 0x608
-
 
 def status_of(ex):
     """vmrun's exit status for how the VM ended."""
-    if ex.reason == libvm.EXIT_GUEST_EXIT:
-        return ex.end.code
-    return {libvm.EXIT_POWEROFF: 0, libvm.EXIT_RESET: 2, libvm.EXIT_SHUTDOWN: 4}.get(ex.reason, 6)
+    if ex.reason == libvm.ExitReason.GUEST_EXIT:
+        return ex.code
+    return {libvm.ExitReason.POWEROFF: 0, libvm.ExitReason.RESET: 2,
+            libvm.ExitReason.SHUTDOWN: 4}.get(ex.reason, 6)
 
 
 def boot(image, name="kernel", smp=1, mem_mib=128, cmdline=None, output=None):
-    """Boot multiboot kernel bytes; returns (libvm exit, vCPU that ended it).
+    """Boot kernel bytes; returns (libvm.Exit, vCPU that ended it).
 
     output(bytes) receives the serial console (default: standard output).
     Raises libvm.LibvmError with libvm's own message when something is wrong.
@@ -38,26 +41,9 @@ def boot(image, name="kernel", smp=1, mem_mib=128, cmdline=None, output=None):
         def output(data):
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
-    ram = mem_mib << 20
-    with libvm.Vm() as vm:
-        vm.map_ram(0, ram)
-        vm.irqchip(pit=True)
-        vm.uart(output)
-        vm.attach("debugexit")
-        vm.attach("fwcfg", libvm.FwcfgOptions(port=0x510, nb_cpus=smp, ram_size=ram))
-        vm.attach("rtc", libvm.RtcOptions(ram_size=ram))
-        vm.attach("i8042")
-        vm.attach("port80")
-        vm.attach("testdev")
-        vm.attach("pmtimer", libvm.PmtimerOptions(port=PM_TIMER_PORT, bits=32))
-        vm.acpi_tables(libvm.AcpiOptions(nr_cpus=smp, pm_timer_port=PM_TIMER_PORT,
-                                         flags=libvm.ACPI_PM_TIMER_32BIT))
-        vm.mptable(libvm.MptableOptions(nr_cpus=smp))
-        entry = vm.load_multiboot(image, libvm.LoadOptions(
-            kernel_name=name.encode(), cmdline=cmdline.encode() if cmdline else None))
-        vm.add_vcpus(smp)
-        vm.boot_apply(0, entry)  # the others wait for INIT/SIPI
-        return vm.run_all()
+    with libvm.Machine(ram_size=mem_mib << 20, vcpus=smp, kernel=image, kernel_name=name,
+                       cmdline=cmdline, serial=output) as m:
+        return m.run()
 
 
 def main():
@@ -73,9 +59,11 @@ def main():
         ex, vcpu = boot(image, os.path.basename(args.kernel), args.smp, args.mem, args.append)
     except libvm.LibvmError as e:
         print("boot.py: %s" % e, file=sys.stderr)
-        return 126
+        # The VM could not be created at all: no (usable) KVM device here.
+        no_kvm = e.errno in (errno.ENOENT, errno.EACCES) and "machine: create the VM" in e.message
+        return 77 if no_kvm else 126
     status = status_of(ex)
-    print("boot.py: vCPU %d ended the VM (exit reason %d), status %d" % (vcpu, ex.reason, status),
+    print("boot.py: vCPU %d ended the VM (%s), status %d" % (vcpu, ex.reason.name, status),
           file=sys.stderr)
     return status
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""examples/hello.c in Python through ctypes: a guest prints through a port
-handled by a Python callback, then reads a value the callback returns."""
+"""examples/hello.c in Python (the libvm package): a guest prints through a
+port handled by a Python callback, then reads a value the callback returns."""
 import sys
 
 import libvm
@@ -16,7 +16,7 @@ def main():
     out = []
     echoed = []
 
-    def console(port, data, size):
+    def console(vcpu, port, data, size):
         if port == 0x3f8 and data is not None:
             out.append(data.decode())
         elif port == 0x3f9 and data is None:
@@ -33,14 +33,15 @@ def main():
     with vm:
         vm.map_ram(0, 0x10000)
         vm.write(0x1000, CODE)
-        vm.on_port(0x3f8, 2, console)
-        vm.vcpu_real_mode(0x1000)
-        ex = vm.run()
+        vm.register_pio(0x3f8, 2, console)
+        cpu = vm.vcpu(0)
+        cpu.start_real_mode(0x1000)
+        ex = cpu.run()
     text = "".join(out)
     sys.stdout.write(text)
-    ok = ex.reason == libvm.EXIT_HLT and text == "Hello from Python\n" and echoed == [0x2a]
-    print("%s: libvm %s via ctypes, exit reason %d, read back %s" %
-          ("PASS" if ok else "FAIL", libvm.version(), ex.reason, echoed))
+    ok = ex.reason == libvm.ExitReason.HLT and text == "Hello from Python\n" and echoed == [0x2a]
+    print("%s: libvm %s from Python, exit %s, read back %s" %
+          ("PASS" if ok else "FAIL", libvm.version(), ex.reason.name, echoed))
     return 0 if ok else 1
 
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libvm/cpu.h>
 #include <libvm/libvm.h>
 
 #include "options.h"
@@ -38,6 +39,13 @@ static void usage(FILE *f)
 		"      --disk FILE[,ro]    virtio-blk disk backed by FILE; repeatable (up to 8)\n"
 		"      --net tap=NAME      virtio-net on tap interface NAME\n"
 		"      --rng               virtio-rng fed from getrandom()\n"
+		"      --cpu MODEL[,+F][,-F]...  CPU model and features (default host; --cpu help\n"
+		"                          lists them)\n"
+		"      --pci-testdev       QEMU's PCI test device (1b36:0005) on the PCI bus\n"
+		"      --hyperv F[,F]...   Hyper-V enlightenments by QEMU's hv_* names, or all\n"
+		"                          (--hyperv help lists them)\n"
+		"      --gdb PORT          a GDB stub on localhost:PORT (target remote :PORT)\n"
+		"      --gdb-wait          with --gdb: wait for gdb, stopped at the first instruction\n"
 		"  -q, --quiet             no messages from vmrun itself\n"
 		"  -v, --verbose           libvm's log on stderr (-v: info, -vv: debug too)\n"
 		"  -h, --help              this text\n"
@@ -46,6 +54,28 @@ static void usage(FILE *f)
 		"0 power-off (ACPI S5), 2 reset request (reboot), 4 triple fault, 6 CPU/emulation error,\n"
 		"8 halted for good, 124 timeout, 126 vmrun error, 130 quit with Ctrl-A x.\n"
 		"On a terminal, Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A.\n");
+}
+
+/* --cpu help: the models and feature names libvm knows. */
+static void cpu_help(void)
+{
+	const char *n;
+
+	printf("CPU models:");
+	for (uint32_t i = 0; (n = libvm_cpu_model_name(i)); i++)
+		printf(" %s", n);
+	printf("\nFeatures (+name adds, -name removes; see docs/cpu.md):\n");
+	for (uint32_t i = 0, col = 0; (n = libvm_cpu_feature_name(i)); i++) {
+		size_t len = strlen(n) + 1;
+
+		if (col + len > 78) {
+			printf("\n");
+			col = 0;
+		}
+		printf(" %s", n);
+		col += (uint32_t)len;
+	}
+	printf("\n");
 }
 
 static int parse_size(const char *s, uint64_t *out)
@@ -74,7 +104,10 @@ static int parse_size(const char *s, uint64_t *out)
 
 int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 {
-	enum { OPT_MODULE = 256, OPT_LOAD_ADDR, OPT_DISK, OPT_NET, OPT_RNG };
+	enum {
+		OPT_MODULE = 256, OPT_LOAD_ADDR, OPT_DISK, OPT_NET, OPT_RNG, OPT_CPU, OPT_PCI_TESTDEV,
+		OPT_HYPERV, OPT_GDB, OPT_GDB_WAIT
+	};
 	static const struct option longopts[] = {
 		{ "mem", required_argument, NULL, 'm' },
 		{ "smp", required_argument, NULL, 's' },
@@ -91,6 +124,11 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "rng", no_argument, NULL, OPT_RNG },
+		{ "cpu", required_argument, NULL, OPT_CPU },
+		{ "pci-testdev", no_argument, NULL, OPT_PCI_TESTDEV },
+		{ "hyperv", required_argument, NULL, OPT_HYPERV },
+		{ "gdb", required_argument, NULL, OPT_GDB },
+		{ "gdb-wait", no_argument, NULL, OPT_GDB_WAIT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -216,6 +254,44 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 		case OPT_RNG:
 			o->rng = true;
 			break;
+		case OPT_HYPERV:
+			if (!strcmp(optarg, "help")) {
+				const char *n;
+
+				printf("Hyper-V features (--hyperv F1,F2,... or all):");
+				for (uint32_t i = 0; (n = libvm_hyperv_feature_name(i)); i++)
+					printf(" %s", n);
+				printf("\n");
+				return 0;
+			}
+			if (libvm_hyperv_parse(optarg, &o->hyperv)) {
+				fprintf(stderr, "vmrun: --hyperv: %s\n", libvm_error_message());
+				return VMRUN_STATUS_ERROR;
+			}
+			break;
+		case OPT_PCI_TESTDEV:
+			o->pci_testdev = true;
+			break;
+		case OPT_CPU:
+			if (!strcmp(optarg, "help")) {
+				cpu_help();
+				return 0;
+			}
+			o->cpu = optarg;
+			break;
+		case OPT_GDB: {
+			unsigned long port = strtoul(optarg, &end, 10);
+
+			if (*end || port < 1 || port > 65535) {
+				fprintf(stderr, "vmrun: --gdb %s: want a TCP port\n", optarg);
+				return VMRUN_STATUS_ERROR;
+			}
+			o->gdb_port = (uint16_t)port;
+			break;
+		}
+		case OPT_GDB_WAIT:
+			o->gdb_wait = true;
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -240,5 +316,9 @@ int vmrun_parse_options(struct vmrun_options *o, int argc, char **argv)
 	}
 	if (!o->kernel)
 		o->kernel = argv[optind];
+	if (o->gdb_wait && !o->gdb_port) {
+		fprintf(stderr, "vmrun: --gdb-wait needs --gdb PORT\n");
+		return VMRUN_STATUS_ERROR;
+	}
 	return -1;
 }

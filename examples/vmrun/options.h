@@ -62,6 +62,11 @@ struct vmrun_options {
 	uint32_t nr_disks;
 	const char *tap;         /* virtio-net on this tap, or NULL */
 	bool rng;                /* virtio-rng */
+	const char *cpu;         /* --cpu MODEL[,+feat][,-feat]..., or NULL (host) */
+	bool pci_testdev;        /* --pci-testdev */
+	uint32_t hyperv;         /* --hyperv: LIBVM_HV_* features, 0 for none */
+	uint16_t gdb_port;       /* --gdb: the stub's TCP port, 0 for none */
+	bool gdb_wait;           /* --gdb-wait: stopped at the first instruction */
 };
 
 /*

@@ -225,6 +225,8 @@ LIBVM_EXPORT int libvm_fwcfg_options_init(libvm_fwcfg_options *opts, size_t size
 
 /**
  * libvm_fwcfg_attach() - add fw_cfg to @vm.
+ * @out:  receives the device; the caller owns it (libvm_fwcfg_detach()).
+ * @vm:   the VM.
  * @opts: options; required, since @nb_cpus has no default.
  * Returns: as the common rules say; -EINVAL also for NULL @opts, @nb_cpus 0,
  * @max_cpus below @nb_cpus, or a command line longer than 1 MiB.
@@ -261,16 +263,21 @@ typedef struct libvm_i8042 libvm_i8042;
  * struct libvm_i8042_options - the PS/2 controller at ports 0x60/0x64.
  * @size: sizeof(struct libvm_i8042_options); set by the INIT macro.
  * @irq:  keyboard IRQ, 1 .. 23; 0 means 1; -1 none.
+ * @aux_irq: mouse (AUX port) IRQ, 1 .. 23; 0 means 12; -1 none (since 0.2).
  *
  * Command 0xFE (and the other output-port pulses that drive the reset line,
  * or 0xD1 with bit 0 clear) ends the run with LIBVM_EXIT_RESET; the reset
- * itself is the caller's business. A keyboard without keys answers its
- * commands; there is no AUX (mouse) port.
+ * itself is the caller's business. A keyboard without keys and a PS/2
+ * mouse that never moves answer their commands; the AUX loopback (0xD3)
+ * raises @aux_irq as on a PC. ACPI guests find both through the DSDT
+ * devices libvm_acpi_isa_aml() writes (PNP0303, PNP0F13).
  */
 typedef struct libvm_i8042_options {
 	size_t size;
 	int32_t irq;
 	uint32_t reserved0;
+	int32_t aux_irq;
+	uint32_t reserved1;
 } libvm_i8042_options;
 
 #define LIBVM_I8042_OPTIONS_INIT LIBVM__OPTIONS_INIT(libvm_i8042_options, libvm_i8042_options_init)
@@ -302,15 +309,24 @@ typedef struct libvm_rtc libvm_rtc;
  *                  counted above 4 GiB); 0 means min(@ram_size, 3 GiB).
  * @offset_seconds: added to the host's UTC time (e.g. the local time zone's
  *                  offset for guests that keep the RTC in local time).
+ * @irq:            the RTC's IRQ, 1 .. 23; 0 means 8; -1 none (since 0.2).
+ * @wake_fd:        a file descriptor (an eventfd, say) that gets an 8-byte 1
+ *                  written each time an alarm interrupt fires: how a
+ *                  launcher learns that a suspended guest's alarm went off
+ *                  (since 0.2). 0 (the default) or -1: none. Not owned.
  *
  * The clock starts as the host's time plus @offset_seconds, in BCD and
- * 24-hour mode; a guest that sets it moves only its own offset.
+ * 24-hour mode; a guest that sets it moves only its own offset. Update-
+ * ended, alarm and periodic interrupts follow registers B and C of the
+ * MC146818A; a thread per RTC times them.
  */
 typedef struct libvm_rtc_options {
 	size_t size;
 	uint64_t ram_size;
 	uint64_t ram_below_4g;
 	int64_t offset_seconds;
+	int32_t irq;
+	int32_t wake_fd;
 } libvm_rtc_options;
 
 #define LIBVM_RTC_OPTIONS_INIT LIBVM__OPTIONS_INIT(libvm_rtc_options, libvm_rtc_options_init)
@@ -327,6 +343,17 @@ LIBVM_EXPORT int libvm_rtc_attach(libvm_rtc **out, libvm_vm *vm, const libvm_rtc
 
 /** libvm_rtc_detach() - remove and free the RTC. */
 LIBVM_EXPORT void libvm_rtc_detach(libvm_rtc *rtc);
+
+/**
+ * libvm_rtc_alarm_pending() - has an alarm interrupt fired that the guest
+ * has not taken? (Register C holds AF with AIE on in register B: the
+ * guest has not read C since.) For a launcher whose guest went to sleep
+ * (LIBVM_EXIT_SUSPEND): such an alarm is a pending wake event, and a PC
+ * wakes at once. Ask after draining @wake_fd: an alarm then either shows
+ * here or writes @wake_fd afterwards, never neither (since 0.2).
+ * Thread: any. Returns: 1 or 0; -EINVAL for NULL; -EBADF after detach.
+ */
+LIBVM_EXPORT int libvm_rtc_alarm_pending(libvm_rtc *rtc);
 
 /* ------------------------------------------------------------------ */
 /* Port 0x80 (POST code sink)                                          */
@@ -477,11 +504,19 @@ typedef struct libvm_acpipm libvm_acpipm;
  *            libvm_pci_acpi_aml() writes). For a DSDT whose \_S5 says 0
  *            (PIIX4 style), set LIBVM_ACPIPM_S5_TYP_0 in @flags.
  * @flags:    LIBVM_ACPIPM_* flags.
+ * @s3_typ:   the SLP_TYP of suspend to RAM (S3): what \_S3 says, 1 .. 7;
+ *            0 means 1 (what libvm_acpi_isa_aml() writes), or none when
+ *            @s5_typ is 1; LIBVM_ACPIPM_NO_S3 for none (since 0.2).
  *
  * A guest write to PM1_CNT with SLP_EN and SLP_TYP = @s5_typ (how an ACPI
  * OS powers off) ends the run: libvm_vcpu_run() returns 0 with reason
- * LIBVM_EXIT_POWEROFF and end.code 0. Other sleep types are ignored.
- * SCI_EN reads 1; PM1_STS bits are write-one-to-clear and never set.
+ * LIBVM_EXIT_POWEROFF and end.code 0. With SLP_TYP = @s3_typ it ends with
+ * LIBVM_EXIT_SUSPEND (end.code 3): the guest's memory stays as it is, and
+ * the launcher wakes it when it likes (docs/devices.md, "ACPI S3"): call
+ * libvm_acpipm_wake(), reset the vCPUs (libvm_vcpu_reset()) and start the
+ * boot vCPU at the FACS waking vector (libvm_acpi_waking_vector()).
+ * Other sleep types are ignored. SCI_EN reads 1; PM1_STS bits are
+ * write-one-to-clear, set only by libvm_acpipm_wake().
  */
 typedef struct libvm_acpipm_options {
 	size_t size;
@@ -489,8 +524,12 @@ typedef struct libvm_acpipm_options {
 	uint16_t cnt_port;
 	uint8_t s5_typ;
 	uint8_t flags;
-	uint8_t reserved0[2];
+	uint8_t s3_typ;
+	uint8_t reserved0;
 } libvm_acpipm_options;
+
+/* libvm_acpipm_options.s3_typ: no S3 */
+#define LIBVM_ACPIPM_NO_S3 0xff
 
 /* libvm_acpipm_options.flags */
 #define LIBVM_ACPIPM_S5_TYP_0 (1u << 0) /* S5's SLP_TYP is 0 (@s5_typ must be 0) */
@@ -504,11 +543,21 @@ LIBVM_EXPORT int libvm_acpipm_options_init(libvm_acpipm_options *opts, size_t si
 /**
  * libvm_acpipm_attach() - add the PM1a blocks to @vm.
  * Returns: as the common rules say; -EINVAL also for blocks past port
- * 0xffff, @s5_typ above 7, unknown @flags, or LIBVM_ACPIPM_S5_TYP_0 with
- * an @s5_typ.
+ * 0xffff, @s5_typ above 7, unknown @flags, LIBVM_ACPIPM_S5_TYP_0 with
+ * an @s5_typ, or an @s3_typ above 7 or equal to @s5_typ.
  */
 LIBVM_EXPORT int libvm_acpipm_attach(libvm_acpipm **out, libvm_vm *vm,
 				     const libvm_acpipm_options *opts);
+
+#define LIBVM_ACPIPM_WAKE_RTC (1u << 0) /* the RTC alarm woke it: RTC_STS too */
+
+/**
+ * libvm_acpipm_wake() - the platform wakes from a sleep state: set WAK_STS
+ * in PM1_STS (and RTC_STS with LIBVM_ACPIPM_WAKE_RTC), which the guest's
+ * resume code reads and clears. Thread: any.
+ * Returns: 0; -EINVAL for NULL or unknown flags; -EBADF for a detached device.
+ */
+LIBVM_EXPORT int libvm_acpipm_wake(libvm_acpipm *pm, uint32_t flags);
 
 /** libvm_acpipm_detach() - remove and free the device. */
 LIBVM_EXPORT void libvm_acpipm_detach(libvm_acpipm *pm);

@@ -102,11 +102,16 @@ LIBVM_EXPORT const char *libvm_strerror(int err);
  * libvm_error_message() - the detail of the last failure on this thread.
  *
  * Says what exactly was wrong ("region 0x1000+0x2000 overlaps region
- * 'ram'"). Only meaningful right after a call returned an error; use the
+ * 'ram'"). Only meaningful right after a call returned an error: successful
+ * calls do NOT clear it (it may still hold an old failure, or a step a
+ * call recovered from), and libvm_vcpu_run() empties it before each device
+ * handler so that a handler's own failure can be told apart. Use the
  * return code, never this string, to detect errors.
  *
- * Thread: any; the message is thread-local. Returns: a string owned by the
- * library, valid until the next libvm call on this thread; "" when none.
+ * Thread: any; the message is thread-local. Returns: the thread's message
+ * buffer, owned by the library (the pointer stays valid for the thread's
+ * life; its text changes with the next failure on this thread); "" when
+ * no call on this thread has failed yet.
  */
 LIBVM_EXPORT const char *libvm_error_message(void);
 
@@ -131,8 +136,9 @@ typedef void (*libvm_log_fn)(int level, const char *message, void *opaque);
 /**
  * struct libvm_vm_options - creation options of a VM.
  * @size:        sizeof(struct libvm_vm_options); set by LIBVM_VM_OPTIONS_INIT.
- * @device_path: KVM-compatible device to open. NULL means the environment
- *               variable LIBVM_DEVICE when set, else "/dev/kvm". Our own
+ * @device_path: KVM-compatible device to open. NULL or "" means the
+ *               environment variable LIBVM_DEVICE when set and not empty,
+ *               else "/dev/kvm". Our own
  *               module lives at "/dev/vmm". "fake" (or "fake:KEY=VALUE,...")
  *               selects libvm's test backend instead: no kernel, no guest
  *               code runs (a vCPU's run returns LIBVM_EXIT_HLT), but
@@ -376,14 +382,36 @@ LIBVM_EXPORT int libvm_vm_memory_map(libvm_vm *vm, libvm_mem_range *ranges, uint
 LIBVM_EXPORT int libvm_mem_read(libvm_vm *vm, uint64_t gpa, void *buf, size_t len);
 
 /**
- * libvm_mem_write() - copy @buf into guest-physical memory.
+ * libvm_mem_write() - copy @buf into guest-physical memory, as the host.
  *
- * Like libvm_mem_read(). Host writes to LIBVM_REGION_READONLY regions are
- * allowed (that is how ROM gets its contents); writes into a region backed
- * by a read-only file mapping fail with -EACCES. Nothing is written unless
- * the whole range is mapped.
+ * For the program that sets the guest up: loaders, firmware tables, ROM
+ * contents. Like libvm_mem_read(). Host writes to LIBVM_REGION_READONLY
+ * regions are allowed (that is how ROM gets its contents); writes into a
+ * region backed by a read-only file mapping fail with -EACCES. Nothing is
+ * written unless the whole range is mapped.
+ *
+ * A device model writing on the guest's behalf (DMA: buffers and rings a
+ * guest driver pointed it at) must use libvm_mem_dma_write() instead, or
+ * the guest could change its own ROM through the device.
  */
 LIBVM_EXPORT int libvm_mem_write(libvm_vm *vm, uint64_t gpa, const void *buf, size_t len);
+
+/**
+ * libvm_mem_dma_write() - copy @buf into guest-physical memory, as a device.
+ * @vm:  the VM.
+ * @gpa: first guest-physical address (guest-controlled: hostile input).
+ * @buf: source, @len bytes.
+ * @len: byte count; 0 is allowed.
+ *
+ * What a device writes for the guest is limited to what the guest's own
+ * CPU could write: a LIBVM_REGION_READONLY region (ROM, flash) is refused.
+ * Nothing is written unless the whole range is mapped and writable, so a
+ * device can fail the request (e.g. an I/O error status) with guest memory
+ * untouched. Thread: any.
+ * Returns: 0; -EFAULT when any byte is outside mapped memory; -EACCES when
+ * any byte lies in a read-only region; -EINVAL for NULL arguments.
+ */
+LIBVM_EXPORT int libvm_mem_dma_write(libvm_vm *vm, uint64_t gpa, const void *buf, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* Devices: port I/O and MMIO callbacks                                */
@@ -409,8 +437,18 @@ enum libvm_space {
  * libvm_mem_read/write, libvm_vcpu_stop and register accessors of @vcpu,
  * but must not register or unregister devices of its own VM (that fails
  * with -EDEADLK; another VM's devices may change).
- * Returns: 0, or a negative errno that ends libvm_vcpu_run() with that
- * value (the exit struct then describes the access).
+ *
+ * Concurrency: the same handler may run on several vCPU threads at once
+ * (one call per vCPU; libvm holds no lock of the device), and concurrently
+ * with the embedder's other threads: a device shared by vCPUs locks its own
+ * state.
+ *
+ * Returns: 0 or any positive value: the access is done (a read returns
+ * what @data holds). A negative errno ends libvm_vcpu_run() with that value
+ * and LIBVM_EXIT_DEVICE_ERROR (exit->io describes the access). The guest's
+ * instruction is not undone: it completes when the vCPU runs next, a read
+ * with whatever @data holds (all-ones unless written), and for string I/O
+ * the rest of that exit's elements reach no device.
  */
 typedef int (*libvm_io_fn)(libvm_vcpu *vcpu, uint64_t addr, void *data,
 			   uint32_t len, bool is_write, void *opaque);
@@ -570,6 +608,7 @@ LIBVM_EXPORT int libvm_vcpu_set_fpu(libvm_vcpu *vcpu, const libvm_fpu *fpu);
 
 /**
  * libvm_vcpu_get_msrs() / libvm_vcpu_set_msrs() - read or write @count MSRs.
+ * @vcpu:  the vCPU, not running on another thread.
  * @msrs:  array; for get, fill in .index and receive .value.
  * @count: 1 .. 256.
  *
@@ -597,7 +636,10 @@ LIBVM_EXPORT int libvm_vm_supported_cpuid(libvm_vm *vm, libvm_cpuid_entry *entri
 
 /**
  * libvm_vcpu_set_cpuid() - set the CPUID a vCPU's guest sees.
- * @count: 1 .. 256 entries.
+ * @vcpu:    the vCPU, not running.
+ * @entries: the leaves (libvm_vm_supported_cpuid(), libvm_cpuid_build(), or
+ *           your own); copied.
+ * @count:   1 .. 256 entries.
  * Call before the first run (backends may refuse later changes). The
  * vCPU's own id replaces the initial APIC id in leaf 1 EBX[31:24], so every
  * vCPU of an SMP guest tells itself apart whatever the entries say; the
@@ -606,6 +648,22 @@ LIBVM_EXPORT int libvm_vm_supported_cpuid(libvm_vm *vm, libvm_cpuid_entry *entri
  */
 LIBVM_EXPORT int libvm_vcpu_set_cpuid(libvm_vcpu *vcpu, const libvm_cpuid_entry *entries,
 				      uint32_t count);
+
+#define LIBVM_VCPU_RESET_WAIT_SIPI (1u << 0) /* an AP: wait for the guest's SIPI */
+
+/**
+ * libvm_vcpu_reset() - put a vCPU that is not running into the state INIT
+ * and power-on leave it in: real mode at 0xf000:0xfff0 (CS base
+ * 0xffff0000), CR0 0x60000010, paging and long mode off, FPU reset, the
+ * in-kernel LAPIC's interrupts and LVTs cleared and masked (its id kept).
+ * With LIBVM_VCPU_RESET_WAIT_SIPI the vCPU then waits for a SIPI from the
+ * guest (an application processor); otherwise it runs from the reset
+ * vector (or wherever the caller puts it next, e.g. a waking vector).
+ * Memory, CPUID and MSRs other than EFER are left alone.
+ * Returns: 0; -EINVAL; -ENOTSUP for WAIT_SIPI without an irqchip; the
+ * backend's error.
+ */
+LIBVM_EXPORT int libvm_vcpu_reset(libvm_vcpu *vcpu, uint32_t flags);
 
 /* ------------------------------------------------------------------ */
 /* Running                                                             */
@@ -627,6 +685,15 @@ enum libvm_exit_reason {
 	LIBVM_EXIT_GUEST_EXIT = 11,    /* a device ended the VM with a status: .end.code */
 	LIBVM_EXIT_RESET = 12,         /* a device requested a reset: .end.code */
 	LIBVM_EXIT_POWEROFF = 13,      /* a device requested power-off: .end.code */
+	LIBVM_EXIT_SUSPEND = 14,       /* a device put the machine to sleep (ACPI S3): .end.code = 3 */
+	LIBVM_EXIT_HYPERV = 15,        /* Hyper-V SynIC MSR write or hypercall: .hyperv */
+	LIBVM_EXIT_DEBUG = 16,         /* a breakpoint or single step (<libvm/debug.h>): .debug */
+};
+
+/** Types in libvm_exit.hyperv.type (libvm_vcpu_enable_hyperv()). */
+enum libvm_hyperv_exit {
+	LIBVM_HYPERV_SYNIC = 1, /* SynIC control MSR written: .msr, .control, .evt_page, .msg_page */
+	LIBVM_HYPERV_HCALL = 2, /* hypercall for the VMM: .input, .params; answer: libvm_vcpu_hyperv_result() */
 };
 
 /** System event types in libvm_exit.system_event.type. */
@@ -683,6 +750,34 @@ typedef struct libvm_exit {
 		struct {
 			uint64_t code; /* e.g. the exit device's status */
 		} end;
+		struct {
+			uint32_t type;     /* enum libvm_hyperv_exit */
+			uint32_t msr;      /* SYNIC: the MSR written */
+			uint64_t control;  /* SYNIC: SCONTROL */
+			uint64_t evt_page; /* SYNIC: SIEFP */
+			uint64_t msg_page; /* SYNIC: SIMP */
+			uint64_t input;    /* HCALL: the hypercall input value */
+			uint64_t params[2];/* HCALL: input and output parameter GPAs (or values) */
+		} hyperv;
+		struct {
+			/*
+			 * LIBVM_EXIT_SHUTDOWN: 1 when the backend had already put
+			 * the vCPU back into its reset state when it reported the
+			 * shutdown (kvm-amd: AMD SVM leaves the VMCB undefined at
+			 * a shutdown intercept, and KVM INITs the vCPU), so its
+			 * registers are not the ones at the fault; 0 when they
+			 * are (KVM on Intel VMX keeps them).
+			 */
+			uint32_t state_lost;
+			uint32_t padding;
+		} shutdown;
+		struct {
+			uint32_t exception; /* 1: #DB (step, hardware breakpoint), 3: #BP (INT3) */
+			uint32_t padding;
+			uint64_t pc;        /* linear address of the instruction (CS base + RIP) */
+			uint64_t dr6;       /* B0..B3 say which hardware breakpoint, BS a step */
+			uint64_t dr7;
+		} debug;
 		uint8_t reserved[256];
 	};
 } libvm_exit;
@@ -731,7 +826,8 @@ LIBVM_EXPORT int libvm_vcpu_stop(libvm_vcpu *vcpu);
 /**
  * libvm_vcpu_end_run() - from a device handler, end the current run.
  * @vcpu:   the vCPU whose handler is running.
- * @reason: LIBVM_EXIT_GUEST_EXIT, LIBVM_EXIT_RESET or LIBVM_EXIT_POWEROFF.
+ * @reason: LIBVM_EXIT_GUEST_EXIT, LIBVM_EXIT_RESET, LIBVM_EXIT_POWEROFF or
+ *          LIBVM_EXIT_SUSPEND.
  * @code:   reported in exit->end.code (the exit status for GUEST_EXIT).
  *
  * The access completes, then libvm_vcpu_run() returns 0 with this exit
@@ -828,7 +924,9 @@ LIBVM_EXPORT int libvm_irq_set(libvm_vm *vm, uint32_t gsi, bool level);
 
 /**
  * libvm_msi_send() - deliver a message-signalled interrupt.
- * @addr: the MSI address (0xfeexxxxx); @data: the MSI data.
+ * @vm:   the VM, with an irqchip.
+ * @addr: the MSI address (0xfeexxxxx).
+ * @data: the MSI data. Thread: any.
  * Returns: 0; -ENOTSUP without an irqchip or MSI support; the backend's error.
  */
 LIBVM_EXPORT int libvm_msi_send(libvm_vm *vm, uint64_t addr, uint32_t data);
@@ -891,6 +989,26 @@ LIBVM_EXPORT int libvm_msi_route_remove(libvm_vm *vm, uint32_t gsi);
  */
 LIBVM_EXPORT int libvm_irqfd_add(libvm_vm *vm, int fd, uint32_t gsi);
 LIBVM_EXPORT int libvm_irqfd_remove(libvm_vm *vm, int fd, uint32_t gsi);
+
+/**
+ * libvm_io_coalesce_add() / libvm_io_coalesce_remove() - let the backend
+ * queue guest writes to [@addr, @addr + @len) in @space instead of exiting
+ * for each (KVM's coalesced MMIO and PIO). The queued writes reach the
+ * range's handler (libvm_io_register()) in order, on a vCPU thread, as
+ * soon as any vCPU of the VM next leaves the kernel and before that exit
+ * is handled; reads still exit as usual. The handler's @vcpu is the vCPU
+ * that found them queued, not necessarily the one that wrote. Only for
+ * writes that need no immediate effect: a guest that waits for one
+ * without causing an exit (an interrupt it expects, say) would wait until
+ * something else exits.
+ * Remove takes the same arguments as add. Thread: any.
+ * Returns: 0; -EINVAL for a bad space or range; -ENOTSUP where the backend
+ * cannot (libvm then keeps exiting for each write); the backend's error.
+ */
+LIBVM_EXPORT int libvm_io_coalesce_add(libvm_vm *vm, enum libvm_space space, uint64_t addr,
+				       uint32_t len);
+LIBVM_EXPORT int libvm_io_coalesce_remove(libvm_vm *vm, enum libvm_space space, uint64_t addr,
+					  uint32_t len);
 
 #define LIBVM_IOEVENTFD_DATAMATCH (1u << 0) /* only writes of @data signal */
 

@@ -12,27 +12,36 @@
  * Every header field, offset and size of an image is treated as hostile:
  * it is checked against the file and against guest RAM before anything is
  * written, so a rejected image leaves guest memory untouched. Errors:
- * -ENOEXEC not this format; -EINVAL malformed; -EFAULT a part would land
- * outside guest RAM; -EEXIST a part overlaps the boot data areas below;
- * -E2BIG the boot data does not fit its area; -ENOTSUP a feature the image
- * requires that libvm does not offer. libvm_error_message() names the field.
+ * -ENOEXEC not this format; -EINVAL malformed (segments that overlap each
+ * other included); -EFAULT a part would land outside guest RAM; -EEXIST a
+ * part overlaps the firmware table area; -ENOSPC no free RAM below 4 GiB is
+ * left for the boot data; -E2BIG the boot data does not fit its area;
+ * -ENOTSUP a feature the image requires that libvm does not offer.
+ * libvm_error_message() names the field.
  *
  * Guest-physical layout used by the loaders and tables (RAM from 0):
  *
- *   0x00000-0x004ff  untouched (real-mode IVT, BDA)
+ *   0xe0000-0xeffff  ACPI tables (RSDP first, found by scanning)
+ *   0xf0000-0xf0fff  MP table (floating pointer first)
+ *   >= kernel end    modules, each page aligned, right after the kernel
+ *                    (a kernel that ends below 1 MiB: from 1 MiB on when
+ *                    they would reach the legacy hole at 0x9fc00)
+ *
+ * The boot data (GDT, information struct with memory map and command
+ * lines, the Linux zero page, page tables for 64-bit entry) is placed once
+ * the kernel's segments and modules are known, in RAM below 4 GiB that
+ * none of them uses and outside the legacy areas (below 0x500, and
+ * 0x9fc00-0xfffff): each piece at its traditional address below
+ * (LIBVM_BOOT_*_GPA) when that is free, else at the lowest free place.
+ * So a kernel may load anywhere in RAM except the firmware table area
+ * 0xe0000-0xfffff; libvm_boot tells where the boot data went (gdt_base,
+ * cr3, info_gpa). Traditional places:
+ *
  *   0x00500-0x0053f  GDT written for protected/long-mode entry
  *   0x07000-0x08fff  boot information: multiboot info struct or PVH
  *                    start_info, memory map, module list, command lines
  *   0x09000-0x0efff  identity page tables (4 GiB, 2 MiB pages) for 64-bit
  *                    entry only
- *   0xe0000-0xeffff  ACPI tables (RSDP first, found by scanning)
- *   0xf0000-0xf0fff  MP table (floating pointer first)
- *   >= kernel end    modules, each page aligned, right after the kernel
- *
- * Loaders refuse kernels that overlap the areas they use (GDT, boot info,
- * page tables when 64-bit) or the firmware area 0xe0000-0xfffff. The rest
- * of low memory (0x0 - 0x6fff, 0xf000 - 0x9ffff) is free for the guest,
- * e.g. for an SMP trampoline.
  *
  * Thread rules: the loaders and builders take the VM's memory map once and
  * write through libvm_mem_write(); do not change the VM's regions while
@@ -47,7 +56,8 @@
 extern "C" {
 #endif
 
-/* The fixed layout above, for launchers and guests that need it. */
+/* The layout above: preferred places of the boot data, and the fixed
+ * firmware areas. */
 #define LIBVM_BOOT_GDT_GPA        0x500ull
 #define LIBVM_BOOT_GDT_SIZE       0x40ull
 #define LIBVM_BOOT_INFO_GPA       0x7000ull
@@ -74,6 +84,7 @@ enum libvm_image_format {
 	LIBVM_FORMAT_MULTIBOOT = 3, /* multiboot v1 header in the first 8 KiB */
 	LIBVM_FORMAT_BZIMAGE = 4,   /* Linux boot protocol ("HdrS"): libvm_load_bzimage() */
 	LIBVM_FORMAT_PVH = 5,       /* ELF32/ELF64 with a PVH entry note (a Linux vmlinux) */
+	LIBVM_FORMAT_FLAT = 6,      /* a flat binary: never detected (UNKNOWN is), for forcing */
 };
 
 /** CPU modes a boot state can start in. */
@@ -304,6 +315,8 @@ LIBVM_EXPORT int libvm_boot_apply(libvm_vcpu *vcpu, const libvm_boot *boot);
  * @pm_timer_port: PM timer (4 ports); 0 means 0x608.
  * @sci_irq:       ISA IRQ of the SCI (level, active high); 0 means 9.
  * @ioapic_id:     the IOAPIC's id (0, as the in-kernel IOAPIC resets to).
+ *                 NB: libvm_mptable_build() defaults to nr_cpus instead,
+ *                 as QEMU does: see docs/loaders.md, "The IOAPIC's id".
  * @ioapic_addr:   the IOAPIC's base; 0 means 0xfec00000. Its GSI base is 0.
  * @dsdt_aml:      AML byte code (a TermList, e.g. Scope(\_SB) { Device(PCI0)
  *                 ... } as iasl compiles it) that becomes the body of the
@@ -353,6 +366,38 @@ LIBVM_EXPORT int libvm_acpi_build(uint64_t *rsdp_gpa, libvm_vm *vm,
 				  const libvm_acpi_options *opts);
 
 /**
+ * libvm_acpi_waking_vector() - the entry state of a guest waking from ACPI
+ * S3: the waking vector the guest's OS put in the FACS, found through the
+ * tables from @rsdp_gpa (libvm_acpi_build()'s result), as real mode at
+ * CS:IP = (vector >> 4):(vector & 0xf). Apply it to the boot vCPU after
+ * libvm_vcpu_reset(). Thread: any, while the guest does not run.
+ * Returns: 0; -EINVAL for NULL arguments, a missing signature or a vector
+ * outside the first MiB; -ENOENT without FADT or FACS; -EFAULT when a
+ * table lies outside guest memory; -ENOTSUP when the guest asked for a
+ * protected-mode wake (X_Firmware_Waking_Vector).
+ */
+LIBVM_EXPORT int libvm_acpi_waking_vector(libvm_boot *boot, libvm_vm *vm, uint64_t rsdp_gpa);
+
+/* libvm_acpi_isa_aml() flags */
+#define LIBVM_ACPI_AML_I8042 (1u << 0) /* \_SB.KBD_ (PNP0303) and \_SB.MOU_ (PNP0F13) */
+#define LIBVM_ACPI_AML_RTC (1u << 1)   /* \_SB.RTC_ (PNP0B00, ports 0x70-0x71, IRQ 8) */
+#define LIBVM_ACPI_AML_S3 (1u << 2)    /* \_S3 = { 1, 1 }: suspend to RAM offered */
+
+/**
+ * libvm_acpi_isa_aml() - AML describing the PC's ISA devices, for the DSDT.
+ * @buf:   where to write it, or NULL (with *@len 0) to ask for the size.
+ * @len:   in: room in @buf; out: bytes written (or needed).
+ * @flags: LIBVM_ACPI_AML_* flags: which devices and objects.
+ *
+ * A TermList (a Scope (\_SB) with the devices, and \_S3 at the root) to
+ * append to other AML, e.g. libvm_pci_acpi_aml()'s, in
+ * libvm_acpi_options.dsdt_aml. Thread: any.
+ * Returns: 0; -EINVAL for NULL @len or unknown flags; -E2BIG when @buf is
+ * too small (*@len holds the size needed).
+ */
+LIBVM_EXPORT int libvm_acpi_isa_aml(void *buf, size_t *len, uint32_t flags);
+
+/**
  * struct libvm_mptable_options - what the MP table describes.
  * @size:        sizeof(libvm_mptable_options); set by the INIT macro.
  * @nr_cpus:     CPUs, APIC ids 0 .. nr_cpus - 1 (1 .. 254; 0 means 1); CPU 0
@@ -360,7 +405,9 @@ LIBVM_EXPORT int libvm_acpi_build(uint64_t *rsdp_gpa, libvm_vm *vm,
  * @gpa:         where the floating pointer goes (16-byte aligned), the
  *               configuration table right after it; 0 means
  *               LIBVM_MPTABLE_DEFAULT_GPA.
- * @ioapic_id:   the IOAPIC's id; 0 means nr_cpus (MP 1.4 wants ids unique).
+ * @ioapic_id:   the IOAPIC's id; 0 means nr_cpus (MP 1.4 wants APIC ids
+ *               unique). NB: the ACPI MADT's default is 0; see
+ *               docs/loaders.md, "The IOAPIC's id".
  * @ioapic_addr: 0 means 0xfec00000.
  */
 typedef struct libvm_mptable_options {
@@ -384,6 +431,8 @@ LIBVM_EXPORT int libvm_mptable_options_init(libvm_mptable_options *opts, size_t 
  * IOAPIC, ISA IRQ 0-15 assignments (IRQ0 on pin 2, ExtINT on pin 0) and
  * LINT0 ExtINT / LINT1 NMI.
  * @table_gpa: receives the floating pointer's address (may be NULL).
+ * @vm:        the VM whose RAM receives it.
+ * @opts:      options, or NULL for the defaults (1 CPU).
  * Returns: 0; -EINVAL for bad options; -EFAULT outside guest memory.
  */
 LIBVM_EXPORT int libvm_mptable_build(uint64_t *table_gpa, libvm_vm *vm,

@@ -74,7 +74,9 @@ LIBVM_EXPORT int libvm_pci_bus_options_init(libvm_pci_bus_options *opts, size_t 
  * @vm:   the VM.
  * @opts: options, or NULL for the defaults.
  *
- * Claims ports @port .. @port + 7 and the MMIO window. Thread: any.
+ * Claims ports @port .. @port + 7 and the MMIO window; the I/O window
+ * for I/O BARs (ports 0xc000-0xffff) only once a device with an I/O BAR
+ * is added (libvm_pci_dev_add()). Thread: any.
  * Returns: 0; -EINVAL for bad options; -EEXIST when a range is taken;
  * -EDEADLK from a handler; -ENOMEM.
  */
@@ -111,7 +113,7 @@ LIBVM_EXPORT libvm_vm *libvm_pci_bus_vm(const libvm_pci_bus *bus);
 LIBVM_EXPORT int libvm_pci_acpi_aml(libvm_pci_bus *bus, void *buf, size_t *len);
 
 /**
- * libvm_pci_bar_fn - a guest access to one of a device's memory BARs.
+ * libvm_pci_bar_fn - a guest access to one of a device's BARs (memory or I/O).
  * @dev:      the device.
  * @bar:      the BAR number, 0 .. 5.
  * @offset:   the offset inside the BAR.
@@ -150,8 +152,9 @@ typedef struct libvm_pci_cap {
  * @class_code:    base class << 16 | subclass << 8 | programming interface.
  * @slot:          the device number 1 .. 31, or 0 for the first free one.
  * @interrupt_pin: 0 for no INTx, 1 .. 4 for INTA .. INTD.
- * @bar_size:      size of each 32-bit memory BAR: 0 for none, else a power of
- *                 two from 4 KiB to 256 MiB.
+ * @bar_size:      size of each BAR: 0 for none; a 32-bit memory BAR is a
+ *                 power of two from 4 KiB to 256 MiB, an I/O BAR (see
+ *                 @bar_io) a power of two from 4 to 256 bytes.
  * @msix_vectors:  number of MSI-X vectors, 0 (none) .. 128. The table is at
  *                 offset 0 of BAR @msix_bar and the PBA at offset 0x800; that
  *                 BAR must be at least 4 KiB (it can be shared with the
@@ -161,6 +164,9 @@ typedef struct libvm_pci_cap {
  * @bar_fn:        the BAR access handler; required when a BAR is present.
  * @opaque:        passed to @bar_fn.
  * @name:          for messages (copied), or NULL.
+ * @bar_io:        bit i set: BAR i is an I/O BAR, placed in the bus's I/O
+ *                 window (ports 0xc000-0xffff) and decoded while the guest
+ *                 has I/O Space on in the command register (since 0.2).
  */
 typedef struct libvm_pci_dev_options {
 	size_t size;
@@ -181,6 +187,8 @@ typedef struct libvm_pci_dev_options {
 	libvm_pci_bar_fn bar_fn;
 	void *opaque;
 	const char *name;
+	uint32_t bar_io;
+	uint32_t reserved1;
 } libvm_pci_dev_options;
 
 #define LIBVM_PCI_DEV_OPTIONS_INIT \
@@ -198,8 +206,9 @@ LIBVM_EXPORT int libvm_pci_dev_options_init(libvm_pci_dev_options *opts, size_t 
  *
  * Its BARs get addresses in the window right away. Thread: any, but see the
  * rules at the top. Returns: 0; -EINVAL for bad options; -EEXIST when
- * @slot is taken; -ENOSPC when no slot or not enough window is left;
- * -ENOMEM.
+ * @slot is taken, or for the first I/O BAR when other devices hold ports
+ * of the I/O window; -ENOSPC when no slot or not enough window is left;
+ * -EDEADLK from a handler (first I/O BAR); -ENOMEM.
  */
 LIBVM_EXPORT int libvm_pci_dev_add(libvm_pci_dev **out, libvm_pci_bus *bus,
 				   const libvm_pci_dev_options *opts);
@@ -221,6 +230,7 @@ LIBVM_EXPORT uint64_t libvm_pci_dev_bar_addr(libvm_pci_dev *dev, uint32_t bar);
 
 /**
  * libvm_pci_dev_set_irq() - drive the device's INTx line.
+ * @dev:   the device.
  * @level: true asserted. The line is level-triggered: keep it asserted
  *         until the guest acknowledged the device's condition.
  *
@@ -251,6 +261,33 @@ LIBVM_EXPORT int libvm_pci_dev_msix_enabled(libvm_pci_dev *dev);
  * or NULL; or the error of libvm_msi_send().
  */
 LIBVM_EXPORT int libvm_pci_dev_msix_notify(libvm_pci_dev *dev, uint16_t vector);
+
+/* ------------------------------------------------------------------ */
+/* pci-testdev (QEMU's PCI test device, 1b36:0005)                     */
+/* ------------------------------------------------------------------ */
+
+typedef struct libvm_pci_testdev libvm_pci_testdev;
+
+/**
+ * libvm_pci_testdev_attach() - add the PCI test device kvm-unit-tests-style
+ * kernels use: BAR 0 (4 KiB memory) and BAR 1 (256 I/O ports) each hold a
+ * header at offset 0 (test select u8, width u8, offset u32 at 4, data u32
+ * at 8, count u32 at 12, name at 16) and count the guest's writes of the
+ * selected test's value to its offset. Tests: "no-eventfd" (writes exit
+ * to the device), "wildcard-eventfd" and "datamatch-eventfd" (writes
+ * signal an ioeventfd bound when the test is selected, where the backend
+ * has ioeventfd; the device reads the eventfd to count). docs/devices.md.
+ * @out:  receives the device; the caller owns it (libvm_pci_testdev_detach()),
+ *        or the bus releases it when detached first.
+ * @bus:  the bus.
+ * @slot: 1 .. 31, or 0 for the first free slot.
+ * Thread: any. Returns: 0; -EINVAL; -EEXIST or -ENOSPC from the bus; -ENOMEM.
+ */
+LIBVM_EXPORT int libvm_pci_testdev_attach(libvm_pci_testdev **out, libvm_pci_bus *bus,
+					  uint32_t slot);
+
+/** libvm_pci_testdev_detach() - remove and free the device (NULL: no-op). */
+LIBVM_EXPORT void libvm_pci_testdev_detach(libvm_pci_testdev *dev);
 
 #ifdef __cplusplus
 }

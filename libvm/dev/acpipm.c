@@ -4,7 +4,10 @@
  * PM1_EN) and control block (PM1_CNT) that the FADT points to. A guest
  * enters S5 (soft-off) by writing SLP_TYP = the \_S5 value together with
  * SLP_EN (ACPI 6.0, 7.4.2 and 16.1.7); that ends the run with
- * LIBVM_EXIT_POWEROFF. SCI_EN always reads 1: the FADT's SMI_CMD is 0, so
+ * LIBVM_EXIT_POWEROFF; SLP_TYP = the \_S3 value (suspend to RAM) ends it with
+ * LIBVM_EXIT_SUSPEND, and the launcher wakes the guest later
+ * (libvm_acpipm_wake() sets WAK_STS, and RTC_STS for an alarm, as the
+ * waking platform does, 4.8.3.1). SCI_EN always reads 1: the FADT's SMI_CMD is 0, so
  * the platform is always in ACPI mode (4.8.2.1). No event ever becomes
  * pending, so the SCI is never raised.
  */
@@ -54,6 +57,8 @@ enum libvm__acpipm_action libvm__acpipm_access(struct libvm__acpipm *pm, uint32_
 
 				if (typ == pm->s5_typ)
 					act = LIBVM__ACPIPM_POWEROFF;
+				else if (typ == pm->s3_typ)
+					act = LIBVM__ACPIPM_SUSPEND;
 				v &= (uint16_t)~LIBVM__PM1_SLP_EN;
 			}
 			pm->cnt = v & (uint16_t)~LIBVM__PM1_SCI_EN;
@@ -93,6 +98,8 @@ static int acpipm_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, 
 	pthread_mutex_unlock(&pm->lock);
 	if (act == LIBVM__ACPIPM_POWEROFF)
 		return libvm_vcpu_end_run(vcpu, LIBVM_EXIT_POWEROFF, 0);
+	if (act == LIBVM__ACPIPM_SUSPEND)
+		return libvm_vcpu_end_run(vcpu, LIBVM_EXIT_SUSPEND, 3);
 	(void)addr;
 	return 0;
 }
@@ -147,8 +154,16 @@ LIBVM_EXPORT int libvm_acpipm_attach(libvm_acpipm **out, libvm_vm *vm,
 	if (!libvm__dev_ports_ok(o.evt_port, 4) || !libvm__dev_ports_ok(o.cnt_port, 2))
 		return libvm__fail(-EINVAL, "acpi-pm: ports 0x%x+4 / 0x%x+2 go past 0xffff",
 				   o.evt_port, o.cnt_port);
+	/* \_S3 as libvm_acpi_isa_aml() writes it; but an S5 of 1, valid
+	 * before s3_typ existed (a caller of 0.1 leaves it 0), keeps 1 for
+	 * itself and the machine has no S3. */
+	if (!o.s3_typ)
+		o.s3_typ = o.s5_typ == 1 ? LIBVM_ACPIPM_NO_S3 : 1;
 	if (o.s5_typ > 7)
 		return libvm__fail(-EINVAL, "acpi-pm: SLP_TYP %u does not fit 3 bits", o.s5_typ);
+	if (o.s3_typ != LIBVM_ACPIPM_NO_S3 && (o.s3_typ > 7 || o.s3_typ == o.s5_typ))
+		return libvm__fail(-EINVAL, "acpi-pm: S3 SLP_TYP %u is not 1 .. 7 or is S5's",
+				   o.s3_typ);
 	pm = calloc(1, sizeof(*pm));
 	if (!pm)
 		return libvm__fail(-ENOMEM, "acpi-pm: out of memory");
@@ -156,6 +171,7 @@ LIBVM_EXPORT int libvm_acpipm_attach(libvm_acpipm **out, libvm_vm *vm,
 	pm->vm = vm;
 	pthread_mutex_init(&pm->lock, NULL);
 	pm->st.s5_typ = o.s5_typ;
+	pm->st.s3_typ = o.s3_typ;
 	pm->ranges[0] = (struct libvm__devrange){ LIBVM_SPACE_PIO, o.evt_port, 4, "acpi-pm1a-evt",
 						  evt_io };
 	pm->ranges[1] = (struct libvm__devrange){ LIBVM_SPACE_PIO, o.cnt_port, 2, "acpi-pm1a-cnt",
@@ -167,6 +183,19 @@ LIBVM_EXPORT int libvm_acpipm_attach(libvm_acpipm **out, libvm_vm *vm,
 		return err;
 	}
 	*out = pm;
+	return 0;
+}
+
+LIBVM_EXPORT int libvm_acpipm_wake(libvm_acpipm *pm, uint32_t flags)
+{
+	LIBVM__CHECK_HANDLE(pm, LIBVM__MAGIC_ACPIPM, "libvm_acpipm_wake", "pm", "ACPI PM device");
+	if (flags & ~LIBVM_ACPIPM_WAKE_RTC)
+		return libvm__fail(-EINVAL, "libvm_acpipm_wake: unknown flags 0x%x", flags);
+	pthread_mutex_lock(&pm->lock);
+	pm->st.sts |= LIBVM__PM1_WAK_STS;
+	if (flags & LIBVM_ACPIPM_WAKE_RTC)
+		pm->st.sts |= LIBVM__PM1_RTC_STS;
+	pthread_mutex_unlock(&pm->lock);
 	return 0;
 }
 

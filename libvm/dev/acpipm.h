@@ -15,8 +15,9 @@
 #define LIBVM__PM1_SLP_TYP_SHIFT 10
 #define LIBVM__PM1_SLP_TYP_MASK  (7u << 10)
 #define LIBVM__PM1_SLP_EN   (1u << 13)
-/* PM1 status bit WAK_STS (Table 4-12): write 1 to clear. */
+/* PM1 status bits WAK_STS and RTC_STS (Table 4-12): write 1 to clear. */
 #define LIBVM__PM1_WAK_STS  (1u << 15)
+#define LIBVM__PM1_RTC_STS  (1u << 10)
 
 /* The SLP_TYP value libvm's \_S5 package names (see libvm_acpipm_options). */
 #define LIBVM__ACPIPM_S5_TYP 5u
@@ -26,11 +27,13 @@ struct libvm__acpipm {
 	uint16_t en;      /* PM1_EN */
 	uint16_t cnt;     /* PM1_CNT without SLP_EN (write-only, reads 0) */
 	uint8_t s5_typ;   /* SLP_TYP that means soft-off */
+	uint8_t s3_typ;   /* SLP_TYP that means suspend to RAM; > 7: none */
 };
 
 enum libvm__acpipm_action {
 	LIBVM__ACPIPM_NONE = 0,
 	LIBVM__ACPIPM_POWEROFF = 1,
+	LIBVM__ACPIPM_SUSPEND = 2,
 };
 
 /*

@@ -17,6 +17,7 @@
 #define LIBVM__I8042_STR_SYS 0x04
 #define LIBVM__I8042_STR_CMD 0x08 /* last write went to the command port */
 #define LIBVM__I8042_STR_UNLOCKED 0x10
+#define LIBVM__I8042_STR_AUXDATA 0x20 /* the byte in the output buffer is the mouse's */
 
 #define LIBVM__I8042_CTR_KBDINT 0x01
 #define LIBVM__I8042_CTR_AUXINT 0x02
@@ -36,10 +37,20 @@ struct libvm__i8042 {
 	uint8_t scancode_set;
 	uint8_t last_read;    /* data port value when the buffer is empty */
 	uint8_t queue[LIBVM__I8042_QUEUE]; /* output buffer contents, in order */
+	uint8_t from_aux[LIBVM__I8042_QUEUE]; /* 1: that byte came from the mouse */
 	uint8_t head, count;
-	bool irq_level;
+	bool irq_level;       /* keyboard line (IRQ 1) */
+	bool aux_irq_level;   /* mouse line (IRQ 12) */
+	/* The PS/2 mouse on the AUX port: a mouse that never moves. */
+	uint8_t aux_pending;  /* mouse command waiting for its parameter */
+	uint8_t aux_rate;     /* samples per second */
+	uint8_t aux_resolution;
+	bool aux_reporting;   /* data reporting enabled (0xf4) */
+	bool aux_scaling21;
+	bool aux_remote;
 
-	void (*set_irq)(void *opaque, bool level); /* keyboard IRQ; may be NULL */
+	void (*set_irq)(void *opaque, bool level);     /* keyboard IRQ; may be NULL */
+	void (*set_aux_irq)(void *opaque, bool level); /* mouse IRQ; may be NULL */
 	void *opaque;
 };
 

@@ -6,8 +6,12 @@
  * as register B asks, so it needs no timer and never drifts. Setting the
  * clock (with SET held, as Linux does, or not) only moves the offset.
  * UIP follows the data sheet's timing relative to the second boundary, so
- * guests that wait for an update edge find one. No periodic, alarm or
- * update-ended interrupts (IRQ 8): register C always reads 0.
+ * guests that wait for an update edge find one. Register C's flags follow
+ * the data sheet: update-ended at each second, alarm when the time matches
+ * the alarm registers ("don't care" bytes 0xc0-0xff), periodic at register
+ * A's rate, each set whatever register B enables; IRQF (and IRQ 8) when a
+ * flag meets its enable, until the guest reads C. A thread per RTC sleeps
+ * until the next enabled event, so nothing ticks while no interrupt is on.
  *
  * The memory-size bytes are the IBM PC/AT CMOS layout as SeaBIOS and QEMU
  * fill it: 0x15/0x16 base memory in KiB, 0x17/0x18 and 0x30/0x31 memory
@@ -15,10 +19,13 @@
  * 64 KiB units, 0x5b-0x5d memory above 4 GiB in 64 KiB units.
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "rtc.h"
@@ -53,6 +60,7 @@ void libvm__rtc_init(struct libvm__rtc *r, uint64_t ram_size, uint64_t ram_below
 	r->offset_ns = offset_s * NSEC;
 	r->cmos[LIBVM__RTC_REG_A] = 0x26; /* 32.768 kHz time base, 1024 Hz rate */
 	r->cmos[LIBVM__RTC_REG_B] = LIBVM__RTC_B_24H;
+	r->last_second = floor_div(guest_ns(r), NSEC);
 
 	if (!ram_below_4g)
 		ram_below_4g = ram_size < (3ull << 30) ? ram_size : 3ull << 30;
@@ -102,9 +110,10 @@ static bool uip(const struct libvm__rtc *r)
 	return phase >= NSEC - LIBVM__RTC_UIP_NS;
 }
 
-static uint8_t read_reg(struct libvm__rtc *r, uint8_t reg)
+/* A clock register's value at guest second @secs, in the current format. */
+static uint8_t time_reg(const struct libvm__rtc *r, uint8_t reg, int64_t secs)
 {
-	time_t t = (time_t)libvm__rtc_guest_time(r);
+	time_t t = (time_t)secs;
 	struct tm tm;
 	int h;
 
@@ -129,10 +138,113 @@ static uint8_t read_reg(struct libvm__rtc *r, uint8_t reg)
 		return encode(r, (tm.tm_year + 1900) % 100);
 	case LIBVM__RTC_CENTURY:
 		return encode(r, (tm.tm_year + 1900) / 100);
+	default:
+		return 0;
+	}
+}
+
+static bool running(const struct libvm__rtc *r)
+{
+	return !r->frozen && ((r->cmos[LIBVM__RTC_REG_A] >> 4) & 7) == 2;
+}
+
+/* Register A's periodic rate (RS3-0) in guest ns, or 0 for none: 32.768
+ * kHz divided down; rates 1 and 2 are 256 and 128 Hz (data sheet). */
+static int64_t period_ns(const struct libvm__rtc *r)
+{
+	unsigned int rs = r->cmos[LIBVM__RTC_REG_A] & 0x0f;
+
+	if (!rs)
+		return 0;
+	if (rs < 3)
+		rs += 7;
+	return (NSEC << (rs - 1)) / 32768;
+}
+
+static bool alarm_byte_matches(uint8_t alarm, uint8_t now)
+{
+	return (alarm & 0xc0) == 0xc0 || alarm == now;
+}
+
+static bool alarm_matches(const struct libvm__rtc *r, int64_t secs)
+{
+	return alarm_byte_matches(r->cmos[LIBVM__RTC_SECONDS_ALARM],
+				  time_reg(r, LIBVM__RTC_SECONDS, secs)) &&
+	       alarm_byte_matches(r->cmos[LIBVM__RTC_MINUTES_ALARM],
+				  time_reg(r, LIBVM__RTC_MINUTES, secs)) &&
+	       alarm_byte_matches(r->cmos[LIBVM__RTC_HOURS_ALARM],
+				  time_reg(r, LIBVM__RTC_HOURS, secs));
+}
+
+bool libvm__rtc_update(struct libvm__rtc *r)
+{
+	int64_t now = guest_ns(r), secs = floor_div(now, NSEC), p = period_ns(r);
+
+	if (!running(r)) {
+		r->last_second = secs; /* no update cycles while held */
+	} else if (secs > r->last_second) {
+		r->reg_c |= LIBVM__RTC_C_UF;
+		/* Each second since the last look, at most a day of them. */
+		for (int64_t s = secs - r->last_second > 86400 ? secs - 86400 : r->last_second + 1;
+		     s <= secs; s++) {
+			if (alarm_matches(r, s)) {
+				r->reg_c |= LIBVM__RTC_C_AF;
+				break;
+			}
+		}
+		r->last_second = secs;
+	}
+	if (p) {
+		int64_t k = floor_div(now, p);
+
+		if (r->period_valid && k > r->last_period)
+			r->reg_c |= LIBVM__RTC_C_PF;
+		r->last_period = k;
+		r->period_valid = true;
+	}
+	if (r->reg_c & r->cmos[LIBVM__RTC_REG_B] & 0x70)
+		r->reg_c |= LIBVM__RTC_C_IRQF;
+	return r->reg_c & LIBVM__RTC_C_IRQF;
+}
+
+int64_t libvm__rtc_next_event(const struct libvm__rtc *r)
+{
+	uint8_t b = r->cmos[LIBVM__RTC_REG_B];
+	int64_t now = guest_ns(r), next = INT64_MAX, p = period_ns(r);
+
+	if (r->reg_c & LIBVM__RTC_C_IRQF)
+		return INT64_MAX;
+	if ((b & LIBVM__RTC_B_PIE) && p)
+		next = (floor_div(now, p) + 1) * p;
+	if ((b & (LIBVM__RTC_B_UIE | LIBVM__RTC_B_AIE)) && running(r)) {
+		int64_t s = (floor_div(now, NSEC) + 1) * NSEC;
+
+		if (s < next)
+			next = s;
+	}
+	return next == INT64_MAX ? next : next - r->offset_ns;
+}
+
+static uint8_t read_reg(struct libvm__rtc *r, uint8_t reg)
+{
+	switch (reg) {
+	case LIBVM__RTC_SECONDS:
+	case LIBVM__RTC_MINUTES:
+	case LIBVM__RTC_HOURS:
+	case LIBVM__RTC_WEEKDAY:
+	case LIBVM__RTC_DAY:
+	case LIBVM__RTC_MONTH:
+	case LIBVM__RTC_YEAR:
+	case LIBVM__RTC_CENTURY:
+		return time_reg(r, reg, libvm__rtc_guest_time(r));
 	case LIBVM__RTC_REG_A:
 		return (uint8_t)((r->cmos[LIBVM__RTC_REG_A] & 0x7f) | (uip(r) ? LIBVM__RTC_A_UIP : 0));
-	case LIBVM__RTC_REG_C:
-		return 0; /* no interrupt flags: none are generated */
+	case LIBVM__RTC_REG_C: {
+		uint8_t c = r->reg_c;
+
+		r->reg_c = 0; /* reading clears the flags and IRQF */
+		return c;
+	}
 	case LIBVM__RTC_REG_D:
 		return LIBVM__RTC_D_VRT; /* battery good */
 	default:
@@ -149,6 +261,18 @@ static uint8_t read_reg(struct libvm__rtc *r, uint8_t reg)
  */
 #define GUEST_SET_LIMIT_S (100ll * 365 * 86400)
 
+/*
+ * The guest moved its clock: the update cycle and the periodic rate go on
+ * from the new time. Without this, a clock set back would raise no
+ * update-ended, alarm or periodic flag until it had caught up with the
+ * time it showed before (an hour's silence after a time-zone change).
+ */
+static void clock_moved(struct libvm__rtc *r)
+{
+	r->last_second = floor_div(guest_ns(r), NSEC);
+	r->period_valid = false;
+}
+
 static void set_time(struct libvm__rtc *r, struct tm *tm, int64_t old_s)
 {
 	int64_t now_s = floor_div(r->now_ns(r->opaque), NSEC);
@@ -159,10 +283,12 @@ static void set_time(struct libvm__rtc *r, struct tm *tm, int64_t old_s)
 	else if (new_s < now_s - GUEST_SET_LIMIT_S)
 		new_s = now_s - GUEST_SET_LIMIT_S;
 
-	if (r->frozen)
-		r->frozen_s = new_s;
-	else
+	if (r->frozen) {
+		r->frozen_s = new_s; /* clock_moved() when SET is released */
+	} else {
 		r->offset_ns += (new_s - old_s) * NSEC;
+		clock_moved(r);
+	}
 }
 
 static void write_time(struct libvm__rtc *r, uint8_t reg, uint8_t v)
@@ -222,6 +348,8 @@ static void write_reg(struct libvm__rtc *r, uint8_t reg, uint8_t v)
 	case LIBVM__RTC_WEEKDAY:
 		break; /* derived from the date */
 	case LIBVM__RTC_REG_A:
+		if ((v & 0x0f) != (r->cmos[reg] & 0x0f))
+			r->period_valid = false; /* a new rate counts from now */
 		r->cmos[reg] = v & 0x7f; /* UIP is read-only */
 		break;
 	case LIBVM__RTC_REG_B:
@@ -236,6 +364,7 @@ static void write_reg(struct libvm__rtc *r, uint8_t reg, uint8_t v)
 			 * a full second to the next tick. */
 			r->offset_ns = r->frozen_s * NSEC - r->now_ns(r->opaque);
 			r->frozen = false;
+			clock_moved(r);
 		}
 		r->cmos[reg] = v;
 		break;
@@ -253,6 +382,8 @@ int libvm__rtc_access(struct libvm__rtc *r, uint32_t offset, void *data, uint32_
 {
 	uint8_t *b = data;
 
+	/* The flags as of this moment, before the guest looks or changes. */
+	libvm__rtc_update(r);
 	for (uint32_t i = 0; i < len && offset + i < 2; i++) {
 		if (offset + i == 0) {
 			if (is_write) {
@@ -267,6 +398,8 @@ int libvm__rtc_access(struct libvm__rtc *r, uint32_t offset, void *data, uint32_
 			b[i] = read_reg(r, r->index);
 		}
 	}
+	/* An enable turned on over a pending flag raises IRQF at once. */
+	libvm__rtc_update(r);
 	return 0;
 }
 
@@ -274,9 +407,57 @@ struct libvm_rtc {
 	uint32_t magic;
 	libvm_vm *vm;
 	pthread_mutex_t lock;
+	pthread_cond_t cond;    /* the timer thread's wake-up: state changed */
+	pthread_t thread;
+	bool thread_started;
+	bool stop;
+	int irq;                /* GSI, or -1 */
+	int wake_fd;            /* written when an alarm interrupt fires, or -1 */
+	bool line;              /* the IRQ line as last driven */
 	struct libvm__devrange range;
 	struct libvm__rtc st;
 };
+
+/* Drive the line from the model (lock held); an alarm interrupt that rises
+ * is also written to wake_fd, so that a suspended machine can wake. */
+static void sync_line(libvm_rtc *r, bool level)
+{
+	if (level == r->line)
+		return;
+	r->line = level;
+	libvm__dev_irq(r->vm, r->irq, level);
+	if (level && r->wake_fd >= 0 && (r->st.reg_c & r->st.cmos[LIBVM__RTC_REG_B] &
+					  LIBVM__RTC_C_AF)) {
+		uint64_t one = 1;
+
+		if (write(r->wake_fd, &one, sizeof(one)) < 0)
+			libvm__log(r->vm, LIBVM_LOG_WARN, "rtc: wake_fd: %s", strerror(errno));
+	}
+}
+
+/* Sleeps until the next enabled event, raises IRQ 8 for it. */
+static void *rtc_thread(void *arg)
+{
+	libvm_rtc *r = arg;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->stop) {
+		int64_t next;
+
+		sync_line(r, libvm__rtc_update(&r->st));
+		next = libvm__rtc_next_event(&r->st);
+		if (next == INT64_MAX) {
+			pthread_cond_wait(&r->cond, &r->lock);
+		} else {
+			struct timespec ts = { .tv_sec = (time_t)(next / NSEC),
+					       .tv_nsec = (long)(next % NSEC) };
+
+			pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
 
 static int64_t realtime_ns(void *opaque)
 {
@@ -295,8 +476,38 @@ static int rtc_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, boo
 	 * vCPUs serializes them itself, as on hardware. */
 	pthread_mutex_lock(&r->lock);
 	libvm__rtc_access(&r->st, (uint32_t)(addr - r->range.base), data, len, is_write);
+	sync_line(r, r->st.reg_c & LIBVM__RTC_C_IRQF);
+	/* Enables, rates and flags may have changed: the thread re-plans. */
+	if (r->thread_started)
+		pthread_cond_signal(&r->cond);
 	pthread_mutex_unlock(&r->lock);
 	return 0;
+}
+
+static void stop_thread(libvm_rtc *r)
+{
+	if (!r->thread_started)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->stop = true;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->thread, NULL);
+	r->thread_started = false;
+}
+
+LIBVM_EXPORT int libvm_rtc_alarm_pending(libvm_rtc *rtc)
+{
+	bool pending;
+
+	LIBVM__CHECK_HANDLE(rtc, LIBVM__MAGIC_RTC, "libvm_rtc_alarm_pending", "rtc", "RTC");
+	pthread_mutex_lock(&rtc->lock);
+	/* The flags as of now (an alarm second may have begun before the
+	 * thread woke for it), and the line with them. */
+	sync_line(rtc, libvm__rtc_update(&rtc->st));
+	pending = rtc->st.reg_c & rtc->st.cmos[LIBVM__RTC_REG_B] & LIBVM__RTC_C_AF;
+	pthread_mutex_unlock(&rtc->lock);
+	return pending;
 }
 
 /* What libvm_vm_destroy() calls for a device still attached. */
@@ -317,6 +528,12 @@ LIBVM_EXPORT int libvm_rtc_attach(libvm_rtc **out, libvm_vm *vm, const libvm_rtc
 	err = libvm__dev_options(&o, sizeof(o), opts, "libvm_rtc_attach");
 	if (err)
 		return err;
+	if (!o.irq)
+		o.irq = 8; /* the PC's RTC IRQ (also for older, shorter structs) */
+	if (o.wake_fd <= 0)
+		o.wake_fd = -1; /* 0 is the INIT default: none */
+	if (o.irq < -1 || o.irq > 23)
+		return libvm__fail(-EINVAL, "rtc: IRQ %d is not in -1..23", (int)o.irq);
 	if (o.ram_below_4g > (4ull << 30) || o.ram_below_4g > o.ram_size)
 		return libvm__fail(-EINVAL, "rtc: ram_below_4g 0x%llx is above 4 GiB or ram_size",
 				   (unsigned long long)o.ram_below_4g);
@@ -329,12 +546,31 @@ LIBVM_EXPORT int libvm_rtc_attach(libvm_rtc **out, libvm_vm *vm, const libvm_rtc
 		return libvm__fail(-ENOMEM, "rtc: out of memory");
 	r->magic = LIBVM__MAGIC_RTC;
 	r->vm = vm;
+	r->irq = o.irq;
+	r->wake_fd = o.wake_fd;
 	pthread_mutex_init(&r->lock, NULL);
+	{
+		pthread_condattr_t ca;
+
+		/* The thread's deadlines are on the model's clock (realtime). */
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_REALTIME);
+		pthread_cond_init(&r->cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	r->st.now_ns = realtime_ns;
 	libvm__rtc_init(&r->st, o.ram_size, o.ram_below_4g, o.offset_seconds);
 	r->range = (struct libvm__devrange){ LIBVM_SPACE_PIO, 0x70, 2, "rtc", rtc_io };
-	err = libvm__dev_register(vm, &r->range, 1, r, rtc_release);
+	err = -pthread_create(&r->thread, NULL, rtc_thread, r);
 	if (err) {
+		libvm__fail(err, "rtc: cannot start its timer thread: %s", strerror(-err));
+	} else {
+		r->thread_started = true;
+		err = libvm__dev_register(vm, &r->range, 1, r, rtc_release);
+	}
+	if (err) {
+		stop_thread(r);
+		pthread_cond_destroy(&r->cond);
 		pthread_mutex_destroy(&r->lock);
 		free(r);
 		return err;
@@ -348,6 +584,8 @@ LIBVM_EXPORT void libvm_rtc_detach(libvm_rtc *rtc)
 	if (!libvm__live(rtc, LIBVM__MAGIC_RTC) ||
 	    !libvm__dev_unregister(rtc->vm, &rtc->range, 1, rtc))
 		return;
+	stop_thread(rtc);
+	pthread_cond_destroy(&rtc->cond);
 	pthread_mutex_destroy(&rtc->lock);
 	libvm__bury(rtc, sizeof(*rtc));
 }

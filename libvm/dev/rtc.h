@@ -11,8 +11,11 @@
 #include <stdint.h>
 
 #define LIBVM__RTC_SECONDS 0x00
+#define LIBVM__RTC_SECONDS_ALARM 0x01
 #define LIBVM__RTC_MINUTES 0x02
+#define LIBVM__RTC_MINUTES_ALARM 0x03
 #define LIBVM__RTC_HOURS 0x04
+#define LIBVM__RTC_HOURS_ALARM 0x05
 #define LIBVM__RTC_WEEKDAY 0x06
 #define LIBVM__RTC_DAY 0x07
 #define LIBVM__RTC_MONTH 0x08
@@ -25,10 +28,18 @@
 
 #define LIBVM__RTC_A_UIP 0x80
 #define LIBVM__RTC_B_SET 0x80
+#define LIBVM__RTC_B_PIE 0x40
+#define LIBVM__RTC_B_AIE 0x20
 #define LIBVM__RTC_B_UIE 0x10
 #define LIBVM__RTC_B_DM_BINARY 0x04
 #define LIBVM__RTC_B_24H 0x02
 #define LIBVM__RTC_D_VRT 0x80
+/* Register C: the interrupt flags, each set whatever the enables say;
+ * IRQF when a flag meets its enable bit in B (same bit positions). */
+#define LIBVM__RTC_C_IRQF 0x80
+#define LIBVM__RTC_C_PF 0x40
+#define LIBVM__RTC_C_AF 0x20
+#define LIBVM__RTC_C_UF 0x10
 
 /* UIP is high for this long before each second ticks: 244 us of warning
  * plus the 1984 us update cycle (data sheet, "Update Cycle"). */
@@ -41,6 +52,10 @@ struct libvm__rtc {
 	int64_t offset_ns;   /* guest clock = now_ns() + offset_ns */
 	bool frozen;         /* register B SET: the clock is held ... */
 	int64_t frozen_s;    /* ... at this guest time (seconds) */
+	uint8_t reg_c;       /* interrupt flags (read and cleared by the guest) */
+	int64_t last_second; /* the last guest second the update cycle saw */
+	int64_t last_period; /* the last periodic tick seen (guest ns / period) */
+	bool period_valid;   /* last_period belongs to the current rate */
 	int64_t (*now_ns)(void *opaque); /* host wall clock, UTC */
 	void *opaque;
 };
@@ -55,6 +70,21 @@ void libvm__rtc_init(struct libvm__rtc *r, uint64_t ram_size, uint64_t ram_below
 
 /* The guest clock now, in whole seconds since the epoch. */
 int64_t libvm__rtc_guest_time(const struct libvm__rtc *r);
+
+/*
+ * Bring the interrupt flags up to now: UF at each second boundary (while
+ * the clock runs), AF when that second matches the alarm registers (an
+ * alarm byte with bits 7-6 set matches any value), PF at each periodic
+ * tick of register A's rate. Returns the IRQ line: IRQF.
+ */
+bool libvm__rtc_update(struct libvm__rtc *r);
+
+/*
+ * When (host clock, now_ns() nanoseconds) the next flag whose interrupt is
+ * enabled will be set, or INT64_MAX when none will or the line is already
+ * up (nothing changes it until register C is read).
+ */
+int64_t libvm__rtc_next_event(const struct libvm__rtc *r);
 
 /*
  * A guest access: @offset 0 is the index port (0x70, write-only; reads

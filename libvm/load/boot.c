@@ -37,27 +37,27 @@ void libvm__boot_gdt(uint64_t gdt[LIBVM__GDT_ENTRIES])
 	gdt[LIBVM__SEL_CODE64 / 8] = 0x00af9b000000ffffull; /* L=1, exec/read, accessed */
 }
 
-static void boot_init(libvm_boot *boot, uint32_t mode, uint64_t entry)
+static void boot_init(libvm_boot *boot, uint32_t mode, uint64_t entry, uint64_t gdt)
 {
 	memset(boot, 0, sizeof(*boot));
 	boot->mode = mode;
 	boot->entry = entry;
-	boot->gdt_base = LIBVM_BOOT_GDT_GPA;
+	boot->gdt_base = gdt;
 	boot->gdt_limit = LIBVM__GDT_ENTRIES * 8 - 1;
 	boot->data_selector = LIBVM__SEL_DATA;
 }
 
-void libvm__boot_init_prot32(libvm_boot *boot, uint64_t entry)
+void libvm__boot_init_prot32(libvm_boot *boot, uint64_t entry, uint64_t gdt)
 {
-	boot_init(boot, LIBVM_BOOT_PROT32, entry);
+	boot_init(boot, LIBVM_BOOT_PROT32, entry, gdt);
 	boot->code_selector = LIBVM__SEL_CODE32;
 }
 
-void libvm__boot_init_long64(libvm_boot *boot, uint64_t entry)
+void libvm__boot_init_long64(libvm_boot *boot, uint64_t entry, uint64_t gdt, uint64_t pt)
 {
-	boot_init(boot, LIBVM_BOOT_LONG64, entry);
+	boot_init(boot, LIBVM_BOOT_LONG64, entry, gdt);
 	boot->code_selector = LIBVM__SEL_CODE64;
-	boot->cr3 = LIBVM_BOOT_PAGETABLE_GPA;
+	boot->cr3 = pt;
 }
 
 /*
@@ -65,9 +65,9 @@ void libvm__boot_init_long64(libvm_boot *boot, uint64_t entry)
  * identity-mapped, enough for a kernel entered below 4 GiB and for the
  * IOAPIC/LAPIC at 0xfec00000/0xfee00000.
  */
-static void build_page_tables(uint8_t *pt)
+static void build_page_tables(uint8_t *pt, uint64_t pml4)
 {
-	const uint64_t pml4 = LIBVM_BOOT_PAGETABLE_GPA, pdpt = pml4 + 0x1000, pd = pml4 + 0x2000;
+	const uint64_t pdpt = pml4 + 0x1000, pd = pml4 + 0x2000;
 
 	libvm__put64(pt, pdpt | PTE_P | PTE_RW);
 	for (uint64_t i = 0; i < 4; i++)
@@ -85,23 +85,23 @@ int libvm__boot_write_tables(const struct libvm__guest_mem *gm, const libvm_boot
 
 	if (boot->mode == LIBVM_BOOT_REAL16)
 		return 0;
-	err = libvm__gm_check(gm, LIBVM_BOOT_GDT_GPA, sizeof(gdt), true, "the boot GDT");
+	err = libvm__gm_check(gm, boot->gdt_base, sizeof(gdt), true, "the boot GDT");
 	if (!err && boot->mode == LIBVM_BOOT_LONG64)
-		err = libvm__gm_check(gm, LIBVM_BOOT_PAGETABLE_GPA, LIBVM_BOOT_PAGETABLE_SIZE,
+		err = libvm__gm_check(gm, boot->cr3, LIBVM_BOOT_PAGETABLE_SIZE,
 				      true, "the boot page tables");
 	if (err)
 		return err;
 	libvm__boot_gdt(gdt);
 	for (int i = 0; i < LIBVM__GDT_ENTRIES; i++)
 		libvm__put64(gdt_bytes + 8 * i, gdt[i]);
-	err = libvm__gm_write(gm, LIBVM_BOOT_GDT_GPA, gdt_bytes, sizeof(gdt_bytes));
+	err = libvm__gm_write(gm, boot->gdt_base, gdt_bytes, sizeof(gdt_bytes));
 	if (err || boot->mode != LIBVM_BOOT_LONG64)
 		return err;
 	pt = calloc(1, LIBVM_BOOT_PAGETABLE_SIZE);
 	if (!pt)
 		return libvm__fail(-ENOMEM, "out of memory for page tables");
-	build_page_tables(pt);
-	err = libvm__gm_write(gm, LIBVM_BOOT_PAGETABLE_GPA, pt, LIBVM_BOOT_PAGETABLE_SIZE);
+	build_page_tables(pt, boot->cr3);
+	err = libvm__gm_write(gm, boot->cr3, pt, LIBVM_BOOT_PAGETABLE_SIZE);
 	free(pt);
 	return err;
 }
@@ -115,7 +115,7 @@ int libvm__boot_commit(const struct libvm__guest_mem *gm, const struct libvm__lo
 	if (!err && ia)
 		err = libvm__modules_write(gm, o, mod_gpas);
 	if (!err && ia)
-		err = libvm__gm_write(gm, LIBVM_BOOT_INFO_GPA, ia->buf, ia->used);
+		err = libvm__gm_write(gm, ia->base, ia->buf, ia->used);
 	if (!err)
 		err = libvm__boot_write_tables(gm, b);
 	if (!err)

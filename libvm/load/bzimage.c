@@ -61,8 +61,6 @@
 #define BZ_SEL_DATA   0x18
 
 /* Zero page at the boot information area; the command line in its second page. */
-#define BP_GPA      LIBVM_BOOT_INFO_GPA
-#define CMDLINE_GPA (LIBVM_BOOT_INFO_GPA + BP_SIZE)
 #define CMDLINE_MAX (LIBVM_BOOT_INFO_SIZE - BP_SIZE)
 
 #define DEFAULT_LOAD 0x1000000ull /* 16 MiB: CONFIG_PHYSICAL_START's default */
@@ -138,6 +136,18 @@ static int parse_header(struct bz_info *bz, const uint8_t *p, size_t size)
 	}
 	if (p[HDR_RELOCATABLE] && (pref & (align - 1)))
 		pref = (pref + align - 1) & ~(align - 1);
+	/*
+	 * The 64-bit entry runs on our identity map of the low 4 GiB, and the
+	 * boot protocol wants the kernel's whole init_size area mapped there
+	 * (boot.rst, "64-bit BOOT PROTOCOL"). Rounding up to kernel_alignment
+	 * can push a preferred address just below 4 GiB past it.
+	 */
+	if (pref + bz->init_size > 0x100000000ull)
+		return libvm__fail(-EFAULT,
+				   "bzImage: kernel at 0x%llx + init_size 0x%llx reaches past the 4 GiB identity map (pref_address 0x%llx, kernel_alignment 0x%llx)",
+				   (unsigned long long)pref, (unsigned long long)bz->init_size,
+				   (unsigned long long)libvm__le64(p + HDR_PREF_ADDRESS),
+				   (unsigned long long)align);
 	bz->load = pref;
 	bz->initrd_max = libvm__le32(p + HDR_INITRD_ADDR_MAX);
 	bz->cmdline_size = libvm__le32(p + HDR_CMDLINE_SIZE);
@@ -195,6 +205,7 @@ int libvm__load_bzimage(libvm_boot *boot, const struct libvm__guest_mem *gm, con
 	const uint8_t *p = image;
 	struct libvm__load_seg seg;
 	struct bz_info bz = { 0 };
+	struct libvm__layout lay;
 	libvm_load_options o;
 	uint8_t *bp = NULL, gdt[LIBVM__GDT_ENTRIES * 8];
 	uint64_t start, end, initrd_gpa = 0, initrd_size = 0;
@@ -234,16 +245,15 @@ int libvm__load_bzimage(libvm_boot *boot, const struct libvm__guest_mem *gm, con
 		if (err)
 			return err;
 	}
-	err = libvm__gm_check(gm, LIBVM_BOOT_INFO_GPA, LIBVM_BOOT_INFO_SIZE, true,
-			      "the boot information area");
-	if (!err)
-		err = libvm__gm_check(gm, LIBVM_BOOT_GDT_GPA, LIBVM_BOOT_GDT_SIZE, true,
-				      "the boot GDT");
-	if (!err)
-		err = libvm__gm_check(gm, LIBVM_BOOT_PAGETABLE_GPA, LIBVM_BOOT_PAGETABLE_SIZE,
-				      true, "the boot page tables");
-	if (err)
-		return err;
+	/* Kernel and initrd placed: the boot data goes where they are not. */
+	{
+		struct libvm__load_seg pieces[2] = { seg, { .gpa = initrd_gpa, .memsz = initrd_size } };
+
+		err = libvm__boot_layout(gm, pieces, o.nr_modules ? 2 : 1, NULL, NULL, true, true,
+					 &lay);
+		if (err)
+			return err;
+	}
 
 	/* boot_params: zeroes, then the setup header as the file has it. */
 	bp = calloc(1, LIBVM_BOOT_INFO_SIZE);
@@ -254,7 +264,7 @@ int libvm__load_bzimage(libvm_boot *boot, const struct libvm__guest_mem *gm, con
 	bp[HDR_TYPE_OF_LOADER] = 0xff;            /* undefined boot loader */
 	/* No real-mode code runs, so heap and segment flags do not matter; keep LOADED_HIGH. */
 	bp[HDR_LOADFLAGS] = p[HDR_LOADFLAGS] & LOADED_HIGH;
-	libvm__put32(bp + HDR_CMD_LINE_PTR, (uint32_t)CMDLINE_GPA);
+	libvm__put32(bp + HDR_CMD_LINE_PTR, (uint32_t)(lay.info + BP_SIZE));
 	memcpy(bp + BP_SIZE, o.cmdline ? o.cmdline : "", cmdlen + 1);
 	if (o.nr_modules) {
 		libvm__put32(bp + HDR_RAMDISK_IMAGE, (uint32_t)initrd_gpa);
@@ -279,12 +289,12 @@ int libvm__load_bzimage(libvm_boot *boot, const struct libvm__guest_mem *gm, con
 		libvm__put32(e + 16, map[i].type);
 	}
 
-	libvm__boot_init_long64(&b, bz.load + ENTRY64_OFFSET);
+	libvm__boot_init_long64(&b, bz.load + ENTRY64_OFFSET, lay.gdt, lay.pt);
 	b.code_selector = BZ_SEL_CODE64;
 	b.data_selector = BZ_SEL_DATA;
 	b.format = LIBVM_FORMAT_BZIMAGE;
-	b.rsi = BP_GPA;
-	b.info_gpa = BP_GPA;
+	b.rsi = lay.info;
+	b.info_gpa = lay.info;
 	b.kernel_start = start;
 	b.kernel_end = end;
 	b.modules_end = o.nr_modules ? initrd_gpa + initrd_size : 0;
@@ -294,12 +304,12 @@ int libvm__load_bzimage(libvm_boot *boot, const struct libvm__guest_mem *gm, con
 	if (!err && o.nr_modules)
 		err = libvm__gm_write(gm, initrd_gpa, o.modules[0].data, initrd_size);
 	if (!err)
-		err = libvm__gm_write(gm, BP_GPA, bp, BP_SIZE + cmdlen + 1);
+		err = libvm__gm_write(gm, lay.info, bp, BP_SIZE + cmdlen + 1);
 	if (!err)
 		err = libvm__boot_write_tables(gm, &b);
 	if (!err) {
 		write_gdt(gdt);
-		err = libvm__gm_write(gm, LIBVM_BOOT_GDT_GPA, gdt, sizeof(gdt));
+		err = libvm__gm_write(gm, lay.gdt, gdt, sizeof(gdt));
 	}
 	if (!err)
 		*boot = b;

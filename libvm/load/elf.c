@@ -292,6 +292,7 @@ int libvm__load_elf(libvm_boot *boot, const struct libvm__guest_mem *gm, const v
 {
 	struct libvm__elf_info info;
 	struct libvm__info_area *ia = NULL;
+	struct libvm__layout lay;
 	uint64_t mod_gpas[LIBVM__MAX_MODULES], start, end, mods_end = 0;
 	libvm_load_options o;
 	libvm_boot b;
@@ -318,46 +319,38 @@ int libvm__load_elf(libvm_boot *boot, const struct libvm__guest_mem *gm, const v
 	if (err)
 		goto out;
 	if (pvh) {
-		libvm__boot_init_prot32(&b, info.pvh_entry);
 		err = libvm__modules_place(gm, &o, end, false, mod_gpas, &mods_end);
 		if (err)
 			goto out;
-		err = libvm__gm_check(gm, LIBVM_BOOT_INFO_GPA, LIBVM_BOOT_INFO_SIZE, true,
-				      "the boot information area");
-		if (err)
-			goto out;
+	}
+	if ((long64 || !pvh) && info.entry > 0xffffffffull) {
+		err = libvm__fail(-EFAULT, long64 ? "ELF64 entry 0x%llx is beyond the 4 GiB identity map" :
+				  "ELF entry 0x%llx is beyond 4 GiB", (unsigned long long)info.entry);
+		goto out;
+	}
+	/* The kernel and its modules are placed: the boot data goes around them. */
+	err = libvm__boot_layout(gm, info.segs, info.nsegs, &o, pvh ? mod_gpas : NULL, pvh, long64,
+				 &lay);
+	if (err)
+		goto out;
+	if (pvh) {
+		libvm__boot_init_prot32(&b, info.pvh_entry, lay.gdt);
 		ia = calloc(1, sizeof(*ia));
 		if (!ia) {
 			err = libvm__fail(-ENOMEM, "out of memory");
 			goto out;
 		}
+		ia->base = lay.info;
 		err = build_start_info(ia, gm, &o, mod_gpas);
 		if (err)
 			goto out;
-		b.rbx = LIBVM_BOOT_INFO_GPA;
-		b.info_gpa = LIBVM_BOOT_INFO_GPA;
+		b.rbx = lay.info;
+		b.info_gpa = lay.info;
 	} else if (long64) {
-		if (info.entry > 0xffffffffull) {
-			err = libvm__fail(-EFAULT, "ELF64 entry 0x%llx is beyond the 4 GiB identity map",
-					  (unsigned long long)info.entry);
-			goto out;
-		}
-		libvm__boot_init_long64(&b, info.entry);
+		libvm__boot_init_long64(&b, info.entry, lay.gdt, lay.pt);
 	} else {
-		if (info.entry > 0xffffffffull) {
-			err = libvm__fail(-EFAULT, "ELF entry 0x%llx is beyond 4 GiB",
-					  (unsigned long long)info.entry);
-			goto out;
-		}
-		libvm__boot_init_prot32(&b, info.entry);
+		libvm__boot_init_prot32(&b, info.entry, lay.gdt);
 	}
-	/* Checks passed: the boot tables need RAM too; then write. */
-	err = libvm__gm_check(gm, LIBVM_BOOT_GDT_GPA, LIBVM_BOOT_GDT_SIZE, true, "the boot GDT");
-	if (!err && long64)
-		err = libvm__gm_check(gm, LIBVM_BOOT_PAGETABLE_GPA, LIBVM_BOOT_PAGETABLE_SIZE, true,
-				      "the boot page tables");
-	if (err)
-		goto out;
 	b.format = pvh ? LIBVM_FORMAT_PVH :
 		   info.elf_class == 2 ? LIBVM_FORMAT_ELF64 : LIBVM_FORMAT_ELF32;
 	b.kernel_start = start;

@@ -13,6 +13,7 @@ int libvm__load_flat(libvm_boot *boot, const struct libvm__guest_mem *gm, const 
 		     size_t size, uint64_t gpa)
 {
 	struct libvm__load_seg seg = { .gpa = gpa, .src = image, .filesz = size, .memsz = size };
+	struct libvm__layout lay;
 	libvm_boot b;
 	uint64_t end;
 	int err;
@@ -39,14 +40,11 @@ int libvm__load_flat(libvm_boot *boot, const struct libvm__guest_mem *gm, const 
 		if (gpa > 0xffffffffull)
 			return libvm__fail(-EFAULT, "flat image at 0x%llx: 32-bit entry must be below 4 GiB",
 					   (unsigned long long)gpa);
-		/* Only the GDT is written besides the image: keep off it. */
-		if (libvm__overlaps(gpa, size, LIBVM_BOOT_GDT_GPA, LIBVM_BOOT_GDT_SIZE))
-			return libvm__fail(-EEXIST, "flat image 0x%llx+0x%zx overlaps the boot GDT",
-					   (unsigned long long)gpa, size);
-		libvm__boot_init_prot32(&b, gpa);
-		err = libvm__gm_check(gm, LIBVM_BOOT_GDT_GPA, LIBVM_BOOT_GDT_SIZE, true, "the boot GDT");
+		/* Only the GDT is written besides the image: around it. */
+		err = libvm__boot_layout(gm, &seg, 1, NULL, NULL, false, false, &lay);
 		if (err)
 			return err;
+		libvm__boot_init_prot32(&b, gpa, lay.gdt);
 	}
 	b.format = LIBVM_FORMAT_UNKNOWN;
 	b.kernel_start = gpa;

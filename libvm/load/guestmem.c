@@ -162,36 +162,125 @@ int libvm__load_options(libvm_load_options *o, const libvm_load_options *opts)
 	return 0;
 }
 
-/* The areas the loaders write besides the kernel (see load.h). */
-struct reserved_area {
-	uint64_t gpa, len;
-	const char *name;
-};
-
-static const struct reserved_area reserved_areas[] = {
-	{ LIBVM_BOOT_GDT_GPA, LIBVM_BOOT_GDT_SIZE, "the boot GDT" },
-	{ LIBVM_BOOT_INFO_GPA, LIBVM_BOOT_INFO_SIZE, "the boot information area" },
-	{ LIBVM_FW_AREA_GPA, LIBVM_FW_AREA_SIZE, "the firmware table area" },
-	{ LIBVM_BOOT_PAGETABLE_GPA, LIBVM_BOOT_PAGETABLE_SIZE, "the boot page tables" },
-};
-
-static int check_reserved(uint64_t gpa, uint64_t len, bool long64, const char *what,
-			  uint32_t idx)
+/*
+ * What a kernel may not claim although it is RAM: the firmware tables
+ * (ACPI, MP) that a launcher writes before loading, and which the memory
+ * map reports as reserved. Everything else the loaders write besides the
+ * kernel is placed afterwards, around it (libvm__boot_layout()).
+ */
+static int check_reserved(uint64_t gpa, uint64_t len, const char *what, uint32_t idx)
 {
-	size_t n = sizeof(reserved_areas) / sizeof(reserved_areas[0]);
+	if (libvm__overlaps(gpa, len, LIBVM_FW_AREA_GPA, LIBVM_FW_AREA_SIZE))
+		return libvm__fail(-EEXIST,
+				   "%s %u at 0x%llx+0x%llx overlaps the firmware table area 0x%llx+0x%llx (reserved in the memory map)",
+				   what, idx, (unsigned long long)gpa, (unsigned long long)len,
+				   (unsigned long long)LIBVM_FW_AREA_GPA,
+				   (unsigned long long)LIBVM_FW_AREA_SIZE);
+	return 0;
+}
 
-	if (!long64)
-		n--; /* the page tables are last: only 64-bit entry writes them */
-	for (size_t i = 0; i < n; i++) {
-		const struct reserved_area *a = &reserved_areas[i];
+/* Ranges the boot data must avoid, sorted by start. */
+struct busy {
+	uint64_t gpa, end;
+};
 
-		if (libvm__overlaps(gpa, len, a->gpa, a->len))
-			return libvm__fail(-EEXIST,
-					   "%s %u at 0x%llx+0x%llx overlaps %s 0x%llx+0x%llx",
-					   what, idx, (unsigned long long)gpa,
-					   (unsigned long long)len, a->name,
-					   (unsigned long long)a->gpa, (unsigned long long)a->len);
+static int busy_cmp(const void *a, const void *b)
+{
+	const struct busy *x = a, *y = b;
+
+	return x->gpa < y->gpa ? -1 : x->gpa > y->gpa;
+}
+
+static bool busy_free(const struct busy *b, uint32_t n, uint64_t gpa, uint64_t len)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (gpa < b[i].end && b[i].gpa < gpa + len)
+			return false;
+	return true;
+}
+
+/* Lowest @align-aligned place for @len bytes below 4 GiB, above @floor. */
+static bool busy_find(const struct libvm__guest_mem *gm, const struct busy *b, uint32_t n,
+		      uint64_t len, uint64_t align, uint64_t floor, uint64_t *out)
+{
+	for (uint32_t r = 0; r < gm->nranges; r++) {
+		const libvm_mem_range *m = &gm->ranges[r];
+		uint64_t end = m->gpa + m->length, cur;
+
+		if (m->flags & LIBVM_REGION_READONLY)
+			continue;
+		if (end > 0x100000000ull)
+			end = 0x100000000ull;
+		cur = (m->gpa < floor ? floor : m->gpa);
+		cur = (cur + align - 1) & ~(align - 1);
+		for (uint32_t i = 0; i < n && cur + len <= end; i++) {
+			if (b[i].end <= cur)
+				continue;
+			if (b[i].gpa >= cur + len)
+				break;
+			cur = (b[i].end + align - 1) & ~(align - 1);
+		}
+		if (cur + len <= end) {
+			*out = cur;
+			return true;
+		}
 	}
+	return false;
+}
+
+#define LEGACY_LOW_END 0x500ull /* real-mode IVT and BIOS data area */
+#define EBDA_START 0x9fc00ull
+#define HIGH_MEMORY 0x100000ull
+
+int libvm__boot_layout(const struct libvm__guest_mem *gm, const struct libvm__load_seg *segs,
+		       uint32_t nsegs, const libvm_load_options *o, const uint64_t *mod_gpas,
+		       bool info, bool long64, struct libvm__layout *out)
+{
+	const struct {
+		bool want;
+		uint64_t pref, len, align;
+		const char *name;
+		uint64_t *slot;
+	} items[] = {
+		{ true, LIBVM_BOOT_GDT_GPA, LIBVM_BOOT_GDT_SIZE, 16, "the boot GDT", &out->gdt },
+		{ info, LIBVM_BOOT_INFO_GPA, LIBVM_BOOT_INFO_SIZE, LIBVM__PAGE_SIZE,
+		  "the boot information area", &out->info },
+		{ long64, LIBVM_BOOT_PAGETABLE_GPA, LIBVM_BOOT_PAGETABLE_SIZE, LIBVM__PAGE_SIZE,
+		  "the boot page tables", &out->pt },
+	};
+	uint32_t nmods = o && mod_gpas ? o->nr_modules : 0, n = 0;
+	struct busy *b = calloc((size_t)nsegs + nmods + 5, sizeof(*b));
+
+	if (!b)
+		return libvm__fail(-ENOMEM, "out of memory for the boot layout");
+	memset(out, 0, sizeof(*out));
+	b[n++] = (struct busy){ 0, LEGACY_LOW_END };
+	b[n++] = (struct busy){ EBDA_START, HIGH_MEMORY };
+	for (uint32_t i = 0; i < nsegs; i++)
+		if (segs[i].memsz)
+			b[n++] = (struct busy){ segs[i].gpa, segs[i].gpa + segs[i].memsz };
+	for (uint32_t i = 0; i < nmods; i++)
+		if (o->modules[i].size)
+			b[n++] = (struct busy){ mod_gpas[i], mod_gpas[i] + o->modules[i].size };
+	for (size_t k = 0; k < sizeof(items) / sizeof(items[0]); k++) {
+		uint64_t at = items[k].pref;
+
+		if (!items[k].want)
+			continue;
+		qsort(b, n, sizeof(*b), busy_cmp);
+		if (!libvm__gm_inside(gm, at, items[k].len, true) ||
+		    !busy_free(b, n, at, items[k].len)) {
+			if (!busy_find(gm, b, n, items[k].len, items[k].align, LEGACY_LOW_END, &at)) {
+				free(b);
+				return libvm__fail(-ENOSPC,
+						   "no room for %s (0x%llx bytes) in RAM below 4 GiB beside the kernel and its modules",
+						   items[k].name, (unsigned long long)items[k].len);
+			}
+		}
+		*items[k].slot = at;
+		b[n++] = (struct busy){ at, at + items[k].len };
+	}
+	free(b);
 	return 0;
 }
 
@@ -233,7 +322,7 @@ int libvm__segs_check(const struct libvm__guest_mem *gm, const struct libvm__loa
 			return libvm__fail(-EFAULT, "segment %u: 0x%llx+0x%llx is outside guest RAM",
 					   i, (unsigned long long)s->gpa,
 					   (unsigned long long)s->memsz);
-		err = check_reserved(s->gpa, s->memsz, long64, "segment", i);
+		err = check_reserved(s->gpa, s->memsz, "segment", i);
 		if (err)
 			return err;
 		if (s->memsz && s->gpa < lo)
@@ -304,6 +393,10 @@ int libvm__modules_place(const struct libvm__guest_mem *gm, const libvm_load_opt
 		if (!libvm__add_ok(next, LIBVM__PAGE_SIZE - 1, &next))
 			return libvm__fail(-EFAULT, "module %u: no room after the kernel", i);
 		next &= ~(LIBVM__PAGE_SIZE - 1);
+		/* A low kernel's modules skip the legacy hole (EBDA, video,
+		 * BIOS), which the memory map reports as reserved. */
+		if (next < HIGH_MEMORY && next + size > EBDA_START)
+			next = HIGH_MEMORY;
 		if (!libvm__add_ok(next, size, &e) || e > 0xffffffffull)
 			return libvm__fail(-EFAULT, "module %u (0x%llx bytes) does not fit below 4 GiB",
 					   i, (unsigned long long)size);
@@ -311,7 +404,7 @@ int libvm__modules_place(const struct libvm__guest_mem *gm, const libvm_load_opt
 			return libvm__fail(-EFAULT,
 					   "module %u at 0x%llx+0x%llx is outside guest RAM",
 					   i, (unsigned long long)next, (unsigned long long)size);
-		err = check_reserved(next, size, long64, "module", i);
+		err = check_reserved(next, size, "module", i);
 		if (err)
 			return err;
 		gpas[i] = next;
@@ -350,9 +443,6 @@ static int mmap_add(struct libvm__mmap_entry *out, uint32_t *n, uint32_t max, ui
 	return 0;
 }
 
-/* PC layout below 1 MiB: conventional memory ends at the EBDA. */
-#define EBDA_START 0x9fc00ull
-#define HIGH_MEMORY 0x100000ull
 
 int libvm__memory_map(const struct libvm__guest_mem *gm, struct libvm__mmap_entry *out,
 		      uint32_t max)
@@ -394,12 +484,12 @@ uint64_t libvm__info_alloc(struct libvm__info_area *ia, uint64_t len, uint64_t a
 	if (at > sizeof(ia->buf) || len > sizeof(ia->buf) - at)
 		return 0;
 	ia->used = at + len;
-	return LIBVM_BOOT_INFO_GPA + at;
+	return ia->base + at;
 }
 
 void *libvm__info_ptr(struct libvm__info_area *ia, uint64_t gpa)
 {
-	return ia->buf + (gpa - LIBVM_BOOT_INFO_GPA);
+	return ia->buf + (gpa - ia->base);
 }
 
 uint64_t libvm__info_str(struct libvm__info_area *ia, const char *s)

@@ -70,10 +70,12 @@ struct libvm__load_seg {
 /* Size of the GDT written at LIBVM_BOOT_GDT_GPA. */
 #define LIBVM__GDT_ENTRIES 4
 
-/* Fill @boot for flat 32-bit protected-mode entry at @entry (GDT included). */
-void libvm__boot_init_prot32(libvm_boot *boot, uint64_t entry);
-/* Fill @boot for 64-bit entry at @entry with the identity page tables. */
-void libvm__boot_init_long64(libvm_boot *boot, uint64_t entry);
+/* Fill @boot for flat 32-bit protected-mode entry at @entry with the GDT
+ * at @gdt. */
+void libvm__boot_init_prot32(libvm_boot *boot, uint64_t entry, uint64_t gdt);
+/* Fill @boot for 64-bit entry at @entry, GDT at @gdt, identity page tables
+ * at @pt. */
+void libvm__boot_init_long64(libvm_boot *boot, uint64_t entry, uint64_t gdt, uint64_t pt);
 /* The 8-byte descriptors of the boot GDT (null, code32, data, code64). */
 void libvm__boot_gdt(uint64_t gdt[LIBVM__GDT_ENTRIES]);
 /* Write the GDT (and page tables for long mode) that @boot relies on. */
@@ -82,9 +84,9 @@ int libvm__boot_write_tables(const struct libvm__guest_mem *gm, const libvm_boot
 int libvm__boot_state(const libvm_boot *boot, libvm_regs *regs, libvm_sregs *sregs);
 
 /*
- * Check the kernel pieces: each inside RAM, no two overlapping, none on
- * the boot data areas (@long64 adds the page tables). On success
- * *start and *end span all of them.
+ * Check the kernel pieces: each inside RAM, no two overlapping, none in the
+ * firmware table area (ACPI and MP tables; @long64 is unused and kept for
+ * the callers' symmetry). On success *start and *end span all of them.
  */
 int libvm__segs_check(const struct libvm__guest_mem *gm, const struct libvm__load_seg *segs,
 		      uint32_t n, bool long64, uint64_t *start, uint64_t *end);
@@ -92,12 +94,36 @@ int libvm__segs_write(const struct libvm__guest_mem *gm, const struct libvm__loa
 		      uint32_t n);
 
 /*
- * Boot information area builder: a host copy of [LIBVM_BOOT_INFO_GPA,
- * + LIBVM_BOOT_INFO_SIZE) filled bottom-up, written in one piece.
+ * Where the boot data goes (libvm__boot_layout()): chosen after the
+ * kernel's pieces and the modules are known, in RAM they leave free.
+ */
+struct libvm__layout {
+	uint64_t gdt;  /* LIBVM_BOOT_GDT_SIZE bytes */
+	uint64_t info; /* LIBVM_BOOT_INFO_SIZE bytes, or 0 when not asked for */
+	uint64_t pt;   /* LIBVM_BOOT_PAGETABLE_SIZE bytes, or 0 */
+};
+
+/*
+ * Place the boot GDT, the information area (with @info) and the page
+ * tables (with @long64) below 4 GiB in RAM that no segment of @segs, no
+ * module at @mod_gpas (sizes from @o, may be NULL) and no legacy area
+ * (real-mode IVT and BDA below 0x500, the EBDA, video and BIOS hole
+ * 0x9fc00-0xfffff) uses: each at its traditional address
+ * (LIBVM_BOOT_*_GPA) when that is free, else at the lowest free place.
+ * -ENOSPC (with a message) when RAM below 4 GiB has no room.
+ */
+int libvm__boot_layout(const struct libvm__guest_mem *gm, const struct libvm__load_seg *segs,
+		       uint32_t nsegs, const libvm_load_options *o, const uint64_t *mod_gpas,
+		       bool info, bool long64, struct libvm__layout *out);
+
+/*
+ * Boot information area builder: a host copy of [base, base +
+ * LIBVM_BOOT_INFO_SIZE) filled bottom-up, written in one piece.
  */
 struct libvm__info_area {
 	uint8_t buf[LIBVM_BOOT_INFO_SIZE];
 	uint64_t used;
+	uint64_t base; /* its guest-physical address (set before allocating) */
 };
 /* Reserve @len bytes aligned to @align; returns the gpa or 0 when full. */
 uint64_t libvm__info_alloc(struct libvm__info_area *ia, uint64_t len, uint64_t align);

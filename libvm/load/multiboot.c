@@ -174,6 +174,7 @@ int libvm__load_multiboot(libvm_boot *boot, const struct libvm__guest_mem *gm,
 	struct libvm__load_seg aout;
 	struct libvm__load_seg *segs;
 	struct libvm__info_area *ia = NULL;
+	struct libvm__layout lay;
 	uint64_t mod_gpas[LIBVM__MAX_MODULES], entry = 0, start, end, mods_end = 0, info_gpa = 0;
 	uint32_t nsegs, flags;
 	libvm_load_options o;
@@ -221,11 +222,7 @@ int libvm__load_multiboot(libvm_boot *boot, const struct libvm__guest_mem *gm,
 	err = libvm__modules_place(gm, &o, end, false, mod_gpas, &mods_end);
 	if (err)
 		goto out;
-	err = libvm__gm_check(gm, LIBVM_BOOT_INFO_GPA, LIBVM_BOOT_INFO_SIZE, true,
-			      "the boot information area");
-	if (!err)
-		err = libvm__gm_check(gm, LIBVM_BOOT_GDT_GPA, LIBVM_BOOT_GDT_SIZE, true,
-				      "the boot GDT");
+	err = libvm__boot_layout(gm, segs, nsegs, &o, mod_gpas, true, false, &lay);
 	if (err)
 		goto out;
 	ia = calloc(1, sizeof(*ia));
@@ -233,11 +230,12 @@ int libvm__load_multiboot(libvm_boot *boot, const struct libvm__guest_mem *gm,
 		err = libvm__fail(-ENOMEM, "out of memory");
 		goto out;
 	}
+	ia->base = lay.info;
 	err = build_info(ia, gm, &o, mod_gpas, &info_gpa);
 	if (err)
 		goto out;
 
-	libvm__boot_init_prot32(&b, entry);
+	libvm__boot_init_prot32(&b, entry, lay.gdt);
 	b.format = LIBVM_FORMAT_MULTIBOOT;
 	b.rax = LIBVM_MULTIBOOT_BOOTLOADER_MAGIC;
 	b.rbx = info_gpa;

@@ -23,6 +23,8 @@ uint64_t libvm__pci_bar_addr(const libvm_pci_dev *d, uint32_t i)
 {
 	if (i >= 6 || !d->bar_size[i])
 		return 0;
+	if (d->bar_io & (1u << i))
+		return libvm__le32(d->cfg + PCI_BAR0 + 4 * i) & 0xfffcu;
 	return libvm__le32(d->cfg + PCI_BAR0 + 4 * i) & ~0xfu;
 }
 
@@ -52,6 +54,10 @@ void libvm__pci_cfg_write(libvm_pci_dev *d, uint32_t reg, uint32_t val, uint32_t
 	/* Command register: INTx Disable may hide or reveal the pin. */
 	if (reg < PCI_COMMAND + 2 && reg + len > PCI_COMMAND)
 		intx_update(d);
+	/* Memory Space or a BAR address changed: ioeventfds follow the BARs. */
+	if ((reg < PCI_COMMAND + 2 && reg + len > PCI_COMMAND) ||
+	    (reg < PCI_BAR0 + 24 && reg + len > PCI_BAR0))
+		libvm__pci_ioeventfd_sync(d);
 	if (msix_touched)
 		libvm__msix_control_changed(d);
 }
@@ -141,25 +147,27 @@ static int config_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, 
 	return 0;
 }
 
-/* The MMIO window: find the BAR, then let MSI-X or the device answer. */
-static int window_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, bool is_write,
-		     void *opaque)
+/* A window (MMIO, or the I/O ports of I/O BARs): find the BAR among the
+ * devices that decode that space, then let MSI-X or the device answer. */
+static int bar_access(libvm_pci_bus *bus, bool io, uint64_t addr, void *data, uint32_t len,
+		      bool is_write)
 {
-	libvm_pci_bus *bus = opaque;
+	uint16_t enable = io ? PCI_CMD_IO : PCI_CMD_MEMORY;
 	libvm_pci_dev *hit = NULL;
 	uint32_t bar = 0;
 	uint64_t off = 0;
 
-	(void)vcpu;
 	pthread_mutex_lock(&bus->lock);
 	for (unsigned s = 1; s < LIBVM__PCI_SLOTS && !hit; s++) {
 		libvm_pci_dev *d = bus->slots[s];
 
-		if (!d || !(libvm__pci_cfg_read(d, PCI_COMMAND, 2) & PCI_CMD_MEMORY))
+		if (!d || !(libvm__pci_cfg_read(d, PCI_COMMAND, 2) & enable))
 			continue;
 		for (uint32_t i = 0; i < 6; i++) {
 			uint64_t base = libvm__pci_bar_addr(d, i);
 
+			if (!!(d->bar_io & (1u << i)) != io)
+				continue;
 			if (base && addr >= base && addr - base < d->bar_size[i] &&
 			    len <= d->bar_size[i] - (addr - base)) {
 				hit = d;
@@ -169,7 +177,7 @@ static int window_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, 
 			}
 		}
 	}
-	if (hit && libvm__msix_bar_access(hit, bar, off, data, len, is_write)) {
+	if (hit && !io && libvm__msix_bar_access(hit, bar, off, data, len, is_write)) {
 		pthread_mutex_unlock(&bus->lock);
 		return 0;
 	}
@@ -177,6 +185,20 @@ static int window_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, 
 	if (hit && hit->bar_fn)
 		return hit->bar_fn(hit, bar, off, data, len, is_write, hit->opaque);
 	return 0; /* no BAR decodes it: reads all-ones, writes dropped */
+}
+
+static int window_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, bool is_write,
+		     void *opaque)
+{
+	(void)vcpu;
+	return bar_access(opaque, false, addr, data, len, is_write);
+}
+
+static int ioport_io(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len, bool is_write,
+		     void *opaque)
+{
+	(void)vcpu;
+	return bar_access(opaque, true, addr, data, len, is_write);
 }
 
 static void bus_release(void *bus)
@@ -222,9 +244,11 @@ LIBVM_EXPORT int libvm_pci_bus_attach(libvm_pci_bus **out, libvm_vm *vm,
 	bus->magic = LIBVM__MAGIC_PCI_BUS;
 	bus->vm = vm;
 	pthread_mutex_init(&bus->lock, NULL);
+	pthread_mutex_init(&bus->io_window_lock, NULL);
 	bus->irq_base = o.irq_base;
 	bus->mmio_base = bus->mmio_next = o.mmio_base;
 	bus->mmio_size = o.mmio_size;
+	bus->io_next = LIBVM__PCI_IO_BASE;
 	bus->msix_irqfd = -1;
 	h = &bus->host;
 	h->bus = bus;
@@ -237,8 +261,13 @@ LIBVM_EXPORT int libvm_pci_bus_attach(libvm_pci_bus **out, libvm_vm *vm,
 						   config_io };
 	bus->ranges[1] = (struct libvm__devrange){ LIBVM_SPACE_MMIO, o.mmio_base, o.mmio_size,
 						   "pci-window", window_io };
+	/* Claimed with the first I/O BAR (claim_io_window()): a bus without
+	 * one leaves those ports to the VMM, as before I/O BARs existed. */
+	bus->ranges[2] = (struct libvm__devrange){ LIBVM_SPACE_PIO, LIBVM__PCI_IO_BASE,
+						   LIBVM__PCI_IO_SIZE, "pci-io-window", ioport_io };
 	err = libvm__dev_register(vm, bus->ranges, 2, bus, bus_release);
 	if (err) {
+		pthread_mutex_destroy(&bus->io_window_lock);
 		pthread_mutex_destroy(&bus->lock);
 		free(bus);
 		return err;
@@ -250,7 +279,7 @@ LIBVM_EXPORT int libvm_pci_bus_attach(libvm_pci_bus **out, libvm_vm *vm,
 LIBVM_EXPORT void libvm_pci_bus_detach(libvm_pci_bus *bus)
 {
 	if (!libvm__live(bus, LIBVM__MAGIC_PCI_BUS) ||
-	    !libvm__dev_unregister(bus->vm, bus->ranges, 2, bus))
+	    !libvm__dev_unregister(bus->vm, bus->ranges, bus->io_window ? 3 : 2, bus))
 		return;
 	/* Devices of libvm's own on the bus (virtio) are detached first, as
 	 * their owners would: they hold their slots and run threads that
@@ -259,9 +288,13 @@ LIBVM_EXPORT void libvm_pci_bus_detach(libvm_pci_bus *bus)
 	for (unsigned s = 1; s < LIBVM__PCI_SLOTS; s++) {
 		if (!bus->slots[s])
 			continue;
+		pthread_mutex_lock(&bus->lock);
+		libvm__pci_ioeventfd_fini(bus->slots[s]);
 		libvm__msix_fini(bus->slots[s]);
+		pthread_mutex_unlock(&bus->lock);
 		libvm__bury(bus->slots[s], sizeof(*bus->slots[s]));
 	}
+	pthread_mutex_destroy(&bus->io_window_lock);
 	pthread_mutex_destroy(&bus->lock);
 	libvm__bury(bus, sizeof(*bus));
 }
@@ -293,12 +326,20 @@ static int check_dev_options(const libvm_pci_dev_options *o)
 
 		if (!s)
 			continue;
-		if (s < 0x1000 || s > 0x10000000 || (s & (s - 1)))
+		if ((o->bar_io & (1u << i)) && (s < 4 || s > 0x100 || (s & (s - 1))))
+			return libvm__fail(-EINVAL,
+					   "pci: I/O BAR %d size 0x%x is not a power of two of 4 .. 256 bytes",
+					   i, s);
+		if (!(o->bar_io & (1u << i)) && (s < 0x1000 || s > 0x10000000 || (s & (s - 1))))
 			return libvm__fail(-EINVAL,
 					   "pci: BAR %d size 0x%x is not a power of two of 4 KiB .. 256 MiB",
 					   i, s);
 		any_bar = true;
 	}
+	if (o->bar_io & ~0x3fu)
+		return libvm__fail(-EINVAL, "pci: bar_io 0x%x names BARs beyond 5", o->bar_io);
+	if (o->msix_vectors && (o->bar_io & (1u << o->msix_bar)))
+		return libvm__fail(-EINVAL, "pci: the MSI-X BAR %u must be a memory BAR", o->msix_bar);
 	if (any_bar && !o->bar_fn)
 		return libvm__fail(-EINVAL, "pci: BARs without a bar_fn");
 	if (o->msix_vectors > LIBVM__PCI_MSIX_MAX)
@@ -317,12 +358,38 @@ static int check_dev_options(const libvm_pci_dev_options *o)
 	return 0;
 }
 
+/* The I/O window's ports, for the first device with an I/O BAR. */
+static int claim_io_window(libvm_pci_bus *bus)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&bus->io_window_lock);
+	if (!bus->io_window) {
+		err = libvm_io_register(bus->vm, bus->ranges[2].space, bus->ranges[2].base,
+					bus->ranges[2].length, bus->ranges[2].name,
+					bus->ranges[2].fn, bus);
+		if (err) {
+			char why[256]; /* the message is the buffer libvm__fail() fills */
+
+			snprintf(why, sizeof(why), "%s", libvm_error_message());
+			libvm__fail(err, "pci: the I/O window 0x%x-0x%x for I/O BARs: %s",
+				    LIBVM__PCI_IO_BASE, LIBVM__PCI_IO_BASE + LIBVM__PCI_IO_SIZE - 1,
+				    why);
+		} else {
+			bus->io_window = true;
+		}
+	}
+	pthread_mutex_unlock(&bus->io_window_lock);
+	return err;
+}
+
 LIBVM_EXPORT int libvm_pci_dev_add(libvm_pci_dev **out, libvm_pci_bus *bus,
 				   const libvm_pci_dev_options *opts)
 {
 	libvm_pci_dev_options o;
 	libvm_pci_dev *d;
 	uint64_t next;
+	uint32_t io_next;
 	uint8_t slot, *prev;
 	uint32_t at = 0x40; /* wide: a full space must not wrap to 0 */
 	int err;
@@ -337,6 +404,9 @@ LIBVM_EXPORT int libvm_pci_dev_add(libvm_pci_dev **out, libvm_pci_bus *bus,
 	err = check_dev_options(&o);
 	if (err)
 		return err;
+	for (int i = 0; i < 6; i++)
+		if (o.bar_size[i] && (o.bar_io & (1u << i)) && (err = claim_io_window(bus)))
+			return err;
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return libvm__fail(-ENOMEM, "pci: out of memory");
@@ -351,8 +421,10 @@ LIBVM_EXPORT int libvm_pci_dev_add(libvm_pci_dev **out, libvm_pci_bus *bus,
 	d->cfg[PCI_INTERRUPT_PIN] = o.interrupt_pin;
 	d->wmask[PCI_INTERRUPT_LINE] = 0xff;
 	d->wmask[0x0c] = 0xff; /* cache line size: scratch */
-	libvm__put16(d->wmask + PCI_COMMAND, PCI_CMD_MEMORY | PCI_CMD_MASTER | PCI_CMD_INTX_DISABLE);
+	libvm__put16(d->wmask + PCI_COMMAND,
+		     PCI_CMD_IO | PCI_CMD_MEMORY | PCI_CMD_MASTER | PCI_CMD_INTX_DISABLE);
 	memcpy(d->bar_size, o.bar_size, sizeof(d->bar_size));
+	d->bar_io = o.bar_io;
 	d->bar_fn = o.bar_fn;
 	d->opaque = o.opaque;
 	/* Capabilities: MSI-X first, then the device's own, dword aligned. */
@@ -395,12 +467,30 @@ LIBVM_EXPORT int libvm_pci_dev_add(libvm_pci_dev **out, libvm_pci_bus *bus,
 		return libvm__fail(-EEXIST, "pci: slot %u is taken by %s", slot,
 				   bus->slots[slot]->name);
 	}
-	/* BARs: naturally aligned, in the window, in order. */
+	/* I/O BARs: naturally aligned in the I/O window (bit 0 says I/O). */
+	io_next = bus->io_next;
+	for (int i = 0; i < 6; i++) {
+		uint32_t s = o.bar_size[i];
+
+		if (!s || !(o.bar_io & (1u << i)))
+			continue;
+		io_next = (io_next + s - 1) & ~(s - 1);
+		if (io_next + s > LIBVM__PCI_IO_BASE + LIBVM__PCI_IO_SIZE) {
+			pthread_mutex_unlock(&bus->lock);
+			free(d);
+			return libvm__fail(-ENOSPC, "pci: I/O BAR %d of 0x%x ports does not fit the I/O window",
+					   i, s);
+		}
+		libvm__put32(d->cfg + PCI_BAR0 + 4 * i, io_next | 1);
+		libvm__put32(d->wmask + PCI_BAR0 + 4 * i, 0xffffu & ~(s - 1) & ~0x3u);
+		io_next += s;
+	}
+	/* Memory BARs: naturally aligned, in the window, in order. */
 	next = bus->mmio_next;
 	for (int i = 0; i < 6; i++) {
 		uint64_t s = o.bar_size[i];
 
-		if (!s)
+		if (!s || (o.bar_io & (1u << i)))
 			continue;
 		next = (next + s - 1) & ~(s - 1);
 		if (next + s > bus->mmio_base + bus->mmio_size) {
@@ -414,6 +504,7 @@ LIBVM_EXPORT int libvm_pci_dev_add(libvm_pci_dev **out, libvm_pci_bus *bus,
 		next += s;
 	}
 	bus->mmio_next = next;
+	bus->io_next = io_next;
 	d->slot = slot;
 	bus->slots[slot] = d;
 	pthread_mutex_unlock(&bus->lock);
@@ -431,6 +522,7 @@ LIBVM_EXPORT void libvm_pci_dev_remove(libvm_pci_dev *dev)
 	pthread_mutex_lock(&bus->lock);
 	dev->intx_level = false;
 	intx_update(dev);
+	libvm__pci_ioeventfd_fini(dev);
 	libvm__msix_fini(dev);
 	bus->slots[dev->slot] = NULL;
 	pthread_mutex_unlock(&bus->lock);

@@ -20,6 +20,7 @@
 #define LIBVM__PCI_MSIX_MAX 128
 #define LIBVM__PCI_MSIX_PBA 0x800 /* PBA offset in the MSI-X BAR */
 #define LIBVM__PCI_CAP_MAX 8
+#define LIBVM__PCI_EVFD_MAX 8 /* BAR-relative ioeventfds per device */
 
 /* Configuration header offsets (PCI Local Bus 3.0, 6.1). */
 #define PCI_VENDOR_ID 0x00
@@ -28,10 +29,14 @@
 #define PCI_REVISION 0x08
 #define PCI_HEADER_TYPE 0x0e
 #define PCI_BAR0 0x10
+/* The I/O window the bus decodes for I/O BARs (inside the DSDT's _CRS). */
+#define LIBVM__PCI_IO_BASE 0xc000u
+#define LIBVM__PCI_IO_SIZE 0x4000u
 #define PCI_SUBSYSTEM_VENDOR 0x2c
 #define PCI_CAP_PTR 0x34
 #define PCI_INTERRUPT_LINE 0x3c
 #define PCI_INTERRUPT_PIN 0x3d
+#define PCI_CMD_IO 0x0001
 #define PCI_CMD_MEMORY 0x0002
 #define PCI_CMD_MASTER 0x0004
 #define PCI_CMD_INTX_DISABLE 0x0400
@@ -49,6 +54,7 @@ struct libvm_pci_dev {
 	uint8_t cfg[256];
 	uint8_t wmask[256];      /* bits the guest may change */
 	uint32_t bar_size[6];
+	uint32_t bar_io;          /* bit i: BAR i is an I/O BAR */
 	libvm_pci_bar_fn bar_fn;
 	void *opaque;
 	bool intx_level;         /* what the device drives */
@@ -69,6 +75,16 @@ struct libvm_pci_dev {
 	} msix_irqfd[LIBVM__PCI_MSIX_MAX];
 	uint64_t msix_sent_irqfd, msix_sent_msi; /* messages sent each way */
 	bool msix_warned;        /* a binding failure was logged */
+	/* ioeventfds at BAR offsets (ioeventfd.c), under the bus lock: each
+	 * is bound where its BAR decodes now and follows the BAR when the
+	 * guest moves it or turns memory decoding off. */
+	struct libvm__pci_evfd {
+		int fd;
+		uint8_t bar;
+		uint32_t len;        /* 0: free entry */
+		uint64_t off;
+		uint64_t bound_at;   /* guest-physical address bound, 0: none */
+	} evfd[LIBVM__PCI_EVFD_MAX];
 };
 
 struct libvm_pci_bus {
@@ -78,7 +94,13 @@ struct libvm_pci_bus {
 	uint32_t config_address;  /* CONFIG_ADDRESS as the guest wrote it */
 	uint8_t irq_base;
 	uint64_t mmio_base, mmio_size, mmio_next;
-	struct libvm__devrange ranges[2];
+	uint32_t io_next;         /* next free port of the I/O window */
+	struct libvm__devrange ranges[3]; /* config ports, MMIO window, I/O window */
+	/* ranges[2] is registered (with the first I/O BAR); io_window_lock
+	 * serializes that outside bus->lock, which handlers take under the
+	 * VM's device lock. */
+	bool io_window;
+	pthread_mutex_t io_window_lock;
 	libvm_pci_dev host;       /* 00.0 */
 	libvm_pci_dev *slots[LIBVM__PCI_SLOTS];
 	bool gsi_level[4];        /* per swizzled GSI: wired-OR of the pins */
@@ -106,5 +128,25 @@ void libvm__msix_control_changed(libvm_pci_dev *d);
 int libvm__msix_notify_locked(libvm_pci_dev *d, uint16_t vector);
 /* The device leaves the bus: unbind its irqfds, remove its routes. */
 void libvm__msix_fini(libvm_pci_dev *d);
+
+/*
+ * ioeventfd.c: notifications that bypass the process, at an offset of a
+ * BAR. The bus binds each one at the BAR's current address while the BAR
+ * decodes (Memory Space on, inside the window) and moves or drops the
+ * binding when a configuration write changes that, so no stale address
+ * keeps swallowing writes. A binding the backend refuses is retried at
+ * the next change; the write then exits to the BAR handler as usual.
+ */
+/* Whether the device's VM has ioeventfd (takes the bus lock). */
+bool libvm__pci_dev_has_ioeventfd(libvm_pci_dev *d);
+/* Add @fd for @len-byte writes at @off of BAR @bar; 0, -EINVAL, -ENOSPC. */
+int libvm__pci_dev_ioeventfd_attach(libvm_pci_dev *d, uint32_t bar, uint64_t off, uint32_t len,
+				    int fd);
+/* Unbind and forget @fd (no-op when unknown). Takes the bus lock. */
+void libvm__pci_dev_ioeventfd_detach(libvm_pci_dev *d, int fd);
+/* Bus lock held: re-bind after the BARs' decoding may have changed. */
+void libvm__pci_ioeventfd_sync(libvm_pci_dev *d);
+/* Bus lock held: the device leaves the bus; unbind everything. */
+void libvm__pci_ioeventfd_fini(libvm_pci_dev *d);
 
 #endif

@@ -94,13 +94,13 @@ struct libvm__virtio {
 	struct libvm__vq vq[LIBVM__VIRTIO_MAX_QUEUES];
 	const char *name;
 	struct libvm__vq_req req;   /* scratch for chain walking (lock held) */
-	/* ioeventfd (when the backend has it): one eventfd per queue, bound to
-	 * its notification address while the queue is enabled, and a worker
-	 * thread that processes the queues they signal. */
+	/* ioeventfd (when the backend has it): one eventfd per queue, given
+	 * to the bus at its notification offset of BAR 0 while the queue is
+	 * enabled (the bus binds it where BAR 0 decodes, and moves it with
+	 * BAR 0), and a worker thread that processes the queues they signal. */
 	bool use_ioeventfd;
 	int qfd[LIBVM__VIRTIO_MAX_QUEUES];
-	bool qfd_bound[LIBVM__VIRTIO_MAX_QUEUES];
-	uint64_t qfd_addr[LIBVM__VIRTIO_MAX_QUEUES];
+	bool qfd_bound[LIBVM__VIRTIO_MAX_QUEUES]; /* given to the bus */
 	int stopfd;
 	pthread_t worker;
 };

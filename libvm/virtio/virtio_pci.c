@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../pci/pci_internal.h"
 #include "virtio_internal.h"
 
 #define VIRTIO_PCI_VENDOR 0x1af4
@@ -38,7 +39,8 @@ static int vm_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 
 static int vm_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
 {
-	return libvm_mem_write(ctx, gpa, buf, len);
+	/* A device writes as the guest's agent: never into its ROM. */
+	return libvm_mem_dma_write(ctx, gpa, buf, len);
 }
 
 
@@ -110,23 +112,25 @@ static void unbind_eventfd(struct libvm__virtio *v, unsigned q)
 
 	if (!v->qfd_bound[q])
 		return;
-	libvm_ioeventfd_remove(v->vm, LIBVM_SPACE_MMIO, v->qfd_addr[q], 2, v->qfd[q], 0, 0);
+	libvm__pci_dev_ioeventfd_detach(v->pci, v->qfd[q]);
 	v->qfd_bound[q] = false;
 	if (read(v->qfd[q], &cnt, sizeof(cnt)) < 0) {
 		/* nothing pending */
 	}
 }
 
-/* Queue @q was enabled: let its notifications bypass this process. */
+/*
+ * Queue @q was enabled: let its notifications bypass this process. The bus
+ * keeps the eventfd where BAR 0 decodes, also after the guest moves it.
+ */
 static void bind_eventfd(struct libvm__virtio *v, unsigned q)
 {
-	uint64_t bar = libvm_pci_dev_bar_addr(v->pci, 0);
-
-	if (!v->use_ioeventfd || !bar)
+	if (!v->use_ioeventfd)
 		return;
 	/* Drivers write the 16-bit queue index (4.1.4.4); any value counts. */
-	v->qfd_addr[q] = bar + LIBVM__VIRTIO_NOTIFY + LIBVM__VIRTIO_NOTIFY_MULT * q;
-	if (libvm_ioeventfd_add(v->vm, LIBVM_SPACE_MMIO, v->qfd_addr[q], 2, v->qfd[q], 0, 0) == 0)
+	if (libvm__pci_dev_ioeventfd_attach(v->pci, 0,
+					    LIBVM__VIRTIO_NOTIFY + LIBVM__VIRTIO_NOTIFY_MULT * q, 2,
+					    v->qfd[q]) == 0)
 		v->qfd_bound[q] = true;
 	/* else: the write exits to the BAR handler, which works as well */
 }
@@ -399,7 +403,7 @@ static void close_eventfds(struct libvm__virtio *v)
 /* ioeventfd where the backend has it; without, notifications exit as MMIO. */
 static void start_worker(struct libvm__virtio *v)
 {
-	if (libvm_has(v->vm, LIBVM_CAP_IOEVENTFD) != 1)
+	if (!libvm__pci_dev_has_ioeventfd(v->pci))
 		return;
 	v->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	for (unsigned q = 0; q < v->ops->num_queues; q++)

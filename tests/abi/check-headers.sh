@@ -14,6 +14,13 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/inc/libvm"
 cp "$src"/libvm/*.h "$bld"/libvm/version.h "$tmp/inc/libvm/"
 status=0 n=0
+# Every header the tree has is checked: a new one must join the list.
+for f in "$src"/libvm/*.h; do
+	case " $* " in
+	*" $(basename "$f") "*) ;;
+	*) echo "FAIL: <libvm/$(basename "$f")> is not in the list of headers checked"; status=1 ;;
+	esac
+done
 for h in "$@"; do
 	printf '#include <libvm/%s>\n' "$h" > "$tmp/t.c"
 	printf '#include <libvm/%s>\nint main(void) { return 0; }\n' "$h" > "$tmp/t.cpp"

@@ -6,9 +6,12 @@
 #include <cstdio>
 #include <cstring>
 
+#include <libvm/cpu.h>
+#include <libvm/debug.h>
 #include <libvm/devices.h>
 #include <libvm/libvm.h>
 #include <libvm/load.h>
+#include <libvm/machine.h>
 #include <libvm/pci.h>
 #include <libvm/virtio.h>
 
@@ -64,6 +67,26 @@ int main()
 	check(libvm_vcpu_run(vcpu, &ex) == 0 && ex.reason == LIBVM_EXIT_HLT, "run (fake: HLT)");
 	check(libvm_vm_destroy(vm) == 0, "destroy");
 	check(libvm_vm_destroy(vm) == -EBADF, "a second destroy is -EBADF");
+
+	// The PC machine and the debugging options from C++ too.
+	libvm_machine_options mo = LIBVM_MACHINE_OPTIONS_INIT;
+	libvm_machine_parts parts = LIBVM_MACHINE_PARTS_INIT;
+	libvm_debug_options dbg = LIBVM_DEBUG_OPTIONS_INIT;
+	libvm_machine *m = nullptr;
+	uint32_t hv = 0;
+
+	vo.device_path = "fake";
+	mo.vm = &vo;
+	mo.nr_vcpus = 2;
+	check(libvm_machine_create(&m, &mo) == 0, "libvm_machine_create on the fake backend");
+	check(m && libvm_machine_get_parts(m, &parts) == 0 && parts.nr_vcpus == 2 &&
+		      parts.uart != nullptr,
+	      "the machine's parts");
+	dbg.flags = LIBVM_DEBUG_SINGLESTEP;
+	check(m && libvm_vcpu_set_debug(libvm_machine_vcpu(m, 1), &dbg) == 0, "set_debug");
+	check(libvm_machine_destroy(m) == 0, "destroy the machine");
+	check(libvm_hyperv_parse("hv_relaxed", &hv) == 0 && hv == LIBVM_HV_RELAXED,
+	      "libvm_hyperv_parse");
 	if (failures)
 		return 1;
 	std::printf("PASS: libvm %s from C++17\n", libvm_version());

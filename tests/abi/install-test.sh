@@ -1,9 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Install the build into a temporary root, then compile and run a program
-# against it using nothing but `pkg-config --cflags --libs libvm`.
+# against it using nothing but `pkg-config --cflags --libs libvm`; link one
+# against the installed libvm.a; and import the installed Python package
+# with only its site-packages directory on the path.
+# Usage: install-test.sh BUILD SRC [PYTHON]
 set -eu
-build=$1 src=$2
+build=$1 src=$2 python=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -38,3 +41,29 @@ fi
 out=$(env -u LD_LIBRARY_PATH "$tmp/consumer-static") || {
 	echo "$out"; echo "FAIL: the program linked with libvm.a"; exit 1; }
 echo "$out" | sed 's/^PASS: /PASS (static libvm.a): /'
+
+# The Python package: `import libvm` with nothing but its directory on the
+# path (no LIBVM_LIBRARY, no LD_LIBRARY_PATH): it finds the libvm.so.0
+# installed with it.
+if [ -n "$python" ]; then
+	cfg=$(find "$tmp/root" -path '*/libvm/_config.py' | head -n 1)
+	[ -n "$cfg" ] || { echo "FAIL: the Python package was not installed"; exit 1; }
+	site=$(dirname "$(dirname "$cfg")")
+	out=$(cd / && env -u LIBVM_LIBRARY -u LD_LIBRARY_PATH -u PYTHONPATH PYTHONPATH="$site" \
+		PYTHONDONTWRITEBYTECODE=1 "$python" -c \
+		'import libvm, os; print(libvm.version(), os.path.dirname(libvm.__file__))') || {
+		echo "$out"; echo "FAIL: import libvm from $site"; exit 1; }
+	case "$out" in
+	"$(pkg-config --modversion libvm) $site/libvm") echo "PASS: import libvm from $site: $out" ;;
+	*) echo "FAIL: import libvm gave '$out'"; exit 1 ;;
+	esac
+fi
+
+# The API reference, when it was built (doxygen found): the man pages in
+# section 3, one per exported function among them.
+if [ -d "$build/docs/api/man3" ]; then
+	page=$(find "$tmp/root" -path '*/man3/libvm_vm_create.3' | head -n 1)
+	[ -n "$page" ] && [ -f "$(dirname "$page")/libvm.h.3" ] || {
+		echo "FAIL: the API reference (man3) was not installed"; exit 1; }
+	echo "PASS: $(ls "$(dirname "$page")" | grep -c '\.3$') API man pages in $(dirname "$page" | sed "s|$tmp/root||")"
+fi

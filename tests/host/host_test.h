@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the host-side tests share: a failure count, CHECK (says only what
- * failed, for checks inside loops) and REPORT (says PASS or FAIL), and
- * start_at() for real-mode guests at physical addresses below 64 KiB.
+ * failed, for checks inside loops) and REPORT (says PASS or FAIL),
+ * start_at() for real-mode guests at physical addresses below 64 KiB, and
+ * vm_or_skip() for the skip where no VM can be made.
  */
 #ifndef LIBVM_TESTS_HOST_TEST_H
 #define LIBVM_TESTS_HOST_TEST_H
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <libvm/libvm.h>
 
@@ -31,6 +33,20 @@ static int failures;
 			CHECK(0, __VA_ARGS__);                               \
 		}                                                            \
 	} while (0)
+
+/* A VM on the default device, or the test skips (exit 77) saying why. */
+static inline libvm_vm *vm_or_skip(void)
+{
+	libvm_vm *vm;
+	int err = libvm_vm_create(&vm, NULL);
+
+	if (err) {
+		printf("SKIP: cannot create a VM: %s (%s)\n", libvm_strerror(err),
+		       libvm_error_message());
+		exit(77);
+	}
+	return vm;
+}
 
 /* Real mode, CS base 0, RIP = @rip. */
 static inline int start_at(libvm_vcpu *v, uint64_t rip)

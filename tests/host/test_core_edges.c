@@ -383,15 +383,7 @@ static void test_region_past_end_of_file(void)
 
 int main(void)
 {
-	libvm_vm *vm;
-	int err = libvm_vm_create(&vm, NULL);
-
-	if (err) {
-		printf("SKIP: cannot create a VM: %s (%s)\n", libvm_strerror(err),
-		       libvm_error_message());
-		return 77;
-	}
-	libvm_vm_destroy(vm);
+	libvm_vm_destroy(vm_or_skip());
 	test_create_vs_stop();
 	test_served_in_is_completed(STOP);
 	test_served_in_is_completed(END);

@@ -138,14 +138,9 @@ static void guest_touches_memory(void)
 int main(void)
 {
 	libvm_region_options o = LIBVM_REGION_OPTIONS_INIT;
-	libvm_vm *vm;
-	int err = libvm_vm_create(&vm, NULL);
+	libvm_vm *vm = vm_or_skip();
+	int err;
 
-	if (err) {
-		printf("SKIP: cannot create a VM: %s (%s)\n", libvm_strerror(err),
-		       libvm_error_message());
-		return 77;
-	}
 	check_region(vm, 0, 64 * MIB, 0, true);
 	check_region(vm, 0x100000, 8 * MIB, 0, true);        /* guest side not 2 MiB aligned */
 	check_region(vm, 0x40000000, 2 * MIB + 0x3000, 0, true);

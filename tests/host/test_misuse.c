@@ -168,15 +168,7 @@ static void test_mmio_over_ram(void)
 
 int main(void)
 {
-	libvm_vm *vm;
-	int err = libvm_vm_create(&vm, NULL);
-
-	if (err) {
-		printf("SKIP: cannot create a VM: %s (%s)\n", libvm_strerror(err),
-		       libvm_error_message());
-		return 77;
-	}
-	libvm_vm_destroy(vm);
+	libvm_vm_destroy(vm_or_skip());
 	test_destroyed_handles();
 	test_destroy_from_handler();
 	test_destroy_while_running();

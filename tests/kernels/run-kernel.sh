@@ -36,6 +36,18 @@ while :; do
 		echo "SKIP: $dev cannot create a VM here: $(grep 'create the VM' "$err")"
 		exit 77
 	fi
+	# vmrun says "--hyperv: ..." / "--cpu: ..." (before libvm_machine) or
+	# "machine: enable Hyper-V: ..." / "machine: the CPU model: ...".
+	hv='(--hyperv|Hyper-V).*not supported by this backend'
+	cpu='(--cpu|CPU model|CPU feature).*not supported by this backend'
+	if [ "$status" -eq 126 ] && grep -Eq -- "$hv" "$err"; then
+		echo "SKIP: $dev has no Hyper-V emulation: $(grep -E -- "$hv" "$err")"
+		exit 77
+	fi
+	if [ "$status" -eq 126 ] && grep -Eq -- "$cpu" "$err"; then
+		echo "SKIP: $dev lacks a CPU feature the model needs: $(grep -E -- "$cpu" "$err")"
+		exit 77
+	fi
 	[ "$status" -eq "$expect" ] && exit 0
 	echo "run-kernel: vmrun ended with status $status, expected $expect (run $run of $attempts)" >&2
 	[ "$run" -ge "$attempts" ] && exit 1

@@ -67,8 +67,8 @@ ok $(( st != 124 )) "--timeout ends it with 124 ($st)"
 check "it says so" grep -q "timed out after 20 s" "$T/err"
 check "nothing is left behind after a timeout" leftovers
 
-kill_running() {	# kill_running SIGNAL: start a long command, send SIGNAL; $st
-	"$K" -- sleep 600 > /dev/null 2>&1 &
+kill_running() {	# kill_running SIGNAL [OPTION]: start a long command, send SIGNAL; $st
+	"$K" ${2:+"$2"} -- sleep 600 > /dev/null 2>&1 &
 	local pid=$!
 	for _ in $(seq 600); do
 		ls "$TMPDIR"/kvmhost.*/console.log >/dev/null 2>&1 && break
@@ -85,13 +85,14 @@ sleep 1
 check "nothing is left behind after SIGTERM" leftovers
 
 # SIGKILL cannot be trapped: QEMU and timeout die with kvmhost (parent-death
-# signals) and virtiofsd with QEMU; the next run removes the directory.
-kill_running KILL
+# signals), virtiofsd with QEMU, -v's console copy with kvmhost (tail --pid);
+# the next run removes the directory.
+kill_running KILL -v
 for _ in $(seq 50); do
 	pgrep -f "$TMPDIR/kvmhost" >/dev/null || break
 	sleep 0.2
 done
-ok $(pgrep -f "$TMPDIR/kvmhost" >/dev/null; echo $(( ! $? ))) "after SIGKILL no QEMU or virtiofsd of it runs on"
+ok $(pgrep -f "$TMPDIR/kvmhost" >/dev/null; echo $(( ! $? ))) "after SIGKILL no QEMU, virtiofsd or console copy (-v) of it runs on"
 "$K" -- true
 check "the next run removes what a killed one left" leftovers
 

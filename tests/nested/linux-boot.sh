@@ -55,6 +55,8 @@ cat > "$W/inner/init" <<'EOF'
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 echo "INNER-BOOTED cpus=$(grep -c ^processor /proc/cpuinfo)"
+echo "INNER-CLOCKSOURCE $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+echo "INNER-SERIO $(ls /sys/bus/serio/devices 2>/dev/null | tr '\n' ' ')"
 for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk \
 	 failover net_failover virtio_net virtio-rng; do
 	insmod /mod/$m.ko || echo "INNER: insmod $m failed"
@@ -177,6 +179,10 @@ expect() {	# expect PATTERN: one line of the log matches
 }
 expect "^STATUS bzimage 0$"
 expect "^bzimage: INNER-BOOTED cpus=2"
+# The hypervisor bit lets Linux find KVM's leaves and use kvm-clock; the
+# DSDT's PNP0303/PNP0F13 give it both PS/2 ports (docs/cpu.md, devices.md).
+expect "^bzimage: INNER-CLOCKSOURCE kvm-clock"
+expect "^bzimage: INNER-SERIO serio0 serio1"
 expect "^bzimage: PCI 0000:00:01.0 0x1af4:0x1042 driver=virtio-pci"
 expect "^bzimage: DISK: LIBVMDISK-HELLO"
 expect "^bzimage: RNG: virtio_rng"

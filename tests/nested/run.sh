@@ -27,7 +27,7 @@ BENCH=0
 LIBVM_BUILD=
 KERNEL_TABLE=
 KERNEL_RETRY=
-TIMEOUT=${NESTED_TIMEOUT:-270}
+TIMEOUT=${NESTED_TIMEOUT:-420}
 PKGS="qemu-system-x86 linux-image-cloud-amd64 linux-headers-cloud-amd64 busybox-static cpio gcc make libc6-dev"
 
 while [ $# -gt 0 ]; do
@@ -123,6 +123,12 @@ gcc $CFLAGS -o bin/vmmtest "$SRC/tests/nested/vmmtest.c" -lpthread || exit 1
 if [ -f "$SRC/tests/nested/hostile.c" ]; then
 	gcc $CFLAGS -o bin/hostile "$SRC/tests/nested/hostile.c" -lpthread || exit 1
 fi
+# The attack generators (ioctl sequences, guest instruction streams).
+if [ -f "$SRC/tests/nested/ioctlfuzz.c" ]; then
+	gcc $CFLAGS -o bin/ioctlfuzz "$SRC/tests/nested/ioctlfuzz.c" -lpthread || exit 1
+	gcc $CFLAGS -o bin/guestfuzz "$SRC/tests/nested/guestfuzz.c" || exit 1
+	cp "$SRC/tests/nested/attack.sh" bin/attack.sh
+fi
 if [ -f "$SRC/bench/kmod/kmodbench.c" ]; then
 	gcc $CFLAGS -o bin/kmodbench "$SRC/bench/kmod/kmodbench.c" -lpthread -lm || exit 1
 fi
@@ -143,6 +149,9 @@ fi
 	echo "KMODBENCH_DEBUG=${KMODBENCH_DEBUG:-}"
 	echo "HOSTILE_VERBOSE=${HOSTILE_VERBOSE:-}"
 	echo "HOSTILE_KVM=${HOSTILE_KVM:-}"
+	echo "ATTACK_SEED=${ATTACK_SEED:-1}"
+	echo "ATTACK_SECONDS=${ATTACK_SECONDS:-20}"
+	echo "ATTACK_PROGRAMS=${ATTACK_PROGRAMS:-100}"
 	echo "BENCH_SIDES='${BENCH_SIDES:-vmm kvm}'"
 } > nested.conf
 

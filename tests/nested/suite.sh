@@ -13,7 +13,6 @@
 # usage: suite.sh WORK   (WORK: run.sh's work directory: kmod/, bin/, nested.conf)
 W=$1
 export PATH=$W/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export KMODBENCH_DEBUG HOSTILE_VERBOSE
 echo "NESTED-BOOTED $(cut -d' ' -f1 /proc/uptime)"
 
 check() {	# check NAME CMD...: PASS/FAIL from the exit status
@@ -37,6 +36,10 @@ run_suite() {	# run_suite NAME CMD...
 }
 
 . "$W/nested.conf"
+# Exported only when set: kmodbench and hostile take any value, the empty
+# one too, as a request for their debug output.
+[ -n "$KMODBENCH_DEBUG" ] && export KMODBENCH_DEBUG
+[ -n "$HOSTILE_VERBOSE" ] && export HOSTILE_VERBOSE
 
 M=$W/kmod
 # kvm-amd, the reference, runs with CPU 1 offline: on a 2-CPU TCG VM it
@@ -55,6 +58,10 @@ if [ -c /dev/kvm ]; then
 	# below.
 	[ -x $W/bin/kernel-suite.sh ] && run_suite kernels-kvm kernel-suite.sh /dev/kvm kvm
 	[ -n "$HOSTILE_KVM" ] && run_suite hostile-kvm hostile /dev/kvm $HOSTILE_KVM
+	# The attack generators' short run on mainline kvm-amd: the reference
+	# for the guest programs' exits, and kvm-amd under the same ioctls.
+	[ -x $W/bin/attack.sh ] && run_suite attack-kvm attack.sh /dev/kvm $W/bin /tmp \
+		"$ATTACK_SEED" 1000000 "$ATTACK_SECONDS" "$ATTACK_PROGRAMS"
 fi
 
 # Our module must refuse while kvm-amd owns SVM (a VM is open).
@@ -85,6 +92,30 @@ if [ -c /dev/vmm ]; then
 	[ -x $W/bin/guest-suite.sh ] && run_suite guests-vmm guest-suite.sh /dev/vmm vmm
 	[ -x $W/bin/kernel-suite.sh ] && run_suite kernels-vmm kernel-suite.sh /dev/vmm vmm
 	[ -x $W/bin/hostile ] && run_suite hostile hostile ${HOSTILE_DEV:-/dev/vmm}
+	# The same seeds on ours: no WARN/BUG/Oops, the host answers, and the
+	# guest programs that both must agree on end alike (guestfuzz compare;
+	# emulation gaps of ours and by-design differences are listed, not failed).
+	if [ -x $W/bin/attack.sh ]; then
+		run_suite attack-vmm attack.sh /dev/vmm $W/bin /tmp \
+			"$ATTACK_SEED" 1000000 "$ATTACK_SECONDS" "$ATTACK_PROGRAMS"
+		if [ -s /tmp/guest-kvm.txt ] && [ -s /tmp/guest-vmm.txt ]; then
+			guestfuzz compare /tmp/guest-kvm.txt /tmp/guest-vmm.txt > /tmp/compare.txt
+			rc=$?
+			grep -v "^compare:" /tmp/compare.txt | head -60 | sed 's/^/# /'
+			if [ $rc = 0 ]; then
+				echo "PASS: guestfuzz-compare: $(tail -n 1 /tmp/compare.txt)"
+			else
+				echo "FAIL: guestfuzz-compare: $(tail -n 1 /tmp/compare.txt)"
+			fi
+		else
+			echo "SKIP: guestfuzz-compare: no exit log of both devices"
+		fi
+	fi
+	# vmm-amd has no guest debugging: it must say so (capability 0,
+	# -ENOTTY, so libvm reports -ENOTSUP) and stay usable.
+	debug_exe=$(sed -n '/test_host_debug$/p' $W/bin/debug-files.txt 2>/dev/null)
+	[ -n "$debug_exe" ] &&
+		check debug-vmm-unsupported env LIBVM_DEVICE=/dev/vmm "$debug_exe" --unsupported
 	# CPU hotplug: SVM goes off with a CPU and on again when it returns.
 	if [ -w $c1 ]; then
 		check cpu-hotplug sh -c "echo 0 > $c1 && vmmtest /dev/vmm real-out | grep -q PASS && echo 1 > $c1 && taskset 2 vmmtest /dev/vmm real-out | grep -q PASS"

@@ -2,7 +2,7 @@
 /*
  * libvm_mem_read/write bounds checks on a VM with no backend: accesses that
  * cross adjacent regions work, anything touching a gap or wrapping fails
- * with -EFAULT and changes nothing.
+ * with -EFAULT and changes nothing; device (DMA) writes refuse ROM.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -108,6 +108,40 @@ static void test_readonly_file_backing(void **state)
 	f->far->host_writable = true;
 }
 
+/*
+ * ROM: the host fills it (libvm_mem_write), a device writing for the guest
+ * may not (libvm_mem_dma_write), not even partly, while RAM next to it
+ * takes device writes as before.
+ */
+static void test_dma_write_refuses_rom(void **state)
+{
+	struct fixture *f = *state;
+	char *mid = libvm_region_volatile_ptr(f->mid);
+	char b[8] = "ROMBYTES", out[8];
+
+	f->mid->flags = LIBVM_REGION_READONLY;
+	assert_int_equal(libvm_mem_write(f->vm, 0x2000, b, 8), 0);
+	assert_memory_equal(mid, "ROMBYTES", 8);
+	assert_int_equal(libvm_mem_dma_write(f->vm, 0x2000, "devwrite", 8), -EACCES);
+	assert_non_null(strstr(libvm_error_message(), "'mid' is read-only"));
+	assert_memory_equal(mid, "ROMBYTES", 8);
+	/* Straddling RAM and ROM: the RAM half is not written either. */
+	memset(out, 0, sizeof(out));
+	assert_int_equal(libvm_mem_write(f->vm, 0x1ffc, out, 4), 0);
+	assert_int_equal(libvm_mem_dma_write(f->vm, 0x1ffc, "abcdefgh", 8), -EACCES);
+	assert_int_equal(libvm_mem_read(f->vm, 0x1ffc, out, 8), 0);
+	assert_memory_equal(out, "\0\0\0\0ROMB", 8);
+	/* RAM, gaps and arguments as for libvm_mem_write(). */
+	assert_int_equal(libvm_mem_dma_write(f->vm, 0x10, "dma", 4), 0);
+	assert_int_equal(libvm_mem_read(f->vm, 0x10, out, 4), 0);
+	assert_string_equal(out, "dma");
+	assert_int_equal(libvm_mem_dma_write(f->vm, 0x5000, b, 1), -EFAULT);
+	assert_int_equal(libvm_mem_dma_write(f->vm, 0x5000, NULL, 0), 0);
+	assert_int_equal(libvm_mem_dma_write(NULL, 0x10, b, 1), -EINVAL);
+	assert_int_equal(libvm_mem_dma_write(f->vm, 0x10, NULL, 1), -EINVAL);
+	f->mid->flags = 0;
+}
+
 static void test_memory_map_listing(void **state)
 {
 	struct fixture *f = *state;
@@ -134,6 +168,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gap_fails_and_writes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrap_and_edges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly_file_backing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dma_write_refuses_rom, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_map_listing, setup, teardown),
 	};
 

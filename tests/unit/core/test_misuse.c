@@ -18,7 +18,9 @@
 
 #include <cmocka.h>
 
+#include <libvm/cpu.h>
 #include <libvm/devices.h>
+#include <libvm/load.h>
 #include <libvm/pci.h>
 #include <libvm/virtio.h>
 
@@ -46,6 +48,13 @@ static void test_double_vm_destroy(void **state)
 	assert_int_equal(libvm_vcpu_create(&(libvm_vcpu *){ NULL }, vm, 0), -EBADF);
 	assert_int_equal(libvm_uart_attach(&(libvm_uart *){ NULL }, vm, NULL), -EBADF);
 	assert_int_equal(libvm_pci_bus_attach(&(libvm_pci_bus *){ NULL }, vm, NULL), -EBADF);
+	/* The calls of 0.2 as well. */
+	assert_int_equal(libvm_cpuid_build(vm, "host", NULL, &(uint32_t){ 0 }), -EBADF);
+	assert_string_equal(libvm_error_message(), "libvm_cpuid_build: this VM was destroyed");
+	assert_int_equal(libvm_io_coalesce_add(vm, LIBVM_SPACE_PIO, 0x3f8, 1), -EBADF);
+	assert_int_equal(libvm_io_coalesce_remove(vm, LIBVM_SPACE_PIO, 0x3f8, 1), -EBADF);
+	assert_int_equal(libvm_acpi_waking_vector(&(libvm_boot){ 0 }, vm, 0xe0000), -EBADF);
+	assert_string_equal(libvm_error_message(), "libvm_acpi_waking_vector: this VM was destroyed");
 	assert_int_equal(libvm_vm_destroy(NULL), 0);
 }
 
@@ -67,6 +76,14 @@ static void test_double_vcpu_destroy(void **state)
 	assert_int_equal(libvm_vcpu_stop(v), -EBADF);
 	assert_int_equal(libvm_vcpu_end_run(v, LIBVM_EXIT_GUEST_EXIT, 1), -EBADF);
 	assert_null(libvm_vcpu_vm(v));
+	/* The calls of 0.2 as well (they reached the backend through the
+	 * zeroed handle before: a NULL dereference). */
+	assert_int_equal(libvm_vcpu_reset(v, 0), -EBADF);
+	assert_string_equal(libvm_error_message(), "libvm_vcpu_reset: this vCPU was destroyed");
+	assert_int_equal(libvm_vcpu_enable_hyperv(v, LIBVM_HV_RELAXED), -EBADF);
+	assert_int_equal(libvm_vcpu_hyperv_result(v, 0), -EBADF);
+	assert_string_equal(libvm_error_message(),
+			    "libvm_vcpu_hyperv_result: this vCPU was destroyed");
 	/* Its id is free again; the VM is unharmed. */
 	v = fakevm_vcpu(vm, 1);
 	assert_int_equal(libvm_vcpu_run(v, &ex), 0);
@@ -106,6 +123,7 @@ static void test_detach_after_vm_destroy(void **state)
 	libvm_virtio_rng *rng;
 	libvm_pci_dev *dev;
 	libvm_pci_dev_options po = LIBVM_PCI_DEV_OPTIONS_INIT;
+	libvm_pci_testdev *td, *td2;
 
 	(void)state;
 	fo.nb_cpus = 1;
@@ -115,8 +133,10 @@ static void test_detach_after_vm_destroy(void **state)
 	assert_int_equal(libvm_pci_bus_attach(&bus, vm, NULL), 0);
 	assert_int_equal(libvm_virtio_rng_attach(&rng, bus, NULL), 0);
 	assert_int_equal(libvm_pci_dev_add(&dev, bus, &po), 0);
+	assert_int_equal(libvm_pci_testdev_attach(&td, bus, 0), 0);
 	assert_int_equal(libvm_vm_destroy(vm), 0);
 	/* Each is a no-op now, or -EBADF. */
+	libvm_pci_testdev_detach(td);
 	libvm_uart_detach(u);
 	libvm_fwcfg_detach(f);
 	libvm_port80_detach(p);
@@ -131,6 +151,7 @@ static void test_detach_after_vm_destroy(void **state)
 	assert_int_equal(libvm_pci_acpi_aml(bus, NULL, &(size_t){ 0 }), -EBADF);
 	assert_null(libvm_pci_bus_vm(bus));
 	assert_int_equal(libvm_virtio_rng_attach(&rng, bus, NULL), -EBADF);
+	assert_int_equal(libvm_pci_testdev_attach(&td, bus, 0), -EBADF);
 
 	/* Detached twice on a live VM: the same. */
 	vm = fakevm_new(NULL);
@@ -138,6 +159,14 @@ static void test_detach_after_vm_destroy(void **state)
 	libvm_uart_detach(u);
 	libvm_uart_detach(u);
 	assert_int_equal(libvm_uart_attach(&u, vm, NULL), 0); /* the ports are free */
+	/* The PCI test device: twice, and after its bus took it along. */
+	assert_int_equal(libvm_pci_bus_attach(&bus, vm, NULL), 0);
+	assert_int_equal(libvm_pci_testdev_attach(&td, bus, 0), 0);
+	libvm_pci_testdev_detach(td);
+	libvm_pci_testdev_detach(td);
+	assert_int_equal(libvm_pci_testdev_attach(&td2, bus, 0), 0); /* its slot is free */
+	libvm_pci_bus_detach(bus);
+	libvm_pci_testdev_detach(td2);
 	assert_int_equal(libvm_vm_destroy(vm), 0);
 }
 

@@ -64,6 +64,15 @@ static void test_vm_device_env(void **state)
 	setenv("LIBVM_DEVICE", "/nonexistent/from-env", 1);
 	assert_int_equal(libvm_vm_create(&vm, NULL), -ENOENT);
 	assert_non_null(strstr(libvm_error_message(), "/nonexistent/from-env"));
+	/* "" is the default too: the environment first. */
+	o.device_path = "";
+	assert_int_equal(libvm_vm_create(&vm, &o), -ENOENT);
+	assert_non_null(strstr(libvm_error_message(), "/nonexistent/from-env"));
+	setenv("LIBVM_DEVICE", "fake", 1);
+	assert_int_equal(libvm_vm_create(&vm, &o), 0);
+	assert_string_equal(libvm_vm_device_path(vm), "fake");
+	libvm_vm_destroy(vm);
+	setenv("LIBVM_DEVICE", "/nonexistent/from-env", 1);
 	/* An explicit path wins over the environment. */
 	o.device_path = "/nonexistent/explicit";
 	assert_int_equal(libvm_vm_create(&vm, &o), -ENOENT);

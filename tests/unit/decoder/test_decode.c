@@ -2,8 +2,10 @@
 /*
  * Unit tests of the kernel's x86 decoder (kmod/vmm_decode.c), compiled
  * unchanged in userspace: known encodings of the MOV family in 16-, 32-
- * and 64-bit code, the ALU and string instructions it emulates on MMIO, lengths of the instructions the SVM backend steps over,
- * prefixes, truncation and refusal of what it does not know.
+ * and 64-bit code, the ALU and string instructions it emulates on MMIO,
+ * lengths of the instructions the SVM backend steps over, prefixes,
+ * truncation and refusal of what it does not know (encodings longer than
+ * 15 bytes included), register forms that touch no memory.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -316,6 +318,71 @@ static void test_refusals(void **state)
 	assert_int_equal(dec(3, B(0x90)), VMM_DECODE_UNKNOWN);
 }
 
+/*
+ * MOVSXD's register form (48 63 c1: movslq %ecx, %rax) reads no memory: it
+ * must not be reported as an MMIO load, like any register-only MOV.
+ */
+static void test_movsxd_register_form(void **state)
+{
+	(void)state;
+	assert_int_equal(dec(8, B(0x48, 0x63, 0xc1)), VMM_DECODE_OK);
+	assert_int_equal(d.len, 3);
+	assert_false(d.has_mem);
+	assert_int_equal(d.kind, VMM_INSN_OTHER);
+	/* 32-bit destination, register form (63 c8: movsxd %eax, %ecx) */
+	assert_int_equal(dec(8, B(0x63, 0xc8)), VMM_DECODE_OK);
+	assert_int_equal(d.kind, VMM_INSN_OTHER);
+	/* the memory forms stay loads, register number from ModRM.reg + REX.R */
+	assert_int_equal(dec(8, B(0x4c, 0x63, 0x47, 0x04)), VMM_DECODE_OK);
+	assert_int_equal(d.kind, VMM_INSN_LOAD);
+	assert_int_equal(d.reg, 8);
+	assert_int_equal(d.mem_size, 4);
+	assert_true(d.sign_extend);
+}
+
+/*
+ * An encoding longer than 15 bytes is invalid (#GP): when the caller gave
+ * at least 15 bytes the answer is "unknown", never "truncated" (which asks
+ * for more bytes that cannot help). Each place that can run out of bytes:
+ * the prefixes, after a REX, the 0x0f escape, ModRM, SIB, displacement,
+ * moffs and immediate.
+ */
+static void test_longer_than_15_is_unknown(void **state)
+{
+	static const struct {
+		unsigned int npfx;
+		u8 tail[10];
+		unsigned int ntail;
+	} c[] = {
+		{ 16, { 0 }, 0 },                               /* prefixes only */
+		{ 14, { 0x48, 0x8b, 0x00 }, 3 },                /* REX at byte 15 */
+		{ 14, { 0x0f, 0xb6, 0x00 }, 3 },                /* escape at byte 15 */
+		{ 14, { 0x8b, 0x00 }, 2 },                      /* ModRM at byte 16 */
+		{ 13, { 0x8b, 0x04, 0x24 }, 3 },                /* SIB at byte 16 */
+		{ 12, { 0x8b, 0x84, 0x24, 1, 2, 3, 4 }, 7 },    /* disp32 past 15 */
+		{ 11, { 0xc7, 0x00, 1, 2, 3, 4 }, 6 },          /* imm32 past 15 */
+		{ 8, { 0xa1, 1, 2, 3, 4, 5, 6, 7, 8 }, 9 },     /* moffs64 past 15 */
+	};
+	u8 b[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		memset(b, 0x2e, sizeof(b));
+		memcpy(b + c[i].npfx, c[i].tail, c[i].ntail);
+		/* More bytes than the limit, or exactly the limit, given. */
+		assert_int_equal(vmm_decode(b, sizeof(b), 8, &d), VMM_DECODE_UNKNOWN);
+		assert_int_equal(vmm_decode(b, VMM_INSN_MAX_LEN, 8, &d), VMM_DECODE_UNKNOWN);
+		/* Fewer: the caller may fetch more (it is still truncated). */
+		assert_int_equal(vmm_decode(b, 14, 8, &d), VMM_DECODE_TRUNCATED);
+	}
+	/* One shorter fits: 11 prefixes + c7 00 imm32 is 17; 9 prefixes is 15. */
+	memset(b, 0x2e, sizeof(b));
+	memcpy(b + 9, (const u8[]){ 0xc7, 0x00, 1, 2, 3, 4 }, 6);
+	assert_int_equal(vmm_decode(b, sizeof(b), 8, &d), VMM_DECODE_OK);
+	assert_int_equal(d.len, 15);
+	assert_int_equal(d.kind, VMM_INSN_STORE_IMM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +397,8 @@ int main(void)
 		cmocka_unit_test(test_intercepted_lengths),
 		cmocka_unit_test(test_alu_and_strings),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_movsxd_register_form),
+		cmocka_unit_test(test_longer_than_15_is_unknown),
 	};
 
 	return cmocka_run_group_tests_name("decoder", tests, NULL, NULL);

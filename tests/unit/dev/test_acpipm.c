@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ACPI PM1a blocks: the S5 write an ACPI OS does to power off ends the
- * run with LIBVM_EXIT_POWEROFF; other sleep types, SLP_TYP without SLP_EN,
- * status and enable registers do not; SCI_EN always reads 1.
+ * run with LIBVM_EXIT_POWEROFF, the S3 write with LIBVM_EXIT_SUSPEND; other
+ * sleep types, SLP_TYP without SLP_EN, status and enable registers do not;
+ * SCI_EN always reads 1; waking sets the status bits.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -86,6 +87,58 @@ static void test_poweroff_through_the_bus(void **state)
 	devtest_vm_free(vm);
 }
 
+/*
+ * S3: SLP_TYP 1 (what libvm_acpi_isa_aml()'s \_S3 says) with SLP_EN ends
+ * the run with LIBVM_EXIT_SUSPEND, end code 3; LIBVM_ACPIPM_NO_S3 ignores
+ * it; libvm_acpipm_wake() sets WAK_STS (and RTC_STS for the RTC) and
+ * checks its arguments. A caller of 0.1, whose options knew only s5_typ,
+ * with an S5 of 1 (valid then) still attaches and powers off at 1: the S3
+ * default gives way to it.
+ */
+static void test_s3_and_wake(void **state)
+{
+	libvm_vm *vm = devtest_vm();
+	libvm_vcpu *vcpu = devtest_vcpu(vm);
+	libvm_acpipm_options o = LIBVM_ACPIPM_OPTIONS_INIT;
+	libvm_acpipm *pm;
+
+	(void)state;
+	assert_int_equal(libvm_acpipm_attach(&pm, vm, NULL), 0);
+	assert_int_equal(devtest_out(vcpu, 0x604, 1u << 10 | 1u << 13, 2), 1);
+	assert_int_equal(vcpu->end_reason, LIBVM_EXIT_SUSPEND);
+	assert_int_equal(vcpu->end_code, 3);
+	vcpu->end_reason = 0;
+	assert_int_equal(devtest_in(vcpu, 0x600, 2), 0);
+	assert_int_equal(libvm_acpipm_wake(pm, LIBVM_ACPIPM_WAKE_RTC), 0);
+	assert_int_equal(devtest_in(vcpu, 0x600, 2), 0x8400); /* WAK_STS | RTC_STS */
+	assert_int_equal(devtest_out(vcpu, 0x600, 0x8400, 2), 1); /* write 1 to clear */
+	assert_int_equal(devtest_in(vcpu, 0x600, 2), 0);
+	assert_int_equal(libvm_acpipm_wake(pm, 0), 0);
+	assert_int_equal(devtest_in(vcpu, 0x600, 2), 0x8000);
+	assert_int_equal(libvm_acpipm_wake(pm, 2), -EINVAL);
+	assert_int_equal(libvm_acpipm_wake(NULL, 0), -EINVAL);
+	libvm_acpipm_detach(pm);
+	assert_int_equal(libvm_acpipm_wake(pm, 0), -EBADF);
+
+	o.s3_typ = LIBVM_ACPIPM_NO_S3;
+	assert_int_equal(libvm_acpipm_attach(&pm, vm, &o), 0);
+	assert_int_equal(devtest_out(vcpu, 0x604, 1u << 10 | 1u << 13, 2), 1);
+	assert_int_equal(vcpu->end_reason, 0);
+	libvm_acpipm_detach(pm);
+
+	o = (libvm_acpipm_options)LIBVM_ACPIPM_OPTIONS_INIT;
+	o.s5_typ = 1;
+	assert_int_equal(libvm_acpipm_attach(&pm, vm, &o), 0);
+	assert_int_equal(devtest_out(vcpu, 0x604, 1u << 10 | 1u << 13, 2), 1);
+	assert_int_equal(vcpu->end_reason, LIBVM_EXIT_POWEROFF);
+	vcpu->end_reason = 0;
+	libvm_acpipm_detach(pm);
+	/* Asked for both at once, it is still refused. */
+	o.s3_typ = 1;
+	assert_int_equal(libvm_acpipm_attach(&pm, vm, &o), -EINVAL);
+	devtest_vm_free(vm);
+}
+
 /* With the blocks apart, a wide access to the event block stays in it. */
 static void test_blocks_apart_do_not_spill(void **state)
 {
@@ -117,6 +170,7 @@ int main(void)
 		cmocka_unit_test(test_model_s5_only_with_slp_en),
 		cmocka_unit_test(test_model_status_enable),
 		cmocka_unit_test(test_poweroff_through_the_bus),
+		cmocka_unit_test(test_s3_and_wake),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -109,15 +109,84 @@ static void test_configuration_byte(void **state)
 	cmd(0xad);
 	cmd(0x20);
 	assert_int_equal(data_in(), 0x54);
-	/* No AUX port: enabling it does not clear AUXDIS, its test fails. */
+	/* The AUX port: 0xa7/0xa8 set and clear AUXDIS, its test passes. */
 	cmd(0xa7);
-	cmd(0xa8);
 	cmd(0x20);
 	assert_true(data_in() & LIBVM__I8042_CTR_AUXDIS);
+	cmd(0xa8);
+	cmd(0x20);
+	assert_false(data_in() & LIBVM__I8042_CTR_AUXDIS);
 	cmd(0xa9);
-	assert_int_equal(data_in(), 0x01);
+	assert_int_equal(data_in(), 0x00);
 	cmd(0xab);
 	assert_int_equal(data_in(), 0x00);
+}
+
+static int aux_raises, aux_lowers;
+
+static void on_aux_irq(void *opaque, bool level)
+{
+	if (level)
+		aux_raises++;
+	else
+		aux_lowers++;
+}
+
+/* Linux's AUX checks: the loopback byte comes back marked as the mouse's
+ * and raises IRQ 12 when AUXINT is on; the mouse answers reset, identify
+ * and status, and keeps its settings. */
+static void test_aux_port(void **state)
+{
+	kbc.set_aux_irq = on_aux_irq;
+	aux_raises = aux_lowers = 0;
+	cmd(0xd3);
+	data_out(0x5a);
+	assert_int_equal(status() & (LIBVM__I8042_STR_OBF | LIBVM__I8042_STR_AUXDATA),
+			 LIBVM__I8042_STR_OBF | LIBVM__I8042_STR_AUXDATA);
+	assert_int_equal(aux_raises, 0); /* AUXINT is off at reset */
+	assert_int_equal(data_in(), 0x5a);
+	assert_false(status() & LIBVM__I8042_STR_AUXDATA);
+	cmd(0x60);
+	data_out(0x47); /* KBDINT AUXINT SYS XLATE */
+	cmd(0xd3);
+	data_out(0xa5);
+	assert_int_equal(aux_raises, 1);
+	assert_int_equal(irq_raises, 0);
+	assert_int_equal(data_in(), 0xa5);
+	assert_int_equal(aux_lowers, 1);
+	cmd(0xd4);
+	data_out(0xff);
+	assert_int_equal(data_in(), 0xfa);
+	assert_int_equal(data_in(), 0xaa);
+	assert_int_equal(data_in(), 0x00);
+	cmd(0xd4);
+	data_out(0xf2);
+	assert_int_equal(data_in(), 0xfa);
+	assert_int_equal(data_in(), 0x00);
+	cmd(0xd4);
+	data_out(0xf3);
+	assert_int_equal(data_in(), 0xfa);
+	cmd(0xd4);
+	data_out(40);
+	assert_int_equal(data_in(), 0xfa);
+	cmd(0xd4);
+	data_out(0xf4);
+	assert_int_equal(data_in(), 0xfa);
+	cmd(0xd4);
+	data_out(0xe9);
+	assert_int_equal(data_in(), 0xfa);
+	assert_int_equal(data_in(), 0x20); /* reporting on */
+	assert_int_equal(data_in(), 2);
+	assert_int_equal(data_in(), 40);
+	cmd(0xd4);
+	data_out(0x12);
+	assert_int_equal(data_in(), 0xfe);
+	/* A keyboard byte after them goes to IRQ 1, not 12. */
+	data_out(0xee);
+	assert_false(status() & LIBVM__I8042_STR_AUXDATA);
+	assert_int_equal(irq_raises, 1);
+	assert_int_equal(data_in(), 0xee);
+	kbc.set_aux_irq = NULL;
 }
 
 static void test_keyboard_answers(void **state)
@@ -199,6 +268,7 @@ int main(void)
 		cmocka_unit_test_setup(test_output_port_reset, setup),
 		cmocka_unit_test_setup(test_status_bits, setup),
 		cmocka_unit_test_setup(test_configuration_byte, setup),
+		cmocka_unit_test_setup(test_aux_port, setup),
 		cmocka_unit_test_setup(test_keyboard_answers, setup),
 		cmocka_unit_test_setup(test_irq_edges, setup),
 		cmocka_unit_test(test_through_bus),

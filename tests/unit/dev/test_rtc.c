@@ -278,10 +278,163 @@ static void test_through_bus(void **state)
 	devtest_vm_free(vm);
 }
 
+/*
+ * libvm_rtc_alarm_pending(): 1 while an alarm interrupt the guest enabled
+ * has fired and register C is unread (alarm bytes all "don't care": one
+ * each second), 0 once the guest read C or without AIE.
+ */
+static void test_alarm_pending(void **state)
+{
+	libvm_vm *vm = devtest_vm();
+	libvm_vcpu *vcpu = devtest_vcpu(vm);
+	libvm_rtc *r = NULL;
+	struct timespec ts = { .tv_sec = 1, .tv_nsec = 100000000 };
+
+	(void)state;
+	assert_int_equal(libvm_rtc_alarm_pending(NULL), -EINVAL);
+	assert_int_equal(libvm_rtc_attach(&r, vm, NULL), 0);
+	assert_int_equal(libvm_rtc_alarm_pending(r), 0);
+	for (uint8_t reg = 1; reg <= 5; reg += 2) {
+		devtest_out(vcpu, 0x70, reg, 1);
+		devtest_out(vcpu, 0x71, 0xff, 1);
+	}
+	devtest_out(vcpu, 0x70, 0x0b, 1);
+	devtest_out(vcpu, 0x71, 0x22, 1); /* AIE, 24 h */
+	devtest_out(vcpu, 0x70, 0x0c, 1);
+	devtest_in(vcpu, 0x71, 1);
+	nanosleep(&ts, NULL);              /* a second boundary: the alarm */
+	assert_int_equal(libvm_rtc_alarm_pending(r), 1);
+	assert_int_equal(devtest_in(vcpu, 0x71, 1) & 0xa0, 0xa0); /* C: IRQF | AF */
+	assert_int_equal(libvm_rtc_alarm_pending(r), 0);
+	devtest_out(vcpu, 0x70, 0x0b, 1);
+	devtest_out(vcpu, 0x71, 0x02, 1); /* AIE off: AF alone is no wake */
+	nanosleep(&ts, NULL);
+	assert_int_equal(libvm_rtc_alarm_pending(r), 0);
+	libvm_rtc_detach(r);
+	assert_int_equal(libvm_rtc_alarm_pending(r), -EBADF);
+	devtest_vm_free(vm);
+}
+
+/* Register C: UF each second, AF at the alarm ("don't care" bytes), PF at
+ * the periodic rate; IRQF only with the enable; reading C clears it; the
+ * next event is planned only for enabled interrupts and while the line is
+ * down. */
+static void test_interrupt_flags(void **state)
+{
+	int64_t t0 = fake_now;
+
+	(void)state;
+	fake_now = (fake_now / 1000000000ll) * 1000000000ll + 100000000; /* .1 s into a second */
+	rtc.last_second = fake_now / 1000000000ll;
+	wr(0x0a, 0x20); /* no periodic rate */
+	rd(0x0c);
+	assert_int_equal(libvm__rtc_next_event(&rtc), INT64_MAX); /* nothing enabled */
+	fake_now += 1000000000ll;
+	assert_int_equal(rd(0x0c), 0x10);      /* UF, no IRQF */
+	assert_int_equal(rd(0x0c), 0x00);      /* cleared by the read */
+	wr(0x0b, 0x12);                        /* UIE, 24 h */
+	assert_true(libvm__rtc_next_event(&rtc) > fake_now);
+	fake_now += 1000000000ll;
+	assert_true(libvm__rtc_update(&rtc));
+	assert_int_equal(libvm__rtc_next_event(&rtc), INT64_MAX); /* line is up */
+	/* (the alarm registers are 0: midnight, just crossed, sets AF too) */
+	assert_int_equal(rd(0x0c) & 0xd0, 0x90);
+	assert_false(libvm__rtc_update(&rtc));
+	/* Alarm: seconds = now + 2, minutes and hours "don't care". */
+	wr(0x0b, 0x22);                        /* AIE */
+	{
+		uint8_t s = rd(0x00);
+		unsigned int v = (s >> 4) * 10 + (s & 0xf);
+
+		wr(0x01, (uint8_t)(((v + 2) % 60 / 10) << 4 | (v + 2) % 60 % 10));
+	}
+	wr(0x03, 0xc0);
+	wr(0x05, 0xff);
+	rd(0x0c);
+	fake_now += 1000000000ll;
+	assert_false(libvm__rtc_update(&rtc));
+	fake_now += 1000000000ll;
+	assert_true(libvm__rtc_update(&rtc));
+	assert_int_equal(rd(0x0c) & 0xb0, 0xb0); /* IRQF AF UF */
+	/* Periodic: rate 0xf = 2 Hz. */
+	wr(0x0b, 0x42);
+	wr(0x0a, 0x2f);
+	rd(0x0c);
+	assert_true(libvm__rtc_next_event(&rtc) <= fake_now + 500000000ll);
+	fake_now += 500000000ll;
+	assert_true(libvm__rtc_update(&rtc));
+	assert_int_equal(rd(0x0c) & 0xc0, 0xc0);
+	/* SET holds the clock: no update cycles, so no UF. */
+	wr(0x0b, 0x82);
+	rd(0x0c);
+	fake_now += 3000000000ll;
+	assert_int_equal(rd(0x0c) & 0x10, 0);
+	wr(0x0b, 0x02);
+	fake_now = t0;
+}
+
+/*
+ * The guest sets its clock back an hour (SET held, as Linux's
+ * mc146818_set_time does, and then without SET): the update-ended,
+ * alarm and periodic interrupts go on at once, not only after the clock
+ * has caught up with the time it showed before.
+ */
+static void test_interrupts_after_clock_set_back(void **state)
+{
+	(void)state;
+	fake_now = (fake_now / NSEC) * NSEC + NSEC / 10; /* .1 s into a second */
+	wr(LIBVM__RTC_REG_B, LIBVM__RTC_B_24H | LIBVM__RTC_B_UIE);
+	rd(LIBVM__RTC_REG_C);
+	fake_now += NSEC;
+	assert_true(libvm__rtc_update(&rtc)); /* UF while the clock ran on */
+	rd(LIBVM__RTC_REG_C);
+
+	/* 23:59:59 -> 22:59:59 under SET, released, one second later. */
+	wr(LIBVM__RTC_REG_B, LIBVM__RTC_B_SET | LIBVM__RTC_B_24H);
+	wr(LIBVM__RTC_HOURS, 0x22);
+	wr(LIBVM__RTC_REG_B, LIBVM__RTC_B_24H | LIBVM__RTC_B_UIE);
+	rd(LIBVM__RTC_REG_C);
+	assert_int_equal(rd(LIBVM__RTC_HOURS), 0x22);
+	fake_now += NSEC;
+	assert_true(libvm__rtc_update(&rtc));
+	assert_int_equal(rd(LIBVM__RTC_REG_C) & 0x90, 0x90); /* IRQF | UF */
+	assert_true(libvm__rtc_next_event(&rtc) <= fake_now + NSEC);
+
+	/* Back another hour without SET: the alarm two seconds ahead fires. */
+	wr(LIBVM__RTC_HOURS, 0x21);
+	{
+		uint8_t sec = rd(LIBVM__RTC_SECONDS);
+		unsigned int v = (sec >> 4) * 10 + (sec & 0xf);
+
+		wr(LIBVM__RTC_SECONDS_ALARM, (uint8_t)(((v + 2) % 60 / 10) << 4 | (v + 2) % 60 % 10));
+	}
+	wr(LIBVM__RTC_MINUTES_ALARM, 0xc0);
+	wr(LIBVM__RTC_HOURS_ALARM, 0xc0);
+	wr(LIBVM__RTC_REG_B, LIBVM__RTC_B_24H | LIBVM__RTC_B_AIE);
+	rd(LIBVM__RTC_REG_C);
+	fake_now += 2 * NSEC;
+	assert_true(libvm__rtc_update(&rtc));
+	assert_int_equal(rd(LIBVM__RTC_REG_C) & 0xa0, 0xa0); /* IRQF | AF */
+
+	/* Periodic at 2 Hz, then the clock set back again. */
+	wr(LIBVM__RTC_REG_A, 0x2f);
+	wr(LIBVM__RTC_REG_B, LIBVM__RTC_B_24H | LIBVM__RTC_B_PIE);
+	rd(LIBVM__RTC_REG_C);
+	wr(LIBVM__RTC_HOURS, 0x20);
+	rd(LIBVM__RTC_REG_C);
+	fake_now += NSEC / 2;
+	assert_true(libvm__rtc_update(&rtc));
+	assert_int_equal(rd(LIBVM__RTC_REG_C) & 0xc0, 0xc0); /* IRQF | PF */
+	wr(LIBVM__RTC_REG_A, 0x26);
+	wr(LIBVM__RTC_REG_B, LIBVM__RTC_B_24H);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_bcd_24h, setup),
+		cmocka_unit_test_setup(test_interrupt_flags, setup),
+		cmocka_unit_test_setup(test_interrupts_after_clock_set_back, setup),
 		cmocka_unit_test_setup(test_binary_and_12h, setup),
 		cmocka_unit_test_setup(test_time_runs, setup),
 		cmocka_unit_test_setup(test_uip_before_tick, setup),
@@ -292,6 +445,7 @@ int main(void)
 		cmocka_unit_test_setup(test_memory_bytes, setup),
 		cmocka_unit_test_setup(test_nvram_and_index, setup),
 		cmocka_unit_test(test_through_bus),
+		cmocka_unit_test(test_alarm_pending),
 	};
 
 	return cmocka_run_group_tests_name("rtc", tests, NULL, NULL);

@@ -46,7 +46,7 @@ static void test_state_protected32_multiboot(void **state)
 	libvm_sregs s = reset_sregs();
 	uint64_t gdt[LIBVM__GDT_ENTRIES];
 
-	libvm__boot_init_prot32(&b, 0x100000);
+	libvm__boot_init_prot32(&b, 0x100000, LIBVM_BOOT_GDT_GPA);
 	b.rax = LIBVM_MULTIBOOT_BOOTLOADER_MAGIC;
 	b.rbx = 0x7000;
 	assert_int_equal(libvm__boot_state(&b, &r, &s), 0);
@@ -77,7 +77,7 @@ static void test_state_long64(void **state)
 	libvm_sregs s = reset_sregs();
 	uint64_t gdt[LIBVM__GDT_ENTRIES];
 
-	libvm__boot_init_long64(&b, 0x200000);
+	libvm__boot_init_long64(&b, 0x200000, LIBVM_BOOT_GDT_GPA, LIBVM_BOOT_PAGETABLE_GPA);
 	assert_int_equal(libvm__boot_state(&b, &r, &s), 0);
 	assert_flat(&s.cs, 0x18, 0xb, 0, 1);
 	assert_flat(&s.ds, 0x10, 0x3, 1, 0);
@@ -122,7 +122,7 @@ static void test_page_tables(void **state)
 	struct testmem *t = tm_new(0x100000, 0);
 	libvm_boot b;
 
-	libvm__boot_init_long64(&b, 0x100000);
+	libvm__boot_init_long64(&b, 0x100000, LIBVM_BOOT_GDT_GPA, LIBVM_BOOT_PAGETABLE_GPA);
 	assert_int_equal(libvm__boot_write_tables(&t->gm, &b), 0);
 	assert_true(tm_le64(t, 0x9000) == (0xa000 | 3));
 	for (uint64_t i = 0; i < 4; i++)
@@ -143,7 +143,7 @@ static void test_tables_need_ram(void **state)
 	struct testmem *t = tm_new(0x1000, 0); /* the page tables do not fit */
 	libvm_boot b;
 
-	libvm__boot_init_long64(&b, 0x100000);
+	libvm__boot_init_long64(&b, 0x100000, LIBVM_BOOT_GDT_GPA, LIBVM_BOOT_PAGETABLE_GPA);
 	assert_int_equal(libvm__boot_write_tables(&t->gm, &b), -EFAULT);
 	assert_true(tm_untouched(t));
 	tm_free(t);

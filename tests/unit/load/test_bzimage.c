@@ -4,8 +4,9 @@
  * header copied, loader fields, e820 map, command line, initrd), the
  * 64-bit entry state, and images that are truncated, carry the wrong
  * magic, absurd setup sizes, an old protocol, no 64-bit entry, or an initrd
- * or command line that cannot fit: each refused with guest memory
- * untouched and nothing ever written outside guest RAM.
+ * or command line that cannot fit, a kernel placed past the 4 GiB identity
+ * map: each refused with guest memory untouched and nothing ever written
+ * outside guest RAM.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -284,6 +285,106 @@ static void test_bzimage_boot_data_too_big(void **state)
 	}
 }
 
+/*
+ * Guest RAM low (RAM bytes at 0) and a window around 4 GiB
+ * ([HI_BASE, HI_BASE + HI_LEN)), so that a kernel can be placed on either
+ * side of the end of the 4 GiB identity map the 64-bit entry runs on.
+ */
+#define HI_BASE 0xfc000000ull
+#define HI_LEN (128ull << 20)
+
+struct himem {
+	uint8_t *low, *high;
+	libvm_mem_range ranges[2];
+	struct libvm__guest_mem gm;
+	unsigned writes, outside;
+};
+
+static int hm_write(void *ctx, uint64_t gpa, const void *src, size_t len)
+{
+	struct himem *h = ctx;
+
+	if (gpa <= RAM && len <= RAM - gpa)
+		memcpy(h->low + gpa, src, len);
+	else if (gpa >= HI_BASE && gpa - HI_BASE <= HI_LEN && len <= HI_LEN - (gpa - HI_BASE))
+		memcpy(h->high + (gpa - HI_BASE), src, len);
+	else
+		h->outside++;
+	h->writes++;
+	return 0;
+}
+
+static void hm_init(struct himem *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->low = calloc(1, RAM);
+	h->high = calloc(1, HI_LEN);
+	h->ranges[0] = (libvm_mem_range){ .gpa = 0, .length = RAM };
+	h->ranges[1] = (libvm_mem_range){ .gpa = HI_BASE, .length = HI_LEN };
+	h->gm = (struct libvm__guest_mem){
+		.write = hm_write, .ranges = h->ranges, .nranges = 2, .ctx = h,
+	};
+}
+
+static void hm_fini(struct himem *h)
+{
+	free(h->low);
+	free(h->high);
+}
+
+/* Load the image with pref_address @pref, kernel_alignment @align, relocatable @reloc. */
+static int hm_load(struct himem *h, libvm_boot *b, uint64_t pref, uint32_t align, bool reloc,
+		   uint32_t init_size)
+{
+	make_image();
+	libvm__put64(img + 0x258, pref);
+	libvm__put32(img + 0x230, align);
+	libvm__put32(img + 0x260, init_size);
+	img[0x234] = reloc;
+	memset(b, 0x77, sizeof(*b));
+	hm_init(h);
+	return libvm__load_bzimage(b, &h->gm, img, sizeof(img), NULL);
+}
+
+/*
+ * The kernel and its init_size area must lie inside the identity map the
+ * 64-bit entry runs on (boot.rst, 64-bit boot protocol): a kernel_alignment
+ * that rounds pref_address up to 4 GiB, or an init_size that reaches past
+ * it, is refused before anything is written, as the ELF loader refuses an
+ * entry past 4 GiB; right up to the end is fine.
+ */
+static void test_bzimage_kernel_inside_identity_map(void **state)
+{
+	struct himem h;
+	libvm_boot b;
+
+	(void)state;
+	/* Ends exactly at 4 GiB: loaded, entry below it. */
+	assert_int_equal(hm_load(&h, &b, 0xffe00000, 0x200000, true, INIT_SIZE), 0);
+	assert_int_equal(b.entry, 0xffe00200);
+	assert_int_equal(b.kernel_end, 0x100000000ull);
+	assert_memory_equal(h.high + (0xffe00000 - HI_BASE), img + SETUP_SIZE, KERNEL_SIZE);
+	assert_int_equal(h.outside, 0);
+	hm_fini(&h);
+	/* Rounded up by kernel_alignment to 4 GiB (entry 0x100000200). */
+	assert_int_equal(hm_load(&h, &b, 0xfff00000, 0x200000, true, INIT_SIZE), -EFAULT);
+	assert_non_null(strstr(libvm_error_message(), "identity map"));
+	assert_int_equal(h.writes, 0);
+	assert_int_equal(b.entry, 0x7777777777777777ull);
+	hm_fini(&h);
+	/* The largest alignment (2 GiB) from just above 2 GiB. */
+	assert_int_equal(hm_load(&h, &b, 0x80001000, 0x80000000, true, INIT_SIZE), -EFAULT);
+	assert_int_equal(h.writes, 0);
+	hm_fini(&h);
+	/* Entry inside, init_size area past 4 GiB: relocatable or fixed. */
+	assert_int_equal(hm_load(&h, &b, 0xffe00000, 0x200000, true, 2 * INIT_SIZE), -EFAULT);
+	assert_int_equal(h.writes, 0);
+	hm_fini(&h);
+	assert_int_equal(hm_load(&h, &b, 0xffe00000, 0x200000, false, 2 * INIT_SIZE), -EFAULT);
+	assert_int_equal(h.writes, 0);
+	hm_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_bzimage_initrd_below_max),
 		cmocka_unit_test(test_bzimage_crafted_rejected),
 		cmocka_unit_test(test_bzimage_boot_data_too_big),
+		cmocka_unit_test(test_bzimage_kernel_inside_identity_map),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -97,14 +97,22 @@ static void test_flat_bad_arguments(void **state)
 	tm_free(t);
 }
 
-static void test_flat_over_gdt_in_protected_mode(void **state)
+static void test_flat_gdt_moves_off_the_image(void **state)
 {
 	static uint8_t big[0x200000];
 	struct testmem *t = tm_new(0x400000, 0);
 	libvm_boot b;
 
-	/* Ends above 1 MiB, so protected mode, but covers the GDT at 0x500. */
-	assert_int_equal(libvm__load_flat(&b, &t->gm, big, sizeof(big), 0), -EEXIST);
+	/* Ends above 1 MiB, so protected mode, and covers 0x500, where the
+	 * GDT usually goes: the GDT moves above the image instead. */
+	assert_int_equal(libvm__load_flat(&b, &t->gm, big, sizeof(big), 0), 0);
+	assert_true(b.gdt_base >= sizeof(big));
+	assert_true(tm_le64(t, b.gdt_base + 8) == 0x00cf9b000000ffffull);
+	tm_free(t);
+	/* An image that fills RAM leaves no room for it. */
+	t = tm_new(sizeof(big), 0);
+	assert_int_equal(libvm__load_flat(&b, &t->gm, big, sizeof(big), 0), -ENOSPC);
+	assert_non_null(strstr(libvm_error_message(), "GDT"));
 	assert_true(tm_untouched(t));
 	tm_free(t);
 }
@@ -117,7 +125,7 @@ int main(void)
 		cmocka_unit_test(test_flat_protected_mode_above_1mib),
 		cmocka_unit_test(test_flat_outside_ram),
 		cmocka_unit_test(test_flat_bad_arguments),
-		cmocka_unit_test(test_flat_over_gdt_in_protected_mode),
+		cmocka_unit_test(test_flat_gdt_moves_off_the_image),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

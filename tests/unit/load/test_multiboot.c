@@ -221,7 +221,6 @@ static void shift(struct mbh *h, uint32_t to)
 }
 static void outside_ram(struct mbh *h) { shift(h, 0x80000000u); }
 static void at_ram_end(struct mbh *h) { shift(h, (uint32_t)RAM - 0x4000); }
-static void on_info(struct mbh *h) { shift(h, 0x6000); }
 static void on_firmware(struct mbh *h) { shift(h, 0xe8000); }
 static void huge_bss(struct mbh *h) { h->bss_end = 0xfffff000u; }
 
@@ -243,7 +242,6 @@ static const struct mb_case mb_cases[] = {
 	{ "kernel outside RAM", outside_ram, NULL, 0, -EFAULT, "outside guest RAM" },
 	{ "bss past the end of RAM", at_ram_end, NULL, 0, -EFAULT, "outside guest RAM" },
 	{ "huge bss", huge_bss, NULL, 0, -EFAULT, "outside guest RAM" },
-	{ "kernel on the boot info", on_info, NULL, 0, -EEXIST, "boot information area" },
 	{ "kernel on the firmware area", on_firmware, NULL, 0, -EEXIST, "firmware" },
 };
 

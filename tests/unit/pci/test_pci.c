@@ -5,8 +5,10 @@
  * looks for, all-ones for empty slots), BAR sizing and placement, memory
  * decoding, MSI-X masking and pending bits (sent with libvm_msi_send() or
  * through MSI routes and irqfds), INTx swizzling with wired-OR
- * and Interrupt Disable, option checks, and the DSDT AML. The VM is on the
- * fake backend, which records the pin levels, MSIs, routes and irqfds.
+ * and Interrupt Disable, option checks, BAR-relative ioeventfds (the
+ * binding follows the BAR, refused arguments), and the DSDT AML. The VM is
+ * on the fake backend, which records the pin levels, MSIs, routes, irqfds
+ * and ioeventfds.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "../dev/devtest.h"
@@ -547,6 +550,119 @@ static void test_intx(void **state)
 	devtest_vm_free(vm);
 }
 
+/* I/O BARs: bit 0 set, placed in the I/O window, sized like memory BARs,
+ * decoded only with I/O Space on, and refused with bad sizes. */
+static void test_io_bars(void **state)
+{
+	libvm_vm *vm = pci_vm(NULL);
+	libvm_vcpu *v = devtest_vcpu(vm);
+	libvm_pci_bus *bus = bus_new(vm);
+	libvm_pci_dev_options o = LIBVM_PCI_DEV_OPTIONS_INIT;
+	struct bar_log log = { 0 };
+	libvm_pci_dev *d;
+	uint32_t io;
+
+	(void)state;
+	o.bar_size[0] = 0x1000;
+	o.bar_size[2] = 0x40;
+	o.bar_io = 1u << 2;
+	o.bar_fn = bar_fn;
+	o.opaque = &log;
+	o.slot = 5;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), 0);
+	io = cfg_rd(v, 5, 0x18, 4);
+	assert_int_equal(io & 3, 1);
+	assert_true((io & ~3u) >= 0xc000 && (io & ~3u) < 0x10000 && !(io & 0x3c));
+	assert_int_equal(libvm_pci_dev_bar_addr(d, 2), io & ~3u);
+	cfg_wr(v, 5, 0x18, 0xffffffff, 4);
+	assert_int_equal(cfg_rd(v, 5, 0x18, 4), 0xffc1); /* 64 ports, I/O */
+	cfg_wr(v, 5, 0x18, 0xd000, 4);
+	assert_int_equal(libvm_pci_dev_bar_addr(d, 2), 0xd000);
+	/* I/O Space off: nothing decodes it. */
+	assert_int_equal(devtest_in(v, 0xd004, 4), 0xffffffffu);
+	assert_int_equal(log.n, 0);
+	cfg_wr(v, 5, 0x04, 0x0001, 2);
+	assert_int_equal(devtest_in(v, 0xd004, 4), 0x42424242u);
+	assert_int_equal(log.bar, 2);
+	assert_int_equal(log.off, 4);
+	devtest_out(v, 0xd03c, 0x1234, 2);
+	assert_true(log.is_write && log.off == 0x3c && log.value == 0x1234);
+	/* The memory BAR is not decoded while only I/O Space is on. */
+	log.n = 0;
+	mmio_rd(v, libvm_pci_dev_bar_addr(d, 0), 4);
+	assert_int_equal(log.n, 0);
+	/* Bad I/O BARs. */
+	o.slot = 6;
+	o.bar_size[2] = 2;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), -EINVAL);
+	o.bar_size[2] = 0x200;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), -EINVAL);
+	o.bar_size[2] = 0x40;
+	o.bar_io = 1u << 7;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), -EINVAL);
+	o.bar_io = 1u << 0;
+	o.msix_vectors = 1;
+	o.msix_bar = 0;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), -EINVAL);
+	libvm_pci_bus_detach(bus);
+	devtest_vm_free(vm);
+}
+
+static int claimed_port(libvm_vcpu *vcpu, uint64_t addr, void *data, uint32_t len,
+			bool is_write, void *opaque)
+{
+	(void)vcpu;
+	(void)addr;
+	(void)is_write;
+	(void)opaque;
+	memset(data, 0x5a, len);
+	return 0;
+}
+
+/*
+ * The bus claims its I/O window (ports 0xc000-0xffff) only with the first
+ * device that has an I/O BAR: a VMM with ports of its own up there still
+ * gets a PCI bus, as before I/O BARs existed; an I/O BAR then cannot be
+ * placed (-EEXIST, saying why), and the bus's detach leaves that VMM's
+ * ports alone.
+ */
+static void test_io_window_claimed_on_demand(void **state)
+{
+	libvm_vm *vm = pci_vm(NULL);
+	libvm_vcpu *v = devtest_vcpu(vm);
+	libvm_pci_dev_options o = LIBVM_PCI_DEV_OPTIONS_INIT;
+	libvm_pci_bus *bus;
+	libvm_pci_dev *d;
+
+	(void)state;
+	assert_int_equal(libvm_io_register(vm, LIBVM_SPACE_PIO, 0xc000, 0x100, "vmm-ports",
+					   claimed_port, NULL), 0);
+	assert_int_equal(libvm_pci_bus_attach(&bus, vm, NULL), 0);
+	o.bar_size[0] = 0x1000;
+	o.bar_fn = bar_fn;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), 0); /* memory BARs only */
+	o.bar_size[1] = 0x40;
+	o.bar_io = 1u << 1;
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), -EEXIST);
+	assert_non_null(strstr(libvm_error_message(), "vmm-ports"));
+	libvm_pci_bus_detach(bus);
+	assert_int_equal(devtest_in(v, 0xc000, 1), 0x5a); /* still the VMM's */
+	assert_int_equal(libvm_io_unregister(vm, LIBVM_SPACE_PIO, 0xc000), 0);
+	/* Free: the first I/O BAR claims the window, detach frees it. */
+	assert_int_equal(libvm_pci_bus_attach(&bus, vm, NULL), 0);
+	assert_int_equal(libvm_io_register(vm, LIBVM_SPACE_PIO, 0xc000, 1, "x", claimed_port,
+					   NULL), 0);
+	assert_int_equal(libvm_io_unregister(vm, LIBVM_SPACE_PIO, 0xc000), 0);
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), 0);
+	assert_int_equal(libvm_io_register(vm, LIBVM_SPACE_PIO, 0xc000, 1, "x", claimed_port,
+					   NULL), -EEXIST);
+	assert_int_equal(libvm_pci_dev_add(&d, bus, &o), 0); /* claimed once */
+	libvm_pci_bus_detach(bus);
+	assert_int_equal(libvm_io_register(vm, LIBVM_SPACE_PIO, 0xc000, 1, "x", claimed_port,
+					   NULL), 0);
+	devtest_vm_free(vm);
+}
+
 static void test_bad_options(void **state)
 {
 	libvm_vm *vm = pci_vm(NULL);
@@ -615,6 +731,77 @@ static uint32_t pkglen(const uint8_t *p, int *bytes)
 	return len;
 }
 
+/* Where the backend has eventfd @fd bound (2-byte MMIO), or 0. */
+static uint64_t bound_at(int fd)
+{
+	for (uint32_t i = 0; i < fk->nr_ioeventfds; i++)
+		if (fk->ioeventfd[i].fd == fd)
+			return fk->ioeventfd[i].addr;
+	return 0;
+}
+
+/* An ioeventfd at a BAR offset follows the BAR; bad requests are refused. */
+static void test_bar_ioeventfd(void **state)
+{
+	libvm_vm *vm = pci_vm(NULL);
+	libvm_vcpu *v = devtest_vcpu(vm);
+	libvm_pci_dev_options o = LIBVM_PCI_DEV_OPTIONS_INIT;
+	struct bar_log log = { 0 };
+	libvm_pci_bus *bus = bus_new(vm);
+	libvm_pci_dev *dev;
+	uint64_t base;
+	int fd[9];
+
+	(void)state;
+	for (int i = 0; i < 9; i++)
+		fd[i] = eventfd(0, EFD_CLOEXEC);
+	o.bar_size[0] = 0x1000;
+	o.bar_fn = bar_fn;
+	o.opaque = &log;
+	assert_int_equal(libvm_pci_dev_add(&dev, bus, &o), 0);
+	base = libvm_pci_dev_bar_addr(dev, 0);
+	assert_true(libvm__pci_dev_has_ioeventfd(dev));
+	/* Refused: no such BAR, offset or length past it, odd length, bad fd. */
+	assert_int_equal(libvm__pci_dev_ioeventfd_attach(dev, 1, 0, 4, fd[0]), -EINVAL);
+	assert_int_equal(libvm__pci_dev_ioeventfd_attach(dev, 6, 0, 4, fd[0]), -EINVAL);
+	assert_int_equal(libvm__pci_dev_ioeventfd_attach(dev, 0, 0x1000, 1, fd[0]), -EINVAL);
+	assert_int_equal(libvm__pci_dev_ioeventfd_attach(dev, 0, 0xffe, 4, fd[0]), -EINVAL);
+	assert_int_equal(libvm__pci_dev_ioeventfd_attach(dev, 0, 0, 3, fd[0]), -EINVAL);
+	assert_int_equal(libvm__pci_dev_ioeventfd_attach(dev, 0, 0, 4, -1), -EINVAL);
+	/* Memory Space is off: registered, not bound until the guest turns it on. */
+	assert_int_equal(libvm__pci_dev_ioeventfd_attach(dev, 0, 0x10, 4, fd[0]), 0);
+	assert_int_equal(fk->nr_ioeventfds, 0);
+	cfg_wr(v, 1, 0x04, 0x0002, 2);
+	assert_int_equal(bound_at(fd[0]), base + 0x10);
+	/* Moved within the window; then below it (not decoded there); back. */
+	cfg_wr(v, 1, 0x10, (uint32_t)(base + 0x8000), 4);
+	assert_int_equal(bound_at(fd[0]), base + 0x8010);
+	assert_int_equal(fk->nr_ioeventfds, 1);
+	cfg_wr(v, 1, 0x10, 0x1000, 4);
+	assert_int_equal(fk->nr_ioeventfds, 0);
+	cfg_wr(v, 1, 0x10, (uint32_t)base, 4);
+	assert_int_equal(bound_at(fd[0]), base + 0x10);
+	/* Unrelated writes leave it alone. */
+	cfg_wr(v, 1, 0x3c, 0x0b, 1);
+	assert_int_equal(bound_at(fd[0]), base + 0x10);
+	/* Eight per device. */
+	for (int i = 1; i < 8; i++)
+		assert_int_equal(libvm__pci_dev_ioeventfd_attach(dev, 0, 0x20 + 4u * i, 4, fd[i]), 0);
+	assert_int_equal(fk->nr_ioeventfds, 8);
+	assert_int_equal(libvm__pci_dev_ioeventfd_attach(dev, 0, 0x40, 4, fd[8]), -ENOSPC);
+	libvm__pci_dev_ioeventfd_detach(dev, fd[0]);
+	assert_int_equal(bound_at(fd[0]), 0);
+	assert_int_equal(fk->nr_ioeventfds, 7);
+	libvm__pci_dev_ioeventfd_detach(dev, fd[8]); /* unknown: no-op */
+	assert_int_equal(fk->nr_ioeventfds, 7);
+	/* Removing the device unbinds the rest. */
+	libvm_pci_dev_remove(dev);
+	assert_int_equal(fk->nr_ioeventfds, 0);
+	for (int i = 0; i < 9; i++)
+		close(fd[i]);
+	devtest_vm_free(vm);
+}
+
 static void test_acpi_aml(void **state)
 {
 	libvm_vm *vm = pci_vm(NULL);
@@ -666,7 +853,10 @@ int main(void)
 		cmocka_unit_test(test_msix_irqfd_detach),
 		cmocka_unit_test(test_msix_no_irqfd),
 		cmocka_unit_test(test_intx),
+		cmocka_unit_test(test_io_bars),
+		cmocka_unit_test(test_io_window_claimed_on_demand),
 		cmocka_unit_test(test_bad_options),
+		cmocka_unit_test(test_bar_ioeventfd),
 		cmocka_unit_test(test_acpi_aml),
 	};
 

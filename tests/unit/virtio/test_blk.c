@@ -4,7 +4,9 @@
  * RAM as a buffer: configuration, read, write, flush, get-id, discard;
  * requests past the end, partial sectors, sector numbers that overflow,
  * writes to a read-only disk, buffers outside RAM and malformed requests
- * each completed with the right status and the file untouched.
+ * each completed with the right status and the file untouched; buffers,
+ * status byte or used ring in the guest's read-only memory (ROM) refused
+ * with the ROM untouched.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -231,12 +233,84 @@ static void test_readonly_and_discard(void **state)
 	unlink(path);
 }
 
+/* Guest memory as the VM's regions: RAM, one page of ROM at @rom, RAM. */
+static void map_with_rom(struct vdev *d, uint64_t rom)
+{
+	vdev_map_with_rom(d, rom);
+}
+
+static void assert_rom_intact(struct vdev *d, uint64_t rom)
+{
+	for (unsigned i = 0; i < 0x1000; i++)
+		assert_int_equal(d->g->buf[rom + i], 0xa5);
+}
+
+/*
+ * The guest's CPU cannot write its ROM, so neither may a device it drives:
+ * a read into ROM fails with IOERR and nothing written (not even the part
+ * in RAM of a buffer that straddles both), while reading from ROM is fine.
+ */
+static void test_no_writes_into_rom(void **state)
+{
+	struct vdev d;
+	uint8_t buf[512];
+
+	(void)state;
+	make_disk();
+	blk_new(&d, 0);
+	map_with_rom(&d, BUF);
+	/* The device reaches RAM through the VM: an ordinary read works. */
+	assert_int_equal(submit(&d, 0, 3, BUF + 0x1000, 512, true), 0);
+	assert_memory_equal(d.g->buf + BUF + 0x1000, pattern + 3 * 512, 512);
+	/* Into ROM: I/O error, used length 1 (the status byte only). */
+	assert_int_equal(submit(&d, 0, 3, BUF, 1024, true), 1);
+	assert_int_equal(last_used_len(&d), 1);
+	assert_rom_intact(&d, BUF);
+	/* Straddling RAM and ROM: nothing written on either side. */
+	memset(d.g->buf + BUF - 512, 0x3c, 512);
+	assert_int_equal(submit(&d, 0, 3, BUF - 512, 1024, true), 1);
+	for (int i = 0; i < 512; i++)
+		assert_int_equal(d.g->buf[BUF - 512 + i], 0x3c);
+	assert_rom_intact(&d, BUF);
+	/* Get-id into ROM. */
+	assert_int_equal(submit(&d, 8, 0, BUF, 20, true), 1);
+	assert_rom_intact(&d, BUF);
+	/* A disk write takes its data from ROM: allowed, the file gets it. */
+	assert_int_equal(submit(&d, 1, 5, BUF, 512, false), 0);
+	file_bytes(5 * 512, buf, 512);
+	for (int i = 0; i < 512; i++)
+		assert_int_equal(buf[i], 0xa5);
+	vdev_free(&d);
+
+	/* The status byte in ROM: nowhere to report, completed with length 0. */
+	make_disk();
+	blk_new(&d, 0);
+	map_with_rom(&d, STATUS & ~0xfffull);
+	assert_int_equal(submit(&d, 0, 3, BUF, 512, true), 0xee); /* as submit() left it */
+	assert_int_equal(g_used_idx(d.g), 1);
+	assert_int_equal(last_used_len(&d), 0);
+	d.g->buf[STATUS] = 0xa5;
+	assert_rom_intact(&d, STATUS & ~0xfffull);
+	vdev_free(&d);
+
+	/* The used ring in ROM: the device breaks (NEEDS_RESET), ROM intact. */
+	make_disk();
+	blk_new(&d, 0);
+	map_with_rom(&d, G_USED);
+	submit(&d, 0, 3, BUF, 512, true);
+	assert_true(vd_rd(&d, 0x14, 1) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_rom_intact(&d, G_USED);
+	vdev_free(&d);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_read_write_flush_id),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_readonly_and_discard),
+		cmocka_unit_test(test_no_writes_into_rom),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

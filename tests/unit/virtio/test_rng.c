@@ -2,8 +2,9 @@
 /*
  * virtio-rng through the PCI bus and the modern transport: capabilities,
  * feature negotiation, a request filled with random bytes, MSI-X and INTx
- * interrupts, and a hostile ring that puts the device into NEEDS_RESET
- * until the driver resets it.
+ * interrupts, a hostile ring that puts the device into NEEDS_RESET
+ * until the driver resets it, and the queue's ioeventfd following BAR 0
+ * when the guest moves it or turns memory decoding off.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -202,6 +203,82 @@ static void test_bus_detach_takes_its_devices(void **state)
 	vdev_free(&d);
 }
 
+/* Where the backend has eventfd @fd bound, or 0; and how many it has. */
+static uint64_t bound_at(int fd)
+{
+	for (uint32_t i = 0; i < vt->nr_ioeventfds; i++)
+		if (vt->ioeventfd[i].fd == fd)
+			return vt->ioeventfd[i].addr;
+	return 0;
+}
+
+static void cfg_wr(struct vdev *d, uint32_t reg, uint32_t v, uint32_t len)
+{
+	uint32_t slot = (uint32_t)libvm_pci_dev_slot(d->v->pci);
+
+	devtest_out(d->vcpu, 0xcf8, 0x80000000u | slot << 11 | (reg & 0xfc), 4);
+	devtest_out(d->vcpu, (uint16_t)(0xcfc + (reg & 3)), v, len);
+}
+
+/*
+ * The queue's notification eventfd is bound where BAR 0 decodes: after the
+ * guest moves BAR 0 it answers at the new address and no longer at the
+ * old one (which would swallow writes meant for whatever lives there now);
+ * with Memory Space off or BAR 0 outside the window it is not bound at all.
+ */
+static void test_notify_eventfd_follows_bar(void **state)
+{
+	libvm_virtio_rng *rng;
+	struct vdev d;
+	uint64_t old, moved;
+	int qfd;
+
+	(void)state;
+	vdev_bus_on(&d, "routing=0"); /* with ioeventfd: a worker thread */
+	assert_int_equal(libvm_virtio_rng_attach(&rng, d.bus, NULL), 0);
+	vdev_plug(&d, (struct libvm__virtio *)rng);
+	assert_true(d.v->use_ioeventfd);
+	qfd = d.v->qfd[0];
+	assert_int_equal(vt->nr_ioeventfds, 0); /* no queue enabled yet */
+	assert_int_equal(vdev_init(&d, F_VERSION_1, 1, 16), 0);
+	old = d.bar0;
+	assert_int_equal(vt->nr_ioeventfds, 1);
+	assert_int_equal(bound_at(qfd), old + 0x3000);
+	assert_int_equal(vt->ioeventfd[0].len, 2);
+
+	/* The guest moves BAR 0 up by 1 MiB. */
+	moved = old + 0x100000;
+	cfg_wr(&d, 0x10, (uint32_t)moved, 4);
+	assert_int_equal(libvm_pci_dev_bar_addr(d.v->pci, 0), moved);
+	assert_int_equal(vt->nr_ioeventfds, 1);
+	assert_int_equal(bound_at(qfd), moved + 0x3000);
+	/* The device answers there (the common config reads back). */
+	d.bar0 = moved;
+	assert_int_equal(vd_rd(&d, 0x14, 1), 1 | 2 | 4 | 8);
+
+	/* Memory Space off: nothing decodes, nothing bound; on again: back. */
+	cfg_wr(&d, 0x04, 0x0004, 2);
+	assert_int_equal(vt->nr_ioeventfds, 0);
+	cfg_wr(&d, 0x04, 0x0006, 2);
+	assert_int_equal(bound_at(qfd), moved + 0x3000);
+
+	/* Sizing writes all-ones: the BAR lands outside the window. */
+	cfg_wr(&d, 0x10, 0xffffffff, 4);
+	assert_int_equal(vt->nr_ioeventfds, 0);
+	cfg_wr(&d, 0x10, (uint32_t)old, 4);
+	assert_int_equal(bound_at(qfd), old + 0x3000);
+
+	/* A reset takes the queue down and the binding with it. */
+	d.bar0 = old;
+	vd_wr(&d, 0x14, 0, 1);
+	assert_int_equal(vt->nr_ioeventfds, 0);
+	assert_int_equal(vdev_init(&d, F_VERSION_1, 1, 16), 0);
+	assert_int_equal(vt->nr_ioeventfds, 1);
+	libvm_virtio_rng_detach(rng);
+	assert_int_equal(vt->nr_ioeventfds, 0); /* detach unbinds */
+	vdev_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_ring_needs_reset_intx),
 		cmocka_unit_test(test_bus_detach_takes_its_devices),
 		cmocka_unit_test(test_status_rules),
+		cmocka_unit_test(test_notify_eventfd_follows_bar),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -139,6 +139,8 @@ struct vdev {
 	struct gmem *g;
 	struct libvm__virtio *v;
 	uint64_t bar0;
+	libvm_region *ram;  /* the RAM vdev_bus() mapped */
+	uint8_t *own_buf;   /* vdev_map_with_rom()'s memory */
 };
 
 /* The fake backend of the VM under test: its MSIs and pin levels. */
@@ -148,21 +150,28 @@ static struct libvm__fake_vm *vt;
  * A VM on the fake backend with an irqchip (so the devices' interrupts
  * reach it), MSIs sent with libvm_msi_send() (no routes) and queue
  * notifications as exits (no ioeventfd: no worker thread), @d->g over its
- * G_RAM of RAM at 0, and a PCI bus.
+ * G_RAM of RAM at 0, and a PCI bus; vdev_bus_on() with other fake
+ * backend keys (@config).
  */
-static inline void vdev_bus(struct vdev *d)
+static inline void vdev_bus_on(struct vdev *d, const char *config)
 {
 	memset(d, 0, sizeof(*d));
-	d->vm = devtest_vm_on("routing=0,ioeventfd=0");
+	d->vm = devtest_vm_on(config);
 	if (libvm_irqchip_create(d->vm, 0))
 		abort();
 	vt = libvm__fake_vm(d->vm);
 	d->vcpu = devtest_vcpu(d->vm);
 	d->g = calloc(1, sizeof(*d->g));
 	d->g->size = G_RAM;
-	d->g->buf = libvm_region_volatile_ptr(fakevm_ram(d->vm, 0, G_RAM, "ram"));
+	d->ram = fakevm_ram(d->vm, 0, G_RAM, "ram");
+	d->g->buf = libvm_region_volatile_ptr(d->ram);
 	if (libvm_pci_bus_attach(&d->bus, d->vm, NULL))
 		abort();
+}
+
+static inline void vdev_bus(struct vdev *d)
+{
+	vdev_bus_on(d, "routing=0,ioeventfd=0");
 }
 
 /* After the device was attached as @v: enable its decoding. */
@@ -186,9 +195,45 @@ static inline uint32_t cfg_rd_id(struct vdev *d)
 	return devtest_in(d->vcpu, 0xcfc, 4);
 }
 
+/*
+ * Guest memory as RAM, one read-only page (ROM) at @rom, RAM again: three
+ * regions over one buffer that replaces the VM's RAM, so that d->g->buf
+ * still addresses all of it (the rings stay where vdev_init() put them).
+ * The ROM page is filled with 0xa5.
+ */
+static inline void vdev_map_with_rom(struct vdev *d, uint64_t rom)
+{
+	const uint64_t at[3] = { 0, rom, rom + 0x1000 };
+	const uint64_t len[3] = { rom, 0x1000, G_RAM - rom - 0x1000 };
+	uint8_t *buf = aligned_alloc(0x1000, G_RAM);
+	libvm_mem_range r[1];
+	uint32_t n = 1;
+
+	if (!buf || libvm_vm_memory_map(d->vm, r, &n) || n != 1)
+		abort();
+	memcpy(buf, d->g->buf, G_RAM);
+	if (libvm_region_unmap(d->ram))
+		abort();
+	for (int i = 0; i < 3; i++) {
+		libvm_region_options o = LIBVM_REGION_OPTIONS_INIT;
+
+		o.gpa = at[i];
+		o.length = len[i];
+		o.host_addr = buf + at[i];
+		o.flags = i == 1 ? LIBVM_REGION_READONLY : 0;
+		o.name = i == 1 ? "rom" : "ram";
+		if (len[i] && libvm_region_map(NULL, d->vm, &o))
+			abort();
+	}
+	memset(buf + rom, 0xa5, 0x1000);
+	d->g->buf = buf;
+	d->own_buf = buf;
+}
+
 static inline void vdev_free(struct vdev *d)
 {
 	devtest_vm_free(d->vm); /* releases the device, then the bus, then RAM */
+	free(d->own_buf);
 	free(d->g);
 }
 
