@@ -70,8 +70,8 @@ static void clear_regs(struct kvm_cpuid_entry2 *e)
 
 /*
  * The host's CPUID, less what the guest cannot use here: APIC and x2APIC
- * as the in-kernel LAPIC offers them, no SVM/VMX, no MONITOR/MWAIT, no XSAVE
- * or AVX (XCR0 is x87|SSE in the guest), no machine-check, thermal,
+ * as the in-kernel LAPIC offers them, XSAVE and AVX as vmm_xfeatures
+ * allows, no SVM/VMX, no MONITOR/MWAIT, no machine-check, thermal,
  * performance-monitoring or speculation-control interfaces (their MSRs
  * are not in the supported subset), no RDTSCP (TSC_AUX is not switched).
  */
@@ -117,8 +117,8 @@ static void supported_entry(struct kvm_cpuid_entry2 *e, u32 fn, u32 idx)
 		e->edx = 0;
 		break;
 	case 0x80000001:
-		/* LAHF, LZCNT, SSE4A, misaligned SSE, PREFETCHW */
-		e->ecx &= BIT(0) | BIT(5) | BIT(6) | BIT(7) | BIT(8);
+		/* LAHF, LZCNT, SSE4A, misaligned SSE, PREFETCHW, TOPOEXT */
+		e->ecx &= BIT(0) | BIT(5) | BIT(6) | BIT(7) | BIT(8) | BIT(22);
 		e->edx &= ~(BIT(27) | BIT(30) | BIT(31));
 		break;
 	case 0x80000007:
@@ -132,7 +132,24 @@ static void supported_entry(struct kvm_cpuid_entry2 *e, u32 fn, u32 idx)
 		e->ecx = 0;
 		break;
 	case 0x80000000:
-		e->eax = min_t(u32, e->eax, 0x80000008);
+		e->eax = min_t(u32, e->eax, 0x8000001e);
+		break;
+	case 4:
+	case 0x8000001d:
+		/* Cache enumeration: the host's, as KVM gives it. */
+		e->flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+		break;
+	case 0xb:
+		/*
+		 * As KVM: no topology levels (subleaf 0 only, type 0);
+		 * userspace describes its own.  Not the host's x2APIC ID.
+		 */
+		e->flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+		clear_regs(e);
+		break;
+	case 0x8000001e:
+		/* As KVM: not the host's core and node IDs. */
+		clear_regs(e);
 		break;
 	case 0:
 		e->eax = min_t(u32, e->eax, 0xd);
@@ -157,12 +174,35 @@ static void supported_entry(struct kvm_cpuid_entry2 *e, u32 fn, u32 idx)
 	}
 }
 
+/*
+ * The cache leaves (4, 0x8000001d): subleaves up to the first with cache
+ * type 0 (EAX[4:0]), that one included, as KVM gives them.
+ */
+static int subleaves(struct kvm_cpuid_entry2 *e, int n, int max, u32 fn)
+{
+	u32 i;
+
+	for (i = 0; i < 64; i++) {
+		bool last;
+
+		if (n >= max)
+			return -E2BIG;
+		supported_entry(&e[n], fn, i);
+		last = !(e[n].eax & 0x1f);
+		n++;
+		if (last)
+			break;
+	}
+	return n;
+}
+
 /* KVM_GET_SUPPORTED_CPUID: up to @max entries into @e; count or -E2BIG. */
 int vmm_supported_cpuid(struct kvm_cpuid_entry2 *e, int max)
 {
 	static const u32 leaves[] = {
-		0, 1, 2, 7, 0x80000000, 0x80000001, 0x80000002, 0x80000003,
-		0x80000004, 0x80000005, 0x80000006, 0x80000007, 0x80000008,
+		0, 1, 2, 4, 7, 0xb, 0x80000000, 0x80000001, 0x80000002,
+		0x80000003, 0x80000004, 0x80000005, 0x80000006, 0x80000007,
+		0x80000008, 0x8000001d, 0x8000001e,
 	};
 	u32 max_basic = cpuid_eax(0), max_ext = cpuid_eax(0x80000000);
 	int i, n = 0;
@@ -172,6 +212,12 @@ int vmm_supported_cpuid(struct kvm_cpuid_entry2 *e, int max)
 
 		if (fn < 0x80000000 ? fn > max_basic : fn > max_ext)
 			continue;
+		if (fn == 4 || fn == 0x8000001d) {
+			n = subleaves(e, n, max, fn);
+			if (n < 0)
+				return n;
+			continue;
+		}
 		if (n >= max)
 			return -E2BIG;
 		supported_entry(&e[n++], fn, 0);

@@ -8,6 +8,7 @@
  * usage: vmmtest /dev/vmm [test-name-substring | !test-name-substring]
  */
 #define _GNU_SOURCE
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -751,6 +752,70 @@ static void t_cpuid(const char *name, struct vm *vm)
 	      "setup");
 	CHECK(name, !expect_io(vm, KVM_EXIT_IO_OUT, 0x20, 4), "out");
 	CHECK(name, io_data(vm) == 0x6c696276, "ebx %x", io_data(vm));
+	result(name, NULL);
+}
+
+/*
+ * Topology and cache leaves as KVM reports them (issue 9): leaf 4 and
+ * 0x8000001d are the host's, every subleaf up to the first with cache
+ * type 0, flagged index-significant; leaf 0xb has no levels and
+ * 0x8000001e no IDs (userspace describes its own topology); the whole
+ * table goes back in with KVM_SET_CPUID2.
+ */
+static void t_cpuid_topology(const char *name, struct vm *vm)
+{
+	static const unsigned int cache_leaves[] = { 4, 0x8000001d };
+	struct {
+		struct kvm_cpuid2 c;
+		struct kvm_cpuid_entry2 e[100];
+	} cpuid = { .c.nent = 100 };
+	unsigned int i, k, maxb, maxe, vendor, a, b, c, d;
+
+	CHECK(name, !ioctl(vm->sys, KVM_GET_SUPPORTED_CPUID, &cpuid),
+	      "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+	__cpuid(0, maxb, b, vendor, d);
+	__cpuid(0x80000000, maxe, b, c, d);
+	for (k = 0; k < 2; k++) {
+		unsigned int fn = cache_leaves[k], seen = 0;
+
+		if (fn < 0x80000000 ? fn > maxb : fn > maxe)
+			continue;
+		for (i = 0; i < cpuid.c.nent; i++) {
+			struct kvm_cpuid_entry2 *e = &cpuid.e[i];
+
+			if (e->function != fn)
+				continue;
+			__cpuid_count(fn, e->index, a, b, c, d);
+			CHECK(name, e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+			      "leaf %x.%u flags %x", fn, e->index, e->flags);
+			CHECK(name, e->eax == a && e->ebx == b && e->ecx == c &&
+			      e->edx == d, "leaf %x.%u: %x %x %x %x, host %x %x %x %x",
+			      fn, e->index, e->eax, e->ebx, e->ecx, e->edx,
+			      a, b, c, d);
+			CHECK(name, e->index == seen++, "leaf %x: subleaf %u",
+			      fn, e->index);
+		}
+		if (fn == 0x8000001d && vendor != 0x444d4163)
+			continue;	/* not "AuthenticAMD": may be absent */
+		CHECK(name, seen, "no leaf %x", fn);
+		__cpuid_count(fn, seen - 1, a, b, c, d);
+		CHECK(name, !(a & 0x1f), "leaf %x ends at subleaf %u, type %u",
+		      fn, seen - 1, a & 0x1f);
+	}
+	for (i = 0; i < cpuid.c.nent; i++) {
+		struct kvm_cpuid_entry2 *e = &cpuid.e[i];
+
+		if (e->function == 0xb)
+			CHECK(name, !e->eax && !e->ebx && !e->ecx,
+			      "leaf b.%u: %x %x %x", e->index, e->eax, e->ebx,
+			      e->ecx);
+		if (e->function == 0x8000001e)
+			CHECK(name, !e->eax && !e->ebx && !e->ecx,
+			      "leaf 8000001e: %x %x %x", e->eax, e->ebx, e->ecx);
+	}
+	CHECK(name, !ioctl(vm->vcpu, KVM_SET_CPUID2, &cpuid),
+	      "KVM_SET_CPUID2 of the supported table (%u entries): %s",
+	      cpuid.c.nent, strerror(errno));
 	result(name, NULL);
 }
 
@@ -1598,6 +1663,7 @@ static const struct test tests[] = {
 	  1 << 20, GUEST_CODE(setup_prot, g_pm_ud) },
 	{ "cpuid", t_cpuid, 1 << 20, NO_GUEST_CODE },
 	{ "cpuid-atomic", t_cpuid_atomic, 1 << 20, NO_GUEST_CODE },
+	{ "cpuid-topology", t_cpuid_topology, 1 << 20, NO_GUEST_CODE },
 	{ "immediate-exit", t_immediate_exit,
 	  1 << 20, GUEST_CODE(setup_real, g_rm_loop) },
 	{ "signal", t_signal, 1 << 20, GUEST_CODE(setup_real, g_rm_loop) },
