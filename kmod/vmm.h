@@ -86,6 +86,8 @@ struct vmm_vm {
 	atomic_t nr_irqfds;
 	struct list_head ioeventfds;	/* under lock */
 
+	u32 pv_wall_version;		/* kvmclock wall clock (vmm_pvclock.c) */
+
 	void *arch;			/* backend private */
 };
 
@@ -170,6 +172,10 @@ struct vmm_vcpu {
 	u64 apic_base;
 	u64 misc_enable;
 	u64 mtrr_def_type;
+	/* kvmclock (vmm_pvclock.c): the MSRs, the structure's version. */
+	u64 pv_system_time;
+	u64 pv_wall_clock;
+	u32 pv_time_version;
 
 	/* Completion of a userspace I/O exit, done by the next KVM_RUN. */
 	enum vmm_pending pending;
@@ -430,6 +436,15 @@ static inline bool vmm_canonical(u64 v)
 {
 	return (s64)(v << 16) >> 16 == (s64)v;
 }
+
+/* vmm_pvclock.c: kvmclock. */
+void vmm_pvclock_setup(void);
+bool vmm_pvclock_available(void);
+void vmm_pvclock_cpuid(struct kvm_cpuid_entry2 *e, u32 fn);
+bool vmm_pvclock_msr(u32 index);
+int vmm_pvclock_rdmsr(struct vmm_vcpu *vcpu, u32 index, u64 *data);
+int vmm_pvclock_wrmsr(struct vmm_vcpu *vcpu, u32 index, u64 data);
+void vmm_pvclock_update(struct vmm_vcpu *vcpu);
 
 /* vmm_vcpu.c */
 bool vmm_sregs_valid(const struct kvm_sregs *sr);

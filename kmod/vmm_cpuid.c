@@ -9,6 +9,7 @@
 #include <linux/bits.h>
 #include <linux/string.h>
 #include <asm/cpufeature.h>
+#include <asm/kvm_para.h>
 #include <asm/fpu/types.h>
 #include <asm/processor.h>
 #include <asm/processor-flags.h>
@@ -221,6 +222,12 @@ int vmm_supported_cpuid(struct kvm_cpuid_entry2 *e, int max)
 		if (n >= max)
 			return -E2BIG;
 		supported_entry(&e[n++], fn, 0);
+	}
+	/* KVM's paravirtual leaves: kvmclock (vmm_pvclock.c). */
+	for (i = 0; i < 2 && vmm_pvclock_available(); i++) {
+		if (n >= max)
+			return -E2BIG;
+		vmm_pvclock_cpuid(&e[n++], KVM_CPUID_SIGNATURE + i);
 	}
 	/* Leaf 0xd: subleaves 0 and 1, then one per state component. */
 	for (i = 0; vmm_xfeatures && i < 64 && max_basic >= 0xd; i++) {

@@ -534,6 +534,7 @@ static int __init vmm_init(void)
 
 	vmm_fpu_setup();
 	vmm_cr4_setup();
+	vmm_pvclock_setup();
 	ret = vmm_eventfd_init();
 	if (ret)
 		return ret;

@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bits.h>
+#include <asm/kvm_para.h>
 #include <asm/msr-index.h>
 
 #include "vmm.h"
@@ -20,6 +21,8 @@ const u32 vmm_msr_list[] = {
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 	MSR_IA32_CR_PAT, MSR_IA32_TSC, MSR_IA32_APICBASE,
 	MSR_IA32_MISC_ENABLE, VMM_MSR_MTRR_DEF_TYPE, MSR_IA32_TSC_DEADLINE,
+	MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK_NEW,
+	MSR_KVM_SYSTEM_TIME_NEW,
 };
 
 const unsigned int vmm_nr_msrs = ARRAY_SIZE(vmm_msr_list);
@@ -107,6 +110,8 @@ int vmm_msr_read(struct vmm_vcpu *vcpu, u32 index, u64 *data)
 			*data = 0;
 			return 0;
 		}
+		if (vmm_pvclock_msr(index))
+			return vmm_pvclock_rdmsr(vcpu, index, data);
 		/* x2APIC registers and TSC deadline, else the hardware's. */
 		ret = vmm_lapic_rdmsr(vcpu, index, data);
 		if (ret != -ENOENT)
@@ -140,9 +145,17 @@ int vmm_msr_write(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host)
 			return -EINVAL;
 		vcpu->mtrr_def_type = data;
 		return 0;
+	case MSR_IA32_TSC:
+		ret = vcpu->vm->ops->set_msr(vcpu, index, data, host);
+		/* kvmclock's TSC timestamp goes with the guest's TSC. */
+		if (!ret)
+			vmm_pvclock_update(vcpu);
+		return ret;
 	default:
 		if (vmm_msr_quiet(index))
 			return 0;
+		if (vmm_pvclock_msr(index))
+			return vmm_pvclock_wrmsr(vcpu, index, data);
 		ret = vmm_lapic_wrmsr(vcpu, index, data, host);
 		if (ret != -ENOENT)
 			return ret;

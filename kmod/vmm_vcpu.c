@@ -312,8 +312,11 @@ static void vmm_vcpu_reset_state(struct vmm_vcpu *vcpu, bool init)
 	vcpu->rflags = X86_EFLAGS_FIXED;
 	vcpu->pending = VMM_PENDING_NONE;
 	vcpu->pending_irq = -1;
+	/* The guest registers its kvmclock again after a reset or INIT. */
+	vcpu->pv_system_time = 0;
 	if (!init) {
 		vmm_fpu_reset(vcpu);
+		vcpu->pv_wall_clock = 0;
 
 		vcpu->apic_base = 0xfee00000 | BIT(11) |
 				  (vcpu->id ? 0 : BIT(8));
