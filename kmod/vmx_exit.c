@@ -205,6 +205,7 @@ static int vmx_exit_ept(struct vmm_vcpu *vcpu)
 {
 	u64 q = vmcs_read(VMCS_EXIT_QUAL);
 	u64 gpa = vmcs_read(VMCS_GUEST_PHYS_ADDR);
+	u32 vectoring = vmcs_read(VMCS_IDT_VECTORING_INFO);
 	bool write = q & EPTQ_WRITE, readonly = false;
 	struct page *page;
 
@@ -214,6 +215,24 @@ static int vmx_exit_ept(struct vmm_vcpu *vcpu)
 				page_to_phys(page), !readonly))
 			return -ENOMEM;
 		return VMM_EXIT_CONTINUE;
+	}
+	/*
+	 * Outside RAM while the CPU delivered an event (IDT-vectoring
+	 * information valid, 28.2.4): the IDT, GDT or stack it needed is
+	 * MMIO, and the instruction at RIP did not make the access.  As on
+	 * vmm-amd (issue 14 K2) and mainline KVM: a delivery error.
+	 */
+	if (vectoring & INTR_INFO_VALID) {
+		struct kvm_run *run = vcpu->run;
+
+		run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+		run->internal.suberror = KVM_INTERNAL_ERROR_DELIVERY_EV;
+		run->internal.ndata = 4;
+		run->internal.data[0] = vectoring;
+		run->internal.data[1] = EXIT_EPT_VIOLATION;
+		run->internal.data[2] = q;
+		run->internal.data[3] = gpa;
+		return VMM_EXIT_USER;
 	}
 	/* Code or guest page tables outside RAM cannot be emulated. */
 	if ((q & EPTQ_FETCH) ||
