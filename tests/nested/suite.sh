@@ -145,6 +145,8 @@ if [ -x $W/bin/kmodbench ] && [ "$NESTED_BENCH" = 1 ]; then
 				modprobe kvm_amd
 			fi
 			kmodbench /dev/$side $side
+			[ -n "${BENCH_LINUX:-}" ] && sh "$BENCH_LINUX" /dev/$side $side \
+				"$BENCH_VMRUN" "$BENCH_KERNEL" "$BENCH_INITRD" 2
 			if [ $side = vmm ]; then
 				rmmod vmm_amd; rmmod vmm
 			else
