@@ -96,9 +96,11 @@ static void pvclock_publish(struct vmm_vm *vm, u64 gpa, u32 *version,
 	/* Outside guest RAM: nothing is written, as KVM does. */
 	if (vmm_write_guest(vm, gpa, &v, sizeof(v)))
 		goto out;
+	/* The odd version before the body: a reader retries. */
 	smp_wmb();
 	vmm_write_guest(vm, gpa + sizeof(v), (u8 *)body + sizeof(v),
 			len - sizeof(v));
+	/* The whole body before the even version. */
 	smp_wmb();
 	v++;
 	vmm_write_guest(vm, gpa, &v, sizeof(v));
