@@ -330,12 +330,18 @@ static void svm_vm_destroy(struct vmm_vm *vm)
 	vm->arch = NULL;
 }
 
+static int svm_map_page(struct vmm_vm *vm, u64 gpa, u64 hpa, bool writable)
+{
+	return svm_npt_map(to_svm_vm(vm), gpa, hpa, writable);
+}
+
 static const struct vmm_arch_ops svm_ops = {
 	.owner = THIS_MODULE,
 	.name = "amd-svm",
 	.vm_init = svm_vm_init,
 	.vm_destroy = svm_vm_destroy,
 	.unmap_range = svm_npt_unmap_range,
+	.map_page = svm_map_page,
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_free = svm_vcpu_free,
 	.vcpu_reset = svm_vcpu_reset,

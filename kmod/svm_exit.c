@@ -223,17 +223,15 @@ static int svm_exit_npf(struct vmm_vcpu *vcpu, u64 vectoring)
 {
 	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
 	u64 err = c->exit_info1, gpa = c->exit_info2;
-	bool write = err & SVM_NPF_WRITE, readonly = false;
-	struct page *page;
+	bool write = err & SVM_NPF_WRITE;
+	int ret;
 
 	/* RAM: map it; an event cut short is delivered again (see caller). */
-	page = vmm_gpa_to_page(vcpu->vm, gpa, false, &readonly);
-	if (page && !(write && readonly)) {
-		if (svm_npt_map(to_svm_vm(vcpu->vm), gpa & PAGE_MASK,
-				page_to_phys(page), !readonly))
-			return -ENOMEM;
+	ret = vmm_map_gpa(vcpu->vm, gpa, write);
+	if (ret < 0)
+		return ret;
+	if (ret)
 		return VMM_EXIT_CONTINUE;
-	}
 	if (vectoring & SVM_EVT_VALID)
 		return svm_delivery_error(vcpu, vectoring);
 	/* Code or guest page tables outside RAM cannot be emulated. */

@@ -48,11 +48,12 @@ enum {
 
 struct vmm_slot {
 	u32 id;
-	u32 flags;		/* KVM_MEM_READONLY */
+	u32 flags;		/* KVM_MEM_READONLY, KVM_MEM_LOG_DIRTY_PAGES */
 	u64 gpa;
 	u64 npages;
 	u64 uaddr;
 	struct page **pages;	/* pinned at creation, unpinned at deletion */
+	unsigned long *dirty;	/* with KVM_MEM_LOG_DIRTY_PAGES: one bit a page */
 };
 
 /* Immutable snapshot of the slots, replaced as a whole under SRCU. */
@@ -66,6 +67,11 @@ struct vmm_vm {
 	struct mm_struct *mm;		/* creator's mm, mmgrab()ed */
 	const struct vmm_arch_ops *ops;
 	struct mutex lock;		/* slots and vCPU creation */
+	/*
+	 * Dirty logging: a fault that maps a page of a logged slot and
+	 * KVM_GET_DIRTY_LOG's unmap-and-harvest exclude each other.
+	 */
+	struct mutex dirty_lock;
 	struct srcu_struct srcu;	/* readers: slots users, guest entry */
 	struct vmm_slots __rcu *slots;
 	u64 pinned_pages;
@@ -219,6 +225,8 @@ struct vmm_arch_ops {
 	void (*vm_destroy)(struct vmm_vm *vm);
 	/* Drop guest-physical mappings of [gpa, gpa + size). */
 	void (*unmap_range)(struct vmm_vm *vm, u64 gpa, u64 size);
+	/* Map the page at @gpa to @hpa in the nested/extended tables. */
+	int (*map_page)(struct vmm_vm *vm, u64 gpa, u64 hpa, bool writable);
 
 	int (*vcpu_create)(struct vmm_vcpu *vcpu);
 	void (*vcpu_free)(struct vmm_vcpu *vcpu);
@@ -291,6 +299,8 @@ void vmm_unregister_backend(const struct vmm_arch_ops *ops);
 
 /* Guest memory (caller holds vm->srcu). */
 struct vmm_slot *vmm_find_slot(struct vmm_vm *vm, u64 gpa);
+int vmm_map_gpa(struct vmm_vm *vm, u64 gpa, bool write);
+int vmm_get_dirty_log(struct vmm_vm *vm, const struct kvm_dirty_log *log);
 struct page *vmm_gpa_to_page(struct vmm_vm *vm, u64 gpa, bool write,
 			     bool *readonly);
 int vmm_read_guest(struct vmm_vm *vm, u64 gpa, void *buf, unsigned int len);

@@ -324,6 +324,13 @@ static long vmm_vm_ioctl(struct file *filp, unsigned int cmd,
 		if (copy_from_user(&region, argp, sizeof(region)))
 			return -EFAULT;
 		return vmm_mem_set_region(vm, &region);
+	case KVM_GET_DIRTY_LOG: {
+		struct kvm_dirty_log log;
+
+		if (copy_from_user(&log, argp, sizeof(log)))
+			return -EFAULT;
+		return vmm_get_dirty_log(vm, &log);
+	}
 	case KVM_CREATE_IRQCHIP:
 		/* No injection in this backend: nothing could deliver. */
 		if (!vmm_ops_have_events(vm->ops))
@@ -396,6 +403,7 @@ static int vmm_create_vm(unsigned long type)
 	INIT_LIST_HEAD(&vm->ioeventfds);
 	kref_init(&vm->kref);
 	mutex_init(&vm->lock);
+	mutex_init(&vm->dirty_lock);
 	vm->ops = ops;
 	vm->mm = current->mm;
 	mmgrab(vm->mm);

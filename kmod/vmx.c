@@ -590,12 +590,18 @@ static void vmx_vm_destroy(struct vmm_vm *vm)
 	vm->arch = NULL;
 }
 
+static int vmx_map_page(struct vmm_vm *vm, u64 gpa, u64 hpa, bool writable)
+{
+	return vmx_ept_map(to_vmx_vm(vm), gpa, hpa, writable);
+}
+
 static const struct vmm_arch_ops vmx_ops = {
 	.owner = THIS_MODULE,
 	.name = "intel-vmx",
 	.vm_init = vmx_vm_init,
 	.vm_destroy = vmx_vm_destroy,
 	.unmap_range = vmx_ept_unmap_range,
+	.map_page = vmx_map_page,
 	.vcpu_create = vmx_vcpu_create,
 	.vcpu_free = vmx_vcpu_free,
 	.vcpu_load = vmx_vcpu_load,

@@ -206,16 +206,14 @@ static int vmx_exit_ept(struct vmm_vcpu *vcpu)
 	u64 q = vmcs_read(VMCS_EXIT_QUAL);
 	u64 gpa = vmcs_read(VMCS_GUEST_PHYS_ADDR);
 	u32 vectoring = vmcs_read(VMCS_IDT_VECTORING_INFO);
-	bool write = q & EPTQ_WRITE, readonly = false;
-	struct page *page;
+	bool write = q & EPTQ_WRITE;
+	int ret;
 
-	page = vmm_gpa_to_page(vcpu->vm, gpa, false, &readonly);
-	if (page && !(write && readonly)) {
-		if (vmx_ept_map(to_vmx_vm(vcpu->vm), gpa & PAGE_MASK,
-				page_to_phys(page), !readonly))
-			return -ENOMEM;
+	ret = vmm_map_gpa(vcpu->vm, gpa, write);
+	if (ret < 0)
+		return ret;
+	if (ret)
 		return VMM_EXIT_CONTINUE;
-	}
 	/*
 	 * Outside RAM while the CPU delivered an event (IDT-vectoring
 	 * information valid, 28.2.4): the IDT, GDT or stack it needed is
