@@ -18,6 +18,7 @@
 #include <asm/processor-flags.h>
 
 #include "vmx.h"
+#include "vmm_irqchip.h"
 
 #define X86_VEC_UD	6
 #define X86_VEC_GP	13
@@ -129,6 +130,8 @@ static int vmx_exit_cr(struct vmm_vcpu *vcpu)
 		case 8:
 			if (val > 15)
 				ret = -EINVAL;
+			else if (vcpu->lapic)
+				vmm_lapic_set_tpr(vcpu, val << 4);
 			else
 				vmx->cr8 = val;
 			break;
@@ -139,7 +142,8 @@ static int vmx_exit_cr(struct vmm_vcpu *vcpu)
 	case CRQ_TYPE_MOV_FROM:
 		if (CRQ_CR(q) != 8)
 			return vmm_emulation_failed(vcpu);
-		vcpu->gprs[reg] = vmx->cr8;
+		vcpu->gprs[reg] = vcpu->lapic ?
+				  vmm_lapic_get_tpr(vcpu) >> 4 : vmx->cr8;
 		break;
 	case CRQ_TYPE_LMSW: {
 		u64 cr0 = vmx_guest_cr0();
@@ -209,6 +213,13 @@ static int vmx_exit_ept(struct vmm_vcpu *vcpu)
 	bool write = q & EPTQ_WRITE;
 	int ret;
 
+	/*
+	 * The guest's IRET of an NMI handler faulted (qualification bit 12,
+	 * 28.2.1): with virtual NMIs the blocking it ended comes back for
+	 * the IRET's retry (27.2.3).
+	 */
+	if (vmx_caps.events && (q & BIT(12)) && !(vectoring & INTR_INFO_VALID))
+		vmcs_set_bits(VMCS_GUEST_INTERRUPTIBILITY, INTERRUPTIBILITY_NMI);
 	ret = vmm_map_gpa(vcpu->vm, gpa, write);
 	if (ret < 0)
 		return ret;
@@ -310,6 +321,7 @@ int vmx_handle_exit(struct vmm_vcpu *vcpu, u32 reason)
 		return vmx_exit_exception(vcpu);
 	case EXIT_EXT_INTR:		/* the host takes it once IF is set */
 	case EXIT_INTR_WINDOW:		/* window logic runs before entry */
+	case EXIT_NMI_WINDOW:
 	case EXIT_PREEMPT_TIMER:	/* exit_every_us: nothing else to do */
 		return VMM_EXIT_CONTINUE;
 	case EXIT_TRIPLE_FAULT:
@@ -323,8 +335,8 @@ int vmx_handle_exit(struct vmm_vcpu *vcpu, u32 reason)
 		ret = vmx_skip_insn(vcpu);
 		if (ret != VMM_EXIT_CONTINUE)
 			return ret;
-		vcpu->run->exit_reason = KVM_EXIT_HLT;
-		return VMM_EXIT_USER;
+		/* In the kernel with the irqchip there, else KVM_EXIT_HLT. */
+		return vmm_vcpu_halt(vcpu);
 	case EXIT_CPUID:
 		vmm_emulate_cpuid(vcpu);
 		return vmx_skip_insn(vcpu);

@@ -404,6 +404,12 @@ void vmx_get_cpu_mode(struct vmm_vcpu *vcpu, struct vmm_cpu_mode *m)
 	m->cs_db = cs_ar & SEG_AR_DB;
 }
 
+/* SIPI: real mode, CS = vector << 8 (the core set IP to 0; SDM 8.4.4). */
+void vmx_sipi(struct vmm_vcpu *vcpu, u8 vector)
+{
+	set_seg(VMM_SEG_CS, vector << 8, (u64)vector << 12, 0xffff, 0x9b);
+}
+
 void vmx_clear_int_shadow(struct vmm_vcpu *vcpu)
 {
 	u32 s = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
