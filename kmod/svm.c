@@ -84,12 +84,23 @@ static void svm_assign_asid(struct vmm_vcpu *vcpu, int cpu)
 		sd->asid_gen++;
 		sd->next_asid = 1;
 		svm->vmcb->control.tlb_control = 1;	/* flush all ASIDs */
+		vmm_stat_inc(VMM_STAT_ASID_FLUSH_ALL);
 	}
 	svm->asid = sd->next_asid++;
 	svm->asid_gen = sd->asid_gen;
 	svm->asid_cpu = cpu;
 	svm->tlb_gen = gen;
 	svm->vmcb->control.asid = svm->asid;
+}
+
+/* The guest's own TLB entries (this vCPU's ASID) go at the next VMRUN. */
+void svm_flush_guest_tlb(struct svm_vcpu *svm)
+{
+	struct vmcb_control *c = &svm->vmcb->control;
+
+	if (c->tlb_control != SVM_TLB_FLUSH_ALL)
+		c->tlb_control = boot_cpu_has(X86_FEATURE_FLUSHBYASID) ?
+				 SVM_TLB_FLUSH_ASID : SVM_TLB_FLUSH_ALL;
 }
 
 /*
@@ -109,7 +120,14 @@ static int svm_cpu_online(unsigned int cpu)
 	}
 	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(sd->hsave));
 	wrmsrl(MSR_EFER, efer | EFER_SVME);
-	sd->next_asid = 1;
+	/*
+	 * The TLB may still hold translations tagged with any ASID by an
+	 * earlier hypervisor on this CPU (kvm-amd, or this module before a
+	 * reload or an offline), for pages that may be the host's by now.
+	 * ASIDs "run out" at once, so the first VMRUN here starts a new
+	 * generation and flushes them all.
+	 */
+	sd->next_asid = svm_max_asid + 1;
 	sd->asid_gen++;
 	sd->enabled = true;
 	return 0;
@@ -181,10 +199,16 @@ static int svm_alloc_cpu_pages(void)
 	return 0;
 }
 
-/* Power-on state of what the backend owns; the core reset the rest. */
-static void svm_vcpu_reset(struct vmm_vcpu *vcpu)
+/* Power-on or INIT state of what the backend owns; the core did the rest. */
+static void svm_vcpu_reset(struct vmm_vcpu *vcpu, bool init)
 {
-	vmcb_reset(vcpu, page_to_phys(svm_iopm), page_to_phys(svm_msrpm));
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	vmcb_reset(vcpu, page_to_phys(svm_iopm), page_to_phys(svm_msrpm),
+		   init);
+	memset(svm->db, 0, sizeof(svm->db));
+	svm->nmi_masked = false;
+	svm->iret_seen = false;
 }
 
 static int svm_vcpu_create(struct vmm_vcpu *vcpu)
@@ -221,39 +245,6 @@ static void svm_vcpu_free(struct vmm_vcpu *vcpu)
 	vcpu->arch = NULL;
 }
 
-static bool svm_interruptible(struct vmm_vcpu *vcpu)
-{
-	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
-
-	return (vcpu->rflags & X86_EFLAGS_IF) &&
-	       !(c->int_state & SVM_INT_SHADOW) &&
-	       !(c->event_inj & SVM_EVT_VALID);
-}
-
-/* Inject a KVM_INTERRUPT vector, or ask for an exit when it can be. */
-static void svm_setup_irq(struct vmm_vcpu *vcpu)
-{
-	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
-	bool window;
-
-	if (vcpu->pending_irq >= 0 && svm_interruptible(vcpu)) {
-		c->event_inj = vcpu->pending_irq | SVM_EVT_TYPE_INTR |
-			       SVM_EVT_VALID;
-		vcpu->pending_irq = -1;
-	}
-	window = vcpu->pending_irq >= 0 || vcpu->run->request_interrupt_window;
-	if (window && !svm_interruptible(vcpu)) {
-		/* A virtual interrupt that exits as soon as IF allows it. */
-		c->int_ctl |= SVM_V_IRQ | SVM_V_IGN_TPR |
-			      (0xfULL << SVM_V_INTR_PRIO_SHIFT);
-		c->intercept_misc1 |= SVM_I1_VINTR;
-	} else {
-		c->int_ctl &= ~(SVM_V_IRQ | SVM_V_IGN_TPR |
-				(0xfULL << SVM_V_INTR_PRIO_SHIFT));
-		c->intercept_misc1 &= ~SVM_I1_VINTR;
-	}
-}
-
 /*
  * One VMRUN.  RAX, RSP, RIP and RFLAGS go through the VMCB, the other
  * GPRs through svm_vmrun_asm; all of them are the core's again after.
@@ -262,19 +253,28 @@ static void svm_enter_guest(struct vmm_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb_save *s = &svm->vmcb->save;
+	bool guest_dr;
 
 	s->rax = vcpu->gprs[VMM_RAX];
 	s->rsp = vcpu->gprs[VMM_RSP];
 	s->rip = vcpu->rip;
 	s->rflags = vcpu->rflags;
 	vmm_guest_fpu_enter(vcpu);
+	/* The guest's breakpoints, when its DR7 enables one. */
+	guest_dr = s->dr7 & 0xff;
+	if (guest_dr) {
+		set_debugreg(svm->db[0], 0);
+		set_debugreg(svm->db[1], 1);
+		set_debugreg(svm->db[2], 2);
+		set_debugreg(svm->db[3], 3);
+	}
 
 	asm volatile("clgi" : : : "memory");
 	svm_vmrun_asm(svm->vmcb_pa, vcpu->gprs, svm_host_save_pa());
 	asm volatile("stgi" : : : "memory");
 
 	svm->vmcb->control.tlb_control = 0;
-	if (hw_breakpoint_active())
+	if (guest_dr || hw_breakpoint_active())
 		hw_breakpoint_restore();
 	vmm_guest_fpu_exit(vcpu);
 	vcpu->gprs[VMM_RAX] = s->rax;
@@ -287,7 +287,6 @@ static int svm_run_once(struct vmm_vcpu *vcpu)
 {
 	int cpu;
 
-	svm_setup_irq(vcpu);
 	local_irq_disable();
 	cpu = smp_processor_id();
 	if (!svm_this_cpu_ready()) {
@@ -295,10 +294,12 @@ static int svm_run_once(struct vmm_vcpu *vcpu)
 		pr_warn_once("CPU %d has no SVM enabled\n", cpu);
 		return -EIO;
 	}
-	WRITE_ONCE(vcpu->cpu, cpu);
+	vmm_guest_mode_enter(vcpu, cpu);
+	vmm_inject_events(vcpu);
 	svm_assign_asid(vcpu, cpu);
 	to_svm(vcpu)->vmcb->control.clean = 0;
 	svm_enter_guest(vcpu);
+	vmm_guest_mode_exit(vcpu);
 	local_irq_enable();
 	return svm_handle_exit(vcpu);
 }
@@ -329,12 +330,18 @@ static void svm_vm_destroy(struct vmm_vm *vm)
 	vm->arch = NULL;
 }
 
+static int svm_map_page(struct vmm_vm *vm, u64 gpa, u64 hpa, bool writable)
+{
+	return svm_npt_map(to_svm_vm(vm), gpa, hpa, writable);
+}
+
 static const struct vmm_arch_ops svm_ops = {
 	.owner = THIS_MODULE,
 	.name = "amd-svm",
 	.vm_init = svm_vm_init,
 	.vm_destroy = svm_vm_destroy,
 	.unmap_range = svm_npt_unmap_range,
+	.map_page = svm_map_page,
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_free = svm_vcpu_free,
 	.vcpu_reset = svm_vcpu_reset,
@@ -348,6 +355,15 @@ static const struct vmm_arch_ops svm_ops = {
 	.get_exit_info = vmcb_get_exit_info,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
+	.nmi_allowed = svm_nmi_allowed,
+	.inject_irq = svm_inject_irq,
+	.inject_nmi = svm_inject_nmi,
+	.set_windows = svm_set_windows,
+	.sipi = svm_sipi,
+	.get_events = svm_get_events,
+	.set_events = svm_set_events,
+	.get_debugregs = vmcb_get_debugregs,
+	.set_debugregs = vmcb_set_debugregs,
 };
 
 static int svm_detect(void)

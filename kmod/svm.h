@@ -25,6 +25,13 @@ struct svm_vcpu {
 	int asid_cpu;
 	u64 asid_gen;
 	int tlb_gen;
+
+	u64 db[4];		/* guest DR0-3 */
+
+	/* NMI in service until its IRET has run (svm_intr.c). */
+	bool nmi_masked;
+	bool iret_seen;
+	u64 iret_rip;
 };
 
 static inline struct svm_vcpu *to_svm(struct vmm_vcpu *vcpu)
@@ -46,6 +53,9 @@ void svm_npt_free(struct svm_vm *svm_vm);
 int svm_npt_map(struct svm_vm *svm_vm, u64 gpa, u64 hpa, bool writable);
 void svm_npt_unmap_range(struct vmm_vm *vm, u64 gpa, u64 size);
 
+/* svm.c */
+void svm_flush_guest_tlb(struct svm_vcpu *svm);
+
 /* svm_exit.c */
 int svm_handle_exit(struct vmm_vcpu *vcpu);
 void svm_inject_exc(struct vmm_vcpu *vcpu, unsigned int vec, bool has_err,
@@ -55,8 +65,21 @@ void svm_inject_exc(struct vmm_vcpu *vcpu, unsigned int vec, bool has_err,
 int svm_get_msr(struct vmm_vcpu *vcpu, u32 index, u64 *data);
 int svm_set_msr(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host);
 
+/* svm_intr.c */
+bool svm_interruptible(struct vmm_vcpu *vcpu);
+bool svm_nmi_allowed(struct vmm_vcpu *vcpu);
+void svm_inject_irq(struct vmm_vcpu *vcpu, u8 vector);
+void svm_inject_nmi(struct vmm_vcpu *vcpu);
+int svm_exit_iret(struct vmm_vcpu *vcpu);
+void svm_set_windows(struct vmm_vcpu *vcpu, bool irq, bool nmi);
+void svm_sipi(struct vmm_vcpu *vcpu, u8 vector);
+void svm_get_events(struct vmm_vcpu *vcpu, struct kvm_vcpu_events *e);
+int svm_set_events(struct vmm_vcpu *vcpu, const struct kvm_vcpu_events *e);
+
 /* vmcb.c */
-void vmcb_reset(struct vmm_vcpu *vcpu, u64 iopm_pa, u64 msrpm_pa);
+void vmcb_reset(struct vmm_vcpu *vcpu, u64 iopm_pa, u64 msrpm_pa, bool init);
+void vmcb_get_debugregs(struct vmm_vcpu *vcpu, struct kvm_debugregs *d);
+int vmcb_set_debugregs(struct vmm_vcpu *vcpu, const struct kvm_debugregs *d);
 void vmcb_get_sregs(struct vmm_vcpu *vcpu, struct kvm_sregs *sregs);
 void vmcb_set_sregs(struct vmm_vcpu *vcpu, const struct kvm_sregs *sregs);
 void vmcb_get_cpu_mode(struct vmm_vcpu *vcpu, struct vmm_cpu_mode *mode);

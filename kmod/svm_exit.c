@@ -15,6 +15,7 @@
 #include <linux/moduleparam.h>
 
 #include "svm.h"
+#include "vmm_irqchip.h"
 
 #define X86_VEC_UD	6
 #define X86_VEC_GP	13
@@ -68,21 +69,171 @@ static int svm_exit_msr(struct vmm_vcpu *vcpu)
 	return vmm_skip_insn(vcpu);
 }
 
+/*
+ * The CPU faulted on guest-physical memory outside RAM while it delivered
+ * an event (@vectoring: EXITINTINFO): the IDT, GDT or stack it needed is
+ * MMIO.  The instruction at RIP did not cause the access, so emulating it
+ * would be wrong; like mainline KVM, give up with a delivery error.
+ */
+static int svm_delivery_error(struct vmm_vcpu *vcpu, u64 vectoring)
+{
+	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = KVM_INTERNAL_ERROR_DELIVERY_EV;
+	run->internal.ndata = 4;
+	run->internal.data[0] = vectoring;
+	run->internal.data[1] = c->exit_code;
+	run->internal.data[2] = c->exit_info1;
+	run->internal.data[3] = c->exit_info2;
+	return VMM_EXIT_USER;
+}
+
+/*
+ * MOV to CR4, intercepted so that a guest cannot switch on what the
+ * module cannot follow (LA57: the emulator's page walk has 4 levels) or
+ * the CPU lacks.  Without decode assists the source register comes from
+ * the decoder; the checks are the core's.
+ */
+#define SVM_CR4_TLB_BITS	(X86_CR4_PGE | X86_CR4_PAE | X86_CR4_PSE | \
+				 X86_CR4_PCIDE | X86_CR4_SMEP | X86_CR4_SMAP)
+
+static int svm_exit_write_cr4(struct vmm_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save *s = &svm->vmcb->save;
+	struct vmm_cpu_mode m;
+	struct vmm_insn insn;
+	u64 val, old = s->cr4;
+
+	vmcb_get_cpu_mode(vcpu, &m);
+	if (vmm_fetch_decode(vcpu, &m, &insn) || insn.map != 1 ||
+	    insn.opcode != 0x22)
+		return vmm_emulation_failed(vcpu);
+	if (((insn.modrm >> 3) & 7) != 4 || (insn.rex & 4)) {
+		svm_inject_exc(vcpu, X86_VEC_UD, false, 0);
+		return VMM_EXIT_CONTINUE;
+	}
+	val = vcpu->gprs[(insn.modrm & 7) | (insn.rex & 1 ? 8 : 0)];
+	if (vmm_code_size(&m) != 8)
+		val &= 0xffffffff;
+	if (vmm_cr4_write_check(&m, s->cpl, val)) {
+		svm_inject_exc(vcpu, X86_VEC_GP, true, 0);
+		return VMM_EXIT_CONTINUE;
+	}
+	s->cr4 = val;
+	/* The write did not reach the CPU: do the flush it implies. */
+	if ((old ^ val) & SVM_CR4_TLB_BITS)
+		svm_flush_guest_tlb(svm);
+	vmm_retire_insn(vcpu, (vcpu->rip + insn.len) &
+			(vmm_code_size(&m) == 8 ? ~0ULL : 0xffffffffULL));
+	return VMM_EXIT_CONTINUE;
+}
+
+/* XSETBV: #UD without CR4.OSXSAVE, the checks and XCR0 the core's. */
+static int svm_exit_xsetbv(struct vmm_vcpu *vcpu)
+{
+	struct vmcb_save *s = &to_svm(vcpu)->vmcb->save;
+
+	if (!(s->cr4 & X86_CR4_OSXSAVE) || !vmm_xfeatures) {
+		svm_inject_exc(vcpu, X86_VEC_UD, false, 0);
+		return VMM_EXIT_CONTINUE;
+	}
+	if (vmm_emulate_xsetbv(vcpu, s->cpl)) {
+		svm_inject_exc(vcpu, X86_VEC_GP, true, 0);
+		return VMM_EXIT_CONTINUE;
+	}
+	return vmm_skip_insn(vcpu);
+}
+
+/* Step over the decoded instruction (an emulated MOV to CR or DR). */
+static int svm_retire_decoded(struct vmm_vcpu *vcpu,
+			      const struct vmm_cpu_mode *m,
+			      const struct vmm_insn *insn)
+{
+	vmm_retire_insn(vcpu, (vcpu->rip + insn->len) &
+			(vmm_code_size(m) == 8 ? ~0ULL : 0xffffffffULL));
+	return VMM_EXIT_CONTINUE;
+}
+
+/*
+ * MOV to CR8 with the LAPIC in the kernel: CR8 is TPR[7:4].  Encoded as
+ * MOV CR8 (REX.R) or, on AMD, LOCK MOV CR0.
+ */
+static int svm_exit_write_cr8(struct vmm_vcpu *vcpu)
+{
+	struct vmcb_save *s = &to_svm(vcpu)->vmcb->save;
+	struct vmm_cpu_mode m;
+	struct vmm_insn insn;
+	u64 val;
+
+	vmcb_get_cpu_mode(vcpu, &m);
+	if (vmm_fetch_decode(vcpu, &m, &insn) || insn.map != 1 ||
+	    insn.opcode != 0x22 || ((insn.modrm >> 3) & 7) ||
+	    (!(insn.rex & 4) && !insn.lock))
+		return vmm_emulation_failed(vcpu);
+	val = vcpu->gprs[(insn.modrm & 7) | (insn.rex & 1 ? 8 : 0)];
+	if (s->cpl || val > 15) {
+		svm_inject_exc(vcpu, X86_VEC_GP, true, 0);
+		return VMM_EXIT_CONTINUE;
+	}
+	if (vcpu->lapic)
+		vmm_lapic_set_tpr(vcpu, val << 4);
+	return svm_retire_decoded(vcpu, &m, &insn);
+}
+
+/*
+ * MOV to or from DR0-3 (only those are intercepted; DR6 and DR7 live in
+ * the VMCB).  The guest's values are kept in svm->db and loaded into the
+ * CPU only around entries while the guest's DR7 enables a breakpoint.
+ */
+static int svm_exit_dr(struct vmm_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmm_cpu_mode m;
+	struct vmm_insn insn;
+	unsigned int dr, reg;
+	bool wide;
+
+	vmcb_get_cpu_mode(vcpu, &m);
+	if (vmm_fetch_decode(vcpu, &m, &insn) || insn.map != 1 ||
+	    (insn.opcode != 0x21 && insn.opcode != 0x23))
+		return vmm_emulation_failed(vcpu);
+	dr = ((insn.modrm >> 3) & 7) | (insn.rex & 4 ? 8 : 0);
+	reg = (insn.modrm & 7) | (insn.rex & 1 ? 8 : 0);
+	if (dr > 3) {
+		svm_inject_exc(vcpu, X86_VEC_UD, false, 0);
+		return VMM_EXIT_CONTINUE;
+	}
+	if (svm->vmcb->save.cpl) {
+		svm_inject_exc(vcpu, X86_VEC_GP, true, 0);
+		return VMM_EXIT_CONTINUE;
+	}
+	wide = vmm_code_size(&m) == 8;
+	if (insn.opcode == 0x23)
+		svm->db[dr] = vcpu->gprs[reg] & (wide ? ~0ULL : 0xffffffffULL);
+	else
+		vcpu->gprs[reg] = wide ? svm->db[dr] : (u32)svm->db[dr];
+	return svm_retire_decoded(vcpu, &m, &insn);
+}
+
 /* Nested page fault: RAM gets mapped, anything else is MMIO. */
-static int svm_exit_npf(struct vmm_vcpu *vcpu)
+static int svm_exit_npf(struct vmm_vcpu *vcpu, u64 vectoring)
 {
 	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
 	u64 err = c->exit_info1, gpa = c->exit_info2;
-	bool write = err & SVM_NPF_WRITE, readonly = false;
-	struct page *page;
+	bool write = err & SVM_NPF_WRITE;
+	int ret;
 
-	page = vmm_gpa_to_page(vcpu->vm, gpa, false, &readonly);
-	if (page && !(write && readonly)) {
-		if (svm_npt_map(to_svm_vm(vcpu->vm), gpa & PAGE_MASK,
-				page_to_phys(page), !readonly))
-			return -ENOMEM;
+	/* RAM: map it; an event cut short is delivered again (see caller). */
+	ret = vmm_map_gpa(vcpu->vm, gpa, write);
+	if (ret < 0)
+		return ret;
+	if (ret)
 		return VMM_EXIT_CONTINUE;
-	}
+	if (vectoring & SVM_EVT_VALID)
+		return svm_delivery_error(vcpu, vectoring);
 	/* Code or guest page tables outside RAM cannot be emulated. */
 	if (err & (SVM_NPF_FETCH | SVM_NPF_GUEST_PT))
 		return vmm_emulation_failed(vcpu);
@@ -93,6 +244,7 @@ int svm_handle_exit(struct vmm_vcpu *vcpu)
 {
 	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
 	u64 code = c->exit_code;
+	u64 vectoring = c->exit_int_info;
 	int ret;
 
 	if (trace_exits)
@@ -100,8 +252,8 @@ int svm_handle_exit(struct vmm_vcpu *vcpu)
 			c->exit_info1, c->exit_info2, vcpu->rip);
 
 	/* An event cut short by the exit is delivered again. */
-	if (c->exit_int_info & SVM_EVT_VALID) {
-		c->event_inj = c->exit_int_info;
+	if (vectoring & SVM_EVT_VALID) {
+		c->event_inj = vectoring;
 		c->exit_int_info = 0;
 	}
 
@@ -118,8 +270,15 @@ int svm_handle_exit(struct vmm_vcpu *vcpu)
 		ret = vmm_skip_insn(vcpu);
 		if (ret != VMM_EXIT_CONTINUE)
 			return ret;
-		vcpu->run->exit_reason = KVM_EXIT_HLT;
-		return VMM_EXIT_USER;
+		return vmm_vcpu_halt(vcpu);
+	case SVM_EXIT_IRET:
+		return svm_exit_iret(vcpu);
+	case SVM_EXIT_WRITE_CR8:
+		return svm_exit_write_cr8(vcpu);
+	case SVM_EXIT_WRITE_CR4:
+		return svm_exit_write_cr4(vcpu);
+	case SVM_EXIT_XSETBV:
+		return svm_exit_xsetbv(vcpu);
 	case SVM_EXIT_CPUID:
 		vmm_emulate_cpuid(vcpu);
 		return vmm_skip_insn(vcpu);
@@ -132,7 +291,7 @@ int svm_handle_exit(struct vmm_vcpu *vcpu)
 		svm_inject_exc(vcpu, X86_VEC_GP, true, 0);
 		return VMM_EXIT_CONTINUE;
 	case SVM_EXIT_NPF:
-		return svm_exit_npf(vcpu);
+		return svm_exit_npf(vcpu, vectoring);
 	case SVM_EXIT_SHUTDOWN:
 		/* The VMCB is undefined after a shutdown: start afresh. */
 		vmm_vcpu_reset(vcpu);
@@ -154,17 +313,13 @@ int svm_handle_exit(struct vmm_vcpu *vcpu)
 	case SVM_EXIT_MONITOR:
 	case SVM_EXIT_MWAIT:
 	case SVM_EXIT_MWAIT_COND:
-	case SVM_EXIT_XSETBV:
 	case SVM_EXIT_RDPRU:
-		/* No nested SVM, no MONITOR/MWAIT, XCR0 fixed at x87|SSE. */
+		/* No nested SVM, no MONITOR/MWAIT. */
 		svm_inject_exc(vcpu, X86_VEC_UD, false, 0);
 		return VMM_EXIT_CONTINUE;
 	default:
-		if (code >= SVM_EXIT_READ_DR0 && code <= SVM_EXIT_WRITE_DR7) {
-			/* DR0-3 belong to the host; not virtualized. */
-			svm_inject_exc(vcpu, X86_VEC_UD, false, 0);
-			return VMM_EXIT_CONTINUE;
-		}
+		if (code >= SVM_EXIT_READ_DR0 && code <= SVM_EXIT_WRITE_DR7)
+			return svm_exit_dr(vcpu);
 		return vmm_emulation_failed(vcpu);
 	}
 }

@@ -74,9 +74,14 @@ int svm_set_msr(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_EFER:
 		if (data & ~(u64)(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
 			return -EINVAL;
-		/* LMA follows CR0.PG in the guest; only the host sets it. */
-		if (!host)
+		if (!host) {
+			/* LME may change only while paging is off (APM 3.1.7). */
+			if (((data ^ s->efer) & EFER_LME) &&
+			    (s->cr0 & X86_CR0_PG))
+				return -EINVAL;
+			/* LMA follows CR0.PG in the guest. */
 			data = (data & ~(u64)EFER_LMA) | (s->efer & EFER_LMA);
+		}
 		s->efer = data | EFER_SVME;
 		break;
 	case MSR_STAR:

@@ -58,18 +58,25 @@ static void set_seg(struct vmcb_seg *s, u16 sel, u64 base, u32 limit,
 
 /*
  * Power-on state of what the VMCB holds (APM vol. 2, 14.1.3), as KVM
- * presents it, and the intercepts every vCPU runs with.
+ * presents it, or after an INIT (@init), and the intercepts every vCPU
+ * runs with.
  */
-void vmcb_reset(struct vmm_vcpu *vcpu, u64 iopm_pa, u64 msrpm_pa)
+void vmcb_reset(struct vmm_vcpu *vcpu, u64 iopm_pa, u64 msrpm_pa, bool init)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct svm_vm *svm_vm = to_svm_vm(vcpu->vm);
 	struct vmcb_control *c = &svm->vmcb->control;
 	struct vmcb_save *s = &svm->vmcb->save;
+	u64 tsc_offset = c->tsc_offset;
 
 	memset(svm->vmcb, 0, PAGE_SIZE);
 
-	c->intercept_dr = 0x000f000f;	/* DR0-3: not virtualized */
+	/* CR4 writes are checked: no LA57 and nothing the host lacks. */
+	c->intercept_cr = SVM_ICR_WRITE(4);
+	/* CR8 is the LAPIC's TPR: its writes go through the LAPIC. */
+	if (vcpu->vm->irqchip)
+		c->intercept_cr |= SVM_ICR_WRITE(8);
+	c->intercept_dr = 0x000f000f;	/* DR0-3: kept in svm->db */
 	c->intercept_misc1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_SMI |
 			     SVM_I1_RDPMC | SVM_I1_CPUID | SVM_I1_INVD | SVM_I1_HLT |
 			     SVM_I1_INVLPGA | SVM_I1_IOIO | SVM_I1_MSR |
@@ -80,7 +87,8 @@ void vmcb_reset(struct vmm_vcpu *vcpu, u64 iopm_pa, u64 msrpm_pa)
 			     SVM_I2_MWAIT_COND | SVM_I2_XSETBV | SVM_I2_RDPRU;
 	c->iopm_base_pa = iopm_pa;
 	c->msrpm_base_pa = msrpm_pa;
-	c->tsc_offset = vcpu->vm->tsc_offset;
+	/* INIT does not touch the TSC. */
+	c->tsc_offset = init ? tsc_offset : vcpu->vm->tsc_offset;
 	c->int_ctl = SVM_V_INTR_MASKING;
 	c->np_control = 1;
 	c->n_cr3 = virt_to_phys(svm_vm->npt_root);
@@ -178,6 +186,29 @@ void vmcb_get_cpu_mode(struct vmm_vcpu *vcpu, struct vmm_cpu_mode *m)
 void vmcb_clear_int_shadow(struct vmm_vcpu *vcpu)
 {
 	to_svm(vcpu)->vmcb->control.int_state &= ~SVM_INT_SHADOW;
+}
+
+void vmcb_get_debugregs(struct vmm_vcpu *vcpu, struct kvm_debugregs *d)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	memset(d, 0, sizeof(*d));
+	memcpy(d->db, svm->db, sizeof(d->db));
+	d->dr6 = svm->vmcb->save.dr6;
+	d->dr7 = svm->vmcb->save.dr7;
+}
+
+int vmcb_set_debugregs(struct vmm_vcpu *vcpu, const struct kvm_debugregs *d)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	/* Bits 63:32 of DR6 and DR7 are reserved (MBZ). */
+	if (d->flags || d->dr6 >> 32 || d->dr7 >> 32)
+		return -EINVAL;
+	memcpy(svm->db, d->db, sizeof(svm->db));
+	svm->vmcb->save.dr6 = (d->dr6 & 0xffff0fffULL) | 0xffff0ff0ULL;
+	svm->vmcb->save.dr7 = (d->dr7 & 0xffff2fffULL) | 0x400;
+	return 0;
 }
 
 u64 vmcb_get_cr8(struct vmm_vcpu *vcpu)

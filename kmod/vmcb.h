@@ -156,10 +156,18 @@ struct vmcb {
 static_assert(sizeof(struct vmcb) == PAGE_SIZE);
 
 /* intercept_misc1 */
+/* intercept_cr: reads in bits 0-15, writes in bits 16-31 */
+#define SVM_ICR_WRITE(n)	BIT(16 + (n))
+
+/* tlb_control */
+#define SVM_TLB_FLUSH_ALL	1
+#define SVM_TLB_FLUSH_ASID	3
+
 #define SVM_I1_INTR		BIT(0)
 #define SVM_I1_NMI		BIT(1)
 #define SVM_I1_SMI		BIT(2)
 #define SVM_I1_VINTR		BIT(4)
+#define SVM_I1_IRET		BIT(20)
 #define SVM_I1_RDPMC		BIT(15)
 #define SVM_I1_CPUID		BIT(18)
 #define SVM_I1_INVD		BIT(22)
@@ -198,8 +206,12 @@ static_assert(sizeof(struct vmcb) == PAGE_SIZE);
 #define SVM_EVT_TYPE_INTR	(0ULL << 8)
 #define SVM_EVT_TYPE_NMI	(2ULL << 8)
 #define SVM_EVT_TYPE_EXC	(3ULL << 8)
+#define SVM_EVT_TYPE_SOFT	(4ULL << 8)
+#define SVM_EVT_TYPE_MASK	(7ULL << 8)
 
 /* Exit codes. */
+#define SVM_EXIT_WRITE_CR4	0x014
+#define SVM_EXIT_WRITE_CR8	0x018
 #define SVM_EXIT_READ_DR0	0x020
 #define SVM_EXIT_WRITE_DR7	0x03f
 #define SVM_EXIT_INTR		0x060
@@ -208,6 +220,7 @@ static_assert(sizeof(struct vmcb) == PAGE_SIZE);
 #define SVM_EXIT_VINTR		0x064
 #define SVM_EXIT_RDPMC		0x06f
 #define SVM_EXIT_CPUID		0x072
+#define SVM_EXIT_IRET		0x074
 #define SVM_EXIT_INVD		0x076
 #define SVM_EXIT_HLT		0x078
 #define SVM_EXIT_INVLPGA	0x07a

@@ -66,7 +66,10 @@ static const unsigned short map1[256] = {
 	[0x9c ... 0x9d] = N | F_D64,
 	[0xa0] = N | F_MOFFS | F_BYTE, [0xa1] = N | F_MOFFS,
 	[0xa2] = N | F_MOFFS | F_BYTE, [0xa3] = N | F_MOFFS,
+	[0xa4] = N | F_BYTE, [0xa5] = N,	/* movs */
 	[0xa8] = N | F_IB | F_BYTE, [0xa9] = N | F_IZ,
+	[0xaa] = N | F_BYTE, [0xab] = N,	/* stos */
+	[0xac] = N | F_BYTE, [0xad] = N,	/* lods */
 	[0xb0 ... 0xb7] = N | F_IB | F_BYTE,
 	[0xb8 ... 0xbf] = N | F_IV,
 	[0xc0] = MB | F_IB, [0xc1] = M | F_IB,
@@ -288,6 +291,67 @@ static void classify(struct vmm_insn *in)
 	}
 }
 
+/*
+ * MMIO semantics beyond the MOV family: ALU operations with a memory
+ * operand (read-modify-write, or a register computed from memory), XCHG,
+ * and the string moves, stores and loads.  True when it is one of them.
+ */
+static bool classify_rmw(struct vmm_insn *in)
+{
+	unsigned int op = in->opcode, sub = (in->modrm >> 3) & 7;
+	unsigned int reg = sub | (in->rex & 4 ? 8 : 0);
+
+	if (in->map)
+		return false;
+	if (op >= 0xa4 && op <= 0xad && op != 0xa6 && op != 0xa7 &&
+	    op != 0xa8 && op != 0xa9) {
+		in->kind = VMM_INSN_STRING;
+		in->string_op = op < 0xa8 ? VMM_STR_MOVS :
+				op < 0xac ? VMM_STR_STOS : VMM_STR_LODS;
+		in->mem_size = in->op_size;
+		return true;
+	}
+	if (!in->has_mem)
+		return false;
+	in->mem_dst = true;
+	if (op < 0x40 && (op & 7) < 4) {		/* add ... cmp */
+		in->alu = op >> 3;
+		if (op & 2) {				/* reg, r/m */
+			in->mem_dst = false;
+			in->reg_dst = in->alu != VMM_ALU_CMP;
+		}
+	} else if (op == 0x80 || op == 0x81 || op == 0x83) {
+		in->alu = sub;
+		in->src_imm = true;
+	} else if (op == 0x84 || op == 0x85) {
+		in->alu = VMM_ALU_TEST;
+	} else if (op == 0x86 || op == 0x87) {
+		in->alu = VMM_ALU_XCHG;
+		in->reg_dst = true;
+	} else if ((op == 0xf6 || op == 0xf7) && sub != 1 && sub < 4) {
+		in->alu = sub == 0 ? VMM_ALU_TEST : sub == 2 ? VMM_ALU_NOT :
+			  VMM_ALU_NEG;
+		in->src_imm = sub == 0;
+	} else if ((op == 0xfe || op == 0xff) && sub < 2) {
+		in->alu = sub ? VMM_ALU_DEC : VMM_ALU_INC;
+	} else {
+		in->mem_dst = false;
+		return false;
+	}
+	if (in->alu == VMM_ALU_CMP || in->alu == VMM_ALU_TEST)
+		in->mem_dst = false;
+	in->kind = VMM_INSN_ALU;
+	in->mem_size = in->op_size;
+	in->dst_size = in->op_size;
+	in->reg = reg;
+	/* Without REX, byte registers 4-7 are AH, CH, DH, BH. */
+	if (in->op_size == 1 && !in->rex && reg >= 4 && reg < 8) {
+		in->reg = reg - 4;
+		in->reg_high8 = true;
+	}
+	return true;
+}
+
 int vmm_decode(const u8 *b, unsigned int avail, unsigned int mode,
 	       struct vmm_insn *in)
 {
@@ -465,6 +529,8 @@ opcode:
 	/* pos <= avail <= 15: longer encodings ended in short_of_bytes(). */
 	in->len = pos;
 	classify(in);
+	if (in->kind == VMM_INSN_OTHER)
+		classify_rmw(in);
 	return VMM_DECODE_OK;
 }
 

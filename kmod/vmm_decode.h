@@ -45,7 +45,20 @@ enum vmm_insn_kind {
 	VMM_INSN_LOAD,		/* reg <- mem (MOV, MOVZX, MOVSX, MOVSXD) */
 	VMM_INSN_STORE,		/* mem <- reg */
 	VMM_INSN_STORE_IMM,	/* mem <- immediate */
+	VMM_INSN_ALU,		/* an ALU operation with a memory operand */
+	VMM_INSN_STRING,	/* MOVS, STOS, LODS (implicit operands) */
 };
+
+/* VMM_INSN_ALU operations; the first eight in group-1 /n order. */
+enum vmm_alu {
+	VMM_ALU_ADD, VMM_ALU_OR, VMM_ALU_ADC, VMM_ALU_SBB,
+	VMM_ALU_AND, VMM_ALU_SUB, VMM_ALU_XOR, VMM_ALU_CMP,
+	VMM_ALU_TEST, VMM_ALU_INC, VMM_ALU_DEC, VMM_ALU_NOT, VMM_ALU_NEG,
+	VMM_ALU_XCHG,
+};
+
+/* VMM_INSN_STRING operations. */
+enum vmm_string_op { VMM_STR_MOVS, VMM_STR_STOS, VMM_STR_LODS };
 
 struct vmm_insn {
 	u8 len;			/* total length in bytes */
@@ -78,6 +91,13 @@ struct vmm_insn {
 	bool sign_extend;	/* MOVSX/MOVSXD */
 	u64 imm;		/* STORE_IMM value, sign-extended to op_size */
 	u8 imm_size;		/* immediate bytes in the encoding */
+
+	/* VMM_INSN_ALU: mem <op>= src, or reg <op>= mem (reg_dst). */
+	u8 alu;			/* enum vmm_alu */
+	bool mem_dst;		/* the result is written to memory */
+	bool reg_dst;		/* ... to insn.reg (XCHG: both) */
+	bool src_imm;		/* the source is imm, else insn.reg */
+	u8 string_op;		/* VMM_INSN_STRING: enum vmm_string_op */
 };
 
 /*

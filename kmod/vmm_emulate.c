@@ -9,11 +9,13 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitops.h>
 #include <linux/mm.h>
 #include <asm/processor-flags.h>
 #include <asm/msr-index.h>
 
 #include "vmm.h"
+#include "vmm_irqchip.h"
 
 /* Guest code size in bytes: 2, 4 or 8. */
 unsigned int vmm_code_size(const struct vmm_cpu_mode *m)
@@ -252,6 +254,28 @@ int vmm_emulate_io(struct vmm_vcpu *vcpu, struct vmm_io *io)
 	if (io->string)
 		return string_io(vcpu, io);
 
+	/* The PICs, the PIT, ioeventfds: done without leaving the kernel. */
+	if (io->in) {
+		u32 val = 0;
+
+		if (!vmm_io_bus_read(vcpu, VMM_PIO_BUS, io->port, io->size,
+				     &val)) {
+			write_reg(vcpu, VMM_RAX, false, io->size, val);
+			vmm_retire_insn(vcpu, io->next_rip);
+			vmm_stat_inc(VMM_STAT_IO_IN_KERNEL);
+			return VMM_EXIT_CONTINUE;
+		}
+	} else {
+		u64 val = vcpu->gprs[VMM_RAX];
+
+		if (!vmm_io_bus_write(vcpu, VMM_PIO_BUS, io->port, io->size,
+				      &val)) {
+			vmm_retire_insn(vcpu, io->next_rip);
+			vmm_stat_inc(VMM_STAT_IO_IN_KERNEL);
+			return VMM_EXIT_CONTINUE;
+		}
+	}
+
 	io_exit(vcpu, io, 1);
 	if (io->in) {
 		memset(data, 0, io->size);
@@ -270,7 +294,287 @@ EXPORT_SYMBOL_GPL(vmm_emulate_io);
 
 /* ---- MMIO ---- */
 
-/* A guest access to @gpa, outside RAM: decode it into KVM_EXIT_MMIO. */
+/* An in-kernel device (LAPIC, IOAPIC, ioeventfd) takes it: 0. */
+static int mmio_in_kernel(struct vmm_vcpu *vcpu, u64 gpa, unsigned int len,
+			  void *data, bool write)
+{
+	int ret;
+
+	if (vmm_lapic_mmio_hit(vcpu, gpa))
+		ret = write ? vmm_lapic_mmio_write(vcpu, gpa, len, data) :
+			      vmm_lapic_mmio_read(vcpu, gpa, len, data);
+	else if (write)
+		ret = vmm_io_bus_write(vcpu, VMM_MMIO_BUS, gpa, len, data);
+	else
+		ret = vmm_io_bus_read(vcpu, VMM_MMIO_BUS, gpa, len, data);
+	if (!ret)
+		vmm_stat_inc(VMM_STAT_IO_IN_KERNEL);
+	return ret;
+}
+
+/* ---- ALU operations and string instructions on MMIO ---- */
+
+#define VMM_FLAGS_ARITH	(X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | \
+			 X86_EFLAGS_ZF | X86_EFLAGS_SF | X86_EFLAGS_OF)
+
+static u64 size_mask(unsigned int size)
+{
+	return size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+}
+
+/*
+ * @dst <op> @src at @size bytes, with the arithmetic flags the CPU would
+ * leave in @rflags (SDM vol. 2 per instruction; AF of logic ops, which
+ * the SDM leaves undefined, is cleared).
+ */
+static u64 alu_op(unsigned int op, unsigned int size, u64 dst, u64 src,
+		  u64 *rflags)
+{
+	u64 mask = size_mask(size), top = 1ULL << (8 * size - 1);
+	bool cin = *rflags & X86_EFLAGS_CF, keep_cf = false;
+	u64 res, fl = 0, c;
+
+	dst &= mask;
+	src &= mask;
+	switch (op) {
+	case VMM_ALU_ADD:
+	case VMM_ALU_ADC:
+	case VMM_ALU_INC:
+		if (op == VMM_ALU_INC) {
+			src = 1;
+			keep_cf = true;
+		}
+		c = op == VMM_ALU_ADC && cin;
+		res = (dst + src + c) & mask;
+		if (res < dst || (c && res == dst))
+			fl |= X86_EFLAGS_CF;
+		if ((dst ^ res) & (src ^ res) & top)
+			fl |= X86_EFLAGS_OF;
+		fl |= (dst ^ src ^ res) & X86_EFLAGS_AF;
+		break;
+	case VMM_ALU_SUB:
+	case VMM_ALU_SBB:
+	case VMM_ALU_CMP:
+	case VMM_ALU_DEC:
+	case VMM_ALU_NEG:
+		if (op == VMM_ALU_DEC) {
+			src = 1;
+			keep_cf = true;
+		} else if (op == VMM_ALU_NEG) {
+			src = dst;
+			dst = 0;
+		}
+		c = op == VMM_ALU_SBB && cin;
+		res = (dst - src - c) & mask;
+		if (dst < src || (c && dst == src))
+			fl |= X86_EFLAGS_CF;
+		if ((dst ^ src) & (dst ^ res) & top)
+			fl |= X86_EFLAGS_OF;
+		fl |= (dst ^ src ^ res) & X86_EFLAGS_AF;
+		break;
+	case VMM_ALU_AND:
+	case VMM_ALU_TEST:
+		res = dst & src;
+		break;
+	case VMM_ALU_OR:
+		res = dst | src;
+		break;
+	case VMM_ALU_XOR:
+		res = dst ^ src;
+		break;
+	default:			/* NOT: no flags */
+		return ~dst & mask;
+	}
+	if (!res)
+		fl |= X86_EFLAGS_ZF;
+	if (res & top)
+		fl |= X86_EFLAGS_SF;
+	if (!(hweight8(res & 0xff) & 1))
+		fl |= X86_EFLAGS_PF;
+	if (keep_cf)
+		fl = (fl & ~X86_EFLAGS_CF) | (*rflags & X86_EFLAGS_CF);
+	*rflags = (*rflags & ~VMM_FLAGS_ARITH) | fl;
+	return res;
+}
+
+static u64 insn_rip(struct vmm_vcpu *vcpu, const struct vmm_cpu_mode *m,
+		    const struct vmm_insn *insn)
+{
+	return (vcpu->rip + insn->len) & rip_mask(m);
+}
+
+/* An MMIO write the instruction does: in the kernel or for userspace. */
+static int mmio_write(struct vmm_vcpu *vcpu, u64 gpa, unsigned int len,
+		      u64 val)
+{
+	struct kvm_run *run = vcpu->run;
+
+	if (!mmio_in_kernel(vcpu, gpa, len, &val, true))
+		return VMM_EXIT_CONTINUE;
+	run->exit_reason = KVM_EXIT_MMIO;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = len;
+	run->mmio.is_write = 1;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	memcpy(run->mmio.data, &val, len);
+	return VMM_EXIT_USER;
+}
+
+/*
+ * An MMIO read: false with @val from an in-kernel device, true when a
+ * read exit to userspace is set up (@pending completes it).
+ */
+static bool mmio_read(struct vmm_vcpu *vcpu, const struct vmm_insn *insn,
+		      u64 gpa, unsigned int len, u64 *val,
+		      enum vmm_pending pending)
+{
+	struct kvm_run *run = vcpu->run;
+
+	*val = 0;
+	if (!mmio_in_kernel(vcpu, gpa, len, val, false))
+		return false;
+	run->exit_reason = KVM_EXIT_MMIO;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = len;
+	run->mmio.is_write = 0;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	vcpu->pending = pending;
+	vcpu->pending_insn = *insn;
+	vcpu->pending_gpa = gpa;
+	return true;
+}
+
+/* The memory operand's value is @mem: compute, write, step over. */
+static int alu_finish(struct vmm_vcpu *vcpu, const struct vmm_cpu_mode *m,
+		      const struct vmm_insn *insn, u64 gpa, u64 mem)
+{
+	unsigned int size = insn->mem_size;
+	u64 src, res, reg = vcpu->gprs[insn->reg];
+
+	if (insn->reg_high8)
+		reg >>= 8;
+	src = insn->src_imm ? insn->imm : reg;
+	if (insn->alu == VMM_ALU_XCHG) {
+		res = reg;
+		write_reg(vcpu, insn->reg, insn->reg_high8, size, mem);
+	} else if (insn->reg_dst) {
+		res = alu_op(insn->alu, size, reg, mem, &vcpu->rflags);
+		write_reg(vcpu, insn->reg, insn->reg_high8, size, res);
+	} else {
+		res = alu_op(insn->alu, size, mem, src, &vcpu->rflags);
+	}
+	vmm_retire_insn(vcpu, insn_rip(vcpu, m, insn));
+	if (!insn->mem_dst)
+		return VMM_EXIT_CONTINUE;
+	return mmio_write(vcpu, gpa, size, res);
+}
+
+static int alu_mmio(struct vmm_vcpu *vcpu, const struct vmm_cpu_mode *m,
+		    const struct vmm_insn *insn, u64 gpa)
+{
+	u64 mem;
+
+	if (mmio_read(vcpu, insn, gpa, insn->mem_size, &mem,
+		      VMM_PENDING_MMIO_ALU))
+		return VMM_EXIT_USER;
+	return alu_finish(vcpu, m, insn, gpa, mem);
+}
+
+static u64 string_lin(struct vmm_vcpu *vcpu, const struct vmm_cpu_mode *m,
+		      const struct vmm_insn *insn, bool dst)
+{
+	unsigned int seg = dst ? VMM_SEG_ES :
+			   insn->seg == VMM_SEG_DEFAULT ? VMM_SEG_DS : insn->seg;
+	u64 off = vcpu->gprs[dst ? VMM_RDI : VMM_RSI] &
+		  addr_mask(insn->addr_size);
+
+	if (vmm_code_size(m) == 8)
+		return off + (seg >= VMM_SEG_FS ? m->seg_base[seg] : 0);
+	return (u32)(m->seg_base[seg] + off);
+}
+
+/*
+ * One element of MOVS/STOS/LODS done: rSI/rDI step, a REP counts down
+ * and keeps RIP on the instruction until rCX is 0 (the CPU runs the next
+ * element, and exits again if it touches MMIO).
+ */
+static void string_step(struct vmm_vcpu *vcpu, const struct vmm_cpu_mode *m,
+			const struct vmm_insn *insn)
+{
+	unsigned int asz = insn->addr_size;
+	s64 step = vcpu->rflags & X86_EFLAGS_DF ? -(s64)insn->op_size :
+						  insn->op_size;
+	u64 mask = addr_mask(asz), rcx;
+
+	if (insn->string_op != VMM_STR_STOS)
+		set_addr_reg(vcpu, VMM_RSI, asz, vcpu->gprs[VMM_RSI] + step);
+	if (insn->string_op != VMM_STR_LODS)
+		set_addr_reg(vcpu, VMM_RDI, asz, vcpu->gprs[VMM_RDI] + step);
+	if (insn->rep) {
+		rcx = (vcpu->gprs[VMM_RCX] & mask) - 1;
+		set_addr_reg(vcpu, VMM_RCX, asz, rcx);
+		if (rcx & mask)
+			return;
+	}
+	vmm_retire_insn(vcpu, insn_rip(vcpu, m, insn));
+}
+
+/* The element read from MMIO (@val) goes to rAX or the destination. */
+static int string_finish_read(struct vmm_vcpu *vcpu,
+			      const struct vmm_cpu_mode *m,
+			      const struct vmm_insn *insn, u64 val)
+{
+	if (insn->string_op == VMM_STR_LODS)
+		write_reg(vcpu, VMM_RAX, false, insn->op_size, val);
+	else if (vmm_copy_linear(vcpu, m, string_lin(vcpu, m, insn, true),
+				 &val, insn->op_size, true))
+		return vmm_emulation_failed(vcpu);	/* MMIO to MMIO */
+	string_step(vcpu, m, insn);
+	return VMM_EXIT_CONTINUE;
+}
+
+static int string_mmio(struct vmm_vcpu *vcpu, const struct vmm_cpu_mode *m,
+		       const struct vmm_insn *insn, u64 gpa)
+{
+	unsigned int size = insn->op_size;
+	u64 val = 0, dst_gpa;
+	int ret;
+
+	if (insn->rep && !(vcpu->gprs[VMM_RCX] & addr_mask(insn->addr_size))) {
+		vmm_retire_insn(vcpu, insn_rip(vcpu, m, insn));
+		return VMM_EXIT_CONTINUE;
+	}
+	switch (insn->string_op) {
+	case VMM_STR_STOS:
+		val = vcpu->gprs[VMM_RAX];
+		break;
+	case VMM_STR_MOVS:
+		/* Which side is MMIO?  The destination, if it is @gpa. */
+		if (vmm_gva_to_gpa(vcpu, m, string_lin(vcpu, m, insn, true),
+				   &dst_gpa) || dst_gpa != gpa)
+			break;
+		if (vmm_copy_linear(vcpu, m, string_lin(vcpu, m, insn, false),
+				    &val, size, false))
+			return vmm_emulation_failed(vcpu);
+		ret = mmio_write(vcpu, gpa, size, val);
+		string_step(vcpu, m, insn);
+		return ret;
+	}
+	if (insn->string_op == VMM_STR_STOS) {
+		ret = mmio_write(vcpu, gpa, size, val);
+		string_step(vcpu, m, insn);
+		return ret;
+	}
+	/* LODS, or MOVS from MMIO: read the element first. */
+	if (mmio_read(vcpu, insn, gpa, size, &val, VMM_PENDING_MMIO_STRING))
+		return VMM_EXIT_USER;
+	return string_finish_read(vcpu, m, insn, val);
+}
+
+/*
+ * A guest access to @gpa, outside RAM: done by an in-kernel device, or
+ * decoded into KVM_EXIT_MMIO.
+ */
 int vmm_emulate_mmio(struct vmm_vcpu *vcpu, u64 gpa)
 {
 	struct kvm_run *run = vcpu->run;
@@ -282,6 +586,34 @@ int vmm_emulate_mmio(struct vmm_vcpu *vcpu, u64 gpa)
 	if (vmm_fetch_decode(vcpu, &m, &insn) || insn.kind == VMM_INSN_OTHER ||
 	    insn.mem_size > 8)
 		return vmm_emulation_failed(vcpu);
+	if (insn.kind == VMM_INSN_ALU)
+		return alu_mmio(vcpu, &m, &insn, gpa);
+	if (insn.kind == VMM_INSN_STRING)
+		return string_mmio(vcpu, &m, &insn, gpa);
+
+	if (insn.kind == VMM_INSN_LOAD) {
+		val = 0;
+		if (!mmio_in_kernel(vcpu, gpa, insn.mem_size, &val, false)) {
+			if (insn.sign_extend) {
+				unsigned int sh = 64 - 8 * insn.mem_size;
+
+				val = (u64)((s64)(val << sh) >> sh);
+			}
+			write_reg(vcpu, insn.reg, insn.reg_high8,
+				  insn.dst_size, val);
+			goto done;
+		}
+	} else {
+		if (insn.kind == VMM_INSN_STORE_IMM) {
+			val = insn.imm;
+		} else {
+			val = vcpu->gprs[insn.reg];
+			if (insn.reg_high8)
+				val >>= 8;
+		}
+		if (!mmio_in_kernel(vcpu, gpa, insn.mem_size, &val, true))
+			goto done;
+	}
 
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = gpa;
@@ -311,25 +643,44 @@ int vmm_emulate_mmio(struct vmm_vcpu *vcpu, u64 gpa)
 	memcpy(run->mmio.data, &val, insn.mem_size);
 	vmm_retire_insn(vcpu, (vcpu->rip + insn.len) & rip_mask(&m));
 	return VMM_EXIT_USER;
+
+done:
+	vmm_retire_insn(vcpu, (vcpu->rip + insn.len) & rip_mask(&m));
+	return VMM_EXIT_CONTINUE;
 }
 EXPORT_SYMBOL_GPL(vmm_emulate_mmio);
 
 /* ---- Completion of userspace I/O at the next KVM_RUN ---- */
 
-/* Caller holds vm->srcu: INS completion writes guest memory. */
-void vmm_complete_pending(struct vmm_vcpu *vcpu)
+/*
+ * Caller holds vm->srcu: INS completion writes guest memory.  Returns
+ * VMM_EXIT_USER when the completion made a new exit (the write of a
+ * read-modify-write), else VMM_EXIT_CONTINUE.
+ */
+int vmm_complete_pending(struct vmm_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
+	struct vmm_cpu_mode m;
 	u64 val = 0;
 
 	switch (vcpu->pending) {
+	case VMM_PENDING_MMIO_ALU:
+	case VMM_PENDING_MMIO_STRING: {
+		struct vmm_insn *insn = &vcpu->pending_insn;
+
+		vcpu->pending = VMM_PENDING_NONE;
+		memcpy(&val, run->mmio.data, insn->mem_size);
+		vcpu->vm->ops->get_cpu_mode(vcpu, &m);
+		if (insn->kind == VMM_INSN_ALU)
+			return alu_finish(vcpu, &m, insn, vcpu->pending_gpa, val);
+		return string_finish_read(vcpu, &m, insn, val);
+	}
 	case VMM_PENDING_PIO_IN:
 		memcpy(&val, page_address(vcpu->pio_page), vcpu->pending_size);
 		write_reg(vcpu, VMM_RAX, false, vcpu->pending_size, val);
 		break;
 	case VMM_PENDING_PIO_INS: {
 		const struct vmm_io *io = &vcpu->pending_io;
-		struct vmm_cpu_mode m;
 
 		vcpu->pending = VMM_PENDING_NONE;
 		vcpu->vm->ops->get_cpu_mode(vcpu, &m);
@@ -338,7 +689,7 @@ void vmm_complete_pending(struct vmm_vcpu *vcpu)
 				page_address(vcpu->pio_page),
 				vcpu->pending_count * io->size, true);
 		string_done(vcpu, io, vcpu->pending_count);
-		return;
+		return VMM_EXIT_CONTINUE;
 	}
 	case VMM_PENDING_MMIO_READ:
 		memcpy(&val, run->mmio.data, vcpu->pending_len);
@@ -351,8 +702,9 @@ void vmm_complete_pending(struct vmm_vcpu *vcpu)
 			  vcpu->pending_size, val);
 		break;
 	default:
-		return;
+		return VMM_EXIT_CONTINUE;
 	}
 	vmm_retire_insn(vcpu, vcpu->pending_rip);
 	vcpu->pending = VMM_PENDING_NONE;
+	return VMM_EXIT_CONTINUE;
 }

@@ -3,54 +3,16 @@
  * KVM_RUN: the loop around the backend's single guest entries.  Complete
  * the userspace I/O of the last exit, honour immediate_exit and signals,
  * let the backend enter the guest and handle the exit until an exit needs
- * userspace, then fill the kvm_run fields every exit carries.  Also the
- * guest's x87/SSE state around an entry, the same for every backend.
+ * userspace, then fill the kvm_run fields every exit carries.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
-#include <asm/cpufeature.h>
-#include <asm/fpu/api.h>
-#include <asm/fpu/xcr.h>
 #include <asm/processor-flags.h>
 
 #include "vmm.h"
-
-static u64 vmm_host_xcr0;
-
-void vmm_run_setup(void)
-{
-	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
-		vmm_host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
-}
-
-static bool switch_xcr0(void)
-{
-	return vmm_host_xcr0 && vmm_host_xcr0 != XFEATURE_MASK_FPSSE;
-}
-
-/*
- * The user's FPU state is saved; the guest's replaces it, with XCR0 at
- * x87|SSE (guests get no XSAVE).  Pairs with vmm_guest_fpu_exit().
- */
-void vmm_guest_fpu_enter(struct vmm_vcpu *vcpu)
-{
-	kernel_fpu_begin();
-	asm volatile("fxrstorq %0" : : "m" (*vcpu->fpu));
-	if (switch_xcr0())
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, XFEATURE_MASK_FPSSE);
-}
-EXPORT_SYMBOL_GPL(vmm_guest_fpu_enter);
-
-void vmm_guest_fpu_exit(struct vmm_vcpu *vcpu)
-{
-	if (switch_xcr0())
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, vmm_host_xcr0);
-	asm volatile("fxsaveq %0" : "=m" (*vcpu->fpu));
-	kernel_fpu_end();
-}
-EXPORT_SYMBOL_GPL(vmm_guest_fpu_exit);
+#include "vmm_irqchip.h"
 
 static void post_run(struct vmm_vcpu *vcpu)
 {
@@ -60,6 +22,10 @@ static void post_run(struct vmm_vcpu *vcpu)
 	run->if_flag = !!(vcpu->rflags & X86_EFLAGS_IF);
 	run->cr8 = ops->get_cr8(vcpu);
 	run->apic_base = vcpu->apic_base;
+	if (vcpu->lapic) {
+		run->cr8 = vmm_lapic_get_tpr(vcpu) >> 4;
+		run->apic_base = vcpu->lapic->base;
+	}
 	run->ready_for_interrupt_injection = vcpu->pending_irq < 0 &&
 					     ops->interruptible(vcpu);
 	run->flags = 0;
@@ -74,8 +40,14 @@ int vmm_vcpu_run(struct vmm_vcpu *vcpu)
 
 	/* INS completion writes guest memory: slots must stay put. */
 	idx = srcu_read_lock(&vm->srcu);
-	vmm_complete_pending(vcpu);
+	ret = vmm_complete_pending(vcpu);
 	srcu_read_unlock(&vm->srcu, idx);
+	/* A read-modify-write's write goes to userspace before any entry. */
+	if (ret == VMM_EXIT_USER) {
+		ret = 0;
+		goto out;
+	}
+	ret = 0;
 	if (READ_ONCE(run->immediate_exit)) {
 		run->exit_reason = KVM_EXIT_INTR;
 		ret = -EINTR;
@@ -89,6 +61,12 @@ int vmm_vcpu_run(struct vmm_vcpu *vcpu)
 			break;
 		}
 		cond_resched();
+		/* INIT, SIPI, sleeping while halted: outside the SRCU. */
+		if (vmm_vcpu_prepare(vcpu)) {
+			run->exit_reason = KVM_EXIT_INTR;
+			ret = -EINTR;
+			break;
+		}
 
 		idx = srcu_read_lock(&vm->srcu);
 		ret = ops->run_once(vcpu);

@@ -322,7 +322,11 @@ void vmx_flush_guest_tlb(struct vmx_vcpu *vmx)
 
 /* ---- vCPUs ---- */
 
-static void vmx_vcpu_reset(struct vmm_vcpu *vcpu)
+/*
+ * Power-on state.  An INIT (@init) comes only from the in-kernel irqchip,
+ * which this backend does not offer (no event ops): the same state.
+ */
+static void vmx_vcpu_reset(struct vmm_vcpu *vcpu, bool init)
 {
 	vmx_vmcs_setup(vcpu, page_to_phys(vmx_io_bitmap),
 		       page_to_phys(vmx_msr_bitmap));
@@ -417,6 +421,123 @@ static void vmx_setup_irq(struct vmm_vcpu *vcpu)
 		vmcs_set_bits(VMCS_PROC_CTLS, PROC_INTR_WINDOW_EXIT);
 	else
 		vmcs_clear_bits(VMCS_PROC_CTLS, PROC_INTR_WINDOW_EXIT);
+}
+
+/*
+ * Event hooks of the core's vmm_intr.c (with virtual NMIs, SDM 25.3 and
+ * 26.6.1): one event per entry through the VM-entry interruption
+ * information; interrupt- and NMI-window exiting when it must wait; NMI
+ * blocking is the CPU's (set when an NMI is injected, cleared by IRET).
+ */
+static bool vmx_nmi_allowed(struct vmm_vcpu *vcpu)
+{
+	return !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) &
+		 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS |
+		  INTERRUPTIBILITY_NMI)) &&
+	       !(vmcs_read(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID);
+}
+
+static void vmx_inject_irq(struct vmm_vcpu *vcpu, u8 vector)
+{
+	vmcs_write(VMCS_ENTRY_INTR_INFO, vector | INTR_TYPE_EXT << 8 |
+		   INTR_INFO_VALID);
+}
+
+static void vmx_inject_nmi(struct vmm_vcpu *vcpu)
+{
+	vmcs_write(VMCS_ENTRY_INTR_INFO, 2 | INTR_TYPE_NMI << 8 |
+		   INTR_INFO_VALID);
+}
+
+static void vmx_set_windows(struct vmm_vcpu *vcpu, bool irq, bool nmi)
+{
+	if (!vcpu->lapic) {
+		/* KVM_INTERRUPT's vector, when the guest can take it. */
+		if (vcpu->pending_irq >= 0 && vmx_interruptible(vcpu)) {
+			vmx_inject_irq(vcpu, vcpu->pending_irq);
+			vcpu->pending_irq = -1;
+		}
+		irq = vcpu->pending_irq >= 0 ||
+		      (vcpu->run->request_interrupt_window &&
+		       !vmx_interruptible(vcpu));
+	}
+	if (irq)
+		vmcs_set_bits(VMCS_PROC_CTLS, PROC_INTR_WINDOW_EXIT);
+	else
+		vmcs_clear_bits(VMCS_PROC_CTLS, PROC_INTR_WINDOW_EXIT);
+	if (nmi)
+		vmcs_set_bits(VMCS_PROC_CTLS, PROC_NMI_WINDOW_EXIT);
+	else
+		vmcs_clear_bits(VMCS_PROC_CTLS, PROC_NMI_WINDOW_EXIT);
+}
+
+static void vmx_get_events(struct vmm_vcpu *vcpu, struct kvm_vcpu_events *e)
+{
+	u32 info = vmcs_read(VMCS_ENTRY_INTR_INFO);
+	u32 s = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
+
+	if (info & INTR_INFO_VALID) {
+		switch (INTR_INFO_TYPE(info)) {
+		case INTR_TYPE_HW_EXC:
+			e->exception.injected = 1;
+			e->exception.nr = INTR_INFO_VECTOR(info);
+			e->exception.has_error_code =
+				!!(info & INTR_INFO_ERR_VALID);
+			e->exception.error_code =
+				vmcs_read(VMCS_ENTRY_EXC_ERR);
+			break;
+		case INTR_TYPE_NMI:
+			e->nmi.injected = 1;
+			break;
+		case INTR_TYPE_SW_INT:
+			e->interrupt.soft = 1;
+			fallthrough;
+		default:
+			e->interrupt.injected = 1;
+			e->interrupt.nr = INTR_INFO_VECTOR(info);
+			break;
+		}
+	}
+	if (s & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+		e->interrupt.shadow = KVM_X86_SHADOW_INT_STI |
+				      KVM_X86_SHADOW_INT_MOV_SS;
+	e->nmi.masked = !!(s & INTERRUPTIBILITY_NMI);
+}
+
+/* One event slot: an exception before an NMI before an interrupt. */
+static int vmx_set_events(struct vmm_vcpu *vcpu,
+			  const struct kvm_vcpu_events *e)
+{
+	u32 info = 0, s = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
+
+	if (e->exception.injected || e->exception.pending) {
+		info = e->exception.nr | INTR_TYPE_HW_EXC << 8 |
+		       INTR_INFO_VALID;
+		if (e->exception.has_error_code) {
+			info |= INTR_INFO_ERR_VALID;
+			vmcs_write(VMCS_ENTRY_EXC_ERR, e->exception.error_code);
+		}
+	} else if (e->nmi.injected) {
+		info = 2 | INTR_TYPE_NMI << 8 | INTR_INFO_VALID;
+	} else if (e->interrupt.injected) {
+		info = e->interrupt.nr | INTR_INFO_VALID |
+		       (e->interrupt.soft ? INTR_TYPE_SW_INT :
+					    INTR_TYPE_EXT) << 8;
+		if (e->interrupt.soft)
+			vmcs_write(VMCS_ENTRY_INSN_LEN, 2);
+	}
+	vmcs_write(VMCS_ENTRY_INTR_INFO, info);
+	if (e->nmi.masked)
+		s |= INTERRUPTIBILITY_NMI;
+	else
+		s &= ~INTERRUPTIBILITY_NMI;
+	if (e->flags & KVM_VCPUEVENT_VALID_SHADOW) {
+		s &= ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS);
+		if (e->interrupt.shadow)
+			s |= INTERRUPTIBILITY_STI;
+	}
+	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, s);
+	return 0;
 }
 
 /* ---- One guest entry ---- */
@@ -530,7 +651,8 @@ static int vmx_run_once(struct vmm_vcpu *vcpu)
 	u32 reason, err;
 	int cpu, fail;
 
-	vmx_setup_irq(vcpu);
+	if (!vmx_caps.events)
+		vmx_setup_irq(vcpu);
 	local_irq_disable();
 	cpu = smp_processor_id();
 	if (!this_cpu_ptr(&vmx_cpus)->enabled || vmx->loaded_cpu != cpu) {
@@ -538,8 +660,13 @@ static int vmx_run_once(struct vmm_vcpu *vcpu)
 		pr_warn_once("CPU %d has no VMX enabled\n", cpu);
 		return -EIO;
 	}
-	WRITE_ONCE(vcpu->cpu, cpu);
+	/* Kickers (slot deletion) IPI the CPUs in guest mode. */
+	vmm_guest_mode_enter(vcpu, cpu);
+	/* The next event (irqchip, NMI, KVM_INTERRUPT) and the windows. */
+	if (vmx_caps.events)
+		vmm_inject_events(vcpu);
 	fail = vmx_enter_guest(vcpu, cpu, &reason);
+	vmm_guest_mode_exit(vcpu);
 	local_irq_enable();
 
 	if (fail) {
@@ -584,12 +711,18 @@ static void vmx_vm_destroy(struct vmm_vm *vm)
 	vm->arch = NULL;
 }
 
-static const struct vmm_arch_ops vmx_ops = {
+static int vmx_map_page(struct vmm_vm *vm, u64 gpa, u64 hpa, bool writable)
+{
+	return vmx_ept_map(to_vmx_vm(vm), gpa, hpa, writable);
+}
+
+static struct vmm_arch_ops vmx_ops = {
 	.owner = THIS_MODULE,
 	.name = "intel-vmx",
 	.vm_init = vmx_vm_init,
 	.vm_destroy = vmx_vm_destroy,
 	.unmap_range = vmx_ept_unmap_range,
+	.map_page = vmx_map_page,
 	.vcpu_create = vmx_vcpu_create,
 	.vcpu_free = vmx_vcpu_free,
 	.vcpu_load = vmx_vcpu_load,
@@ -666,8 +799,8 @@ static int vmx_detect(void)
 
 	ret = vmx_ctls("pin-based", MSR_VMX_TRUE_PINBASED_CTLS,
 		       PIN_EXT_INTR_EXIT | PIN_NMI_EXIT |
-		       (exit_every_us ? PIN_PREEMPT_TIMER : 0), 0,
-		       &vmx_caps.pin);
+		       (exit_every_us ? PIN_PREEMPT_TIMER : 0),
+		       PIN_VIRTUAL_NMIS, &vmx_caps.pin);
 	ret = ret ?: vmx_ctls("processor-based", MSR_VMX_TRUE_PROCBASED_CTLS,
 			      PROC_HLT_EXIT | PROC_TSC_OFFSET |
 			      PROC_RDPMC_EXIT | PROC_CR8_LOAD_EXIT |
@@ -696,6 +829,28 @@ static int vmx_detect(void)
 		return -ENODEV;
 	}
 	vmx_caps.entry &= ~ENTRY_IA32E;
+
+	/*
+	 * The in-kernel irqchip needs virtual NMIs (NMI blocking tracked by
+	 * the CPU) and NMI-window exiting; without them the event hooks stay
+	 * out and the core refuses the irqchip.
+	 */
+	{
+		u64 proc_cap;
+
+		rdmsrl(MSR_VMX_TRUE_PROCBASED_CTLS, proc_cap);
+		vmx_caps.events = (vmx_caps.pin & PIN_VIRTUAL_NMIS) &&
+				  ((proc_cap >> 32) & PROC_NMI_WINDOW_EXIT);
+	}
+	if (vmx_caps.events) {
+		vmx_ops.nmi_allowed = vmx_nmi_allowed;
+		vmx_ops.inject_irq = vmx_inject_irq;
+		vmx_ops.inject_nmi = vmx_inject_nmi;
+		vmx_ops.set_windows = vmx_set_windows;
+		vmx_ops.sipi = vmx_sipi;
+		vmx_ops.get_events = vmx_get_events;
+		vmx_ops.set_events = vmx_set_events;
+	}
 
 	rdmsrl(MSR_VMX_EPT_VPID_CAP, vmx_caps.ept_vpid);
 	if (!(vmx_caps.ept_vpid & VMX_EPT_CAP_WALK4) ||

@@ -31,6 +31,8 @@ struct vmx_caps {
 	bool vpid;
 	bool invept_single;
 	u32 preempt_timer;		/* value per entry, 0: timer off */
+	/* Virtual NMIs and NMI-window exiting: the in-kernel irqchip. */
+	bool events;
 };
 
 extern struct vmx_caps vmx_caps;
@@ -173,6 +175,7 @@ void vmx_set_sregs(struct vmm_vcpu *vcpu, const struct kvm_sregs *sregs);
 void vmx_get_cpu_mode(struct vmm_vcpu *vcpu, struct vmm_cpu_mode *mode);
 void vmx_clear_int_shadow(struct vmm_vcpu *vcpu);
 u64 vmx_get_cr8(struct vmm_vcpu *vcpu);
+void vmx_sipi(struct vmm_vcpu *vcpu, u8 vector);
 void vmx_get_exit_info(struct vmm_vcpu *vcpu, u64 info[3]);
 u64 vmx_guest_cr0(void);
 u64 vmx_guest_cr4(void);

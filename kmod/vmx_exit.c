@@ -18,6 +18,7 @@
 #include <asm/processor-flags.h>
 
 #include "vmx.h"
+#include "vmm_irqchip.h"
 
 #define X86_VEC_UD	6
 #define X86_VEC_GP	13
@@ -84,6 +85,26 @@ static int vmx_exit_msr(struct vmm_vcpu *vcpu, bool write)
 }
 
 /*
+ * XSETBV exits unconditionally (26.1.3); its #UD without CR4.OSXSAVE and
+ * its #GP at CPL > 0 come before the exit, the rest the core checks (the
+ * guest's XCR0 is the core's, loaded around each entry).
+ */
+static int vmx_exit_xsetbv(struct vmm_vcpu *vcpu)
+{
+	u32 ss_ar = vmcs_read(VMCS_GUEST_ES_AR + 2 * VMM_SEG_SS);
+
+	if (!(vmx_guest_cr4() & X86_CR4_OSXSAVE) || !vmm_xfeatures) {
+		vmx_inject_exc(vcpu, X86_VEC_UD, false, 0);
+		return VMM_EXIT_CONTINUE;
+	}
+	if (vmm_emulate_xsetbv(vcpu, SEG_AR_DPL(ss_ar))) {
+		vmx_inject_exc(vcpu, X86_VEC_GP, true, 0);
+		return VMM_EXIT_CONTINUE;
+	}
+	return vmx_skip_insn(vcpu);
+}
+
+/*
  * Control-register access (table 28-3): MOV to CR0/CR4 that changes a bit
  * we own, and every MOV to or from CR8 (the TPR, which the hardware must
  * not see: we use no TPR shadow).  CLTS and LMSW only exit when they touch
@@ -109,6 +130,8 @@ static int vmx_exit_cr(struct vmm_vcpu *vcpu)
 		case 8:
 			if (val > 15)
 				ret = -EINVAL;
+			else if (vcpu->lapic)
+				vmm_lapic_set_tpr(vcpu, val << 4);
 			else
 				vmx->cr8 = val;
 			break;
@@ -119,7 +142,8 @@ static int vmx_exit_cr(struct vmm_vcpu *vcpu)
 	case CRQ_TYPE_MOV_FROM:
 		if (CRQ_CR(q) != 8)
 			return vmm_emulation_failed(vcpu);
-		vcpu->gprs[reg] = vmx->cr8;
+		vcpu->gprs[reg] = vcpu->lapic ?
+				  vmm_lapic_get_tpr(vcpu) >> 4 : vmx->cr8;
 		break;
 	case CRQ_TYPE_LMSW: {
 		u64 cr0 = vmx_guest_cr0();
@@ -185,15 +209,39 @@ static int vmx_exit_ept(struct vmm_vcpu *vcpu)
 {
 	u64 q = vmcs_read(VMCS_EXIT_QUAL);
 	u64 gpa = vmcs_read(VMCS_GUEST_PHYS_ADDR);
-	bool write = q & EPTQ_WRITE, readonly = false;
-	struct page *page;
+	u32 vectoring = vmcs_read(VMCS_IDT_VECTORING_INFO);
+	bool write = q & EPTQ_WRITE;
+	int ret;
 
-	page = vmm_gpa_to_page(vcpu->vm, gpa, false, &readonly);
-	if (page && !(write && readonly)) {
-		if (vmx_ept_map(to_vmx_vm(vcpu->vm), gpa & PAGE_MASK,
-				page_to_phys(page), !readonly))
-			return -ENOMEM;
+	/*
+	 * The guest's IRET of an NMI handler faulted (qualification bit 12,
+	 * 28.2.1): with virtual NMIs the blocking it ended comes back for
+	 * the IRET's retry (27.2.3).
+	 */
+	if (vmx_caps.events && (q & BIT(12)) && !(vectoring & INTR_INFO_VALID))
+		vmcs_set_bits(VMCS_GUEST_INTERRUPTIBILITY, INTERRUPTIBILITY_NMI);
+	ret = vmm_map_gpa(vcpu->vm, gpa, write);
+	if (ret < 0)
+		return ret;
+	if (ret)
 		return VMM_EXIT_CONTINUE;
+	/*
+	 * Outside RAM while the CPU delivered an event (IDT-vectoring
+	 * information valid, 28.2.4): the IDT, GDT or stack it needed is
+	 * MMIO, and the instruction at RIP did not make the access.  As on
+	 * vmm-amd (issue 14 K2) and mainline KVM: a delivery error.
+	 */
+	if (vectoring & INTR_INFO_VALID) {
+		struct kvm_run *run = vcpu->run;
+
+		run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+		run->internal.suberror = KVM_INTERNAL_ERROR_DELIVERY_EV;
+		run->internal.ndata = 4;
+		run->internal.data[0] = vectoring;
+		run->internal.data[1] = EXIT_EPT_VIOLATION;
+		run->internal.data[2] = q;
+		run->internal.data[3] = gpa;
+		return VMM_EXIT_USER;
 	}
 	/* Code or guest page tables outside RAM cannot be emulated. */
 	if ((q & EPTQ_FETCH) ||
@@ -273,6 +321,7 @@ int vmx_handle_exit(struct vmm_vcpu *vcpu, u32 reason)
 		return vmx_exit_exception(vcpu);
 	case EXIT_EXT_INTR:		/* the host takes it once IF is set */
 	case EXIT_INTR_WINDOW:		/* window logic runs before entry */
+	case EXIT_NMI_WINDOW:
 	case EXIT_PREEMPT_TIMER:	/* exit_every_us: nothing else to do */
 		return VMM_EXIT_CONTINUE;
 	case EXIT_TRIPLE_FAULT:
@@ -286,11 +335,13 @@ int vmx_handle_exit(struct vmm_vcpu *vcpu, u32 reason)
 		ret = vmx_skip_insn(vcpu);
 		if (ret != VMM_EXIT_CONTINUE)
 			return ret;
-		vcpu->run->exit_reason = KVM_EXIT_HLT;
-		return VMM_EXIT_USER;
+		/* In the kernel with the irqchip there, else KVM_EXIT_HLT. */
+		return vmm_vcpu_halt(vcpu);
 	case EXIT_CPUID:
 		vmm_emulate_cpuid(vcpu);
 		return vmx_skip_insn(vcpu);
+	case EXIT_XSETBV:
+		return vmx_exit_xsetbv(vcpu);
 	case EXIT_RDMSR:
 		return vmx_exit_msr(vcpu, false);
 	case EXIT_WRMSR:
@@ -323,9 +374,8 @@ int vmx_handle_exit(struct vmm_vcpu *vcpu, u32 reason)
 	case EXIT_GETSEC:
 	case EXIT_MONITOR:
 	case EXIT_MWAIT:
-	case EXIT_XSETBV:
 	case EXIT_ENCLS:
-		/* No nested VMX, no MONITOR/MWAIT, XCR0 fixed at x87|SSE. */
+		/* No nested VMX, no MONITOR/MWAIT. */
 		vmx_inject_exc(vcpu, X86_VEC_UD, false, 0);
 		return VMM_EXIT_CONTINUE;
 	case EXIT_EPT_MISCONFIG:	/* a bug of ours in vmx_ept.c */

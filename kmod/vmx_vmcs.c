@@ -268,7 +268,7 @@ int vmx_set_cr4(struct vmm_vcpu *vcpu, u64 cr4)
 	u64 efer = vmcs_read(VMCS_GUEST_EFER), cr0 = vmx_guest_cr0();
 
 	/* What we support (no LA57, no VMXE: no nested VMX), and the CPU. */
-	if (cr4 & ~(u64)VMM_CR4_VALID || cr4 & ~vmx_caps.cr4_fixed1)
+	if (!vmm_cr4_valid(cr4) || cr4 & ~vmx_caps.cr4_fixed1)
 		return -EINVAL;
 	if ((efer & EFER_LMA) && !(cr4 & X86_CR4_PAE))
 		return -EINVAL;
@@ -402,6 +402,12 @@ void vmx_get_cpu_mode(struct vmm_vcpu *vcpu, struct vmm_cpu_mode *m)
 		m->seg_base[seg] = vmcs_read(seg_field(VMCS_GUEST_ES_BASE, seg));
 	m->cs_l = cs_ar & SEG_AR_L;
 	m->cs_db = cs_ar & SEG_AR_DB;
+}
+
+/* SIPI: real mode, CS = vector << 8 (the core set IP to 0; SDM 8.4.4). */
+void vmx_sipi(struct vmm_vcpu *vcpu, u8 vector)
+{
+	set_seg(VMM_SEG_CS, vector << 8, (u64)vector << 12, 0xffff, 0x9b);
 }
 
 void vmx_clear_int_shadow(struct vmm_vcpu *vcpu)

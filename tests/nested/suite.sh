@@ -54,9 +54,8 @@ if [ -c /dev/kvm ]; then
 	[ -x $W/bin/guest-suite.sh ] && run_suite guests-kvm guest-suite.sh /dev/kvm kvm
 	# The test kernels of tests/kernels through vmrun: mainline kvm-amd's
 	# verdict on them, the three our build machines' KVM gets wrong
-	# included (docs/test-kernels.md). Not on /dev/vmm: it has no
-	# in-kernel irqchip, so vmrun builds no LAPIC, IOAPIC or PIT there
-	# and refuses --smp above 1, and most kernels check exactly those.
+	# included (docs/test-kernels.md); the same kernels run on /dev/vmm
+	# below.
 	[ -x $W/bin/kernel-suite.sh ] && run_suite kernels-kvm kernel-suite.sh /dev/kvm kvm
 	[ -n "$HOSTILE_KVM" ] && run_suite hostile-kvm hostile /dev/kvm $HOSTILE_KVM
 	# The attack generators' short run on mainline kvm-amd: the reference
@@ -91,6 +90,7 @@ check load-vmm sh -c "insmod $M/vmm.ko && insmod $M/vmm-amd.ko $VMM_AMD_ARGS"
 if [ -c /dev/vmm ]; then
 	run_suite vmmtest-vmm vmmtest /dev/vmm $VMMTEST_FILTER
 	[ -x $W/bin/guest-suite.sh ] && run_suite guests-vmm guest-suite.sh /dev/vmm vmm
+	[ -x $W/bin/kernel-suite.sh ] && run_suite kernels-vmm kernel-suite.sh /dev/vmm vmm
 	[ -x $W/bin/hostile ] && run_suite hostile hostile ${HOSTILE_DEV:-/dev/vmm}
 	# The same seeds on ours: no WARN/BUG/Oops, the host answers, and the
 	# guest programs that both must agree on end alike (guestfuzz compare;
@@ -145,6 +145,8 @@ if [ -x $W/bin/kmodbench ] && [ "$NESTED_BENCH" = 1 ]; then
 				modprobe kvm_amd
 			fi
 			kmodbench /dev/$side $side
+			[ -n "${BENCH_LINUX:-}" ] && sh "$BENCH_LINUX" /dev/$side $side \
+				"$BENCH_VMRUN" "$BENCH_KERNEL" "$BENCH_INITRD" 2
 			if [ $side = vmm ]; then
 				rmmod vmm_amd; rmmod vmm
 			else

@@ -102,8 +102,9 @@ static int decode_compare(csh h, unsigned int mode, const u8 *b, unsigned int n,
 		ret = 1;
 		goto out;
 	}
-	/* String I/O: implicit operands, compared by length only. */
-	if (!in.map && (in.opcode & 0xfc) == 0x6c)
+	/* String I/O and moves: implicit operands, compared by length only. */
+	if (!in.map && ((in.opcode & 0xfc) == 0x6c ||
+			(in.opcode >= 0xa4 && in.opcode <= 0xaf)))
 		goto out;
 	for (i = 0; i < ci->detail->x86.op_count; i++) {
 		const cs_x86_op *op = &ci->detail->x86.operands[i];

@@ -2,9 +2,10 @@
 /*
  * Unit tests of the kernel's x86 decoder (kmod/vmm_decode.c), compiled
  * unchanged in userspace: known encodings of the MOV family in 16-, 32-
- * and 64-bit code, lengths of the instructions the SVM backend steps over,
- * prefixes, truncation and refusal of what it does not know (encodings
- * longer than 15 bytes included), register forms that touch no memory.
+ * and 64-bit code, the ALU and string instructions it emulates on MMIO,
+ * lengths of the instructions the SVM backend steps over, prefixes,
+ * truncation and refusal of what it does not know (encodings longer than
+ * 15 bytes included), register forms that touch no memory.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -231,6 +232,61 @@ static void test_intercepted_lengths(void **state)
 	assert_false(d.has_mem);
 }
 
+/* MMIO beyond MOV: ALU read-modify-write, reg <- op mem, XCHG, strings. */
+static void test_alu_and_strings(void **state)
+{
+	(void)state;
+	/* addl $5, (%rbx): mem += imm8 sign-extended */
+	assert_int_equal(dec(8, B(0x83, 0x03, 0x05)), VMM_DECODE_OK);
+	assert_int_equal(d.kind, VMM_INSN_ALU);
+	assert_int_equal(d.alu, VMM_ALU_ADD);
+	assert_true(d.mem_dst && d.src_imm && !d.reg_dst);
+	assert_int_equal(d.mem_size, 4);
+	assert_int_equal(d.imm, 5);
+	/* orb $0x80, (%rax) */
+	assert_int_equal(dec(8, B(0x80, 0x08, 0x80)), VMM_DECODE_OK);
+	assert_int_equal(d.alu, VMM_ALU_OR);
+	assert_int_equal(d.mem_size, 1);
+	assert_int_equal(d.imm, 0x80);
+	/* cmp %ecx, (%rdx) writes nothing; sub (%rdx), %ecx writes ecx */
+	assert_int_equal(dec(8, B(0x39, 0x0a)), VMM_DECODE_OK);
+	assert_true(d.alu == VMM_ALU_CMP && !d.mem_dst && !d.reg_dst);
+	assert_int_equal(dec(8, B(0x2b, 0x0a)), VMM_DECODE_OK);
+	assert_true(d.alu == VMM_ALU_SUB && !d.mem_dst && d.reg_dst);
+	assert_int_equal(d.reg, 1);
+	/* xchg %rax, (%rbx): both written */
+	assert_int_equal(dec(8, B(0x48, 0x87, 0x03)), VMM_DECODE_OK);
+	assert_true(d.alu == VMM_ALU_XCHG && d.mem_dst && d.reg_dst);
+	assert_int_equal(d.mem_size, 8);
+	/* and %ah, (%rbx): AH without REX */
+	assert_int_equal(dec(8, B(0x20, 0x23)), VMM_DECODE_OK);
+	assert_true(d.alu == VMM_ALU_AND && d.reg == 0 && d.reg_high8);
+	/* testl $1, (%rax); notw (%rax); negq (%rax); incb (%rax) */
+	assert_int_equal(dec(8, B(0xf7, 0x00, 1, 0, 0, 0)), VMM_DECODE_OK);
+	assert_true(d.alu == VMM_ALU_TEST && !d.mem_dst && d.src_imm);
+	assert_int_equal(dec(8, B(0x66, 0xf7, 0x10)), VMM_DECODE_OK);
+	assert_true(d.alu == VMM_ALU_NOT && d.mem_size == 2);
+	assert_int_equal(dec(8, B(0x48, 0xf7, 0x18)), VMM_DECODE_OK);
+	assert_true(d.alu == VMM_ALU_NEG && d.mem_size == 8);
+	assert_int_equal(dec(8, B(0xfe, 0x00)), VMM_DECODE_OK);
+	assert_true(d.alu == VMM_ALU_INC && d.mem_size == 1);
+	/* mul (%rax) and the register forms are no MMIO operation */
+	assert_int_equal(dec(8, B(0xf7, 0x20)), VMM_DECODE_OK);
+	assert_int_equal(d.kind, VMM_INSN_OTHER);
+	assert_int_equal(dec(8, B(0x01, 0xc8)), VMM_DECODE_OK);
+	assert_int_equal(d.kind, VMM_INSN_OTHER);
+	/* rep movsb, rep stosl, lodsq */
+	assert_int_equal(dec(8, B(0xf3, 0xa4)), VMM_DECODE_OK);
+	assert_true(d.kind == VMM_INSN_STRING && d.string_op == VMM_STR_MOVS);
+	assert_true(d.rep == 0xf3 && d.op_size == 1 && d.len == 2);
+	assert_int_equal(dec(8, B(0xf3, 0xab)), VMM_DECODE_OK);
+	assert_true(d.string_op == VMM_STR_STOS && d.op_size == 4);
+	assert_int_equal(dec(8, B(0x48, 0xad)), VMM_DECODE_OK);
+	assert_true(d.string_op == VMM_STR_LODS && d.op_size == 8);
+	/* cmps and scas are not in the set */
+	assert_int_equal(dec(8, B(0xa6)), VMM_DECODE_UNKNOWN);
+}
+
 static void test_refusals(void **state)
 {
 	u8 many[16];
@@ -339,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_moffs),
 		cmocka_unit_test(test_operand_size_prefixes),
 		cmocka_unit_test(test_intercepted_lengths),
+		cmocka_unit_test(test_alu_and_strings),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_movsxd_register_form),
 		cmocka_unit_test(test_longer_than_15_is_unknown),
