@@ -20,11 +20,23 @@ static inline uint8_t *st_save(libvm_vm *vm, const char *name, size_t *len)
 	uint32_t version = 0;
 	uint8_t *buf;
 
+	int err;
+
+	/* A device that is not paused (virtio-net's receive thread) may grow
+	 * its state between the size query and the save: -E2BIG then gives
+	 * the new size, and the save is asked again, as the API documents
+	 * (seen once in ten runs of test_net's wait for a pending frame). */
 	*len = 0;
 	assert_int_equal(libvm_device_state_save(vm, name, NULL, len, NULL), 0);
-	buf = malloc(*len ? *len : 1);
-	assert_non_null(buf);
-	assert_int_equal(libvm_device_state_save(vm, name, buf, len, &version), 0);
+	for (int tries = 0;; tries++) {
+		buf = malloc(*len ? *len : 1);
+		assert_non_null(buf);
+		err = libvm_device_state_save(vm, name, buf, len, &version);
+		if (err != -E2BIG || tries == 10)
+			break;
+		free(buf);
+	}
+	assert_int_equal(err, 0);
 	assert_int_equal(version, 1);
 	return buf;
 }
