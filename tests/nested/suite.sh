@@ -58,10 +58,10 @@ if [ -c /dev/kvm ]; then
 	# below.
 	[ -x $W/bin/kernel-suite.sh ] && run_suite kernels-kvm kernel-suite.sh /dev/kvm kvm
 	[ -n "$HOSTILE_KVM" ] && run_suite hostile-kvm hostile /dev/kvm $HOSTILE_KVM
-	# The attack generators' short run on mainline kvm-amd: the reference
-	# for the guest programs' exits, and kvm-amd under the same ioctls.
-	[ -x $W/bin/attack.sh ] && run_suite attack-kvm attack.sh /dev/kvm $W/bin /tmp \
-		"$ATTACK_SEED" 1000000 "$ATTACK_SECONDS" "$ATTACK_PROGRAMS"
+	# The attack generators' run on mainline kvm-amd is not here: run.sh
+	# makes it in an emulated host of its own with one CPU (in this VM,
+	# with CPU 1 offline, it froze the whole VM in 4 of 7 runs), which
+	# leaves the guest programs' exit log in $W/attack-kvm/.
 fi
 
 # Our module must refuse while kvm-amd owns SVM (a VM is open).
@@ -98,8 +98,8 @@ if [ -c /dev/vmm ]; then
 	if [ -x $W/bin/attack.sh ]; then
 		run_suite attack-vmm attack.sh /dev/vmm $W/bin /tmp \
 			"$ATTACK_SEED" 1000000 "$ATTACK_SECONDS" "$ATTACK_PROGRAMS"
-		if [ -s /tmp/guest-kvm.txt ] && [ -s /tmp/guest-vmm.txt ]; then
-			guestfuzz compare /tmp/guest-kvm.txt /tmp/guest-vmm.txt > /tmp/compare.txt
+		if [ -s $W/attack-kvm/guest-kvm.txt ] && [ -s /tmp/guest-vmm.txt ]; then
+			guestfuzz compare $W/attack-kvm/guest-kvm.txt /tmp/guest-vmm.txt > /tmp/compare.txt
 			rc=$?
 			grep -v "^compare:" /tmp/compare.txt | head -60 | sed 's/^/# /'
 			if [ $rc = 0 ]; then
@@ -108,7 +108,7 @@ if [ -c /dev/vmm ]; then
 				echo "FAIL: guestfuzz-compare: $(tail -n 1 /tmp/compare.txt)"
 			fi
 		else
-			echo "SKIP: guestfuzz-compare: no exit log of both devices"
+			echo "FAIL: guestfuzz-compare: no exit log of both devices (kvm-amd's attack run ended early?)"
 		fi
 	fi
 	# vmm-amd has no guest debugging: it must say so (capability 0,
