@@ -150,6 +150,18 @@ k() {	# k NAME CMD...: one PASS/FAIL/SKIP line and one TIME line
 	read -r t0 _ < /proc/uptime
 	out=$(LIBVM_DEVICE=$dev "$@" 2>&1)
 	rc=$?
+	# On our modules (both CPUs online) a failed kernel runs once more, as
+	# the guest suite's scenarios do, for the same QEMU 7.2 TCG fault: the
+	# emulated #VMEXIT now and then hands back the host's own registers as
+	# the guest's (seen on kernels-vmm/cpuid, 2026-12-07: an emulation
+	# failure at RIP ffffffffc03b03da, CR3 and CR4 of the outer kernel).
+	# The first failure stays in the log and in the PASS line.
+	if [ $rc -ne 0 ] && [ $rc -ne 77 ] && [ "$tag" = vmm ]; then
+		out="$out
+RETRYING: the whole run once more (first run: status $rc)
+$(LIBVM_DEVICE=$dev "$@" 2>&1)"
+		rc=$?
+	fi
 	read -r t1 _ < /proc/uptime
 	echo "TIME: $name $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s"
 	# What failed (on a retry by run-kernel.sh --attempts: the failed runs).
