@@ -130,7 +130,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (in.len < 1 || in.len > VMM_INSN_MAX_LEN || in.len > n)
 		fail("length out of range", b, n);
-	if (in.kind != VMM_INSN_OTHER && (!in.has_mem || !sized(in.mem_size)))
+	/* MOVS/STOS/LODS address memory implicitly (rSI/rDI): no ModRM
+	 * operand, but an element size; every other MMIO kind has a sized
+	 * explicit operand. */
+	if (in.kind == VMM_INSN_STRING && (in.has_mem || !sized(in.mem_size)))
+		fail("a string MMIO access with an operand or without an element size", b, in.len);
+	if (in.kind != VMM_INSN_OTHER && in.kind != VMM_INSN_STRING &&
+	    (!in.has_mem || !sized(in.mem_size)))
 		fail("an MMIO access without a sized memory operand", b, in.len);
 	if (in.kind == VMM_INSN_LOAD && !sized(in.dst_size))
 		fail("a load without a register size", b, in.len);

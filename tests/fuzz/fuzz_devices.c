@@ -9,7 +9,8 @@
  * the guest reads.
  *
  * Invariants: the exit device ends the run with (v << 1) | 1 for what was
- * written; a run ends only with a reason a device may give; the testdev
+ * written; a run ends only with a reason a device may give (exit, reset,
+ * power-off, S3 suspend); the testdev
  * window reads back what was last written; unclaimed ports are nobody's.
  */
 #include <errno.h>
@@ -159,8 +160,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)libvm_uart_poll_input(uart);
 			break;
 		}
+		/* ACPI PM1a may also put the machine to sleep (S3: SUSPEND). */
 		if (vcpu->end_reason && vcpu->end_reason != LIBVM_EXIT_GUEST_EXIT &&
-		    vcpu->end_reason != LIBVM_EXIT_RESET && vcpu->end_reason != LIBVM_EXIT_POWEROFF)
+		    vcpu->end_reason != LIBVM_EXIT_RESET && vcpu->end_reason != LIBVM_EXIT_POWEROFF &&
+		    vcpu->end_reason != LIBVM_EXIT_SUSPEND)
 			fuzz_fail("run ended with reason %u", vcpu->end_reason);
 	}
 	if (getenv("FUZZ_VERBOSE"))
