@@ -248,13 +248,7 @@ while IFS= read -r line; do
 	SKIP:*) n=$((n + 1)); echo "ok $n - ${line#SKIP: } # SKIP" ;;
 	BENCH:* | TIME:* | kernel-out*) diag "$line" ;;
 	esac
-done < serial.txt
-[ -f attack-kvm.txt ] && while IFS= read -r line; do
-	case $line in
-	PASS:*) emit ok "${line#PASS: }" ;;
-	FAIL:*) emit not-ok "${line#FAIL: }" ;;
-	esac
-done < attack-kvm.txt
+done < <(cat serial.txt; [ -f attack-kvm.txt ] && cat attack-kvm.txt)
 if grep -q '^NESTED-DONE' serial.txt; then
 	emit ok "vm-completed (kvmhost rc $qrc, $((end - start)) s)"
 else
