@@ -82,11 +82,27 @@ static struct {
 	struct vcpu vcpu[MAX_VCPU];
 } R = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-/* Guest memory buffers: slots point here. Sizes 64 KiB .. 16 MiB. */
+/*
+ * Every address a slot may cover lies in one reservation of RESV bytes,
+ * PROT_NONE but for the buffers below: a slot that runs past its buffer
+ * (the generator asks for that) covers nothing of the generator's own
+ * memory. Without it a guest once wrote into a thread's malloc arena
+ * through a slot that ran past a buffer, and ioctlfuzz died of SIGSEGV
+ * (CI, 2026-12-07). One buffer per GiB; sizes 64 KiB .. 16 MiB.
+ */
+#define RESV (8ull << 30)
+#define GIB (1ull << 30)
+static uint8_t *resv;
 static uint8_t *buf[NBUF];
 static const uint64_t buf_len[NBUF] = { 0x10000, 0x200000, 0x1000, 0x1000000 };
-static uint8_t *ro_page;     /* PROT_READ */
-static uint8_t *hole;        /* mapped, then unmapped: a dangling address */
+static uint8_t *ro_page;     /* PROT_READ, at 4 GiB */
+static uint8_t *hole;        /* PROT_NONE, at 5 GiB: no page behind it */
+/* Scratch buffers (ioctl arguments) are SCRATCH bytes and a PROT_NONE page:
+ * a kernel that writes past them returns EFAULT instead of corrupting the
+ * heap. The dirty bitmap of a slot as large as the reservation fits in
+ * BITMAP bytes. */
+#define SCRATCH 8192u
+#define BITMAP (RESV / PAGE / 8)
 
 /* --- per-thread random numbers ---------------------------------------- */
 
@@ -125,6 +141,25 @@ static uint64_t boundary(struct rng *r)
 	if (chance(r, 40))
 		return rnd(r) >> below(r, 64);
 	return b[below(r, sizeof(b) / sizeof(b[0]))];
+}
+
+/*
+ * A slot's size clamped so that a range the kernel would accept covers
+ * nothing outside the reservation: within it, up to its end; at address 0
+ * (nothing is mapped below 1 MiB), up to 1 MiB. Ranges the kernel refuses
+ * (past the user address space, wrapping, misaligned) keep their size.
+ */
+static uint64_t clamp_size(uint64_t addr, uint64_t size)
+{
+	uint64_t start = (uintptr_t)resv;
+
+	if (size == 0 || addr + size < addr || addr + size > (1ull << 47) || (addr | size) % PAGE)
+		return size;
+	if (addr >= start && addr < start + RESV)
+		return size < start + RESV - addr ? size : start + RESV - addr;
+	if (addr == 0)
+		return size < 0x100000 ? size : 0x100000;
+	return size;
 }
 
 /* A userspace address for a slot: a buffer (maybe offset), or a bad one. */
@@ -225,6 +260,7 @@ static atomic_uint_fast64_t n_op[OP_COUNT], ok_op[OP_COUNT];
 /* What each thread is doing now, for the progress lines (-v). */
 static _Atomic int doing[MAX_THREADS];
 static __thread int my_index;
+static __thread uint8_t *my_bitmap; /* BITMAP bytes, for KVM_GET_DIRTY_LOG */
 /* -T FILE: each operation written (and synced) before it is made, so the
  * last line says what a host that froze was doing. */
 static int trace_fd = -1;
@@ -370,6 +406,7 @@ static void op_slot(struct rng *r)
 	m.guest_phys_addr = chance(r, 70) ? PAGE * below(r, 0x2000) : boundary(r);
 	m.memory_size = chance(r, 15) ? 0 /* delete */ :
 			chance(r, 75) ? PAGE * (1 + below(r, len_hint / PAGE)) : boundary(r);
+	m.memory_size = clamp_size(m.userspace_addr, m.memory_size);
 	note(OP_SLOT, errno_ret(ioctl(fd, KVM_SET_USER_MEMORY_REGION, &m)));
 }
 
@@ -393,9 +430,9 @@ static void op_vm_ioctl(struct rng *r, uint8_t *scratch)
 			return;
 		}
 	}
-	/* The dirty bitmap pointer is the kernel's to write: keep it in scratch. */
+	/* The dirty bitmap pointer is the kernel's to write: the thread's bitmap. */
 	if (arg == scratch && req == KVM_GET_DIRTY_LOG)
-		((struct kvm_dirty_log *)scratch)->dirty_bitmap = scratch + 4096;
+		((struct kvm_dirty_log *)scratch)->dirty_bitmap = my_bitmap;
 	if (req == KVM_CHECK_EXTENSION || req == KVM_SET_TSS_ADDR ||
 	    req == KVM_CREATE_IRQCHIP || req == KVM_SET_BOOT_CPU_ID)
 		note(OP_VM_IOCTL, errno_ret(ioctl(fd, req, (unsigned long)boundary(r))));
@@ -601,6 +638,29 @@ static void op_vcpu_state(struct rng *r, enum op op, uint8_t *scratch)
 	put_vcpu(v);
 }
 
+static bool in_list(unsigned long req, const unsigned long *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i] == req)
+			return true;
+	return false;
+}
+
+static bool known_ioctl(unsigned long req)
+{
+	static const unsigned long other[] = {
+		KVM_SET_USER_MEMORY_REGION, KVM_CREATE_VM, KVM_CREATE_VCPU, KVM_RUN,
+#ifdef KVM_SET_USER_MEMORY_REGION2
+		KVM_SET_USER_MEMORY_REGION2,
+#endif
+	};
+
+	return in_list(req, sys_ioctls, sizeof(sys_ioctls) / sizeof(sys_ioctls[0])) ||
+	       in_list(req, vm_ioctls, sizeof(vm_ioctls) / sizeof(vm_ioctls[0])) ||
+	       in_list(req, vcpu_ioctls, sizeof(vcpu_ioctls) / sizeof(vcpu_ioctls[0])) ||
+	       in_list(req, other, sizeof(other) / sizeof(other[0]));
+}
+
 static void op_random_ioctl(struct rng *r, uint8_t *scratch)
 {
 	int fds[3] = { pick_fd(r, R.sys, MAX_SYS), pick_fd(r, R.vm, MAX_VM), -1 };
@@ -611,10 +671,15 @@ static void op_random_ioctl(struct rng *r, uint8_t *scratch)
 
 	if (v)
 		fds[2] = v->fd;
-	/* Arguments stay inside scratch (8 KiB) whatever size the number says;
-	 * a number that happens to be KVM_GET_DIRTY_LOG gets its pointer fixed. */
-	if (req == KVM_GET_DIRTY_LOG && arg == scratch)
-		((struct kvm_dirty_log *)scratch)->dirty_bitmap = scratch + 4096;
+	/* A random number that is a known ioctl is left to the operations
+	 * that know its argument: by chance it could map the generator's own
+	 * memory into a guest (a memory slot from random bytes), write past
+	 * scratch (a CPUID count), or block the watchdog (a signal mask). */
+	if (known_ioctl(req)) {
+		if (v)
+			put_vcpu(v);
+		return;
+	}
 	note(OP_RANDOM_IOCTL, errno_ret(ioctl(fds[below(r, 3)], req, arg)));
 	if (v)
 		put_vcpu(v);
@@ -792,23 +857,50 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* LEN bytes read-write and a PROT_NONE page after them. */
+static uint8_t *map_guarded(size_t len)
+{
+	uint8_t *p = mmap(NULL, len + PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED || mprotect(p + len, PAGE, PROT_NONE))
+		abort();
+	return p;
+}
+
 static void *worker(void *arg)
 {
 	struct rng r = { seed * 0x9e3779b97f4a7c15ull + (uintptr_t)arg * 0x632be59bd9b4e019ull + 1 };
-	uint8_t *scratch = malloc(8192);
+	uint8_t *scratch = map_guarded(SCRATCH);
 
-	if (!scratch)
-		abort();
+	my_bitmap = map_guarded(BITMAP);
 	my_index = (int)(uintptr_t)arg;
 	while (!atomic_load(&stop) && atomic_load(&calls) < max_calls)
 		step(&r, scratch);
-	free(scratch);
+	munmap(scratch, SCRATCH + PAGE);
+	munmap(my_bitmap, BITMAP + PAGE);
 	return NULL;
 }
 
 static void on_signal(int sig)
 {
 	(void)sig;
+}
+
+/* The generator's own fault: say so (and where) before dying of it. */
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+	char line[128];
+	int n = snprintf(line, sizeof(line),
+			 "ioctlfuzz: signal %d at address %p in thread %d (%s): a generator bug\n",
+			 sig, si->si_addr, my_index, op_name[atomic_load(&doing[my_index])]);
+
+	(void)uc;
+	if (write(2, line, (size_t)n) < 0) {
+		/* dying anyway */
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 int main(int argc, char **argv)
@@ -847,6 +939,10 @@ int main(int argc, char **argv)
 		return 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
 	fd = open(dev, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		printf("ioctlfuzz: %s: %s\n", dev, strerror(errno));
@@ -862,15 +958,23 @@ int main(int argc, char **argv)
 	for (int i = 0; i < MAX_VCPU; i++)
 		R.vcpu[i].fd = -1;
 	R.sys[0] = fd;
+	resv = mmap(NULL, RESV, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (resv == MAP_FAILED) {
+		printf("ioctlfuzz: cannot reserve %llu GiB of address space: %s\n", RESV / GIB,
+		       strerror(errno));
+		return 1;
+	}
 	for (int k = 0; k < NBUF; k++) {
-		buf[k] = mmap(NULL, buf_len[k], PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		buf[k] = mmap(resv + (uint64_t)k * GIB, buf_len[k], PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 		if (buf[k] == MAP_FAILED)
 			return 1;
 	}
-	ro_page = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	hole = mmap(NULL, 0x10000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	munmap(hole, 0x10000);
+	ro_page = mmap(resv + 4 * GIB, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+		       -1, 0);
+	if (ro_page == MAP_FAILED)
+		return 1;
+	hole = resv + 5 * GIB;
 
 	t0 = now();
 	for (long i = 0; i < nthreads; i++)
