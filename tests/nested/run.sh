@@ -56,12 +56,8 @@ if [ $BENCH = 1 ]; then
 	SMP=${NESTED_SMP:-1}
 fi
 
-skip() {
-	echo "1..0 # SKIP $*"
-	echo "nested: skipped: $*" >&2
-	exit 77
-}
-diag() { echo "# $*"; }
+TAP_NAME=nested
+. "$SRC/tests/nested/tap.sh"
 
 find_kernel() {
 	KVER=
@@ -239,26 +235,8 @@ if [ $BENCH = 1 ]; then
 fi
 
 # --- results as TAP ---
-n=0
-fail=0
-emit() {	# emit ok|not-ok name
-	n=$((n + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		fail=$((fail + 1))
-	fi
-}
 if [ $BUILD_WARN = 0 ]; then emit ok kmod-build-w1-clean; else emit not-ok kmod-build-w1-clean; fi
-while IFS= read -r line; do
-	case $line in
-	PASS:*) emit ok "${line#PASS: }" ;;
-	FAIL:*) emit not-ok "${line#FAIL: }" ;;
-	SKIP:*) n=$((n + 1)); echo "ok $n - ${line#SKIP: } # SKIP" ;;
-	BENCH:* | TIME:* | kernel-out* | "# RETRYING"*) diag "$line" ;;
-	esac
-done < <(cat serial.txt; [ -f attack-kvm.txt ] && cat attack-kvm.txt)
+tap_lines < <(cat serial.txt; [ -f attack-kvm.txt ] && cat attack-kvm.txt)
 if grep -q '^NESTED-DONE' serial.txt; then
 	emit ok "vm-completed (kvmhost rc $qrc, $((end - start)) s)"
 else
@@ -267,6 +245,4 @@ else
 fi
 boot=$(sed -n 's/.*NESTED-BOOTED //p' serial.txt)
 diag "boot to init: ${boot:-?} s; total $((end - start)) s"
-echo "1..$n"
-echo "# $((n - fail)) passed, $fail failed"
-[ $fail = 0 ]
+tap_end

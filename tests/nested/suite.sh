@@ -15,25 +15,7 @@ W=$1
 export PATH=$W/bin:/usr/sbin:/usr/bin:/sbin:/bin
 echo "NESTED-BOOTED $(cut -d' ' -f1 /proc/uptime)"
 
-check() {	# check NAME CMD...: PASS/FAIL from the exit status
-	name=$1; shift
-	if out=$("$@" 2>&1); then
-		echo "PASS: $name"
-	else
-		echo "FAIL: $name: $(echo "$out" | tail -3 | tr '\n' ' ')"
-	fi
-}
-
-# Run a program that prints its own PASS/FAIL lines; a crash is a FAIL.
-run_suite() {	# run_suite NAME CMD...
-	name=$1; shift
-	"$@" 2>/tmp/stderr
-	rc=$?
-	if [ $rc -ge 128 ]; then
-		echo "FAIL: $name: killed by signal $((rc - 128))"
-	fi
-	tail -5 /tmp/stderr
-}
+. "$(dirname "$0")/checks.sh"
 
 . "$W/nested.conf"
 # Exported only when set: kmodbench and hostile take any value, the empty

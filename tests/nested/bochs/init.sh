@@ -32,25 +32,7 @@ up() { cut -d' ' -f1 /proc/uptime; }
 # Each phase's guest time, for the runner's time budget figures.
 phase() { echo "TIME: phase $1 at $(up) s (guest clock)"; }
 
-check() {	# check NAME CMD...: PASS/FAIL from the exit status
-	name=$1; shift
-	if out=$("$@" 2>&1); then
-		echo "PASS: $name"
-	else
-		echo "FAIL: $name: $(echo "$out" | tail -3 | tr '\n' ' ')"
-	fi
-}
-
-# Run a program that prints its own PASS/FAIL lines; a crash is a FAIL.
-run_suite() {	# run_suite NAME CMD...
-	name=$1; shift
-	"$@" 2>/tmp/stderr
-	rc=$?
-	if [ $rc -ge 128 ]; then
-		echo "FAIL: $name: killed by signal $((rc - 128))"
-	fi
-	tail -5 /tmp/stderr
-}
+. /etc/nested-checks.sh
 
 M=/lib/modules/extra
 c1=/sys/devices/system/cpu/cpu1/online

@@ -55,12 +55,8 @@ while [ $# -gt 0 ]; do
 done
 [ $BENCH = 1 ] && TIMEOUT=${NESTED_TIMEOUT:-600}
 
-skip() {
-	echo "1..0 # SKIP $*"
-	echo "bochs: skipped: $*" >&2
-	exit 77
-}
-diag() { echo "# $*"; }
+TAP_NAME=bochs
+. "$SRC/tests/nested/tap.sh"
 
 find_kernel() {
 	KVER=
@@ -206,6 +202,7 @@ for ko in $R/lib/modules/extra/*.ko; do
 done
 strip --strip-all $R/bin/vmmtest $R/bin/hostile $R/bin/kmodbench
 cp "$SRC/tests/nested/bochs/init.sh" $R/init
+cp "$SRC/tests/nested/checks.sh" $R/etc/nested-checks.sh
 chmod +x $R/init
 {
 	echo "NESTED_DMESG=${NESTED_DMESG:-0}"
@@ -319,26 +316,8 @@ if [ $BENCH = 1 ]; then
 fi
 
 # --- results as TAP ---
-n=0
-fail=0
-emit() {	# emit ok|not-ok name
-	n=$((n + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		fail=$((fail + 1))
-	fi
-}
 if [ $BUILD_WARN = 0 ]; then emit ok kmod-build-w1-clean; else emit not-ok kmod-build-w1-clean; fi
-while IFS= read -r line; do
-	case $line in
-	PASS:*) emit ok "${line#PASS: }" ;;
-	FAIL:*) emit not-ok "${line#FAIL: }" ;;
-	SKIP:*) n=$((n + 1)); echo "ok $n - ${line#SKIP: } # SKIP" ;;
-	BENCH:* | TIME:* | RETRY:*) diag "$line" ;;
-	esac
-done < serial.txt
+tap_lines < serial.txt
 boot=$(sed -n 's/.*NESTED-BOOTED //p' serial.txt)
 done_at=$(sed -n 's/^NESTED-DONE //p' serial.txt)
 if grep -q '^NESTED-DONE' serial.txt; then
@@ -349,6 +328,4 @@ else
 	tail -5 bochs.log | sed 's/^/# bochs: /'
 fi
 diag "wall time: build and pack $prep s, Bochs $wall s (guest clock: init at ${boot:-?} s, done at ${done_at:-?} s)"
-echo "1..$n"
-echo "# $((n - fail)) passed, $fail failed"
-[ $fail = 0 ]
+tap_end
