@@ -3,7 +3,7 @@
 # Sourced by the scripts that run inside the nested tiers' VMs (suite.sh
 # in the emulated KVM host, bochs/init.sh in Bochs): one result line per
 # check, "PASS: name" or "FAIL: name: why", which the runners turn into
-# TAP (tap.sh).
+# TAP (tier.sh).
 #   check NAME CMD...      PASS or FAIL from CMD's exit status, with the
 #                          last lines of its output on a FAIL
 #   run_suite NAME CMD...  CMD prints its own PASS/FAIL lines; a crash

@@ -57,23 +57,11 @@ if [ $BENCH = 1 ]; then
 fi
 
 TAP_NAME=nested
-. "$SRC/tests/nested/tap.sh"
-
-find_kernel() {
-	KVER=
-	for v in /boot/vmlinuz-*-cloud-amd64; do
-		[ -e "$v" ] || continue
-		k=${v#/boot/vmlinuz-}
-		if [ -d /usr/src/linux-headers-$k ] &&
-		   [ -e /lib/modules/$k/kernel/arch/x86/kvm/kvm-amd.ko ]; then
-			KVER=$k
-		fi
-	done
-}
+. "$SRC/tests/nested/tier.sh"
 
 need_install() {
 	"$SRC/scripts/kvmhost" --check >/dev/null 2>&1 || return 0
-	find_kernel
+	find_kernel kvm-amd
 	[ -n "$KVER" ] || return 0
 	return 1
 }

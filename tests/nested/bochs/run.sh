@@ -56,19 +56,7 @@ done
 [ $BENCH = 1 ] && TIMEOUT=${NESTED_TIMEOUT:-600}
 
 TAP_NAME=bochs
-. "$SRC/tests/nested/tap.sh"
-
-find_kernel() {
-	KVER=
-	for v in /boot/vmlinuz-*-cloud-amd64; do
-		[ -e "$v" ] || continue
-		k=${v#/boot/vmlinuz-}
-		if [ -d /usr/src/linux-headers-$k ] &&
-		   [ -e /lib/modules/$k/kernel/arch/x86/kvm/kvm-intel.ko ]; then
-			KVER=$k
-		fi
-	done
-}
+. "$SRC/tests/nested/tier.sh"
 
 need_install() {
 	command -v bochs-bin >/dev/null || return 0
@@ -84,7 +72,7 @@ need_install() {
 	[ -x /bin/busybox ] || return 0
 	# the initramfs has no libraries for it: busybox-static, not busybox
 	ldd /bin/busybox >/dev/null 2>&1 && return 0
-	find_kernel
+	find_kernel kvm-intel
 	[ -n "$KVER" ] || return 0
 	return 1
 }

@@ -1,8 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Sourced by the nested tiers' runners (run.sh for QEMU TCG, bochs/run.sh
-# for Bochs): their results as TAP, for meson's protocol 'tap'. The runner
-# sets TAP_NAME (the tier's name in its messages) first.
+# for Bochs): the kernel they build for, and their results as TAP, for
+# meson's protocol 'tap'. The runner sets TAP_NAME (the tier's name in its
+# messages) first.
+#   find_kernel KVM_MODULE   KVER: the newest Debian cloud kernel with its
+#                   headers and KVM_MODULE (kvm-amd, kvm-intel); empty: none
 #   skip WHY        the whole tier skips: "1..0 # SKIP", exit 77
 #   diag TEXT       a TAP comment
 #   emit ok|not-ok NAME
@@ -13,6 +16,18 @@
 
 tap_n=0
 tap_fail=0
+
+find_kernel() {
+	KVER=
+	for v in /boot/vmlinuz-*-cloud-amd64; do
+		[ -e "$v" ] || continue
+		k=${v#/boot/vmlinuz-}
+		if [ -d "/usr/src/linux-headers-$k" ] &&
+		   [ -e "/lib/modules/$k/kernel/arch/x86/kvm/$1.ko" ]; then
+			KVER=$k
+		fi
+	done
+}
 
 skip() {
 	echo "1..0 # SKIP $*"
