@@ -9,6 +9,7 @@
 # - --rw directories are written through, everything else only in the
 #   emulated host (this machine's /tmp is untouched);
 # - --timeout ends it with 124; SIGTERM to kvmhost ends it with 143;
+#   --stall ends an emulated host that stopped (QEMU stopped) with 125;
 # - every run leaves no process and no work directory behind (after a
 #   SIGKILL: no process, and the next run removes the directory);
 # - --probe and --check answer; bad options are refused with 125.
@@ -66,6 +67,24 @@ st=$?
 ok $(( st != 124 )) "--timeout ends it with 124 ($st)"
 check "it says so" grep -q "timed out after 20 s" "$T/err"
 check "nothing is left behind after a timeout" leftovers
+
+# --- the stall watch: an emulated host that stops (QEMU stopped, as a
+# QEMU TCG freeze stops it) is ended with 125 and says so ---
+"$K" --stall 15 -- sleep 600 > /dev/null 2> "$T/err" &
+pid=$!
+q=
+for _ in $(seq 600); do
+	q=$(pgrep -f "^qemu-system-x86_64 .*$TMPDIR/kvmhost") && break
+	sleep 0.1
+done
+sleep 5	# booting or running by now
+[ -n "$q" ] && kill -STOP $q
+wait $pid
+st=$?
+ok $(( st != 125 )) "--stall ends a frozen emulated host with 125 ($st)"
+check "it says the emulated host froze" grep -q "the emulated host froze: no heartbeat" "$T/err"
+sleep 1
+check "nothing is left behind after a freeze" leftovers
 
 kill_running() {	# kill_running SIGNAL [OPTION]: start a long command, send SIGNAL; $st
 	"$K" ${2:+"$2"} -- sleep 600 > /dev/null 2>&1 &
