@@ -180,10 +180,11 @@ if [ $BENCH = 0 ] && [ -x bin/attack.sh ] &&
 	# 125: the emulated host froze or QEMU died (kvmhost's stall watch),
 	# the test bed failing under mainline kvm-amd: once more, shown.
 	if [ $arc = 125 ]; then
-		{ echo "# RETRYING attack-kvm: the emulated host failed:"; sed 's/^/#   /' attack-kvm.log; } > attack-kvm.first
+		# the first attempt in full, as TAP comments
+		echo "# RETRYING attack-kvm: the emulated host failed:"
+		tr -d '\r' < attack-kvm.log | sed 's/^/#   /'
 		attack_kvm > attack-kvm.log 2>&1
 		arc=$?
-		cat attack-kvm.first attack-kvm.log > attack-kvm.both && mv attack-kvm.both attack-kvm.log
 	fi
 	tr -d '\r' < attack-kvm.log > attack-kvm.txt
 	grep -q '^PASS: ioctlfuzz-kvm' attack-kvm.txt ||

@@ -10,7 +10,7 @@
 #   diag TEXT       a TAP comment
 #   emit ok|not-ok NAME
 #   tap_lines       PASS:/FAIL:/SKIP: lines on standard input become results;
-#                   BENCH:, TIME:, RETRY:, kernel-out and "# RETRYING" lines
+#                   BENCH:, TIME:, RETRY: and kernel-out lines
 #                   become comments; anything else is dropped
 #   tap_end         the plan and the totals; fails when a result did
 
@@ -54,7 +54,7 @@ tap_lines() {
 		PASS:*) emit ok "${line#PASS: }" ;;
 		FAIL:*) emit not-ok "${line#FAIL: }" ;;
 		SKIP:*) tap_n=$((tap_n + 1)); echo "ok $tap_n - ${line#SKIP: } # SKIP" ;;
-		BENCH:* | TIME:* | RETRY:* | kernel-out* | "# RETRYING"*) diag "$line" ;;
+		BENCH:* | TIME:* | RETRY:* | kernel-out*) diag "$line" ;;
 		esac
 	done
 }
