@@ -281,6 +281,7 @@ static void test_no_writes_into_rom(void **state)
 	for (int i = 0; i < 512; i++)
 		assert_int_equal(buf[i], 0xa5);
 	vdev_free(&d);
+	unlink(path);
 
 	/* The status byte in ROM: nowhere to report, completed with length 0. */
 	make_disk();
@@ -292,6 +293,7 @@ static void test_no_writes_into_rom(void **state)
 	d.g->buf[STATUS] = 0xa5;
 	assert_rom_intact(&d, STATUS & ~0xfffull);
 	vdev_free(&d);
+	unlink(path);
 
 	/* The used ring in ROM: the device breaks (NEEDS_RESET), ROM intact. */
 	make_disk();
