@@ -78,7 +78,7 @@ for _ in $(seq 600); do
 	sleep 0.1
 done
 sleep 5	# booting or running by now
-[ -n "$q" ] && kill -STOP $q
+if [ -n "$q" ]; then kill -STOP $q; else kill $pid; fi	# no QEMU found: fail now
 wait $pid
 st=$?
 ok $(( st != 125 )) "--stall ends a frozen emulated host with 125 ($st)"
